@@ -1,0 +1,197 @@
+//! The action registry and dispatch: one file per group of actions; each
+//! action registers its name, write classes and synopsis here.
+
+mod basic;
+mod command;
+mod config;
+mod core_status;
+mod login;
+
+use std::future::Future;
+use std::pin::Pin;
+use std::sync::Arc;
+
+use crate::classes;
+use crate::message::{Message, Response};
+use crate::server::Ami;
+use crate::session::{Outbound, Session};
+
+/// A request as handlers see it.
+pub struct Req {
+    /// The manager.
+    pub ami: Arc<Ami>,
+    /// The session.
+    pub session: Arc<Session>,
+    /// The message.
+    pub msg: Message,
+    /// Its ActionID, echoed in the response.
+    pub id: Option<String>,
+}
+
+impl Req {
+    /// The ActionID as the response builders take it.
+    pub fn id(&self) -> Option<&str> {
+        self.id.as_deref()
+    }
+
+    /// `Response: Success` with the ActionID.
+    pub fn success(&self) -> Response {
+        Response::success(self.id())
+    }
+
+    /// An error response.
+    pub fn error(&self, message: &str) -> Outbound {
+        Outbound::Text(Response::error(self.id(), message).finish())
+    }
+}
+
+type Handler = fn(Req) -> Pin<Box<dyn Future<Output = Outbound> + Send>>;
+
+/// One action.
+pub struct Action {
+    /// Its name (matched case-insensitively).
+    pub name: &'static str,
+    /// Write classes of which the user needs any one; 0 = every logged-in user.
+    pub classes: u32,
+    /// One line for `ListCommands`.
+    pub synopsis: &'static str,
+    handler: Handler,
+}
+
+macro_rules! action {
+    ($name:literal, $classes:expr, $synopsis:literal, $handler:path) => {
+        Action {
+            name: $name,
+            classes: $classes,
+            synopsis: $synopsis,
+            handler: |req| Box::pin($handler(req)),
+        }
+    };
+}
+
+/// Every action Obelus answers.
+pub static ACTIONS: &[Action] = &[
+    action!("Login", 0, "Login Manager.", login::login),
+    action!(
+        "Challenge",
+        0,
+        "Generate Challenge for MD5 Auth.",
+        login::challenge
+    ),
+    action!("Logoff", 0, "Logoff Manager.", login::logoff),
+    action!("Ping", 0, "Keepalive command.", basic::ping),
+    action!("Events", 0, "Control Event Flow.", basic::events),
+    action!(
+        "ListCommands",
+        0,
+        "List available manager commands.",
+        basic::list_commands
+    ),
+    action!(
+        "UserEvent",
+        classes::USER,
+        "Send an arbitrary event.",
+        basic::user_event
+    ),
+    action!(
+        "Filter",
+        classes::SYSTEM,
+        "Dynamically add filters for the current manager session.",
+        basic::filter
+    ),
+    action!(
+        "Command",
+        classes::COMMAND,
+        "Execute Asterisk CLI Command.",
+        command::command
+    ),
+    action!(
+        "CoreSettings",
+        classes::SYSTEM | classes::REPORTING,
+        "Show PBX core settings (version etc).",
+        core_status::core_settings
+    ),
+    action!(
+        "CoreStatus",
+        classes::SYSTEM | classes::REPORTING,
+        "Show PBX core status variables.",
+        core_status::core_status
+    ),
+    action!(
+        "CoreShowChannels",
+        classes::SYSTEM | classes::REPORTING,
+        "List currently active channels.",
+        core_status::core_show_channels
+    ),
+    action!(
+        "Reload",
+        classes::CONFIG | classes::SYSTEM,
+        "Send a reload event.",
+        core_status::reload
+    ),
+    action!(
+        "ModuleCheck",
+        classes::SYSTEM,
+        "Check if module is loaded.",
+        core_status::module_check
+    ),
+    action!(
+        "ModuleLoad",
+        classes::SYSTEM,
+        "Module management.",
+        core_status::module_load
+    ),
+    action!(
+        "GetConfig",
+        classes::SYSTEM | classes::CONFIG,
+        "Retrieve configuration.",
+        config::get_config
+    ),
+    action!(
+        "GetConfigJSON",
+        classes::SYSTEM | classes::CONFIG,
+        "Retrieve configuration (JSON format).",
+        config::get_config_json
+    ),
+    action!(
+        "ListCategories",
+        classes::CONFIG,
+        "List categories in configuration file.",
+        config::list_categories
+    ),
+];
+
+/// Runs one message: finds the action, checks login and permissions, runs it.
+pub async fn dispatch(ami: &Arc<Ami>, session: &Arc<Session>, msg: Message) -> Outbound {
+    let id = msg.get("ActionID").map(str::to_owned);
+    let name = msg.value("Action").trim().to_owned();
+    let error = |text: &str| Outbound::Text(Response::error(id.as_deref(), text).finish());
+    if name.is_empty() {
+        return error("Missing action in request");
+    }
+    let Some(action) = ACTIONS.iter().find(|a| a.name.eq_ignore_ascii_case(&name)) else {
+        if session.user().is_none() {
+            return error("Permission denied");
+        }
+        return error(&format!(
+            "Invalid/unknown command: {name}. Use Action: ListCommands to show available commands."
+        ));
+    };
+    let logged_in = session.user().is_some();
+    if !logged_in && !matches!(action.name, "Login" | "Challenge" | "Logoff") {
+        return error("Permission denied");
+    }
+    if logged_in && action.classes != 0 && session.state().write & action.classes == 0 {
+        return error("Permission denied");
+    }
+    if ami.core.shutdown.refusing_calls() && action.name != "Logoff" {
+        return error("Obelus is shutting down");
+    }
+    let req = Req {
+        ami: Arc::clone(ami),
+        session: Arc::clone(session),
+        msg,
+        id,
+    };
+    (action.handler)(req).await
+}

@@ -1,0 +1,135 @@
+//! The `manager` module: reads `manager.conf`, runs the listener, re-reads it
+//! on `module reload manager` (rebinding only if the address changed).
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+
+use async_trait::async_trait;
+use obelus_core::Core;
+use obelus_core::diagnostic::Diagnostic;
+use obelus_core::module::{Module, ModuleError};
+use obelus_core::settings::Settings;
+use tokio::sync::watch;
+
+use crate::config::ManagerConf;
+use crate::server::Ami;
+
+const FILE: &str = "manager.conf";
+
+struct Listening {
+    addr: SocketAddr,
+    stop: watch::Sender<bool>,
+}
+
+/// The manager interface as a module.
+#[derive(Default)]
+pub struct ManagerModule {
+    ami: Mutex<Option<Arc<Ami>>>,
+    listening: Mutex<Option<Listening>>,
+}
+
+fn read(settings: &Settings) -> (ManagerConf, Vec<Diagnostic>) {
+    let opts = obelus_conf::LoadOptions {
+        exec_enabled: settings.options.exec_includes,
+    };
+    match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+        Ok(config) => ManagerConf::from_config(&config),
+        Err(e) if e.is_not_found() => (ManagerConf::default(), Vec::new()),
+        Err(e) => (ManagerConf::default(), Diagnostic::from_conf_errors(&e)),
+    }
+}
+
+fn usable(settings: &Settings) -> Result<ManagerConf, ModuleError> {
+    let (conf, problems) = read(settings);
+    if problems.iter().any(Diagnostic::is_error) {
+        return Err(ModuleError::Config(problems));
+    }
+    for problem in &problems {
+        tracing::warn!("{problem}");
+    }
+    Ok(conf)
+}
+
+impl ManagerModule {
+    /// The running manager, if loaded.
+    pub fn ami(&self) -> Option<Arc<Ami>> {
+        self.ami.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Starts, moves or stops the listener to match the configuration.
+    async fn listen(&self, ami: &Arc<Ami>) -> Result<(), ModuleError> {
+        let conf = ami.conf();
+        let wanted = conf.enabled.then(|| ami.bind_address());
+        let current = self
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .as_ref()
+            .map(|l| l.addr);
+        if wanted == current {
+            return Ok(());
+        }
+        if let Some(old) = self
+            .listening
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+        {
+            let _ = old.stop.send(true);
+            tracing::info!(verbose = 2, "Manager no longer listening on {}", old.addr);
+        }
+        let Some(addr) = wanted else {
+            return Ok(());
+        };
+        let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
+            ModuleError::Failed(format!(
+                "cannot listen on {addr}: {e}; set port or bindaddr in the [general] section of {FILE}"
+            ))
+        })?;
+        let (stop, stopped) = watch::channel(false);
+        tokio::spawn(Arc::clone(ami).serve(listener, stopped));
+        tracing::info!(verbose = 2, "Manager listening on {addr}");
+        *self.listening.lock().unwrap_or_else(|e| e.into_inner()) = Some(Listening { addr, stop });
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Module for ManagerModule {
+    fn name(&self) -> &'static str {
+        "manager"
+    }
+
+    fn description(&self) -> &'static str {
+        "Asterisk Manager Interface"
+    }
+
+    fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
+        read(settings).1
+    }
+
+    async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        let conf = usable(&core.settings)?;
+        let ami = Ami::new(Arc::clone(core), conf);
+        ami.attach_to_bus();
+        self.listen(&ami).await?;
+        for command in crate::cli::commands(&ami) {
+            core.cli
+                .register(command)
+                .map_err(|e| ModuleError::Failed(e.to_string()))?;
+        }
+        core.provide(Arc::clone(&ami));
+        crate::queue::start(&ami);
+        *self.ami.lock().unwrap_or_else(|e| e.into_inner()) = Some(ami);
+        Ok(())
+    }
+
+    async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        let conf = usable(&core.settings)?;
+        let Some(ami) = self.ami() else {
+            return Err(ModuleError::Failed("manager is not loaded".into()));
+        };
+        ami.set_conf(conf);
+        self.listen(&ami).await
+    }
+}

@@ -1,0 +1,27 @@
+//! Obelus core: what every module of the daemon shares.
+//!
+//! - [`Core`], the shared state (`Arc<Core>`) — settings from `asterisk.conf`,
+//!   the console command registry, the module registry, shutdown.
+//! - [`cli`], console commands, registered by modules, run by the foreground
+//!   console, remote consoles and AMI alike.
+//! - [`module`], modules, `modules.conf`, load and reload.
+//! - [`settings`], which reads `asterisk.conf`.
+//! - [`diagnostic`], configuration problems with file and line.
+//!
+//! Layer: "core", above the data layer (`obelus-conf`) and below the SIP,
+//! dialplan, AMI and ARI modules, which plug in through [`module::Module`].
+
+pub mod acl;
+pub mod builtin;
+pub mod cli;
+mod core_context;
+pub mod diagnostic;
+pub mod events;
+pub mod module;
+pub mod settings;
+pub mod shutdown;
+
+pub use core_context::Core;
+
+/// The version every interface reports (`core show version`, AMI banner, ARI).
+pub const VERSION: &str = env!("CARGO_PKG_VERSION");

@@ -1,0 +1,89 @@
+//! The `res_pjsip.so` module: builds sorcery with the PJSIP object types over
+//! the configured wizards (`sorcery.conf`, realtime via `extconfig.conf`),
+//! provides it to other modules, and registers the PJSIP and sorcery console
+//! commands. The SIP stack itself (transports, registrar, sessions) joins here.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use obelus_core::Core;
+use obelus_core::diagnostic::{Diagnostic, Severity};
+use obelus_core::module::{Module, ModuleError};
+use obelus_core::settings::Settings;
+use obelus_realtime::RealtimeService;
+use obelus_sorcery::{Sorcery, SorceryService};
+
+/// `res_pjsip.so`.
+#[derive(Default)]
+pub struct PjsipModule {
+    service: Arc<SorceryService>,
+}
+
+impl PjsipModule {
+    async fn build(core: &Core) -> Result<Arc<Sorcery>, ModuleError> {
+        let realtime = core
+            .service::<RealtimeService>()
+            .unwrap_or_else(|| Arc::new(RealtimeService::default()));
+        let registrations = crate::objects::registrations()
+            .map_err(|e| ModuleError::Failed(format!("PJSIP object types: {e}")))?;
+        let (sorcery, problems) = Sorcery::builder(&core.settings, realtime)
+            .register_all(registrations)
+            .build()
+            .await;
+        report(&problems);
+        Ok(sorcery)
+    }
+}
+
+fn report(problems: &[Diagnostic]) {
+    for problem in problems {
+        match problem.severity {
+            Severity::Error => tracing::error!("{problem}"),
+            Severity::Warning => tracing::warn!("{problem}"),
+        }
+    }
+}
+
+#[async_trait]
+impl Module for PjsipModule {
+    fn name(&self) -> &'static str {
+        "res_pjsip.so"
+    }
+
+    fn description(&self) -> &'static str {
+        "Basic SIP resource"
+    }
+
+    fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
+        let opts = obelus_conf::LoadOptions {
+            exec_enabled: settings.options.exec_includes,
+        };
+        match obelus_conf::load(&settings.dirs.etc, "sorcery.conf", &opts) {
+            Ok(config) => obelus_sorcery::conf::SorceryConf::from_config(&config).1,
+            Err(e) if e.is_not_found() => Vec::new(),
+            Err(e) => Diagnostic::from_conf_errors(&e),
+        }
+    }
+
+    async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        let sorcery = Self::build(core).await?;
+        self.service.set(sorcery);
+        core.provide(Arc::clone(&self.service));
+        for command in crate::show::commands(&self.service)
+            .into_iter()
+            .chain(obelus_sorcery::cli_commands(Arc::clone(&self.service)))
+        {
+            core.cli
+                .register(command)
+                .map_err(|e| ModuleError::Failed(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        // sorcery.conf may have changed: build anew and swap.
+        let sorcery = Self::build(core).await?;
+        self.service.set(sorcery);
+        Ok(())
+    }
+}

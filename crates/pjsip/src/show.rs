@@ -1,0 +1,268 @@
+//! `pjsip show endpoints|endpoint|aors|aor|auths|auth`, laid out as
+//! Asterisk lays them out (90 columns; scripts parse these tables).
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use obelus_core::cli::{CliCommand, CliError};
+use obelus_sorcery::{Object, Sorcery, SorceryService};
+
+const RULE: &str =
+    "==========================================================================================";
+
+/// A label right-aligned for its nesting level (top 9, child 11, grandchild 13).
+fn label(level: usize, name: &str) -> String {
+    format!("{name:>width$}:  ", width = 9 + 2 * level)
+}
+
+/// `101` or `101/5551234` when the endpoint has a caller id number.
+fn endpoint_name(endpoint: &Object) -> String {
+    let callerid = endpoint.str("callerid").unwrap_or("");
+    let number = match (callerid.find('<'), callerid.find('>')) {
+        (Some(a), Some(b)) if b > a => &callerid[a + 1..b],
+        _ => callerid.trim_matches('"'),
+    };
+    if number.is_empty() || number.contains(' ') {
+        endpoint.id().to_owned()
+    } else {
+        format!("{}/{number}", endpoint.id())
+    }
+}
+
+async fn contacts_of(sorcery: &Sorcery, aor: &str) -> usize {
+    sorcery
+        .retrieve_by_prefix("contact", &format!("{aor};@"))
+        .await
+        .map(|c| c.len())
+        .unwrap_or(0)
+}
+
+async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) {
+    let mut contacts = 0;
+    for aor in endpoint.list("aors") {
+        contacts += contacts_of(sorcery, aor).await;
+    }
+    let state = if contacts > 0 {
+        "Not in use"
+    } else {
+        "Unavailable"
+    };
+    let busy_at = match endpoint.uint("device_state_busy_at").unwrap_or(0) {
+        0 => "inf".to_owned(),
+        n => n.to_string(),
+    };
+    let _ = writeln!(
+        out,
+        "{}{:<53}  {state:<12}  0 of {busy_at}",
+        label(0, "Endpoint"),
+        endpoint_name(endpoint)
+    );
+    for (kind, key) in [("InAuth", "auth"), ("OutAuth", "outbound_auth")] {
+        for id in endpoint.list(key) {
+            let username = match sorcery.retrieve_by_id("auth", id).await {
+                Ok(Some(auth)) => auth.str("username").unwrap_or("").to_owned(),
+                _ => String::new(),
+            };
+            let _ = writeln!(out, "{}{id}/{username}", label(1, kind));
+        }
+    }
+    for aor in endpoint.list("aors") {
+        let max = match sorcery.retrieve_by_id("aor", aor).await {
+            Ok(Some(a)) => a.uint("max_contacts").unwrap_or(0),
+            _ => 0,
+        };
+        let _ = writeln!(out, "{}{aor:<49}  {max}", label(1, "Aor"));
+    }
+    out.push('\n');
+}
+
+fn endpoints_header() -> String {
+    format!(
+        "\n{}<Endpoint/CID.....................................>  <State.....>  <Channels.>\n\
+         {}<AuthId/UserName...........................................................>\n\
+         {}<Aor............................................>  <MaxContact>\n\
+         {}<Aor/ContactUri..........................> <Hash....> <Status> <RTT(ms)..>\n\
+         {}<TransportId........>  <Type>  <cos>  <tos>  <BindAddress..................>\n\
+         {}<Identify/Endpoint.........................................................>\n\
+         {}<criteria.........................>\n\
+         {}<ChannelId......................................>  <State.....>  <Time.....>\n\
+         {:>13}: <DialedExten...........>  CLCID: <ConnectedLineCID.......>\n{RULE}\n\n",
+        label(0, "Endpoint"),
+        label(1, "I/OAuth"),
+        label(1, "Aor"),
+        label(2, "Contact"),
+        label(0, "Transport")
+            .replacen(' ', "", 1)
+            .replacen(' ', "", 0),
+        label(0, "Identify"),
+        label(2, "Match"),
+        label(0, "Channel"),
+        "Exten",
+    )
+}
+
+/// The `ParameterName : value` dump of one object.
+fn parameters(object: &Object) -> String {
+    let fields = object.to_fields();
+    let width = fields
+        .iter()
+        .map(|(k, _)| k.len())
+        .max()
+        .unwrap_or(13)
+        .max(13);
+    let mut out = format!(
+        "\n {:<width$} : ParameterValue\n {}\n",
+        "ParameterName",
+        "=".repeat(width + 17)
+    );
+    for (name, value) in fields {
+        let _ = writeln!(out, " {name:<width$} : {value}");
+    }
+    out
+}
+
+fn footer(n: usize) -> String {
+    if n == 0 {
+        "No objects found.\n".to_owned()
+    } else {
+        format!("\nObjects found: {n}\n")
+    }
+}
+
+fn current(service: &SorceryService) -> Result<Arc<Sorcery>, CliError> {
+    service
+        .get()
+        .ok_or_else(|| CliError::Failed("res_pjsip is not loaded.".into()))
+}
+
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::Failed(format!("Unable to retrieve objects: {e}"))
+}
+
+/// The commands, bound to the sorcery service.
+pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
+    let s = Arc::clone(service);
+    let endpoints = CliCommand::new(
+        "pjsip show endpoints",
+        "List PJSIP Endpoints",
+        "Usage: pjsip show endpoints [like <regex>]\n       List (or filter) the PJSIP endpoints.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let sorcery = current(&s)?;
+                let list = match args.args.as_slice() {
+                    [] => sorcery.retrieve_all("endpoint").await,
+                    [like, re] if like.eq_ignore_ascii_case("like") => {
+                        sorcery.retrieve_by_regex("endpoint", re).await
+                    }
+                    _ => return Err(CliError::ShowUsage),
+                }
+                .map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                let mut out = endpoints_header();
+                for endpoint in &list {
+                    endpoint_block(&sorcery, endpoint, &mut out).await;
+                }
+                out.push_str(&footer(list.len()));
+                Ok(out)
+            }
+        },
+    )
+    .with_args();
+
+    let s = Arc::clone(service);
+    let endpoint = CliCommand::new(
+        "pjsip show endpoint",
+        "Show PJSIP Endpoint(s) detail",
+        "Usage: pjsip show endpoint <id>\n       Show the PJSIP endpoint with all its options.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let [id] = args.args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                let sorcery = current(&s)?;
+                let Some(endpoint) = sorcery
+                    .retrieve_by_id("endpoint", id)
+                    .await
+                    .map_err(failed)?
+                else {
+                    return Ok(format!("Unable to find object {id}.\n\n"));
+                };
+                let mut out = endpoints_header();
+                endpoint_block(&sorcery, &endpoint, &mut out).await;
+                out.push_str(&parameters(&endpoint));
+                Ok(out)
+            }
+        },
+    )
+    .with_args();
+
+    let s = Arc::clone(service);
+    let aors = CliCommand::new(
+        "pjsip show aors",
+        "List PJSIP Aors",
+        "Usage: pjsip show aors\n       List the PJSIP address of record objects.",
+        move |_| {
+            let s = Arc::clone(&s);
+            async move {
+                let sorcery = current(&s)?;
+                let list = sorcery.retrieve_all("aor").await.map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                let mut out = format!(
+                    "\n{}<Aor..............................................>  <MaxContact>\n{}<Aor/ContactUri............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n",
+                    label(0, "Aor"),
+                    label(1, "Contact")
+                );
+                for aor in &list {
+                    let _ = writeln!(
+                        out,
+                        "{}{:<51}  {}\n",
+                        label(0, "Aor"),
+                        aor.id(),
+                        aor.uint("max_contacts").unwrap_or(0)
+                    );
+                }
+                out.push_str(&footer(list.len()));
+                Ok(out)
+            }
+        },
+    );
+
+    let s = Arc::clone(service);
+    let auths = CliCommand::new(
+        "pjsip show auths",
+        "List PJSIP Auths",
+        "Usage: pjsip show auths\n       List the PJSIP authentication objects.",
+        move |_| {
+            let s = Arc::clone(&s);
+            async move {
+                let sorcery = current(&s)?;
+                let list = sorcery.retrieve_all("auth").await.map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                let mut out = format!(
+                    "\n{}<AuthId/UserName.............................................................>\n{RULE}\n\n",
+                    label(0, "I/OAuth")
+                );
+                for auth in &list {
+                    let _ = writeln!(
+                        out,
+                        "{}{}/{}\n",
+                        label(0, "Auth"),
+                        auth.id(),
+                        auth.str("username").unwrap_or("")
+                    );
+                }
+                out.push_str(&footer(list.len()));
+                Ok(out)
+            }
+        },
+    );
+    vec![endpoints, endpoint, aors, auths]
+}

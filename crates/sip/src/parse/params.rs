@@ -1,0 +1,193 @@
+//! `;name=value` parameter lists of header fields (RFC 3261 §7.3.1, §25.1
+//! `generic-param`).
+
+use std::fmt;
+
+use super::{Cursor, is_token, trim};
+
+/// A validated list of `;name[=value]` parameters, borrowed from the message.
+///
+/// The list is checked once when the header is parsed; lookups then walk the
+/// raw text (lists are short, and walking beats allocating a map).
+/// Names compare case-insensitively; quoted values are returned without their
+/// quotes (escapes left in place, see [`crate::parse::unescape`]).
+#[derive(Clone, Copy, Default, PartialEq, Eq)]
+pub struct Params<'a> {
+    raw: &'a str,
+}
+
+impl<'a> Params<'a> {
+    /// The parameters as written, starting with the first `;` (empty if none).
+    pub fn as_str(&self) -> &'a str {
+        self.raw
+    }
+
+    /// True when there are no parameters.
+    pub fn is_empty(&self) -> bool {
+        self.raw.is_empty()
+    }
+
+    /// Iterates `(name, value)` pairs; `value` is `None` for a flag such as `lr`.
+    pub fn iter(&self) -> ParamIter<'a> {
+        ParamIter { rest: self.raw }
+    }
+
+    /// Looks a parameter up: `None` if absent, `Some(None)` for a flag,
+    /// `Some(Some(v))` for `name=v`.
+    pub fn get(&self, name: &str) -> Option<Option<&'a str>> {
+        self.iter()
+            .find(|(n, _)| n.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v)
+    }
+
+    /// The value of `name=value`, or `None` when absent or a flag.
+    pub fn value(&self, name: &str) -> Option<&'a str> {
+        self.get(name).flatten()
+    }
+
+    /// True when the parameter is present, with or without a value.
+    pub fn contains(&self, name: &str) -> bool {
+        self.get(name).is_some()
+    }
+
+    pub(crate) const fn from_validated(raw: &'a str) -> Self {
+        Params { raw }
+    }
+}
+
+impl fmt::Debug for Params<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_map().entries(self.iter()).finish()
+    }
+}
+
+/// Iterator over [`Params`].
+#[derive(Debug, Clone)]
+pub struct ParamIter<'a> {
+    rest: &'a str,
+}
+
+impl<'a> Iterator for ParamIter<'a> {
+    type Item = (&'a str, Option<&'a str>);
+
+    fn next(&mut self) -> Option<Self::Item> {
+        let b = self.rest.as_bytes();
+        let mut i = 0;
+        loop {
+            while matches!(b.get(i), Some(b';' | b' ' | b'\t')) {
+                i += 1;
+            }
+            if i >= b.len() {
+                self.rest = "";
+                return None;
+            }
+            // The parameter runs to the next ';' outside quotes.
+            let start = i;
+            let mut eq = None;
+            let mut quoted = false;
+            while let Some(&c) = b.get(i) {
+                match c {
+                    b'\\' if quoted => i += 1,
+                    b'"' => quoted = !quoted,
+                    b';' if !quoted => break,
+                    b'=' if !quoted && eq.is_none() => eq = Some(i),
+                    _ => {}
+                }
+                i += 1;
+            }
+            let end = i.min(b.len());
+            let (name, value) = match eq {
+                Some(e) => {
+                    let v = trim(self.rest.get(e + 1..end).unwrap_or(""));
+                    let v = v
+                        .strip_prefix('"')
+                        .and_then(|v| v.strip_suffix('"'))
+                        .unwrap_or(v);
+                    (trim(self.rest.get(start..e).unwrap_or("")), Some(v))
+                }
+                None => (trim(self.rest.get(start..end).unwrap_or("")), None),
+            };
+            if !name.is_empty() {
+                self.rest = self.rest.get(end..).unwrap_or("");
+                return Some((name, value));
+            }
+        }
+    }
+}
+
+/// Characters allowed in an unquoted `gen-value`: token, host and IPv6 forms.
+fn is_value_char(b: u8) -> bool {
+    is_token(b) || matches!(b, b':' | b'[' | b']')
+}
+
+/// Parses `*( SEMI generic-param )` at the cursor, white space allowed around
+/// `;` and `=` (RFC 3261 §25.1 `SEMI`, `EQUAL`). Stops before the first byte
+/// that cannot continue the list; `None` on a malformed parameter.
+pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>) -> Option<Params<'a>> {
+    let mut start = None;
+    let mut end = c.pos();
+    loop {
+        let save = c.pos();
+        c.skip_ws();
+        if c.peek() != Some(b';') {
+            c.set_pos(save);
+            break;
+        }
+        if start.is_none() {
+            start = Some(c.pos());
+        }
+        c.set_pos(c.pos() + 1);
+        c.skip_ws();
+        c.token()?;
+        let after_name = c.pos();
+        c.skip_ws();
+        if c.peek() == Some(b'=') {
+            c.set_pos(c.pos() + 1);
+            c.skip_ws();
+            if c.peek() == Some(b'"') {
+                c.quoted()?;
+            } else if c.take_while(is_value_char).is_empty() {
+                return None;
+            }
+        } else {
+            c.set_pos(after_name);
+        }
+        end = c.pos();
+    }
+    let raw = match start {
+        Some(s) => c.slice(s, end),
+        None => "",
+    };
+    Some(Params::from_validated(raw))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn params(s: &str) -> Option<(Params<'_>, &str)> {
+        let mut c = Cursor::new(s);
+        let p = parse_params(&mut c)?;
+        Some((p, c.rest()))
+    }
+
+    #[test]
+    fn lws_around_semi_and_equal_rfc3261_25_1() {
+        let (p, rest) = params(" ;   tag    = 1918181833n ;lr ;x=\"a;b\"").unwrap();
+        assert_eq!(rest, "");
+        assert_eq!(p.value("TAG"), Some("1918181833n"));
+        assert_eq!(p.get("lr"), Some(None));
+        assert_eq!(p.value("x"), Some("a;b"));
+        assert!(!p.contains("y"));
+    }
+
+    #[test]
+    fn stops_at_list_end() {
+        let (p, rest) = params(";a=1;b , next").unwrap();
+        assert_eq!(p.as_str(), ";a=1;b");
+        assert_eq!(rest, " , next");
+        assert!(params(";=1").is_none());
+        assert!(params(";a=").is_none());
+        assert!(params(";a=\"open").is_none());
+    }
+}

@@ -1,0 +1,159 @@
+//! The `astdb` wizard: each object as one JSON string in astdb, at family
+//! `/<prefix>/<type>`, key = id (contacts: `/registrar/contact/alice;@5f…`).
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+
+use super::{Problems, Query, Wizard};
+use crate::astdb::Astdb;
+use crate::error::{ObjectError, Origin, SorceryError};
+use crate::object::{Object, ObjectType, Unknown};
+
+/// Objects kept in astdb.
+pub struct AstdbWizard {
+    db: Astdb,
+    family: String,
+    ty: Arc<ObjectType>,
+    problems: Arc<Problems>,
+}
+
+impl AstdbWizard {
+    /// A wizard storing objects of `ty` under `/<prefix>/<type>`.
+    pub fn new(
+        db: Astdb,
+        prefix: &str,
+        ty: Arc<ObjectType>,
+        problems: Arc<Problems>,
+    ) -> Result<Self, String> {
+        let prefix = prefix.trim().trim_matches('/');
+        if prefix.is_empty() {
+            return Err("the astdb wizard needs a prefix (e.g. astdb,registrar)".into());
+        }
+        Ok(Self {
+            db,
+            family: format!("{prefix}/{}", ty.name()),
+            ty,
+            problems,
+        })
+    }
+
+    fn err(e: crate::astdb::AstdbError) -> SorceryError {
+        SorceryError::Astdb(e.to_string())
+    }
+
+    fn json(object: &Object) -> String {
+        let map: serde_json::Map<String, serde_json::Value> = object
+            .to_fields()
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        serde_json::Value::Object(map).to_string()
+    }
+
+    fn object(&self, id: &str, json: &str) -> Option<Arc<Object>> {
+        let origin = || Origin::Astdb {
+            key: format!("/{}/{id}", self.family),
+        };
+        let fail = |field: Option<String>, reason: String| ObjectError {
+            type_name: self.ty.name().to_owned(),
+            id: id.to_owned(),
+            field,
+            origin: origin(),
+            reason,
+        };
+        let map = match serde_json::from_str::<serde_json::Value>(json) {
+            Ok(serde_json::Value::Object(map)) => map,
+            Ok(_) => {
+                self.problems
+                    .report(fail(None, "value is not a JSON object".into()));
+                return None;
+            }
+            Err(e) => {
+                self.problems
+                    .report(fail(None, format!("value is not JSON: {e}")));
+                return None;
+            }
+        };
+        let mut object = self.ty.new_object(id);
+        for (key, value) in &map {
+            let text = match value {
+                serde_json::Value::String(s) => s.clone(),
+                other => other.to_string(),
+            };
+            if let Err(f) = object.apply(key, &text, Unknown::Ignore) {
+                self.problems.report(fail(Some(f.field), f.reason));
+                return None;
+            }
+        }
+        Some(Arc::new(object))
+    }
+}
+
+#[async_trait]
+impl Wizard for AstdbWizard {
+    fn name(&self) -> &'static str {
+        "astdb"
+    }
+
+    async fn retrieve(&self, query: &Query) -> Result<Vec<Arc<Object>>, SorceryError> {
+        if let Query::Id(id) = query {
+            let value = self.db.get(&self.family, id).await.map_err(Self::err)?;
+            return Ok(value
+                .and_then(|v| self.object(id, &v))
+                .into_iter()
+                .collect());
+        }
+        let prefix = format!("/{}/", self.family);
+        let entries = self.db.list(&self.family).await.map_err(Self::err)?;
+        Ok(entries
+            .iter()
+            .filter_map(|(key, value)| {
+                // Only direct children: a nested family is another type's.
+                let id = key.strip_prefix(&prefix).filter(|id| !id.contains('/'))?;
+                self.object(id, value)
+            })
+            .filter(|o| query.matches(o))
+            .collect())
+    }
+
+    async fn create(&self, object: Arc<Object>) -> Result<(), SorceryError> {
+        if self
+            .db
+            .get(&self.family, object.id())
+            .await
+            .map_err(Self::err)?
+            .is_some()
+        {
+            return Err(SorceryError::Exists {
+                type_name: object.type_name().to_owned(),
+                id: object.id().to_owned(),
+            });
+        }
+        self.db
+            .put(&self.family, object.id(), &Self::json(&object))
+            .await
+            .map_err(Self::err)
+    }
+
+    async fn update(&self, object: Arc<Object>) -> Result<bool, SorceryError> {
+        if self
+            .db
+            .get(&self.family, object.id())
+            .await
+            .map_err(Self::err)?
+            .is_none()
+        {
+            return Ok(false);
+        }
+        self.db
+            .put(&self.family, object.id(), &Self::json(&object))
+            .await
+            .map_err(Self::err)?;
+        Ok(true)
+    }
+
+    async fn delete(&self, id: &str) -> Result<bool, SorceryError> {
+        self.db.del(&self.family, id).await.map_err(Self::err)
+    }
+}

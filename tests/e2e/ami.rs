@@ -1,0 +1,335 @@
+//! AMI through the real binary: raw protocol, a real client library
+//! (panoramisk), and a client that stops reading while events flood.
+
+use std::io::{BufRead, BufReader, Write};
+use std::net::TcpStream;
+use std::time::{Duration, Instant};
+
+use crate::common::{ConfDir, free_port};
+
+fn manager_conf(port: u16) -> String {
+    format!(
+        "[general]\nenabled = yes\nport = {port}\nbindaddr = 127.0.0.1\n\n\
+         [admin]\nsecret = s3cret\nread = all\nwrite = all\nwritetimeout = 5000\n\n\
+         [frozen]\nsecret = cold\nread = all\nwrite = all\n\n\
+         [limited]\nsecret = pw\nread = system\nwrite = user\n\n\
+         [faraway]\nsecret = pw\ndeny = 0.0.0.0/0.0.0.0\npermit = 10.0.0.0/8\nread = all\nwrite = all\n"
+    )
+}
+
+/// A minimal AMI client for protocol-level checks.
+struct Client {
+    reader: BufReader<TcpStream>,
+    writer: TcpStream,
+}
+
+impl Client {
+    fn connect(port: u16) -> Self {
+        let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to AMI");
+        stream
+            .set_read_timeout(Some(Duration::from_secs(20)))
+            .unwrap();
+        let writer = stream.try_clone().unwrap();
+        let mut client = Self {
+            reader: BufReader::new(stream),
+            writer,
+        };
+        let mut banner = String::new();
+        client.reader.read_line(&mut banner).unwrap();
+        assert_eq!(banner, "Asterisk Call Manager/12.0.0\r\n");
+        client
+    }
+
+    fn send(&mut self, lines: &[(&str, &str)]) {
+        let mut text = String::new();
+        for (k, v) in lines {
+            text.push_str(&format!("{k}: {v}\r\n"));
+        }
+        text.push_str("\r\n");
+        self.writer.write_all(text.as_bytes()).unwrap();
+    }
+
+    /// The next message, as raw text without the final blank line.
+    fn read(&mut self) -> String {
+        let mut message = String::new();
+        loop {
+            let mut line = String::new();
+            let n = self.reader.read_line(&mut line).expect("read from AMI");
+            if n == 0 {
+                return message;
+            }
+            if line == "\r\n" {
+                if message.is_empty() {
+                    continue;
+                }
+                return message;
+            }
+            message.push_str(&line);
+        }
+    }
+
+    /// Reads until a message satisfies `pred`.
+    fn read_until(&mut self, pred: impl Fn(&str) -> bool) -> String {
+        loop {
+            let m = self.read();
+            assert!(!m.is_empty(), "connection closed while waiting");
+            if pred(&m) {
+                return m;
+            }
+        }
+    }
+
+    fn login(port: u16, user: &str, secret: &str) -> Self {
+        let mut c = Self::connect(port);
+        c.send(&[
+            ("Action", "Login"),
+            ("Username", user),
+            ("Secret", secret),
+            ("ActionID", "l1"),
+        ]);
+        let r = c.read();
+        assert!(
+            r.starts_with("Response: Success\r\nActionID: l1\r\nMessage: Authentication accepted"),
+            "{r}"
+        );
+        c
+    }
+}
+
+fn start(conf: &ConfDir) -> (crate::common::Daemon, u16) {
+    let port = free_port();
+    conf.write("manager.conf", &manager_conf(port));
+    (conf.start_foreground(), port)
+}
+
+#[test]
+fn login_ping_command_and_errors() {
+    let conf = ConfDir::new();
+    let (_daemon, port) = start(&conf);
+
+    let mut c = Client::login(port, "admin", "s3cret");
+    let booted = c.read();
+    assert!(
+        booted.starts_with("Event: FullyBooted\r\nPrivilege: system,all\r\n"),
+        "{booted}"
+    );
+    assert!(booted.contains("Status: Fully Booted"), "{booted}");
+
+    c.send(&[("Action", "Ping"), ("ActionID", "p1")]);
+    let pong = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        pong.starts_with("Response: Success\r\nActionID: p1\r\nPing: Pong\r\nTimestamp: "),
+        "{pong}"
+    );
+
+    c.send(&[
+        ("Action", "Command"),
+        ("Command", "core show version"),
+        ("ActionID", "c1"),
+    ]);
+    let out = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        out.contains("Message: Command output follows\r\nOutput: Obelus 0.1.0"),
+        "{out}"
+    );
+
+    c.send(&[("Action", "Bogus"), ("ActionID", "b1")]);
+    let bad = c.read_until(|m| m.starts_with("Response:"));
+    assert_eq!(
+        bad,
+        "Response: Error\r\nActionID: b1\r\nMessage: Invalid/unknown command: Bogus. Use Action: ListCommands to show available commands.\r\n"
+    );
+
+    c.send(&[("Action", "CoreShowChannels"), ("ActionID", "s1")]);
+    let list = c.read_until(|m| m.starts_with("Response:"));
+    assert!(list.contains("EventList: start"), "{list}");
+    let done = c.read_until(|m| m.starts_with("Event: CoreShowChannelsComplete"));
+    assert!(
+        done.contains("ActionID: s1\r\nEventList: Complete\r\nListItems: 0"),
+        "{done}"
+    );
+
+    // Oversized input gets an error, not memory growth or a hang.
+    let mut huge = b"Action: Ping\r\nX-Big: ".to_vec();
+    huge.extend(std::iter::repeat_n(b'a', 1_000_000));
+    huge.extend_from_slice(b"\r\n\r\n");
+    c.writer.write_all(&huge).unwrap();
+    let err = c.read_until(|m| m.starts_with("Response:"));
+    assert!(err.contains("line too long"), "{err}");
+
+    c.send(&[("Action", "Logoff")]);
+    let bye = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        bye.starts_with("Response: Goodbye\r\nMessage: Thanks for all the fish."),
+        "{bye}"
+    );
+}
+
+#[test]
+fn failed_logins_look_alike_and_permissions_hold() {
+    let conf = ConfDir::new();
+    let (_daemon, port) = start(&conf);
+
+    for (user, secret) in [("admin", "wrong"), ("nosuchuser", "x"), ("faraway", "pw")] {
+        let mut c = Client::connect(port);
+        let t = Instant::now();
+        c.send(&[("Action", "Login"), ("Username", user), ("Secret", secret)]);
+        let r = c.read();
+        assert_eq!(
+            r, "Response: Error\r\nMessage: Authentication failed\r\n",
+            "{user}"
+        );
+        assert!(
+            t.elapsed() >= Duration::from_millis(900),
+            "failures are delayed"
+        );
+        assert_eq!(c.read(), "", "closed after a failed login");
+    }
+
+    let mut c = Client::connect(port);
+    c.send(&[("Action", "Ping")]);
+    assert!(
+        c.read().contains("Permission denied"),
+        "actions need a login"
+    );
+
+    // MD5 challenge login.
+    let mut c = Client::connect(port);
+    c.send(&[("Action", "Challenge"), ("AuthType", "MD5")]);
+    let challenge = c.read();
+    let value = challenge
+        .lines()
+        .find_map(|l| l.strip_prefix("Challenge: "))
+        .unwrap()
+        .to_owned();
+    let key = format!("{:x}", md5_of(&format!("{value}s3cret")));
+    c.send(&[
+        ("Action", "Login"),
+        ("AuthType", "MD5"),
+        ("Username", "admin"),
+        ("Key", &key),
+    ]);
+    assert!(c.read().contains("Authentication accepted"));
+
+    let mut limited = Client::login(port, "limited", "pw");
+    limited.send(&[("Action", "Command"), ("Command", "core show version")]);
+    let denied = limited.read_until(|m| m.starts_with("Response:"));
+    assert!(denied.contains("Message: Permission denied"), "{denied}");
+}
+
+fn md5_of(text: &str) -> u128 {
+    let out = std::process::Command::new("python3")
+        .args([
+            "-c",
+            &format!("import hashlib;print(hashlib.md5({text:?}.encode()).hexdigest())"),
+        ])
+        .output()
+        .expect("python3");
+    u128::from_str_radix(String::from_utf8_lossy(&out.stdout).trim(), 16).unwrap()
+}
+
+/// panoramisk, an unmodified AMI client library, against Obelus.
+#[test]
+fn panoramisk_client_library() {
+    let conf = ConfDir::new();
+    let (_daemon, port) = start(&conf);
+    let script = concat!(
+        env!("CARGO_MANIFEST_DIR"),
+        "/../../tests/clients/ami_panoramisk.py"
+    );
+    let out = std::process::Command::new("python3")
+        .args([script, &port.to_string(), "admin", "s3cret"])
+        .output()
+        .expect("python3 (install panoramisk: pip install panoramisk)");
+    let stdout = String::from_utf8_lossy(&out.stdout);
+    assert!(
+        out.status.success(),
+        "{stdout}\n{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+    assert!(stdout.contains("all steps passed"), "{stdout}");
+}
+
+/// One client logs in with events on and never reads. Thousands of events
+/// flow; the others receive every event in order, the frozen one is dropped,
+/// and the daemon's memory stays bounded.
+#[test]
+fn a_frozen_client_cannot_stall_anyone() {
+    let conf = ConfDir::new();
+    let (daemon, port) = start(&conf);
+
+    let mut frozen = Client::login(port, "frozen", "cold");
+    let _ = frozen.read(); // FullyBooted; then it never reads again.
+
+    let mut watcher = Client::login(port, "admin", "s3cret");
+    let _ = watcher.read();
+    let rss_before = daemon.rss_kb();
+
+    const EVENTS: usize = 20_000;
+    let payload = "x".repeat(900);
+    // The sender behaves like a real client: at most 500 actions outstanding.
+    let mut sender = Client::login(port, "admin", "s3cret");
+    let _ = sender.read();
+    let mut sender_writer = sender.writer.try_clone().unwrap();
+    let (acks_tx, acks_rx) = std::sync::mpsc::channel::<()>();
+    let acker = std::thread::spawn(move || {
+        let mut acked = 0;
+        while acked < EVENTS {
+            let m = sender.read();
+            if m.is_empty() {
+                return;
+            }
+            if m.contains("Message: Event Sent") {
+                acked += 1;
+                if acks_tx.send(()).is_err() {
+                    return;
+                }
+            }
+        }
+    });
+    let flood = std::thread::spawn(move || {
+        const WINDOW: usize = 500;
+        for chunk in 0..EVENTS / WINDOW {
+            let mut batch = String::new();
+            for i in chunk * WINDOW..(chunk + 1) * WINDOW {
+                batch.push_str(&format!(
+                    "Action: UserEvent\r\nUserEvent: Flood\r\nSeq: {i}\r\nPad: {payload}\r\n\r\n"
+                ));
+            }
+            sender_writer.write_all(batch.as_bytes()).unwrap();
+            for _ in 0..WINDOW {
+                if acks_rx.recv().is_err() {
+                    return;
+                }
+            }
+        }
+        let _ = sender_writer.write_all(b"Action: Logoff\r\n\r\n");
+    });
+
+    let mut next = 0;
+    while next < EVENTS {
+        let m = watcher.read();
+        assert!(!m.is_empty(), "watcher disconnected at event {next}");
+        if let Some(seq) = m.lines().find_map(|l| l.strip_prefix("Seq: ")) {
+            assert_eq!(seq, next.to_string(), "events arrive in order, none lost");
+            next += 1;
+        }
+    }
+
+    let (_, connected, _) = conf.rx("manager show connected");
+    assert!(
+        !connected.contains("frozen"),
+        "the frozen client was dropped:\n{connected}"
+    );
+    let (_, settings, _) = conf.rx("manager show settings");
+    assert!(
+        settings.contains("Sessions dropped (slow):   1"),
+        "{settings}"
+    );
+    let growth = daemon.rss_kb().saturating_sub(rss_before);
+    assert!(growth < 64 * 1024, "daemon memory grew by {growth} kB");
+
+    flood.join().unwrap();
+    let _ = acker.join();
+    let _ = frozen.writer.shutdown(std::net::Shutdown::Both);
+}

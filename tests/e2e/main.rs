@@ -1,0 +1,9 @@
+//! End-to-end tests: the real `obelus` binary, started on a private
+//! configuration directory and driven through its real interfaces.
+
+mod ami;
+mod ami_queue;
+mod common;
+mod config_check;
+mod console;
+mod realtime;
