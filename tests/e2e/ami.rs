@@ -333,3 +333,85 @@ fn a_frozen_client_cannot_stall_anyone() {
     let _ = acker.join();
     let _ = frozen.writer.shutdown(std::net::Shutdown::Both);
 }
+
+/// astdb over AMI and the console; PJSIP endpoints from the database over AMI.
+#[test]
+fn astdb_and_pjsip_lists_over_ami() {
+    let conf = ConfDir::new();
+    conf.write(
+        "res_config_sqlite3.conf",
+        "[obelus]\ndbfile => obelus.sqlite3\n",
+    );
+    conf.write(
+        "extconfig.conf",
+        "[settings]\nps_endpoints => sqlite3,obelus\n",
+    );
+    conf.write(
+        "sorcery.conf",
+        "[res_pjsip]\nendpoint = realtime,ps_endpoints\n",
+    );
+    let (_daemon, port) = start(&conf);
+    let mut c = Client::login(port, "admin", "s3cret");
+
+    c.send(&[("Action", "PJSIPShowEndpoints"), ("ActionID", "e0")]);
+    let empty = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        empty.contains("Response: Error") && empty.contains("No endpoints found"),
+        "{empty}"
+    );
+
+    let (_, out, _) =
+        conf.rx("realtime store ps_endpoints id 101 aors 101 auth 101 context testing");
+    assert_eq!(out, "Stored RealTime record.\n");
+    c.send(&[("Action", "PJSIPShowEndpoints"), ("ActionID", "e1")]);
+    let item = c.read_until(|m| m.starts_with("Event: EndpointList\r\n"));
+    assert!(
+        item.contains("ActionID: e1\r\nObjectType: endpoint\r\nObjectName: 101\r\n"),
+        "{item}"
+    );
+    assert!(item.contains("Auths: 101\r\n"), "{item}");
+    let done = c.read_until(|m| m.starts_with("Event: EndpointListComplete"));
+    assert!(done.contains("ListItems: 1"), "{done}");
+
+    c.send(&[
+        ("Action", "DBPut"),
+        ("Family", "cidname"),
+        ("Key", "5551234"),
+        ("Val", "Alice"),
+        ("ActionID", "p"),
+    ]);
+    let put = c.read_until(|m| m.starts_with("Response:"));
+    assert!(put.contains("Updated database successfully"), "{put}");
+    let (_, out, _) = conf.rx("database get cidname 5551234");
+    assert_eq!(out, "Value: Alice\n");
+    let (_, out, _) = conf.rx("database show cidname");
+    assert!(
+        out.contains("/cidname/5551234") && out.ends_with("1 results found.\n"),
+        "{out}"
+    );
+
+    c.send(&[
+        ("Action", "DBGet"),
+        ("Family", "cidname"),
+        ("Key", "5551234"),
+        ("ActionID", "g"),
+    ]);
+    let got = c.read_until(|m| m.starts_with("Event: DBGetResponse"));
+    assert!(got.contains("Val: Alice"), "{got}");
+    c.send(&[
+        ("Action", "DBDel"),
+        ("Family", "cidname"),
+        ("Key", "5551234"),
+        ("ActionID", "d"),
+    ]);
+    let del = c.read_until(|m| m.starts_with("Response:") && m.contains("ActionID: d"));
+    assert!(del.contains("Key deleted successfully"), "{del}");
+    c.send(&[
+        ("Action", "DBGet"),
+        ("Family", "cidname"),
+        ("Key", "5551234"),
+        ("ActionID", "g2"),
+    ]);
+    let gone = c.read_until(|m| m.starts_with("Response:") && m.contains("ActionID: g2"));
+    assert!(gone.contains("Database entry not found"), "{gone}");
+}

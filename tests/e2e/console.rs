@@ -80,6 +80,22 @@ fn help_uptime_verbose_and_modules() {
     ] {
         assert!(help.contains(command), "help lists {command}:\n{help}");
     }
+    let (_, settings, _) = conf.rx("core show settings");
+    assert!(
+        settings.contains(
+            "\nPBX Core settings\n-----------------\n  Version:                     0.1.0\n"
+        ),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("  Manager (AMI):               "),
+        "{settings}"
+    );
+    assert!(
+        settings.contains("obelus.ctl") || settings.contains("/run\n"),
+        "{settings}"
+    );
+
     let (_, uptime, _) = conf.rx("core show uptime");
     assert!(uptime.starts_with("System uptime: "), "{uptime}");
     assert!(uptime.contains("\nLast reload: "), "{uptime}");

@@ -128,10 +128,33 @@ async fn skip_line<R: AsyncBufRead + Unpin>(reader: &mut R) -> std::io::Result<(
     }
 }
 
-/// Builds a response in Asterisk's order: `Response:`, `ActionID:`, the rest.
-pub struct Response {
+/// `Key: Value` lines ending with a blank line: the shape of every response
+/// and list event.
+struct Lines {
     text: String,
 }
+
+impl Lines {
+    fn start(first: &str, value: &str, action_id: Option<&str>) -> Self {
+        let mut text = format!("{first}: {value}\r\n");
+        if let Some(id) = action_id {
+            let _ = write!(text, "ActionID: {id}\r\n");
+        }
+        Self { text }
+    }
+
+    fn push(&mut self, key: &str, value: &str) {
+        let _ = write!(self.text, "{key}: {}\r\n", one_line(value));
+    }
+
+    fn finish(mut self) -> String {
+        self.text.push_str("\r\n");
+        self.text
+    }
+}
+
+/// Builds a response in Asterisk's order: `Response:`, `ActionID:`, the rest.
+pub struct Response(Lines);
 
 impl Response {
     /// `Response: Success`.
@@ -146,52 +169,40 @@ impl Response {
 
     /// Any response word (`Goodbye`).
     pub fn new(kind: &str, action_id: Option<&str>) -> Self {
-        let mut text = format!("Response: {kind}\r\n");
-        if let Some(id) = action_id {
-            let _ = write!(text, "ActionID: {id}\r\n");
-        }
-        Self { text }
+        Self(Lines::start("Response", kind, action_id))
     }
 
     /// Adds a header.
     pub fn header(mut self, key: &str, value: &str) -> Self {
-        let _ = write!(self.text, "{key}: {}\r\n", one_line(value));
+        self.0.push(key, value);
         self
     }
 
     /// The finished response, blank line included.
-    pub fn finish(mut self) -> String {
-        self.text.push_str("\r\n");
-        self.text
+    pub fn finish(self) -> String {
+        self.0.finish()
     }
 }
 
 /// An event written directly to one session (list items, `*Complete`),
 /// carrying the request's ActionID and no `Privilege:`.
-pub struct ListEvent {
-    text: String,
-}
+pub struct ListEvent(Lines);
 
 impl ListEvent {
     /// `Event: name` with the ActionID.
     pub fn new(name: &str, action_id: Option<&str>) -> Self {
-        let mut text = format!("Event: {name}\r\n");
-        if let Some(id) = action_id {
-            let _ = write!(text, "ActionID: {id}\r\n");
-        }
-        Self { text }
+        Self(Lines::start("Event", name, action_id))
     }
 
     /// Adds a header.
     pub fn header(mut self, key: &str, value: &str) -> Self {
-        let _ = write!(self.text, "{key}: {}\r\n", one_line(value));
+        self.0.push(key, value);
         self
     }
 
     /// The finished event.
-    pub fn finish(mut self) -> String {
-        self.text.push_str("\r\n");
-        self.text
+    pub fn finish(self) -> String {
+        self.0.finish()
     }
 }
 

@@ -15,6 +15,7 @@
 //!   [`Scope`] trait the executor implements; [`expr::evaluate`] for `$[...]` alone.
 //! * [`args::standard_args`]: application argument splitting (`AST_STANDARD_APP_ARGS`).
 //! * [`Dialplan::show`]: `dialplan show` output, byte-compatible with Asterisk.
+//! * [`module`]: the `pbx_config` module (`extensions.conf`, `dialplan show|reload`).
 //!
 //! The executor (running applications on a channel), the application and function
 //! registries and the realtime switch live above this crate.
@@ -24,6 +25,7 @@ mod conf;
 pub mod expr;
 mod lookup;
 mod model;
+pub mod module;
 pub mod ordering;
 mod parse;
 mod pattern;

@@ -13,13 +13,15 @@
 //! - [`Sorcery`]: types with their wizards in order, retrieval (by id,
 //!   fields, regex, prefix, all), create/update/delete, observers
 //!   ([`SorceryEvent`]); [`SorceryService`] is the reloadable handle.
-//! - [`astdb`]: Asterisk's persistent key/value store (`astdb.sqlite3`).
+//! - [`astdb`]: Asterisk's persistent key/value store (`astdb.sqlite3`),
+//!   opened by [`AstdbModule`] with the `database` console commands.
 //! - [`cli`]: `sorcery memory cache show|dump|expire|stale|populate`.
 //!
 //! Layer: "data", above `obelus-conf` and `obelus-realtime`, below every
 //! module that owns object types (`obelus-pjsip`).
 
 pub mod astdb;
+mod astdb_module;
 pub mod cli;
 pub mod clock;
 pub mod conf;
@@ -29,6 +31,7 @@ pub mod object;
 mod sorcery;
 pub mod wizard;
 
+pub use astdb_module::AstdbModule;
 pub use cli::cli_commands;
 pub use error::{ObjectError, Origin, SorceryError};
 pub use field::{FieldKind, Value};

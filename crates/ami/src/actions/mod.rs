@@ -5,7 +5,9 @@ mod basic;
 mod command;
 mod config;
 mod core_status;
+mod db;
 mod login;
+mod pjsip;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -158,6 +160,38 @@ pub static ACTIONS: &[Action] = &[
         classes::CONFIG,
         "List categories in configuration file.",
         config::list_categories
+    ),
+    action!(
+        "DBGet",
+        classes::SYSTEM | classes::REPORTING,
+        "Get DB Entry.",
+        db::db_get
+    ),
+    action!("DBPut", classes::SYSTEM, "Put DB entry.", db::db_put),
+    action!("DBDel", classes::SYSTEM, "Delete DB entry.", db::db_del),
+    action!(
+        "DBDelTree",
+        classes::SYSTEM,
+        "Delete DB Tree.",
+        db::db_del_tree
+    ),
+    action!(
+        "PJSIPShowEndpoints",
+        classes::SYSTEM,
+        "Lists PJSIP endpoints.",
+        pjsip::show_endpoints
+    ),
+    action!(
+        "PJSIPShowAors",
+        classes::SYSTEM,
+        "Lists PJSIP AORs.",
+        pjsip::show_aors
+    ),
+    action!(
+        "PJSIPShowAuths",
+        classes::SYSTEM,
+        "Lists PJSIP Auths.",
+        pjsip::show_auths
     ),
 ];
 

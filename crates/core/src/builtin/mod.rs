@@ -3,6 +3,7 @@
 
 mod core_show;
 mod modules;
+mod settings;
 mod stop;
 mod uptime;
 
@@ -20,6 +21,7 @@ pub fn register(core: &Arc<Core>) -> Result<(), RegisterError> {
         .into_iter()
         .chain(modules::commands(core))
         .chain(stop::commands(core))
+        .chain(settings::commands(core))
     {
         core.cli.register(command)?;
     }

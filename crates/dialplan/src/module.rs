@@ -1,0 +1,158 @@
+//! The `pbx_config` module: loads `extensions.conf`, keeps the dialplan in
+//! force, and provides `dialplan show` and `dialplan reload`. A reload builds
+//! the new dialplan completely before swapping it in, so calls in progress
+//! keep running on the one they started with.
+
+use std::sync::{Arc, RwLock};
+
+use async_trait::async_trait;
+use obelus_core::Core;
+use obelus_core::cli::{CliCommand, CliError};
+use obelus_core::diagnostic::{Diagnostic, Severity};
+use obelus_core::module::{Module, ModuleError};
+use obelus_core::settings::Settings;
+
+use crate::model::Dialplan;
+use crate::parse::{ParseError, ParseErrorKind};
+
+const FILE: &str = "extensions.conf";
+
+/// The dialplan in force, shared with the executor and AMI.
+#[derive(Default)]
+pub struct DialplanService {
+    current: RwLock<Arc<Dialplan>>,
+}
+
+impl DialplanService {
+    /// The dialplan in force now.
+    pub fn get(&self) -> Arc<Dialplan> {
+        Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
+    }
+
+    fn set(&self, dialplan: Dialplan) {
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dialplan);
+    }
+}
+
+/// `pbx_config`.
+#[derive(Default)]
+pub struct PbxConfigModule {
+    service: Arc<DialplanService>,
+}
+
+fn diagnostic(e: &ParseError) -> Diagnostic {
+    let location = obelus_conf::Location::new(Arc::clone(&e.location.file), e.location.line, 0);
+    let d = Diagnostic::error_at(&location, "", e.kind.to_string());
+    // Asterisk ignores unknown directives; every other problem drops a line.
+    if matches!(e.kind, ParseErrorKind::UnknownDirective(_)) {
+        Diagnostic {
+            severity: Severity::Warning,
+            ..d
+        }
+    } else {
+        d
+    }
+}
+
+/// Reads `extensions.conf` into a dialplan and the problems of its lines.
+fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let opts = obelus_conf::LoadOptions {
+        exec_enabled: settings.options.exec_includes,
+    };
+    match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+        Ok(config) => {
+            let (dialplan, errors) = Dialplan::from_config(&config);
+            Ok((dialplan, errors.iter().map(diagnostic).collect()))
+        }
+        Err(e) if e.is_not_found() => Ok((
+            Dialplan::default(),
+            vec![Diagnostic::file(
+                Severity::Warning,
+                FILE,
+                "not found; the dialplan is empty",
+            )],
+        )),
+        Err(e) => Err(Diagnostic::from_conf_errors(&e)),
+    }
+}
+
+impl PbxConfigModule {
+    /// Loads the file; lines with problems are logged and skipped, as in Asterisk.
+    fn apply(&self, settings: &Settings) -> Result<(), ModuleError> {
+        let (dialplan, problems) = read(settings).map_err(ModuleError::Config)?;
+        for problem in &problems {
+            tracing::warn!("{problem}");
+        }
+        self.service.set(dialplan);
+        Ok(())
+    }
+}
+
+#[async_trait]
+impl Module for PbxConfigModule {
+    fn name(&self) -> &'static str {
+        "pbx_config.so"
+    }
+
+    fn description(&self) -> &'static str {
+        "Text Extension Configuration"
+    }
+
+    fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
+        match read(settings) {
+            Ok((_, problems)) | Err(problems) => problems,
+        }
+    }
+
+    async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        self.apply(&core.settings)?;
+        core.provide(Arc::clone(&self.service));
+        let service = Arc::clone(&self.service);
+        let show = CliCommand::new(
+            "dialplan show",
+            "Show dialplan",
+            "Usage: dialplan show [[exten@]context]\n       Show dialplan",
+            move |args| {
+                let service = Arc::clone(&service);
+                async move {
+                    match args.args.as_slice() {
+                        [] => Ok(service.get().show(None)),
+                        [filter] => Ok(service.get().show(Some(filter))),
+                        _ => Err(CliError::ShowUsage),
+                    }
+                }
+            },
+        )
+        .with_args();
+        let weak = Arc::downgrade(core);
+        let reload = CliCommand::new(
+            "dialplan reload",
+            "Reload extensions and *only* extensions",
+            "Usage: dialplan reload\n       Reload extensions.conf without reloading any other modules.\n       This command does not delete global variables.",
+            move |_| {
+                let weak = weak.clone();
+                async move {
+                    let core = weak
+                        .upgrade()
+                        .ok_or_else(|| CliError::Failed("shutting down".into()))?;
+                    Ok(match core.modules.reload(&core, "pbx_config.so").await {
+                        obelus_core::module::ReloadOutcome::Success => {
+                            "Dialplan reloaded.\n".to_owned()
+                        }
+                        other => format!("Dialplan reload failed: {other:?}\n"),
+                    })
+                }
+            },
+        );
+        for command in [show, reload] {
+            core.cli
+                .register(command)
+                .map_err(|e| ModuleError::Failed(e.to_string()))?;
+        }
+        Ok(())
+    }
+
+    async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        self.apply(&core.settings)
+    }
+}
