@@ -187,3 +187,39 @@ fn realtime_endpoints_in_pjsip_show() {
         "{out}"
     );
 }
+
+/// Static realtime: extensions.conf kept in the ast_config table is read as
+/// the file would be, and `dialplan reload` picks up new rows.
+#[test]
+fn extensions_conf_from_a_table() {
+    let conf = ConfDir::new();
+    conf.write(
+        "res_config_sqlite3.conf",
+        "[obelus]\ndbfile => obelus.sqlite3\n",
+    );
+    conf.write(
+        "extconfig.conf",
+        "[settings]\nextensions.conf => sqlite3,obelus,ast_config\nast_config => sqlite3,obelus\n",
+    );
+    // A file on disk that must NOT be used.
+    conf.write("extensions.conf", "[ondisk]\nexten => 999,1,NoOp()\n");
+    let _daemon = conf.start_foreground();
+    for (metric, name, value) in [
+        (0, "exten", "_1XX,1,NoOp()"),
+        (1, "same", "n,Dial(PJSIP/${EXTEN})"),
+    ] {
+        let (_, out, _) = conf.rx(&format!(
+            "realtime store ast_config filename extensions.conf category testing var_metric {metric} var_name {name} var_val {value}"
+        ));
+        assert_eq!(out, "Stored RealTime record.\n");
+    }
+    let (_, out, _) = conf.rx("dialplan reload");
+    assert_eq!(out, "Dialplan reloaded.\n");
+    let (_, out, _) = conf.rx("dialplan show");
+    assert!(
+        out.contains("[ Context 'testing' created by 'pbx_config' ]"),
+        "{out}"
+    );
+    assert!(out.contains("Dial(PJSIP/${EXTEN})"), "{out}");
+    assert!(!out.contains("ondisk"), "the table, not the file:\n{out}");
+}

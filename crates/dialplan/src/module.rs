@@ -54,12 +54,11 @@ fn diagnostic(e: &ParseError) -> Diagnostic {
     }
 }
 
-/// Reads `extensions.conf` into a dialplan and the problems of its lines.
-fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let opts = obelus_conf::LoadOptions {
-        exec_enabled: settings.options.exec_includes,
-    };
-    match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+/// Builds the dialplan from a loaded configuration (or the load's failure).
+fn build(
+    loaded: Result<obelus_conf::Config, obelus_conf::ConfErrors>,
+) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    match loaded {
         Ok(config) => {
             let (dialplan, errors) = Dialplan::from_config(&config);
             Ok((dialplan, errors.iter().map(diagnostic).collect()))
@@ -76,10 +75,28 @@ fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnost
     }
 }
 
+/// Reads `extensions.conf` from disk into a dialplan and its problems.
+fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
+    let opts = obelus_conf::LoadOptions {
+        exec_enabled: settings.options.exec_includes,
+    };
+    build(obelus_conf::load(&settings.dirs.etc, FILE, &opts))
+}
+
 impl PbxConfigModule {
-    /// Loads the file; lines with problems are logged and skipped, as in Asterisk.
-    fn apply(&self, settings: &Settings) -> Result<(), ModuleError> {
-        let (dialplan, problems) = read(settings).map_err(ModuleError::Config)?;
+    /// Loads the dialplan (from its static realtime table when
+    /// `extconfig.conf` maps `extensions.conf`, else from the file); lines
+    /// with problems are logged and skipped, as in Asterisk.
+    async fn apply(&self, core: &Core) -> Result<(), ModuleError> {
+        let opts = obelus_conf::LoadOptions {
+            exec_enabled: core.settings.options.exec_includes,
+        };
+        let loaded = match obelus_realtime::static_config::load(core, FILE, &opts).await {
+            Ok(config) => Ok(config),
+            Err(obelus_realtime::static_config::LoadError::File(e)) => Err(e),
+            Err(e) => return Err(ModuleError::Failed(e.to_string())),
+        };
+        let (dialplan, problems) = build(loaded).map_err(ModuleError::Config)?;
         for problem in &problems {
             tracing::warn!("{problem}");
         }
@@ -105,7 +122,7 @@ impl Module for PbxConfigModule {
     }
 
     async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
-        self.apply(&core.settings)?;
+        self.apply(core).await?;
         core.provide(Arc::clone(&self.service));
         let service = Arc::clone(&self.service);
         let show = CliCommand::new(
@@ -153,6 +170,6 @@ impl Module for PbxConfigModule {
     }
 
     async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
-        self.apply(&core.settings)
+        self.apply(core).await
     }
 }

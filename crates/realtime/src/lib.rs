@@ -10,6 +10,7 @@
 //! - [`registry`]: [`Realtime`], the families with failover, and
 //!   [`RealtimeService`], the reloadable handle modules share.
 //! - [`schema`]: Asterisk's realtime tables and `obelus db upgrade`.
+//! - [`static_config`]: `.conf` files kept in a table, loaded as files are.
 //!
 //! Layer: "data", below sorcery; nothing above sorcery knows about it.
 
@@ -25,6 +26,7 @@ pub mod registry;
 pub mod row;
 pub mod schema;
 pub mod sql;
+pub mod static_config;
 
 pub use criteria::{Criterion, Op};
 pub use error::RealtimeError;
