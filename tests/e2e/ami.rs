@@ -415,3 +415,63 @@ fn astdb_and_pjsip_lists_over_ami() {
     let gone = c.read_until(|m| m.starts_with("Response:") && m.contains("ActionID: g2"));
     assert!(gone.contains("Database entry not found"), "{gone}");
 }
+
+/// AMI over TLS (`tlsenable`): a rustls client that trusts only the
+/// configured certificate logs in and pings; a plain-text client gets nothing.
+#[test]
+fn ami_over_tls() {
+    use std::sync::Arc;
+
+    let conf = ConfDir::new();
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("test certificate");
+    conf.write("ami-cert.pem", &certified.cert.pem());
+    conf.write("ami-key.pem", &certified.signing_key.serialize_pem());
+    let (plain_port, tls_port) = (free_port(), free_port());
+    conf.write(
+        "manager.conf",
+        &format!(
+            "[general]\nenabled = yes\nport = {plain_port}\nbindaddr = 127.0.0.1\ntlsenable = yes\ntlsbindaddr = 127.0.0.1:{tls_port}\ntlscertfile = ami-cert.pem\ntlsprivatekey = ami-key.pem\n\n[admin]\nsecret = s3cret\nread = all\nwrite = all\n"
+        ),
+    );
+    let _daemon = conf.start_foreground();
+
+    let mut roots = rustls::RootCertStore::empty();
+    roots.add(certified.cert.der().clone()).unwrap();
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ClientConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_root_certificates(roots)
+        .with_no_client_auth();
+    let server = rustls::pki_types::ServerName::try_from("localhost").unwrap();
+    let connection = rustls::ClientConnection::new(Arc::new(config), server).unwrap();
+    let tcp = TcpStream::connect(("127.0.0.1", tls_port)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    let mut tls = rustls::StreamOwned::new(connection, tcp);
+    tls.write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s3cret\r\nEvents: off\r\n\r\nAction: Ping\r\nActionID: tls1\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(tls);
+    let mut text = String::new();
+    while !text.contains("Ping: Pong") {
+        let mut line = String::new();
+        assert!(
+            reader.read_line(&mut line).unwrap() > 0,
+            "closed early:\n{text}"
+        );
+        text.push_str(&line);
+    }
+    assert!(
+        text.starts_with("Asterisk Call Manager/12.0.0\r\n"),
+        "{text}"
+    );
+    assert!(text.contains("Message: Authentication accepted"), "{text}");
+    assert!(text.contains("ActionID: tls1\r\nPing: Pong"), "{text}");
+
+    let (_, settings, _) = conf.rx("manager show settings");
+    assert!(
+        settings.contains(&format!("127.0.0.1:{tls_port}")),
+        "{settings}"
+    );
+}

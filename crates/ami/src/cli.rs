@@ -47,7 +47,16 @@ pub fn commands(ami: &Arc<Ami>) -> Vec<CliCommand> {
             out.push_str(&row("Manager (AMI):", yes_no(conf.enabled)));
             out.push_str(&row("Web Manager (AMI/HTTP):", yes_no(conf.web_enabled)));
             out.push_str(&row("TCP Bindaddress:", &ami.bind_address().to_string()));
-            out.push_str(&row("TLS Enable:", "No"));
+            out.push_str(&row("TLS Enable:", yes_no(conf.tls_enable)));
+            out.push_str(&row(
+                "TLS Bindaddress:",
+                &if conf.tls_enable {
+                    conf.tls_bind.to_string()
+                } else {
+                    "Disabled".to_owned()
+                },
+            ));
+            out.push_str(&row("TLS Certfile:", &conf.tls_cert_file));
             out.push_str(&row(
                 "Allow multiple login:",
                 yes_no(conf.allow_multiple_login),

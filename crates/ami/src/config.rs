@@ -54,6 +54,14 @@ pub struct ManagerConf {
     pub disabled_events: Vec<String>,
     /// `webenabled`.
     pub web_enabled: bool,
+    /// `tlsenable`.
+    pub tls_enable: bool,
+    /// `tlsbindaddr` (default port 5039).
+    pub tls_bind: std::net::SocketAddr,
+    /// `tlscertfile` (relative names are in the configuration directory).
+    pub tls_cert_file: String,
+    /// `tlsprivatekey` (defaults to the certificate file, as in Asterisk).
+    pub tls_private_key: String,
     /// The users.
     pub users: Vec<User>,
 }
@@ -71,6 +79,10 @@ impl Default for ManagerConf {
             auth_limit: 50,
             disabled_events: Vec::new(),
             web_enabled: false,
+            tls_enable: false,
+            tls_bind: std::net::SocketAddr::from(([0, 0, 0, 0], 5039)),
+            tls_cert_file: "asterisk.pem".to_owned(),
+            tls_private_key: String::new(),
             users: Vec::new(),
         }
     }
@@ -78,6 +90,19 @@ impl Default for ManagerConf {
 
 /// Asterisk's default and minimum `writetimeout`.
 const MIN_WRITE_TIMEOUT: Duration = Duration::from_millis(100);
+
+/// `ip[:port]`, `[ipv6]:port` or `ipv6`.
+fn parse_bind(value: &str, default_port: u16) -> Option<std::net::SocketAddr> {
+    if let Ok(addr) = value.parse() {
+        return Some(addr);
+    }
+    let ip: IpAddr = value
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    Some(std::net::SocketAddr::new(ip, default_port))
+}
 
 impl ManagerConf {
     /// Reads the file; problems name file and line.
@@ -101,6 +126,17 @@ impl ManagerConf {
                     match var.name.to_ascii_lowercase().as_str() {
                         "enabled" => conf.enabled = flag(&mut problems),
                         "webenabled" => conf.web_enabled = flag(&mut problems),
+                        "tlsenable" => conf.tls_enable = flag(&mut problems),
+                        "tlscertfile" => conf.tls_cert_file = v.to_owned(),
+                        "tlsprivatekey" => conf.tls_private_key = v.to_owned(),
+                        "tlsbindaddr" => match parse_bind(v, 5039) {
+                            Some(addr) => conf.tls_bind = addr,
+                            None => problems.push(Diagnostic::error_at(
+                                &var.location,
+                                "tlsbindaddr",
+                                format!("expected an address such as 0.0.0.0:5039, got '{v}'"),
+                            )),
+                        },
                         "timestampevents" => conf.timestamp_events = flag(&mut problems),
                         "allowmultiplelogin" => conf.allow_multiple_login = flag(&mut problems),
                         "displayconnects" => conf.display_connects = flag(&mut problems),

@@ -26,6 +26,7 @@ struct Listening {
 pub struct ManagerModule {
     ami: Mutex<Option<Arc<Ami>>>,
     listening: Mutex<Option<Listening>>,
+    listening_tls: Mutex<Option<Listening>>,
 }
 
 fn read(settings: &Settings) -> (ManagerConf, Vec<Diagnostic>) {
@@ -56,25 +57,54 @@ impl ManagerModule {
         self.ami.lock().unwrap_or_else(|e| e.into_inner()).clone()
     }
 
-    /// Starts, moves or stops the listener to match the configuration.
-    async fn listen(&self, ami: &Arc<Ami>) -> Result<(), ModuleError> {
+    /// Starts, moves or stops the listeners to match the configuration.
+    async fn listen(&self, ami: &Arc<Ami>, etc: &std::path::Path) -> Result<(), ModuleError> {
         let conf = ami.conf();
-        let wanted = conf.enabled.then(|| ami.bind_address());
-        let current = self
-            .listening
+        let plain = conf.enabled.then(|| ami.bind_address());
+        Self::listen_one(ami, &self.listening, plain, None).await?;
+        let secure = if conf.enabled && conf.tls_enable {
+            let path = |name: &str| {
+                let p = std::path::Path::new(name);
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    etc.join(p)
+                }
+            };
+            let key = if conf.tls_private_key.is_empty() {
+                &conf.tls_cert_file
+            } else {
+                &conf.tls_private_key
+            };
+            let acceptor = crate::tls::acceptor(&path(&conf.tls_cert_file), &path(key))
+                .map_err(|e| ModuleError::Failed(format!("{e} (see the TLS options in {FILE})")))?;
+            Some((conf.tls_bind, acceptor))
+        } else {
+            None
+        };
+        let (addr, acceptor) = match secure {
+            Some((addr, acceptor)) => (Some(addr), Some(acceptor)),
+            None => (None, None),
+        };
+        Self::listen_one(ami, &self.listening_tls, addr, acceptor).await
+    }
+
+    async fn listen_one(
+        ami: &Arc<Ami>,
+        slot: &Mutex<Option<Listening>>,
+        wanted: Option<SocketAddr>,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+    ) -> Result<(), ModuleError> {
+        let current = slot
             .lock()
             .unwrap_or_else(|e| e.into_inner())
             .as_ref()
             .map(|l| l.addr);
-        if wanted == current {
+        // A TLS listener is always renewed: its certificate may have changed.
+        if wanted == current && tls.is_none() {
             return Ok(());
         }
-        if let Some(old) = self
-            .listening
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .take()
-        {
+        if let Some(old) = slot.lock().unwrap_or_else(|e| e.into_inner()).take() {
             let _ = old.stop.send(true);
             tracing::info!(verbose = 2, "Manager no longer listening on {}", old.addr);
         }
@@ -83,13 +113,18 @@ impl ManagerModule {
         };
         let listener = tokio::net::TcpListener::bind(addr).await.map_err(|e| {
             ModuleError::Failed(format!(
-                "cannot listen on {addr}: {e}; set port or bindaddr in the [general] section of {FILE}"
+                "cannot listen on {addr}: {e}; set the address in the [general] section of {FILE}"
             ))
         })?;
         let (stop, stopped) = watch::channel(false);
-        tokio::spawn(Arc::clone(ami).serve(listener, stopped));
-        tracing::info!(verbose = 2, "Manager listening on {addr}");
-        *self.listening.lock().unwrap_or_else(|e| e.into_inner()) = Some(Listening { addr, stop });
+        let secure = tls.is_some();
+        tokio::spawn(Arc::clone(ami).serve(listener, tls, stopped));
+        tracing::info!(
+            verbose = 2,
+            "Manager listening on {addr}{}",
+            if secure { " (TLS)" } else { "" }
+        );
+        *slot.lock().unwrap_or_else(|e| e.into_inner()) = Some(Listening { addr, stop });
         Ok(())
     }
 }
@@ -112,7 +147,7 @@ impl Module for ManagerModule {
         let conf = usable(&core.settings)?;
         let ami = Ami::new(Arc::clone(core), conf);
         ami.attach_to_bus();
-        self.listen(&ami).await?;
+        self.listen(&ami, &core.settings.dirs.etc).await?;
         for command in crate::cli::commands(&ami) {
             core.cli
                 .register(command)
@@ -130,6 +165,6 @@ impl Module for ManagerModule {
             return Err(ModuleError::Failed("manager is not loaded".into()));
         };
         ami.set_conf(conf);
-        self.listen(&ami).await
+        self.listen(&ami, &core.settings.dirs.etc).await
     }
 }

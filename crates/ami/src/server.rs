@@ -17,6 +17,9 @@ use crate::session::{Session, State};
 /// Events kept for sessions that are behind; one further behind is dropped.
 const EVENT_RING: usize = 8192;
 
+/// How long a TLS client may take to complete its handshake.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(10);
+
 /// Failed logins from one address within [`FAILURE_WINDOW`] after which new
 /// connections from it are refused until the window passes.
 const MAX_FAILURES: u32 = 10;
@@ -107,10 +110,12 @@ impl Ami {
         }));
     }
 
-    /// Accepts connections until the listener fails or `stop` fires.
+    /// Accepts connections until the listener fails or `stop` fires; with an
+    /// acceptor, each connection first completes a TLS handshake.
     pub async fn serve(
         self: Arc<Self>,
         listener: TcpListener,
+        tls: Option<tokio_rustls::TlsAcceptor>,
         mut stop: tokio::sync::watch::Receiver<bool>,
     ) {
         loop {
@@ -154,7 +159,37 @@ impl Ami {
                 .lock()
                 .unwrap_or_else(|e| e.into_inner())
                 .push(Arc::clone(&session));
-            tokio::spawn(crate::session::run(stream, Arc::clone(&self), session));
+            let _ = stream.set_nodelay(true);
+            let ami = Arc::clone(&self);
+            match tls.clone() {
+                None => {
+                    tokio::spawn(crate::session::run(stream, ami, session));
+                }
+                Some(acceptor) => {
+                    tokio::spawn(async move {
+                        match tokio::time::timeout(HANDSHAKE_TIMEOUT, acceptor.accept(stream)).await
+                        {
+                            Ok(Ok(tls)) => {
+                                crate::session::run(tls, Arc::clone(&ami), session).await
+                            }
+                            Ok(Err(e)) => {
+                                tracing::info!(
+                                    verbose = 2,
+                                    "Manager TLS handshake with {peer} failed: {e}"
+                                );
+                                ami.forget(&session);
+                            }
+                            Err(_) => {
+                                tracing::info!(
+                                    verbose = 2,
+                                    "Manager TLS handshake with {peer} timed out"
+                                );
+                                ami.forget(&session);
+                            }
+                        }
+                    });
+                }
+            }
         }
     }
 

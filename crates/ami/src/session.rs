@@ -12,9 +12,7 @@ use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
-use tokio::io::{AsyncWriteExt, BufReader};
-use tokio::net::TcpStream;
-use tokio::net::tcp::OwnedWriteHalf;
+use tokio::io::{AsyncRead, AsyncWrite, AsyncWriteExt, BufReader};
 use tokio::sync::{broadcast, mpsc, watch};
 
 use crate::message::{self, Read, Response};
@@ -81,10 +79,12 @@ impl Session {
     }
 }
 
-/// Runs a connection to its end.
-pub async fn run(stream: TcpStream, ami: Arc<Ami>, session: Arc<Session>) {
-    let _ = stream.set_nodelay(true);
-    let (read, mut write) = stream.into_split();
+/// Runs a connection (plain TCP or TLS) to its end.
+pub async fn run<S>(stream: S, ami: Arc<Ami>, session: Arc<Session>)
+where
+    S: AsyncRead + AsyncWrite + Send + Unpin + 'static,
+{
+    let (read, mut write) = tokio::io::split(stream);
     if write.write_all(crate::BANNER.as_bytes()).await.is_err() {
         return;
     }
@@ -164,8 +164,8 @@ enum Next {
     Stop,
 }
 
-async fn write_loop(
-    mut write: OwnedWriteHalf,
+async fn write_loop<W: AsyncWrite + Unpin>(
+    mut write: W,
     mut outbound: mpsc::Receiver<Outbound>,
     mut events: broadcast::Receiver<Arc<AmiEvent>>,
     ami: Arc<Ami>,
@@ -281,8 +281,8 @@ fn give_up(ami: &Ami, session: &Session, why: &str) {
     );
 }
 
-async fn deadline(
-    write: &mut OwnedWriteHalf,
+async fn deadline<W: AsyncWrite + Unpin>(
+    write: &mut W,
     bytes: &[u8],
     limit: Duration,
 ) -> std::io::Result<()> {
