@@ -475,3 +475,68 @@ fn ami_over_tls() {
         "{settings}"
     );
 }
+
+/// UpdateConfig edits a file in place, keeping its comments and order.
+#[test]
+fn update_config_keeps_comments() {
+    let conf = ConfDir::new();
+    conf.write(
+        "demo.conf",
+        "; the demo file\n[general]\nfoo = 1 ; keep me\n\n[old]\nx = y\n",
+    );
+    let (_daemon, port) = start(&conf);
+    let mut c = Client::login(port, "admin", "s3cret");
+    c.send(&[
+        ("Action", "UpdateConfig"),
+        ("ActionID", "u1"),
+        ("SrcFilename", "demo.conf"),
+        ("DstFilename", "demo.conf"),
+        ("Action-000000", "Update"),
+        ("Cat-000000", "general"),
+        ("Var-000000", "foo"),
+        ("Value-000000", "2"),
+        ("Action-000001", "NewCat"),
+        ("Cat-000001", "added"),
+        ("Action-000002", "Append"),
+        ("Cat-000002", "added"),
+        ("Var-000002", "allow"),
+        ("Value-000002", "ulaw"),
+        ("Action-000003", "RenameCat"),
+        ("Cat-000003", "old"),
+        ("Value-000003", "renamed"),
+    ]);
+    let r = c.read_until(|m| m.starts_with("Response:"));
+    assert_eq!(r, "Response: Success\r\nActionID: u1\r\n", "{r}");
+    let text = std::fs::read_to_string(conf.path().join("demo.conf")).unwrap();
+    assert!(text.starts_with("; the demo file\n[general]\n"), "{text}");
+    assert!(text.contains("foo = 2 ; keep me"), "{text}");
+    assert!(
+        text.contains("[renamed]") && !text.contains("[old]"),
+        "{text}"
+    );
+    assert!(text.contains("[added]") && text.contains("allow"), "{text}");
+
+    c.send(&[
+        ("Action", "GetConfig"),
+        ("Filename", "demo.conf"),
+        ("Category", "added"),
+        ("ActionID", "g"),
+    ]);
+    let got = c.read_until(|m| m.starts_with("Response:"));
+    assert!(got.contains("Line-000000-000000: allow=ulaw"), "{got}");
+
+    c.send(&[
+        ("Action", "UpdateConfig"),
+        ("ActionID", "u2"),
+        ("SrcFilename", "demo.conf"),
+        ("DstFilename", "demo.conf"),
+        ("Action-000000", "Delete"),
+        ("Cat-000000", "nosuch"),
+        ("Var-000000", "x"),
+    ]);
+    let err = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        err.contains("Message: Given category does not exist"),
+        "{err}"
+    );
+}

@@ -162,6 +162,12 @@ pub static ACTIONS: &[Action] = &[
         config::list_categories
     ),
     action!(
+        "UpdateConfig",
+        classes::CONFIG,
+        "Update basic configuration.",
+        config::update_config
+    ),
+    action!(
         "DBGet",
         classes::SYSTEM | classes::REPORTING,
         "Get DB Entry.",
