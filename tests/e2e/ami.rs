@@ -540,3 +540,105 @@ fn update_config_keeps_comments() {
         "{err}"
     );
 }
+
+/// One HTTP/1.1 request; returns (status line, headers, body).
+fn http_get(port: u16, path: &str, cookie: Option<&str>) -> (String, String, String) {
+    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect to HTTP");
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let cookie = cookie
+        .map(|c| format!("Cookie: {c}\r\n"))
+        .unwrap_or_default();
+    write!(
+        stream,
+        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1\r\n{cookie}Connection: close\r\n\r\n"
+    )
+    .unwrap();
+    let mut raw = String::new();
+    std::io::Read::read_to_string(&mut stream, &mut raw).unwrap();
+    let (head, body) = raw.split_once("\r\n\r\n").unwrap_or((&raw, ""));
+    let (status, headers) = head.split_once("\r\n").unwrap_or((head, ""));
+    (status.to_owned(), headers.to_owned(), body.to_owned())
+}
+
+/// AMI over HTTP: login and actions through /rawman, /mxml and /manager,
+/// the session kept by its cookie, listed by `http show status`.
+#[test]
+fn ami_over_http() {
+    let conf = ConfDir::new();
+    let (ami_port, http_port) = (free_port(), free_port());
+    conf.write(
+        "http.conf",
+        &format!("[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {http_port}\n"),
+    );
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled = yes\nwebenabled = yes\nport = {ami_port}\nbindaddr = 127.0.0.1\n[admin]\nsecret = s3cret\nread = all\nwrite = all\n"),
+    );
+    let _daemon = conf.start_foreground();
+
+    let (status, _, body) = http_get(http_port, "/rawman?action=ping", None);
+    assert!(status.contains("200"), "{status}");
+    assert!(body.contains("Permission denied"), "no login yet: {body}");
+
+    let (_, headers, body) = http_get(
+        http_port,
+        "/rawman?action=login&username=admin&secret=s3cret",
+        None,
+    );
+    assert!(
+        body.starts_with("Response: Success\r\nMessage: Authentication accepted"),
+        "{body}"
+    );
+    let cookie = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    assert!(cookie.starts_with("mansession_id="), "{cookie}");
+
+    let (_, _, pong) = http_get(http_port, "/rawman?action=ping&actionid=h1", Some(&cookie));
+    assert!(pong.contains("Ping: Pong"), "{pong}");
+    let (_, headers, xml) = http_get(http_port, "/mxml?action=ping", Some(&cookie));
+    assert!(
+        headers
+            .to_ascii_lowercase()
+            .contains("content-type: text/xml"),
+        "{headers}"
+    );
+    assert!(
+        xml.contains("<generic response='Success' ping='Pong'"),
+        "{xml}"
+    );
+    let (_, _, html) = http_get(http_port, "/manager?action=ping", Some(&cookie));
+    assert!(
+        html.contains("<tr><td>Ping</td><td>Pong</td></tr>"),
+        "{html}"
+    );
+    let (_, _, bye) = http_get(http_port, "/rawman?action=logoff", Some(&cookie));
+    assert!(bye.contains("Response: Goodbye"), "{bye}");
+    let (_, _, after) = http_get(http_port, "/rawman?action=ping", Some(&cookie));
+    assert!(
+        after.contains("Permission denied"),
+        "the session ended: {after}"
+    );
+
+    let (status, _, _) = http_get(http_port, "/nothing/here", None);
+    assert!(status.contains("404"), "{status}");
+    let (_, out, _) = conf.rx("http show status");
+    assert!(
+        out.contains(&format!(
+            "Server Enabled and Bound to 127.0.0.1:{http_port}"
+        )),
+        "{out}"
+    );
+    assert!(
+        out.contains("/rawman => Raw HTTP Manager Event Interface"),
+        "{out}"
+    );
+}

@@ -10,6 +10,7 @@
 //! - [`server`]: [`Ami`], the listener, sessions, throttling.
 //! - [`tls`]: AMI over TLS (`tlsenable`).
 //! - [`queue`]: the durable action queue (`manager_queue` rows).
+//! - [`http`]: AMI over HTTP (`/rawman`, `/manager`, `/mxml`).
 //! - [`module`]: the `manager` module.
 //!
 //! Layer: an interface above the core; it renders the event bus and runs
@@ -19,6 +20,7 @@ pub mod actions;
 pub mod classes;
 pub mod cli;
 pub mod config;
+pub mod http;
 pub mod message;
 pub mod module;
 pub mod queue;

@@ -155,6 +155,16 @@ impl Module for ManagerModule {
         }
         core.provide(Arc::clone(&ami));
         crate::queue::start(&ami);
+        if let Some(http) = core.service::<obelus_http::HttpService>() {
+            http.add(
+                crate::http::routes(&ami),
+                &[
+                    ("/rawman", "Raw HTTP Manager Event Interface"),
+                    ("/manager", "HTML Manager Event Interface"),
+                    ("/mxml", "XML Manager Event Interface"),
+                ],
+            );
+        }
         *self.ami.lock().unwrap_or_else(|e| e.into_inner()) = Some(ami);
         Ok(())
     }
