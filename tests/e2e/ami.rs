@@ -642,3 +642,59 @@ fn ami_over_http() {
         "{out}"
     );
 }
+
+/// The sorcery memory cache actions against a real cache of realtime endpoints.
+#[test]
+fn sorcery_memory_cache_actions() {
+    let conf = ConfDir::new();
+    conf.write(
+        "res_config_sqlite3.conf",
+        "[obelus]\ndbfile => obelus.sqlite3\n",
+    );
+    conf.write(
+        "extconfig.conf",
+        "[settings]\nps_endpoints => sqlite3,obelus\n",
+    );
+    conf.write(
+        "sorcery.conf",
+        "[res_pjsip]\nendpoint/cache = memory_cache,object_lifetime_maximum=3600\nendpoint = realtime,ps_endpoints\n",
+    );
+    let (_daemon, port) = start(&conf);
+    let (_, out, _) = conf.rx("realtime store ps_endpoints id 101 context testing");
+    assert_eq!(out, "Stored RealTime record.\n");
+    let (_, out, _) = conf.rx("pjsip show endpoint 101");
+    assert!(out.contains("testing"), "{out}");
+
+    let mut c = Client::login(port, "admin", "s3cret");
+    let mut run = |pairs: &[(&str, &str)]| {
+        c.send(pairs);
+        c.read_until(|m| m.starts_with("Response:"))
+    };
+    let r = run(&[
+        ("Action", "SorceryMemoryCacheExpireObject"),
+        ("Cache", "res_pjsip/endpoint"),
+        ("Object", "101"),
+    ]);
+    assert!(
+        r.contains("Response: Success"),
+        "the lookup filled the cache: {r}"
+    );
+    let r = run(&[
+        ("Action", "SorceryMemoryCacheExpireObject"),
+        ("Cache", "res_pjsip/endpoint"),
+        ("Object", "101"),
+    ]);
+    assert!(r.contains("Response: Error"), "no longer cached: {r}");
+    let r = run(&[
+        ("Action", "SorceryMemoryCacheStale"),
+        ("Cache", "res_pjsip/endpoint"),
+    ]);
+    assert!(r.contains("Response: Success"), "{r}");
+    let r = run(&[("Action", "SorceryMemoryCacheExpire"), ("Cache", "nosuch")]);
+    assert!(r.contains("could not be found"), "{r}");
+    let r = run(&[
+        ("Action", "SorceryMemoryCachePopulate"),
+        ("Cache", "res_pjsip/endpoint"),
+    ]);
+    assert!(r.contains("full_backend_cache"), "{r}");
+}

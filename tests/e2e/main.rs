@@ -7,3 +7,4 @@ mod common;
 mod config_check;
 mod console;
 mod realtime;
+mod sip_register;

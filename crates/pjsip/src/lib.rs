@@ -1,15 +1,23 @@
 //! Obelus PJSIP: the SIP channel driver and its SIP applications.
 //!
-//! For now this crate holds the PJSIP object types ([`objects`]): endpoint,
-//! aor, auth, contact, domain_alias, identify, transport, registration (plus
-//! system and global), registered with `obelus-sorcery` under Asterisk's
-//! option names and defaults. The SIP stack (identification, registrar,
-//! sessions, qualify) builds on them.
+//! The PJSIP object types ([`objects`]): endpoint, aor, auth, contact,
+//! domain_alias, identify, transport, registration (plus system and global),
+//! registered with `obelus-sorcery` under Asterisk's option names and
+//! defaults; and the SIP stack on them ([`stack`]): UDP/TCP transports,
+//! endpoint identification ([`identify`]), digest authentication
+//! ([`auth`]) and the registrar ([`registrar`], [`contacts`]). Sessions and
+//! qualify come next.
 //!
 //! Layer: "apps" above `obelus-sip` and `obelus-sorcery`.
 
+pub mod auth;
+pub mod contacts;
+pub mod identify;
 pub mod module;
 pub mod objects;
+pub mod registrar;
 mod show;
+pub mod stack;
 
 pub use module::PjsipModule;
+pub use stack::{SipStack, start_sip};

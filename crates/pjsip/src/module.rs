@@ -72,11 +72,16 @@ impl Module for PjsipModule {
         for command in crate::show::commands(&self.service)
             .into_iter()
             .chain(obelus_sorcery::cli_commands(Arc::clone(&self.service)))
+            .chain(crate::contacts::commands(&self.service))
         {
             core.cli
                 .register(command)
                 .map_err(|e| ModuleError::Failed(e.to_string()))?;
         }
+        let stack = crate::start_sip(core, Arc::clone(&self.service))
+            .await
+            .map_err(ModuleError::Failed)?;
+        core.provide(Arc::new(stack));
         Ok(())
     }
 

@@ -8,6 +8,7 @@ mod core_status;
 mod db;
 mod login;
 mod pjsip;
+mod sorcery;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -160,6 +161,36 @@ pub static ACTIONS: &[Action] = &[
         classes::CONFIG,
         "List categories in configuration file.",
         config::list_categories
+    ),
+    action!(
+        "SorceryMemoryCacheExpire",
+        classes::SYSTEM,
+        "Expire (remove) ALL objects from a sorcery memory cache.",
+        sorcery::expire
+    ),
+    action!(
+        "SorceryMemoryCacheExpireObject",
+        classes::SYSTEM,
+        "Expire (remove) an object from a sorcery memory cache.",
+        sorcery::expire_object
+    ),
+    action!(
+        "SorceryMemoryCacheStale",
+        classes::SYSTEM,
+        "Marks ALL objects in a sorcery memory cache as stale.",
+        sorcery::stale
+    ),
+    action!(
+        "SorceryMemoryCacheStaleObject",
+        classes::SYSTEM,
+        "Mark an object in a sorcery memory cache as stale.",
+        sorcery::stale_object
+    ),
+    action!(
+        "SorceryMemoryCachePopulate",
+        classes::SYSTEM,
+        "Expire all objects from a memory cache and populate it with all objects from the backend.",
+        sorcery::populate
     ),
     action!(
         "UpdateConfig",

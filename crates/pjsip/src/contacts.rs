@@ -1,0 +1,241 @@
+//! Registered contacts in sorcery (type `contact`, id `<aor>;@<md5 of
+//! uri>`, realtime table `ps_contacts`), their expiry, and the
+//! `pjsip show contacts` / `pjsip show transports` console commands.
+
+use std::fmt::Write as _;
+use std::sync::Arc;
+
+use obelus_core::cli::{CliCommand, CliError};
+use obelus_sip::digest::Algorithm;
+use obelus_sorcery::{Object, Sorcery, SorceryError, SorceryService};
+
+use crate::registrar::{Binding, Change};
+
+const RULE: &str =
+    "==========================================================================================";
+
+/// The id Asterisk gives a registered contact: `<aor>;@<md5 hex of uri>`.
+pub fn contact_id(aor: &str, uri: &str) -> String {
+    format!("{aor};@{}", Algorithm::Md5.hash(&[uri.as_bytes()]))
+}
+
+fn binding_of(contact: &Object) -> Binding {
+    Binding {
+        uri: contact.str("uri").unwrap_or("").to_owned(),
+        expiration_time: contact.uint("expiration_time").unwrap_or(0),
+        user_agent: contact.str("user_agent").unwrap_or("").to_owned(),
+        via_addr: contact.str("via_addr").unwrap_or("").to_owned(),
+        via_port: u16::try_from(contact.uint("via_port").unwrap_or(0)).unwrap_or(0),
+        call_id: contact.str("call_id").unwrap_or("").to_owned(),
+    }
+}
+
+/// The live bindings of `aor` at UNIX time `now` (lapsed ones are left for
+/// the pruning task and not counted).
+pub async fn bindings(
+    sorcery: &Sorcery,
+    aor: &str,
+    now: u64,
+) -> Result<Vec<Binding>, SorceryError> {
+    Ok(sorcery
+        .retrieve_by_prefix("contact", &format!("{aor};@"))
+        .await?
+        .iter()
+        .map(|c| binding_of(c))
+        .filter(|b| b.expiration_time > now)
+        .collect())
+}
+
+/// Where a binding came from, stored beside it.
+#[derive(Debug, Clone, Copy)]
+pub struct Owner<'a> {
+    /// The AOR id.
+    pub aor: &'a str,
+    /// The endpoint that registered.
+    pub endpoint: &'a str,
+    /// `systemname` of this server (`reg_server`).
+    pub reg_server: &'a str,
+}
+
+/// Stores the registrar's changes.
+pub async fn apply(sorcery: &Sorcery, owner: Owner<'_>, changes: &[Change]) -> Result<(), String> {
+    for change in changes {
+        match change {
+            Change::Upsert(b) => {
+                let id = contact_id(owner.aor, &b.uri);
+                let mut object = sorcery.alloc("contact", &id).map_err(|e| e.to_string())?;
+                for (name, value) in [
+                    ("uri", b.uri.clone()),
+                    ("expiration_time", b.expiration_time.to_string()),
+                    ("endpoint", owner.endpoint.to_owned()),
+                    ("user_agent", b.user_agent.clone()),
+                    ("via_addr", b.via_addr.clone()),
+                    ("via_port", b.via_port.to_string()),
+                    ("call_id", b.call_id.clone()),
+                    ("reg_server", owner.reg_server.to_owned()),
+                ] {
+                    object
+                        .set(name, &value)
+                        .map_err(|e| format!("contact {id}: {}: {}", e.field, e.reason))?;
+                }
+                let exists = sorcery
+                    .retrieve_by_id("contact", &id)
+                    .await
+                    .map_err(|e| e.to_string())?
+                    .is_some();
+                let stored = if exists {
+                    sorcery.update(object).await
+                } else {
+                    sorcery.create(object).await
+                };
+                stored.map_err(|e| format!("contact {id}: {e}"))?;
+            }
+            Change::Remove(uri) => {
+                let id = contact_id(owner.aor, uri);
+                sorcery
+                    .delete("contact", &id)
+                    .await
+                    .map_err(|e| format!("contact {id}: {e}"))?;
+            }
+        }
+    }
+    Ok(())
+}
+
+/// Deletes the registered contacts of this server that lapsed before
+/// `now`; returns how many went.
+pub async fn prune_expired(sorcery: &Sorcery, reg_server: &str, now: u64) -> usize {
+    let Ok(all) = sorcery.retrieve_all("contact").await else {
+        return 0;
+    };
+    let mut removed = 0;
+    for c in all {
+        let expiry = c.uint("expiration_time").unwrap_or(0);
+        let ours = c.str("reg_server").unwrap_or("") == reg_server;
+        // Only registered contacts (`;@` ids) expire; permanent ones do not.
+        if ours
+            && c.id().contains(";@")
+            && expiry > 0
+            && expiry <= now
+            && sorcery.delete("contact", c.id()).await.is_ok()
+        {
+            removed += 1;
+        }
+    }
+    removed
+}
+
+fn current(service: &SorceryService) -> Result<Arc<Sorcery>, CliError> {
+    service
+        .get()
+        .ok_or_else(|| CliError::Failed("res_pjsip is not loaded.".into()))
+}
+
+fn failed(e: impl std::fmt::Display) -> CliError {
+    CliError::Failed(format!("Unable to retrieve objects: {e}"))
+}
+
+/// One `pjsip show contacts` row (`%-46.46s %-10.10s %-7.7s %11.3f`).
+fn contact_row(contact: &Object) -> String {
+    let (aor, hash) = contact.id().split_once(";@").unwrap_or((contact.id(), ""));
+    let name: String = format!("{aor}/{}", contact.str("uri").unwrap_or(""))
+        .chars()
+        .take(46)
+        .collect();
+    let hash: String = hash.chars().take(10).collect();
+    format!(
+        "  Contact:  {name:<46} {hash:<10} {:<7} {:>11}\n",
+        "NonQual", "nan"
+    )
+}
+
+/// `pjsip show contacts [like <regex>]` and `pjsip show transports`.
+pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
+    let s = Arc::clone(service);
+    let contacts = CliCommand::new(
+        "pjsip show contacts",
+        "List PJSIP Contacts",
+        "Usage: pjsip show contacts [like <regex>]\n       List (or filter) the PJSIP contacts.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let sorcery = current(&s)?;
+                let mut list = match args.args.as_slice() {
+                    [] => sorcery.retrieve_all("contact").await,
+                    [like, re] if like.eq_ignore_ascii_case("like") => {
+                        sorcery.retrieve_by_regex("contact", re).await
+                    }
+                    _ => return Err(CliError::ShowUsage),
+                }
+                .map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                list.sort_by(|a, b| a.id().cmp(b.id()));
+                let mut out = format!(
+                    "\n  Contact:  <Aor/ContactUri..............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n"
+                );
+                for c in &list {
+                    out.push_str(&contact_row(c));
+                }
+                let _ = write!(out, "\nObjects found: {}\n", list.len());
+                Ok(out)
+            }
+        },
+    )
+    .with_args();
+    let s = Arc::clone(service);
+    let transports = CliCommand::new(
+        "pjsip show transports",
+        "List PJSIP Transports",
+        "Usage: pjsip show transports\n       List the PJSIP transports.",
+        move |_| {
+            let s = Arc::clone(&s);
+            async move {
+                let sorcery = current(&s)?;
+                let mut list = sorcery.retrieve_all("transport").await.map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                list.sort_by(|a, b| a.id().cmp(b.id()));
+                let mut out = format!(
+                    "\nTransport:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress....................>\n{RULE}\n\n"
+                );
+                for t in &list {
+                    let tos = t.str("tos").unwrap_or("0");
+                    let tos = tos.parse::<u32>().unwrap_or(0);
+                    let _ = writeln!(
+                        out,
+                        "Transport:  {:<21}  {:>6}  {:>5}  {:>5}  {}",
+                        t.id(),
+                        t.str("protocol").unwrap_or("udp"),
+                        t.uint("cos").unwrap_or(0),
+                        tos,
+                        t.str("bind").unwrap_or("")
+                    );
+                }
+                let _ = write!(out, "\nObjects found: {}\n", list.len());
+                Ok(out)
+            }
+        },
+    );
+    vec![contacts, transports]
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// realtime.md §7: `<aor>;@<md5(uri)>`.
+    #[test]
+    fn contact_id_is_aor_and_md5_of_uri() {
+        assert_eq!(
+            contact_id("101", "sip:101@127.0.0.1:5060"),
+            format!(
+                "101;@{}",
+                Algorithm::Md5.hash(&[b"sip:101@127.0.0.1:5060".as_slice()])
+            )
+        );
+        assert_eq!(contact_id("101", "x").len(), 5 + 32);
+    }
+}

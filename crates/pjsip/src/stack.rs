@@ -1,0 +1,646 @@
+//! The SIP stack glue: transports -> server transactions -> the SIP
+//! applications (registrar, OPTIONS) -> responses.
+//!
+//! One dispatcher task reads what every listener receives; each new request
+//! gets a server transaction (RFC 3261 §17.2) that absorbs retransmissions,
+//! and a task that computes the answer. A timer task drives the
+//! transactions' timers, and a pruning task deletes lapsed contacts.
+
+use std::collections::HashMap;
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+
+use bytes::Bytes;
+use obelus_core::Core;
+use obelus_core::events::{Event, SecurityEvent, SecurityKind};
+use obelus_sip::digest::Algorithm;
+use obelus_sip::parse::split_list;
+use obelus_sip::transaction::{ServerTransaction, State, TimerConfig, TransactionKey};
+use obelus_sip::{
+    HeaderName, Message, Method, Request, Response, ResponseBuilder, StatusCode, Via, new_tag,
+};
+use obelus_sorcery::{Sorcery, SorceryService};
+use obelus_transport::{Incoming, Listener, Protocol, Reply, TransportConfig, parse_bind};
+use tokio::sync::{Semaphore, mpsc};
+use tokio::task::JoinHandle;
+
+use crate::auth::{Authenticator, Credential, DEFAULT_REALM, Verdict};
+use crate::contacts::{self, Owner};
+use crate::identify;
+use crate::registrar::{self, AorPolicy, Outcome};
+
+/// What the stack answers in `Allow`: the methods it implements.
+pub const ALLOW: &str = "OPTIONS, REGISTER";
+/// Messages queued between the listeners and the dispatcher.
+const QUEUE: usize = 4096;
+/// Requests processed concurrently (registrar work waits on storage).
+const MAX_IN_FLIGHT: usize = 1024;
+/// How often transaction timers are checked.
+const TICK: Duration = Duration::from_millis(50);
+/// How often lapsed contacts are pruned when `[global]` does not say
+/// (Asterisk's `contact_expiration_check_interval` default, seconds).
+const PRUNE_EVERY: u64 = 30;
+
+/// The running SIP stack; [`SipStack::stop`] (or drop) closes the sockets
+/// and ends its tasks.
+#[derive(Debug)]
+pub struct SipStack {
+    listeners: Vec<Listener>,
+    tasks: Vec<JoinHandle<()>>,
+}
+
+impl SipStack {
+    /// Each listener's name, protocol and bound address.
+    pub fn listeners(&self) -> Vec<(String, Protocol, SocketAddr)> {
+        self.listeners
+            .iter()
+            .map(|l| (l.config().name.clone(), l.config().protocol, l.local_addr()))
+            .collect()
+    }
+
+    /// Stops every listener and task.
+    pub fn stop(&self) {
+        for l in &self.listeners {
+            l.stop();
+        }
+        for t in &self.tasks {
+            t.abort();
+        }
+    }
+}
+
+impl Drop for SipStack {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Reads the `type=transport` objects, binds them, and starts the stack.
+/// A transport that cannot start is logged and skipped (as Asterisk does);
+/// the error is only for a stack that cannot run at all.
+pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result<SipStack, String> {
+    let store = sorcery
+        .get()
+        .ok_or_else(|| "PJSIP sorcery is not built".to_owned())?;
+    let mut configs = Vec::new();
+    for t in store
+        .retrieve_all("transport")
+        .await
+        .map_err(|e| format!("transports: {e}"))?
+        .iter()
+    {
+        let proto = t.str("protocol").unwrap_or("udp");
+        let Some(protocol) = Protocol::parse(proto) else {
+            tracing::warn!(
+                "PJSIP transport '{}': protocol {proto} is not supported yet; skipped",
+                t.id()
+            );
+            continue;
+        };
+        let bind = match parse_bind(t.str("bind").unwrap_or("")) {
+            Ok(b) => b,
+            Err(e) => {
+                tracing::error!("PJSIP transport '{}': {e}; not started", t.id());
+                continue;
+            }
+        };
+        configs.push(TransportConfig {
+            name: t.id().to_owned(),
+            protocol,
+            bind,
+        });
+    }
+    let (tx, rx) = mpsc::channel(QUEUE);
+    let mut listeners = Vec::new();
+    for config in configs {
+        let name = config.name.clone();
+        // As Asterisk: a transport that cannot bind is reported and left
+        // out; the others run.
+        let listener = match Listener::start(config, tx.clone()).await {
+            Ok(l) => l,
+            Err(e) => {
+                tracing::error!("PJSIP transport '{name}' could not be started: {e}");
+                continue;
+            }
+        };
+        tracing::info!(
+            "PJSIP transport '{name}' listening on {} ({})",
+            listener.local_addr(),
+            listener.config().protocol.as_str()
+        );
+        listeners.push(listener);
+    }
+    drop(tx);
+    let shared = Arc::new(Shared {
+        core: Arc::clone(core),
+        sorcery,
+        auth: Authenticator::default(),
+        txns: Mutex::new(HashMap::new()),
+        register_lock: tokio::sync::Mutex::new(()),
+        busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        reg_server: core.settings.options.system_name.clone(),
+    });
+    let mut tasks = vec![
+        tokio::spawn(dispatch(Arc::clone(&shared), rx)),
+        tokio::spawn(timers(Arc::clone(&shared))),
+    ];
+    // `contact_expiration_check_interval`: 0 turns the check off.
+    let every = store
+        .retrieve_all("global")
+        .await
+        .ok()
+        .and_then(|g| {
+            g.first()
+                .and_then(|o| o.str("contact_expiration_check_interval"))
+                .and_then(|v| v.trim().parse::<u64>().ok())
+        })
+        .unwrap_or(PRUNE_EVERY);
+    if every > 0 {
+        tasks.push(tokio::spawn(prune(
+            Arc::clone(&shared),
+            Duration::from_secs(every),
+        )));
+    }
+    Ok(SipStack { listeners, tasks })
+}
+
+struct Txn {
+    t: ServerTransaction,
+    reply: Reply,
+}
+
+struct Shared {
+    core: Arc<Core>,
+    sorcery: Arc<SorceryService>,
+    auth: Authenticator,
+    txns: Mutex<HashMap<TransactionKey, Txn>>,
+    register_lock: tokio::sync::Mutex<()>,
+    reg_server: String,
+    /// Bounds the requests being worked on at once; when all are taken the
+    /// dispatcher waits, the listeners' queue fills, and they drop (and
+    /// count) what arrives, rather than spawning without limit.
+    busy: Arc<Semaphore>,
+}
+
+/// Where a request came from, for answers, events and contacts.
+#[derive(Debug, Clone)]
+struct Origin {
+    source: SocketAddr,
+    local: SocketAddr,
+    protocol: Protocol,
+}
+
+fn unix_now() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map(|d| d.as_secs())
+        .unwrap_or(0)
+}
+
+async fn send_all(reply: &Reply, out: Vec<Bytes>) {
+    for bytes in out {
+        if let Err(e) = reply.send(bytes).await {
+            tracing::debug!("SIP: send failed: {e}");
+        }
+    }
+}
+
+fn drain(t: &mut ServerTransaction) -> Vec<Bytes> {
+    while t.poll_event().is_some() {}
+    std::iter::from_fn(|| t.poll_transmit()).collect()
+}
+
+impl Shared {
+    fn with_txn<R>(&self, key: &TransactionKey, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
+        let mut map = self.txns.lock().ok()?;
+        map.get_mut(key).map(f)
+    }
+}
+
+async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
+    while let Some(inc) = rx.recv().await {
+        // Responses would belong to client transactions; the stack sends
+        // no requests yet, so they are dropped (RFC 3261 §18.1.2).
+        let Message::Request(req) = inc.message else {
+            continue;
+        };
+        let origin = Origin {
+            source: inc.source,
+            local: inc.local,
+            protocol: inc.protocol,
+        };
+        let key = TransactionKey::for_request(&req);
+        let Some(key) = key else {
+            // No RFC 3261 branch: answer without a transaction.
+            if req.method() != &Method::Ack {
+                let Ok(permit) = Arc::clone(&shared.busy).acquire_owned().await else {
+                    return;
+                };
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    let _permit = permit;
+                    if let Some(resp) = respond(&shared, &req, &origin).await {
+                        send_all(&inc.reply, vec![resp.to_bytes()]).await;
+                    }
+                });
+            }
+            continue;
+        };
+        let now = Instant::now();
+        let retransmit = shared.with_txn(&key, |txn| {
+            txn.t.handle_request(req.clone(), now);
+            (drain(&mut txn.t), txn.reply.clone())
+        });
+        if let Some((out, reply)) = retransmit {
+            send_all(&reply, out).await;
+            continue;
+        }
+        if req.method() == &Method::Ack {
+            // ACK for a 2xx or an unknown transaction: nothing to do.
+            continue;
+        }
+        let Ok(mut t) =
+            ServerTransaction::new(&req, inc.protocol.is_reliable(), TimerConfig::default())
+        else {
+            continue;
+        };
+        let first = drain(&mut t);
+        if let Ok(mut map) = shared.txns.lock() {
+            map.insert(
+                key.clone(),
+                Txn {
+                    t,
+                    reply: inc.reply.clone(),
+                },
+            );
+        }
+        send_all(&inc.reply, first).await;
+        let Ok(permit) = Arc::clone(&shared.busy).acquire_owned().await else {
+            return;
+        };
+        let shared = Arc::clone(&shared);
+        tokio::spawn(async move {
+            let _permit = permit;
+            let Some(resp) = respond(&shared, &req, &origin).await else {
+                // Silently dropped (throttled): forget the transaction.
+                if let Ok(mut map) = shared.txns.lock() {
+                    map.remove(&key);
+                }
+                return;
+            };
+            let out = shared.with_txn(&key, |txn| {
+                if let Err(e) = txn.t.send_response(&resp, Instant::now()) {
+                    tracing::debug!("SIP: response not sent: {e}");
+                }
+                (drain(&mut txn.t), txn.reply.clone())
+            });
+            if let Some((out, reply)) = out {
+                send_all(&reply, out).await;
+            }
+        });
+    }
+}
+
+async fn timers(shared: Arc<Shared>) {
+    let mut tick = tokio::time::interval(TICK);
+    loop {
+        tick.tick().await;
+        let now = Instant::now();
+        let mut sends = Vec::new();
+        if let Ok(mut map) = shared.txns.lock() {
+            for txn in map.values_mut() {
+                if txn.t.poll_timeout().is_some_and(|at| at <= now) {
+                    txn.t.handle_timeout(now);
+                    let out = drain(&mut txn.t);
+                    if !out.is_empty() {
+                        sends.push((txn.reply.clone(), out));
+                    }
+                }
+            }
+            map.retain(|_, txn| txn.t.state() != State::Terminated);
+        }
+        for (reply, out) in sends {
+            send_all(&reply, out).await;
+        }
+    }
+}
+
+async fn prune(shared: Arc<Shared>, every: Duration) {
+    let mut tick = tokio::time::interval(every);
+    loop {
+        tick.tick().await;
+        if let Some(sorcery) = shared.sorcery.get() {
+            let n = contacts::prune_expired(&sorcery, &shared.reg_server, unix_now()).await;
+            if n > 0 {
+                tracing::info!("PJSIP: removed {n} expired contact(s)");
+            }
+        }
+    }
+}
+
+/// Starts a response to `req` (RFC 3261 §8.2.6): the Vias with the top one
+/// stamped with `received`/`rport` (RFC 3261 §18.2.1, RFC 3581 §4), From,
+/// To with a tag (§8.2.6.2), Call-ID, CSeq, and our Server.
+fn answer(req: &Request, origin: &Origin, status: StatusCode) -> ResponseBuilder {
+    let h = req.headers();
+    let mut b = ResponseBuilder::new(status);
+    let mut top = true;
+    for line in h.get_all(HeaderName::Via) {
+        for via in split_list(line) {
+            let value = if top {
+                stamp_via(via, origin.source)
+            } else {
+                via.to_owned()
+            };
+            top = false;
+            b = b.header("Via", value);
+        }
+    }
+    for n in [
+        HeaderName::From,
+        HeaderName::To,
+        HeaderName::CallId,
+        HeaderName::CSeq,
+    ] {
+        if let Some(v) = h.get(n) {
+            b = b.header(n.as_str(), v);
+        }
+    }
+    let b = b.header("Server", "Obelus");
+    match h.to() {
+        Ok(to) if to.tag().is_none() => b.to_tag(&new_tag()),
+        _ => b,
+    }
+}
+
+/// Adds `received` when the sent-by is not the packet's source address, and
+/// fills a bare `rport` with the source port (RFC 3581 §4: then `received`
+/// is always added).
+fn stamp_via(via: &str, source: SocketAddr) -> String {
+    let Ok(parsed) = Via::parse(via) else {
+        return via.to_owned();
+    };
+    let rport = parsed.rport() == Some(None);
+    let same_host = parsed.host().ip() == Some(source.ip());
+    let mut out = String::with_capacity(via.len() + 40);
+    for (i, part) in via.split(';').enumerate() {
+        if i > 0 {
+            out.push(';');
+        }
+        if i > 0 && rport && part.trim().eq_ignore_ascii_case("rport") {
+            out.push_str(&format!("rport={}", source.port()));
+        } else {
+            out.push_str(part);
+        }
+    }
+    if (rport || !same_host) && parsed.received().is_none() {
+        out.push_str(&format!(";received={}", source.ip()));
+    }
+    out
+}
+
+/// An RFC 1123 date for the Date header (RFC 3261 §20.17), from UNIX
+/// seconds.
+fn http_date(unix: u64) -> String {
+    const DAYS: [&str; 7] = ["Thu", "Fri", "Sat", "Sun", "Mon", "Tue", "Wed"];
+    const MONTHS: [&str; 12] = [
+        "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec",
+    ];
+    let days = unix / 86_400;
+    let secs = unix % 86_400;
+    // Civil date from days since 1970-01-01 (H. Hinnant's algorithm).
+    let z = days + 719_468;
+    let era = z / 146_097;
+    let doe = z % 146_097;
+    let yoe = (doe - doe / 1460 + doe / 36_524 - doe / 146_096) / 365;
+    let doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    let mp = (5 * doy + 2) / 153;
+    let day = doy - (153 * mp + 2) / 5 + 1;
+    let month = if mp < 10 { mp + 3 } else { mp - 9 };
+    let year = yoe + era * 400 + u64::from(month <= 2);
+    let weekday = DAYS
+        .get(usize::try_from(days % 7).unwrap_or(0))
+        .copied()
+        .unwrap_or("Thu");
+    let month_name = MONTHS
+        .get(usize::try_from(month.saturating_sub(1)).unwrap_or(0))
+        .copied()
+        .unwrap_or("Jan");
+    format!(
+        "{weekday}, {day:02} {month_name} {year} {:02}:{:02}:{:02} GMT",
+        secs / 3600,
+        secs % 3600 / 60,
+        secs % 60
+    )
+}
+
+fn built(b: ResponseBuilder) -> Option<Response> {
+    match b.build() {
+        Ok(r) => Some(r),
+        Err(e) => {
+            tracing::warn!("SIP: could not build a response: {e}");
+            None
+        }
+    }
+}
+
+/// The application layer: the response to send, or `None` to stay silent.
+async fn respond(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
+    match req.method() {
+        // RFC 3261 §11.2: what we can do.
+        Method::Options => built(
+            answer(req, origin, StatusCode::OK)
+                .header("Allow", ALLOW)
+                .header("Accept", "application/sdp")
+                .header("Supported", ""),
+        ),
+        Method::Register => register(shared, req, origin).await,
+        // RFC 3261 §9.2: a CANCEL matching no transaction.
+        Method::Cancel => built(answer(
+            req,
+            origin,
+            StatusCode::CALL_OR_TRANSACTION_DOES_NOT_EXIST,
+        )),
+        // RFC 3261 §8.2.1: a method we do not implement.
+        _ => built(answer(req, origin, StatusCode::NOT_IMPLEMENTED).header("Allow", ALLOW)),
+    }
+}
+
+fn security(shared: &Shared, kind: SecurityKind, account: &str, req: &Request, origin: &Origin) {
+    shared.core.events.publish(Event::Security(SecurityEvent {
+        kind,
+        service: "PJSIP",
+        account: account.to_owned(),
+        session_id: req.headers().call_id().to_owned(),
+        local: origin.local,
+        remote: origin.source,
+        transport: origin.protocol.via_name(),
+        extra: vec![("RequestType", req.method().as_str().to_owned())],
+        time: SystemTime::now(),
+    }));
+}
+
+async fn credentials(sorcery: &Sorcery, endpoint: &obelus_sorcery::Object) -> Vec<Credential> {
+    let mut out = Vec::new();
+    for id in endpoint.list("auth") {
+        if let Ok(Some(auth)) = sorcery.retrieve_by_id("auth", id).await
+            && let Some(c) = Credential::from_object(&auth)
+        {
+            out.push(c);
+        }
+    }
+    out
+}
+
+async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
+    let Some(sorcery) = shared.sorcery.get() else {
+        return built(answer(req, origin, StatusCode::SERVICE_UNAVAILABLE));
+    };
+    let ip = origin.source.ip();
+    if shared.auth.is_throttled(ip, Instant::now()) {
+        tracing::debug!("PJSIP: REGISTER from throttled {ip} dropped");
+        return None;
+    }
+    let now = unix_now();
+    let endpoint = identify::endpoint(&sorcery, req).await;
+    let creds = match &endpoint {
+        Some(ep) => credentials(&sorcery, ep).await,
+        None => Vec::new(),
+    };
+    let from_user = identify::from_user(req).unwrap_or_default();
+    if endpoint.is_none() || !endpoint.as_ref().is_some_and(|e| e.list("auth").is_empty()) {
+        let realm = creds.first().map_or(DEFAULT_REALM, |c| c.realm.as_str());
+        let algorithms = creds
+            .first()
+            .map_or(&[Algorithm::Md5][..], |c| c.algorithms.as_slice());
+        let challenge = |stale: bool| {
+            let mut b = answer(req, origin, StatusCode::UNAUTHORIZED);
+            for value in shared.auth.challenges(realm, algorithms, now, stale) {
+                b = b.header("WWW-Authenticate", value);
+            }
+            built(b)
+        };
+        match shared.auth.verify(req, &creds, now) {
+            Verdict::Accepted(user) => {
+                security(shared, SecurityKind::SuccessfulAuth, &user, req, origin);
+            }
+            Verdict::Challenge { stale } => {
+                security(shared, SecurityKind::ChallengeSent, &from_user, req, origin);
+                return challenge(stale);
+            }
+            Verdict::WrongPassword(user) => {
+                tracing::info!(
+                    "PJSIP: REGISTER from '{from_user}' ({ip}) failed: wrong password for '{user}'"
+                );
+                shared.auth.record_failure(ip, Instant::now());
+                security(shared, SecurityKind::InvalidPassword, &user, req, origin);
+                return challenge(false);
+            }
+            Verdict::UnknownUser(user) => {
+                tracing::info!(
+                    "PJSIP: REGISTER from '{from_user}' ({ip}) failed: no matching endpoint or auth for '{user}'"
+                );
+                shared.auth.record_failure(ip, Instant::now());
+                security(shared, SecurityKind::InvalidAccountId, &user, req, origin);
+                return challenge(false);
+            }
+        }
+    }
+    let endpoint = endpoint?;
+    let Some(aor_name) = identify::to_user(req) else {
+        return built(answer(req, origin, StatusCode::NOT_FOUND));
+    };
+    if !endpoint.list("aors").contains(&aor_name) {
+        tracing::warn!(
+            "PJSIP: AOR '{aor_name}' not found for endpoint '{}'",
+            endpoint.id()
+        );
+        return built(answer(req, origin, StatusCode::NOT_FOUND));
+    }
+    let Ok(Some(aor)) = sorcery.retrieve_by_id("aor", &aor_name).await else {
+        return built(answer(req, origin, StatusCode::NOT_FOUND));
+    };
+    let policy = AorPolicy::from_object(&aor);
+    let _serial = shared.register_lock.lock().await;
+    let existing = match contacts::bindings(&sorcery, &aor_name, now).await {
+        Ok(b) => b,
+        Err(e) => {
+            tracing::error!("PJSIP: contacts of AOR '{aor_name}': {e}");
+            return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
+        }
+    };
+    match registrar::register(req, &policy, &existing, now) {
+        Outcome::Reject {
+            status,
+            reason,
+            min_expires,
+        } => {
+            let mut b = answer(req, origin, status).reason(reason);
+            if let Some(m) = min_expires {
+                b = b.header("Min-Expires", m.to_string());
+            }
+            built(b)
+        }
+        Outcome::Accept { changes, bindings } => {
+            let owner = Owner {
+                aor: &aor_name,
+                endpoint: endpoint.id(),
+                reg_server: &shared.reg_server,
+            };
+            if let Err(e) = contacts::apply(&sorcery, owner, &changes).await {
+                tracing::error!("PJSIP: storing contacts of AOR '{aor_name}': {e}");
+                return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
+            }
+            for change in &changes {
+                match change {
+                    registrar::Change::Upsert(b) => tracing::info!(
+                        "Added/updated contact '{}' to AOR '{aor_name}' with expiration of {} seconds",
+                        b.uri,
+                        b.expiration_time.saturating_sub(now)
+                    ),
+                    registrar::Change::Remove(uri) => {
+                        tracing::info!("Removed contact '{uri}' from AOR '{aor_name}'")
+                    }
+                }
+            }
+            let mut b = answer(req, origin, StatusCode::OK).header("Date", http_date(now));
+            for value in registrar::contact_values(&bindings, now) {
+                b = b.header("Contact", value);
+            }
+            built(b)
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    /// RFC 3581 §4: a bare rport is filled in and received added; RFC 3261
+    /// §18.2.1: received when the sent-by differs from the source.
+    #[test]
+    fn top_via_gets_received_and_rport() {
+        let src: SocketAddr = "192.0.2.9:40000".parse().unwrap();
+        assert_eq!(
+            stamp_via("SIP/2.0/UDP 10.0.0.1:5060;rport;branch=z9hG4bK1", src),
+            "SIP/2.0/UDP 10.0.0.1:5060;rport=40000;branch=z9hG4bK1;received=192.0.2.9"
+        );
+        assert_eq!(
+            stamp_via("SIP/2.0/UDP 192.0.2.9:40000;branch=z9hG4bK1", src),
+            "SIP/2.0/UDP 192.0.2.9:40000;branch=z9hG4bK1"
+        );
+        assert_eq!(
+            stamp_via("SIP/2.0/TCP host.example;branch=z9hG4bK1", src),
+            "SIP/2.0/TCP host.example;branch=z9hG4bK1;received=192.0.2.9"
+        );
+    }
+
+    #[test]
+    fn date_is_rfc1123() {
+        assert_eq!(http_date(0), "Thu, 01 Jan 1970 00:00:00 GMT");
+        // RFC 3261 §20.17's example date.
+        assert_eq!(http_date(1_289_690_940), "Sat, 13 Nov 2010 23:29:00 GMT");
+        assert_eq!(http_date(951_782_400), "Tue, 29 Feb 2000 00:00:00 GMT");
+    }
+}

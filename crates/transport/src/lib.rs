@@ -1,0 +1,345 @@
+//! # obelus-transport: the sockets under the SIP stack
+//!
+//! One tokio task per listener: a UDP socket (one per `type=transport`
+//! section with `protocol=udp`) or a TCP acceptor with one task per
+//! connection (RFC 3261 §18.3 framing through [`obelus_sip::frame_stream`],
+//! RFC 5626 CRLF keep-alives answered). Every well-formed message goes to the
+//! stack as an [`Incoming`] through a bounded channel; the [`Reply`] in it
+//! sends bytes back the way the message came (same socket, same
+//! connection).
+//!
+//! Malformed requests that still name Via, From, To, Call-ID and CSeq are
+//! answered here with the response [`obelus_sip::ParseError::status`] gives
+//! (`400 Bad Via Header`, `505 Version Not Supported`, ...); anything else is
+//! dropped and counted in [`Stats`]. Nothing here panics on input.
+//!
+//! Layer: **transport**, under `obelus-sip`'s users (the pjsip stack).
+
+mod error;
+mod malformed;
+mod tcp;
+mod udp;
+
+use std::net::{IpAddr, Ipv4Addr, SocketAddr};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+
+use bytes::Bytes;
+use obelus_sip::Message;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+use tokio::task::JoinHandle;
+
+pub use error::TransportError;
+
+/// The SIP port when `bind` names none (RFC 3261 §19.1.2).
+pub const DEFAULT_PORT: u16 = 5060;
+
+/// Largest datagram accepted (UDP payloads cannot exceed this).
+pub const MAX_DATAGRAM: usize = 65_535;
+
+/// The transport protocols this crate runs.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum Protocol {
+    /// `protocol=udp`.
+    Udp,
+    /// `protocol=tcp`.
+    Tcp,
+}
+
+impl Protocol {
+    /// Parses the `protocol` option of a transport; `None` for the ones
+    /// not implemented yet (tls, ws, wss, flow).
+    pub fn parse(text: &str) -> Option<Protocol> {
+        if text.eq_ignore_ascii_case("udp") {
+            Some(Protocol::Udp)
+        } else if text.eq_ignore_ascii_case("tcp") {
+            Some(Protocol::Tcp)
+        } else {
+            None
+        }
+    }
+
+    /// The option value (`udp`), as `pjsip show transports` prints it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Protocol::Udp => "udp",
+            Protocol::Tcp => "tcp",
+        }
+    }
+
+    /// The Via transport token (`UDP`), also used in security events.
+    pub fn via_name(self) -> &'static str {
+        match self {
+            Protocol::Udp => "UDP",
+            Protocol::Tcp => "TCP",
+        }
+    }
+
+    /// True when the transport delivers reliably (no retransmissions,
+    /// RFC 3261 §17).
+    pub fn is_reliable(self) -> bool {
+        matches!(self, Protocol::Tcp)
+    }
+}
+
+/// One listener to start: a `type=transport` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransportConfig {
+    /// The section name (`transport-udp`).
+    pub name: String,
+    /// udp or tcp.
+    pub protocol: Protocol,
+    /// The address to bind.
+    pub bind: SocketAddr,
+}
+
+/// Parses a `bind` value: `ip`, `ip:port`, `[v6]`, `[v6]:port`; an empty
+/// value is `0.0.0.0:5060` as in Asterisk.
+pub fn parse_bind(text: &str) -> Result<SocketAddr, TransportError> {
+    let text = text.trim();
+    if text.is_empty() {
+        return Ok(SocketAddr::new(
+            IpAddr::V4(Ipv4Addr::UNSPECIFIED),
+            DEFAULT_PORT,
+        ));
+    }
+    if let Ok(addr) = text.parse::<SocketAddr>() {
+        return Ok(addr);
+    }
+    let bare = text.trim_start_matches('[').trim_end_matches(']');
+    bare.parse::<IpAddr>()
+        .map(|ip| SocketAddr::new(ip, DEFAULT_PORT))
+        .map_err(|_| TransportError::BadBind(text.to_owned()))
+}
+
+/// Counters of one listener, readable while it runs.
+#[derive(Debug, Default)]
+pub struct Stats {
+    received: AtomicU64,
+    answered_malformed: AtomicU64,
+    dropped: AtomicU64,
+}
+
+/// A copy of [`Stats`] at one moment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub struct StatsSnapshot {
+    /// Messages handed to the stack.
+    pub received: u64,
+    /// Malformed requests answered with a 4xx/5xx here.
+    pub answered_malformed: u64,
+    /// Input dropped: unparseable, malformed responses, or the stack's
+    /// queue full.
+    pub dropped: u64,
+}
+
+impl Stats {
+    /// The counters now.
+    pub fn snapshot(&self) -> StatsSnapshot {
+        StatsSnapshot {
+            received: self.received.load(Ordering::Relaxed),
+            answered_malformed: self.answered_malformed.load(Ordering::Relaxed),
+            dropped: self.dropped.load(Ordering::Relaxed),
+        }
+    }
+
+    fn count(counter: &AtomicU64) {
+        counter.fetch_add(1, Ordering::Relaxed);
+    }
+}
+
+/// Where to send the answer to an [`Incoming`] message.
+#[derive(Debug, Clone)]
+pub enum Reply {
+    /// Back out of the UDP socket it came in on.
+    Udp {
+        /// The listener's socket.
+        socket: Arc<UdpSocket>,
+        /// The datagram's source (RFC 3581 `rport` behaviour: answer there).
+        peer: SocketAddr,
+    },
+    /// Down the TCP connection it came on (the writer task's queue).
+    Tcp(mpsc::Sender<Bytes>),
+}
+
+impl Reply {
+    /// Sends `bytes`; a closed connection or a socket error is an error
+    /// (the transaction layer treats it as a transport error).
+    pub async fn send(&self, bytes: Bytes) -> Result<(), TransportError> {
+        match self {
+            Reply::Udp { socket, peer } => socket
+                .send_to(&bytes, *peer)
+                .await
+                .map(|_| ())
+                .map_err(TransportError::Io),
+            Reply::Tcp(tx) => tx.send(bytes).await.map_err(|_| TransportError::Closed),
+        }
+    }
+}
+
+/// A message received by a listener.
+#[derive(Debug)]
+pub struct Incoming {
+    /// The parsed message (headers already validated for requests).
+    pub message: Message,
+    /// The peer's address as seen on the socket.
+    pub source: SocketAddr,
+    /// Our address (the listener's bind).
+    pub local: SocketAddr,
+    /// The transport section name.
+    pub transport: Arc<str>,
+    /// udp or tcp.
+    pub protocol: Protocol,
+    /// How to answer.
+    pub reply: Reply,
+}
+
+/// A running listener; stops when [`Listener::stop`] is called or it is
+/// dropped.
+#[derive(Debug)]
+pub struct Listener {
+    config: TransportConfig,
+    local: SocketAddr,
+    stats: Arc<Stats>,
+    task: JoinHandle<()>,
+    connections: Option<Arc<tcp::Connections>>,
+}
+
+impl Listener {
+    /// Binds the socket and starts receiving; messages go to `sink`.
+    pub async fn start(
+        config: TransportConfig,
+        sink: mpsc::Sender<Incoming>,
+    ) -> Result<Listener, TransportError> {
+        let stats = Arc::new(Stats::default());
+        let name: Arc<str> = Arc::from(config.name.as_str());
+        match config.protocol {
+            Protocol::Udp => {
+                let (local, task) = udp::start(config.bind, name, sink, Arc::clone(&stats)).await?;
+                Ok(Listener {
+                    config,
+                    local,
+                    stats,
+                    task,
+                    connections: None,
+                })
+            }
+            Protocol::Tcp => {
+                let connections = Arc::new(tcp::Connections::default());
+                let (local, task) = tcp::start(
+                    config.bind,
+                    name,
+                    sink,
+                    Arc::clone(&stats),
+                    Arc::clone(&connections),
+                )
+                .await?;
+                Ok(Listener {
+                    config,
+                    local,
+                    stats,
+                    task,
+                    connections: Some(connections),
+                })
+            }
+        }
+    }
+
+    /// The configuration it was started with.
+    pub fn config(&self) -> &TransportConfig {
+        &self.config
+    }
+
+    /// The address actually bound (port 0 resolved).
+    pub fn local_addr(&self) -> SocketAddr {
+        self.local
+    }
+
+    /// The counters.
+    pub fn stats(&self) -> StatsSnapshot {
+        self.stats.snapshot()
+    }
+
+    /// The open TCP connection to `peer`, for reusing it to send a request
+    /// (RFC 3261 §18.1.1; connection reuse, RFC 5923 style); `None` on UDP
+    /// or when no connection is open.
+    pub fn connection_to(&self, peer: SocketAddr) -> Option<Reply> {
+        self.connections
+            .as_ref()
+            .and_then(|c| c.get(peer))
+            .map(Reply::Tcp)
+    }
+
+    /// Stops the listener and, for TCP, every connection it accepted.
+    pub fn stop(&self) {
+        self.task.abort();
+        if let Some(c) = &self.connections {
+            c.close_all();
+        }
+    }
+}
+
+impl Drop for Listener {
+    fn drop(&mut self) {
+        self.stop();
+    }
+}
+
+/// Hands a parsed message to the stack, or answers / drops malformed input.
+/// Shared by UDP and TCP: `parsed` is the result of the parser on `buf`.
+fn deliver(
+    buf: &[u8],
+    parsed: Result<Message, obelus_sip::ParseError>,
+    ctx: Incoming0,
+    sink: &mpsc::Sender<Incoming>,
+    stats: &Stats,
+) -> Option<Bytes> {
+    let message = match parsed.and_then(|m| match &m {
+        Message::Request(_) => m.validate().map(|()| m),
+        Message::Response(_) => Ok(m),
+    }) {
+        Ok(m) => m,
+        Err(e) => {
+            let answer = malformed::error_response(buf, &e);
+            tracing::debug!(
+                "SIP: malformed message from {} on {}: {e}",
+                ctx.source,
+                ctx.transport
+            );
+            Stats::count(if answer.is_some() {
+                &stats.answered_malformed
+            } else {
+                &stats.dropped
+            });
+            return answer;
+        }
+    };
+    let incoming = Incoming {
+        message,
+        source: ctx.source,
+        local: ctx.local,
+        transport: ctx.transport,
+        protocol: ctx.protocol,
+        reply: ctx.reply,
+    };
+    match sink.try_send(incoming) {
+        Ok(()) => Stats::count(&stats.received),
+        Err(_) => {
+            // Overloaded: drop, the peer retransmits (UDP) or times out.
+            Stats::count(&stats.dropped);
+        }
+    }
+    None
+}
+
+/// Everything of an [`Incoming`] but the message.
+struct Incoming0 {
+    source: SocketAddr,
+    local: SocketAddr,
+    transport: Arc<str>,
+    protocol: Protocol,
+    reply: Reply,
+}
+
+#[cfg(test)]
+mod tests;
