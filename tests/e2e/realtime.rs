@@ -154,7 +154,7 @@ fn realtime_endpoints_in_pjsip_show() {
     assert!(out.contains(" Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>"), "{out}");
     assert!(
         out.contains(&format!(
-            " Endpoint:  {:<53}  {:<12}  0 of inf",
+            " Endpoint:  {:<51}  {:<12}  0 of inf",
             "101", "Unavailable"
         )),
         "{out}"

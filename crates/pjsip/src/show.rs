@@ -53,7 +53,7 @@ async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) 
     };
     let _ = writeln!(
         out,
-        "{}{:<53}  {state:<12}  0 of {busy_at}",
+        "{}{:<51}  {state:<12}  0 of {busy_at}",
         label(0, "Endpoint"),
         endpoint_name(endpoint)
     );
@@ -76,29 +76,24 @@ async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) 
     out.push('\n');
 }
 
+/// The legend above `pjsip show endpoints`, exactly as Asterisk prints it.
 fn endpoints_header() -> String {
-    format!(
-        "\n{}<Endpoint/CID.....................................>  <State.....>  <Channels.>\n\
-         {}<AuthId/UserName...........................................................>\n\
-         {}<Aor............................................>  <MaxContact>\n\
-         {}<Aor/ContactUri..........................> <Hash....> <Status> <RTT(ms)..>\n\
-         {}<TransportId........>  <Type>  <cos>  <tos>  <BindAddress..................>\n\
-         {}<Identify/Endpoint.........................................................>\n\
-         {}<criteria.........................>\n\
-         {}<ChannelId......................................>  <State.....>  <Time.....>\n\
-         {:>13}: <DialedExten...........>  CLCID: <ConnectedLineCID.......>\n{RULE}\n\n",
-        label(0, "Endpoint"),
-        label(1, "I/OAuth"),
-        label(1, "Aor"),
-        label(2, "Contact"),
-        label(0, "Transport")
-            .replacen(' ', "", 1)
-            .replacen(' ', "", 0),
-        label(0, "Identify"),
-        label(2, "Match"),
-        label(0, "Channel"),
-        "Exten",
-    )
+    [
+        "",
+        " Endpoint:  <Endpoint/CID.....................................>  <State.....>  <Channels.>",
+        "    I/OAuth:  <AuthId/UserName...........................................................>",
+        "        Aor:  <Aor............................................>  <MaxContact>",
+        "      Contact:  <Aor/ContactUri..........................> <Hash....> <Status> <RTT(ms)..>",
+        "  Transport:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress..................>",
+        "   Identify:  <Identify/Endpoint.........................................................>",
+        "        Match:  <criteria.........................>",
+        "    Channel:  <ChannelId......................................>  <State.....>  <Time.....>",
+        "        Exten: <DialedExten...........>  CLCID: <ConnectedLineCID.......>",
+        RULE,
+        "",
+        "",
+    ]
+    .join("\n")
 }
 
 /// The `ParameterName : value` dump of one object.
