@@ -8,3 +8,4 @@ mod config_check;
 mod console;
 mod realtime;
 mod sip_register;
+mod sip_shared_db;

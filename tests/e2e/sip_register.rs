@@ -35,9 +35,9 @@ fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
-/// Runs one sipp call of `scenario` as `user`/`password` from local port
+/// Runs one sipp call of `scenario_name` as `user`/`password` from local port
 /// `local`; true when sipp reports the call successful.
-fn sipp(
+pub(crate) fn sipp(
     server: u16,
     transport: &str,
     scenario_name: &str,
@@ -73,7 +73,7 @@ fn sipp(
     out.status.success()
 }
 
-fn contacts(conf: &ConfDir) -> String {
+pub(crate) fn contacts(conf: &ConfDir) -> String {
     let (code, out, err) = conf.rx("pjsip show contacts");
     assert_eq!(code, 0, "pjsip show contacts: {err}");
     out

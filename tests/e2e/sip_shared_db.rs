@@ -1,0 +1,123 @@
+//! Scale-out: two Obelus servers sharing one database. A phone registered
+//! through one server is seen by the other, because contacts are stored
+//! through sorcery in `ps_contacts` (with the registering server's
+//! `systemname` in `reg_server`), on PostgreSQL and on a shared SQLite file.
+
+use sqlx::Connection as _;
+
+use crate::common::{ConfDir, free_port};
+use crate::sip_register::{contacts, sipp};
+
+const FAMILIES: [&str; 4] = ["ps_endpoints", "ps_auths", "ps_aors", "ps_contacts"];
+
+/// A server of the pair: its own state directories, name and SIP port,
+/// the shared database given by `driver`/`database` and the connection file.
+fn server(name: &str, driver: &str, database: &str, connection: (&str, &str)) -> (ConfDir, u16) {
+    let conf = ConfDir::new();
+    let root = conf.path().display().to_string();
+    conf.write(
+        "asterisk.conf",
+        &format!(
+            "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\n[options]\nsystemname = {name}\n"
+        ),
+    );
+    conf.write(connection.0, connection.1);
+    let mut extconfig = String::from("[settings]\n");
+    for family in FAMILIES {
+        extconfig.push_str(&format!("{family} => {driver},{database}\n"));
+    }
+    conf.write("extconfig.conf", &extconfig);
+    conf.write(
+        "sorcery.conf",
+        "[res_pjsip]\nendpoint = realtime,ps_endpoints\nauth = realtime,ps_auths\naor = realtime,ps_aors\ncontact = realtime,ps_contacts\n",
+    );
+    let port = free_port();
+    conf.write(
+        "pjsip.conf",
+        &format!("[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{port}\n"),
+    );
+    (conf, port)
+}
+
+fn shared_registration(driver: &str, database: &str, connection: (&str, &str)) {
+    let (a, a_port) = server("pbx-a", driver, database, connection);
+    let (b, _) = server("pbx-b", driver, database, connection);
+    let upgrade = a.run(&["db", "upgrade"]);
+    assert!(
+        upgrade.status.success(),
+        "{}",
+        String::from_utf8_lossy(&upgrade.stderr)
+    );
+    let _a = a.start_foreground();
+    let _b = b.start_foreground();
+
+    // The phone is defined through server B, registers through server A.
+    for command in [
+        "realtime store ps_aors id 101 max_contacts 1 remove_existing yes",
+        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
+        "realtime store ps_endpoints id 101 aors 101 auth 101 context testing",
+    ] {
+        let (_, out, _) = b.rx(command);
+        assert_eq!(out, "Stored RealTime record.\n", "{command}");
+    }
+    assert!(
+        sipp(a_port, "u1", "register.xml", "101", "101", free_port()),
+        "register through A"
+    );
+
+    let seen_by_b = contacts(&b);
+    assert!(
+        seen_by_b.contains("Contact:  101/sip:101@127.0.0.1:"),
+        "B sees A's contact:\n{seen_by_b}"
+    );
+    let (_, row, _) = b.rx("realtime load ps_contacts endpoint 101");
+    assert!(
+        row.contains("pbx-a"),
+        "reg_server names the registering server:\n{row}"
+    );
+    let (_, out, _) = b.rx("pjsip show endpoints");
+    assert!(out.contains("Not in use"), "{out}");
+}
+
+#[test]
+fn two_servers_share_contacts_through_postgresql() {
+    let dbname = format!("obelus_shared_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = "postgres://postgres@127.0.0.1:5432/test";
+    runtime.block_on(async {
+        let mut c = sqlx::PgConnection::connect(admin)
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {dbname}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let connection =
+        format!("[general]\ndbhost=127.0.0.1\ndbport=5432\ndbname={dbname}\ndbuser=postgres\n");
+    shared_registration("pgsql", "general", ("res_pgsql.conf", &connection));
+    runtime.block_on(async {
+        if let Ok(mut c) = sqlx::PgConnection::connect(admin).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await;
+        }
+    });
+}
+
+#[test]
+fn two_servers_share_contacts_through_one_sqlite_file() {
+    let shared = tempfile::tempdir().unwrap();
+    let file = shared.path().join("shared.sqlite3");
+    let connection = format!("[obelus]\ndbfile => {}\n", file.display());
+    shared_registration(
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+}
