@@ -121,3 +121,80 @@ fn two_servers_share_contacts_through_one_sqlite_file() {
         ("res_config_sqlite3.conf", &connection),
     );
 }
+
+/// Registrations are `ContactStatus` events on AMI (class system).
+#[test]
+fn contact_changes_are_ami_events() {
+    use std::io::{BufRead, BufReader, Write};
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, sip_port) = server(
+        "pbx-a",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    let ami_port = free_port();
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled=yes\nport={ami_port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
+    );
+    let _daemon = conf.start_foreground();
+    for command in [
+        "realtime store ps_aors id 101 max_contacts 1",
+        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
+        "realtime store ps_endpoints id 101 aors 101 auth 101",
+    ] {
+        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n");
+    }
+    let stream = std::net::TcpStream::connect(("127.0.0.1", ami_port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut read_until = |needle: &str| {
+        let mut text = String::new();
+        while !text.contains(needle) {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+            text.push_str(&line);
+        }
+        text
+    };
+    read_until("Authentication accepted");
+    let phone_port = free_port();
+    assert!(sipp(
+        sip_port,
+        "u1",
+        "register.xml",
+        "101",
+        "101",
+        phone_port
+    ));
+    let created = read_until("ContactStatus: Created");
+    assert!(
+        created.contains("Privilege: system,all\r\nSystemName: pbx-a\r\nURI: sip:101@127.0.0.1:"),
+        "{created}"
+    );
+    let event = read_until("RoundtripUsec: N/A");
+    assert!(
+        event.contains("AOR: 101\r\nEndpointName: 101\r\n"),
+        "{event}"
+    );
+    assert!(sipp(
+        sip_port,
+        "u1",
+        "unregister.xml",
+        "101",
+        "101",
+        phone_port
+    ));
+    read_until("ContactStatus: Removed");
+}

@@ -138,6 +138,26 @@ pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
                 .finish(),
         },
         Event::Security(event) => security(event, options),
+        Event::ContactStatus {
+            uri,
+            status,
+            aor,
+            endpoint,
+            roundtrip_usec,
+        } => AmiEvent {
+            class: classes::SYSTEM,
+            name: "ContactStatus",
+            text: Builder::new("ContactStatus", classes::SYSTEM, options)
+                .field("URI", uri)
+                .field("ContactStatus", status)
+                .field("AOR", aor)
+                .field("EndpointName", endpoint)
+                .field(
+                    "RoundtripUsec",
+                    &roundtrip_usec.map_or("N/A".to_owned(), |r| r.to_string()),
+                )
+                .finish(),
+        },
         Event::User { name, headers } => {
             let mut b = Builder::new("UserEvent", classes::USER, options).field("UserEvent", name);
             for (key, value) in headers {

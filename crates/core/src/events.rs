@@ -108,6 +108,19 @@ pub enum Event {
     },
     /// A security event.
     Security(SecurityEvent),
+    /// A SIP contact was created, refreshed, removed, or changed reachability.
+    ContactStatus {
+        /// The contact URI.
+        uri: String,
+        /// `Created`, `Updated`, `Removed`, `Reachable`, `Unreachable`, `Unknown`.
+        status: &'static str,
+        /// The AOR it belongs to.
+        aor: String,
+        /// The endpoint that registered it.
+        endpoint: String,
+        /// The last qualify round trip, if measured.
+        roundtrip_usec: Option<u64>,
+    },
     /// A user-defined event (AMI `UserEvent`, dialplan `UserEvent()`).
     User {
         /// The `UserEvent` name.

@@ -57,8 +57,22 @@ pub struct Owner<'a> {
     pub reg_server: &'a str,
 }
 
-/// Stores the registrar's changes.
-pub async fn apply(sorcery: &Sorcery, owner: Owner<'_>, changes: &[Change]) -> Result<(), String> {
+/// What happened to one contact, for the `ContactStatus` event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Applied {
+    /// The contact's URI.
+    pub uri: String,
+    /// `Created`, `Updated` or `Removed`.
+    pub status: &'static str,
+}
+
+/// Stores the registrar's changes; returns what each did.
+pub async fn apply(
+    sorcery: &Sorcery,
+    owner: Owner<'_>,
+    changes: &[Change],
+) -> Result<Vec<Applied>, String> {
+    let mut applied = Vec::with_capacity(changes.len());
     for change in changes {
         match change {
             Change::Upsert(b) => {
@@ -89,6 +103,10 @@ pub async fn apply(sorcery: &Sorcery, owner: Owner<'_>, changes: &[Change]) -> R
                     sorcery.create(object).await
                 };
                 stored.map_err(|e| format!("contact {id}: {e}"))?;
+                applied.push(Applied {
+                    uri: b.uri.clone(),
+                    status: if exists { "Updated" } else { "Created" },
+                });
             }
             Change::Remove(uri) => {
                 let id = contact_id(owner.aor, uri);
@@ -96,10 +114,14 @@ pub async fn apply(sorcery: &Sorcery, owner: Owner<'_>, changes: &[Change]) -> R
                     .delete("contact", &id)
                     .await
                     .map_err(|e| format!("contact {id}: {e}"))?;
+                applied.push(Applied {
+                    uri: uri.clone(),
+                    status: "Removed",
+                });
             }
         }
     }
-    Ok(())
+    Ok(applied)
 }
 
 /// Deletes the registered contacts of this server that lapsed before

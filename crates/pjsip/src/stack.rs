@@ -588,9 +588,24 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
                 endpoint: endpoint.id(),
                 reg_server: &shared.reg_server,
             };
-            if let Err(e) = contacts::apply(&sorcery, owner, &changes).await {
-                tracing::error!("PJSIP: storing contacts of AOR '{aor_name}': {e}");
-                return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
+            let applied = match contacts::apply(&sorcery, owner, &changes).await {
+                Ok(applied) => applied,
+                Err(e) => {
+                    tracing::error!("PJSIP: storing contacts of AOR '{aor_name}': {e}");
+                    return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
+                }
+            };
+            for contact in applied {
+                shared
+                    .core
+                    .events
+                    .publish(obelus_core::events::Event::ContactStatus {
+                        uri: contact.uri,
+                        status: contact.status,
+                        aor: aor_name.clone(),
+                        endpoint: endpoint.id().to_owned(),
+                        roundtrip_usec: None,
+                    });
             }
             for change in &changes {
                 match change {
