@@ -77,6 +77,10 @@ fn shared_registration(driver: &str, database: &str, connection: (&str, &str)) {
     );
     let (_, out, _) = b.rx("pjsip show endpoints");
     assert!(out.contains("Not in use"), "{out}");
+    assert!(
+        out.contains("      Contact:  101/sip:101@127.0.0.1:"),
+        "{out}"
+    );
 }
 
 #[test]

@@ -159,14 +159,20 @@ fn failed(e: impl std::fmt::Display) -> CliError {
 
 /// One `pjsip show contacts` row (`%-46.46s %-10.10s %-7.7s %11.3f`).
 fn contact_row(contact: &Object) -> String {
+    contact_line(contact, "  Contact:  ", 46)
+}
+
+/// A contact row with its label and name width: 46 at the top of
+/// `pjsip show contacts`, 42 nested under an endpoint.
+pub(crate) fn contact_line(contact: &Object, label: &str, width: usize) -> String {
     let (aor, hash) = contact.id().split_once(";@").unwrap_or((contact.id(), ""));
     let name: String = format!("{aor}/{}", contact.str("uri").unwrap_or(""))
         .chars()
-        .take(46)
+        .take(width)
         .collect();
     let hash: String = hash.chars().take(10).collect();
     format!(
-        "  Contact:  {name:<46} {hash:<10} {:<7} {:>11}\n",
+        "{label}{name:<width$} {hash:<10} {:<7} {:>11}\n",
         "NonQual", "nan"
     )
 }

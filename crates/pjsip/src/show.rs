@@ -29,20 +29,20 @@ fn endpoint_name(endpoint: &Object) -> String {
     }
 }
 
-async fn contacts_of(sorcery: &Sorcery, aor: &str) -> usize {
+async fn contacts_of(sorcery: &Sorcery, aor: &str) -> Vec<Arc<Object>> {
     sorcery
         .retrieve_by_prefix("contact", &format!("{aor};@"))
         .await
-        .map(|c| c.len())
-        .unwrap_or(0)
+        .unwrap_or_default()
 }
 
 async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) {
-    let mut contacts = 0;
+    let mut contacts = Vec::new();
     for aor in endpoint.list("aors") {
-        contacts += contacts_of(sorcery, aor).await;
+        contacts.push((aor, contacts_of(sorcery, aor).await));
     }
-    let state = if contacts > 0 {
+    let reachable = contacts.iter().any(|(_, c)| !c.is_empty());
+    let state = if reachable {
         "Not in use"
     } else {
         "Unavailable"
@@ -66,12 +66,19 @@ async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) 
             let _ = writeln!(out, "{}{id}/{username}", label(1, kind));
         }
     }
-    for aor in endpoint.list("aors") {
+    for (aor, registered) in &contacts {
         let max = match sorcery.retrieve_by_id("aor", aor).await {
             Ok(Some(a)) => a.uint("max_contacts").unwrap_or(0),
             _ => 0,
         };
         let _ = writeln!(out, "{}{aor:<49}  {max}", label(1, "Aor"));
+        for contact in registered {
+            out.push_str(&crate::contacts::contact_line(
+                contact,
+                &label(2, "Contact"),
+                42,
+            ));
+        }
     }
     out.push('\n');
 }
