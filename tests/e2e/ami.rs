@@ -698,3 +698,41 @@ fn sorcery_memory_cache_actions() {
     ]);
     assert!(r.contains("full_backend_cache"), "{r}");
 }
+
+/// ShowDialPlan lists every priority as ListDialplan events.
+#[test]
+fn show_dialplan_lists_priorities() {
+    let conf = ConfDir::new();
+    conf.write(
+        "extensions.conf",
+        "[testing]\nexten => _1XX,1,NoOp()\n same => n,Dial(PJSIP/${EXTEN})\ninclude => other\n[other]\nexten => 600,1,Answer()\n",
+    );
+    let (_daemon, port) = start(&conf);
+    let mut c = Client::login(port, "admin", "s3cret");
+    c.send(&[
+        ("Action", "ShowDialPlan"),
+        ("Context", "testing"),
+        ("ActionID", "sd"),
+    ]);
+    let start = c.read_until(|m| m.starts_with("Response:"));
+    assert!(
+        start.contains("Message: DialPlan list will follow"),
+        "{start}"
+    );
+    let second = c.read_until(|m| m.contains("Priority: 2"));
+    assert!(second.contains("Extension: _1XX\r\nPriority: 2\r\nApplication: Dial\r\nAppData: PJSIP/${EXTEN}\r\nRegistrar: pbx_config"), "{second}");
+    let include = c.read_until(|m| m.contains("IncludeContext"));
+    assert!(include.contains("IncludeContext: other"), "{include}");
+    let done = c.read_until(|m| m.starts_with("Event: ShowDialPlanComplete"));
+    assert!(
+        done.contains("ListItems: 3\r\nListExtensions: 1\r\nListPriorities: 2\r\nListContexts: 1"),
+        "{done}"
+    );
+    c.send(&[
+        ("Action", "ShowDialPlan"),
+        ("Context", "nosuch"),
+        ("ActionID", "n"),
+    ]);
+    let missing = c.read_until(|m| m.starts_with("Response:") && m.contains("ActionID: n"));
+    assert!(missing.contains("Did not find context nosuch"), "{missing}");
+}

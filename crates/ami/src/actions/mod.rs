@@ -6,6 +6,7 @@ mod command;
 mod config;
 mod core_status;
 mod db;
+mod dialplan;
 mod login;
 mod pjsip;
 mod sorcery;
@@ -191,6 +192,12 @@ pub static ACTIONS: &[Action] = &[
         classes::SYSTEM,
         "Expire all objects from a memory cache and populate it with all objects from the backend.",
         sorcery::populate
+    ),
+    action!(
+        "ShowDialPlan",
+        classes::CONFIG | classes::REPORTING,
+        "Show dialplan contexts and extensions",
+        dialplan::show_dialplan
     ),
     action!(
         "UpdateConfig",
