@@ -202,3 +202,99 @@ fn contact_changes_are_ami_events() {
     ));
     read_until("ContactStatus: Removed");
 }
+
+/// Qualify: with `qualify_frequency`, the registered contact is pinged with
+/// OPTIONS; a phone that answers is Reachable (with its round trip), one
+/// that stops answering becomes Unreachable — both as AMI events.
+#[test]
+fn qualify_marks_contacts_reachable_then_unreachable() {
+    use std::io::{BufRead, BufReader, Write};
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, sip_port) = server(
+        "pbx-q",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    let ami_port = free_port();
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled=yes\nport={ami_port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
+    );
+    let _daemon = conf.start_foreground();
+    for command in [
+        "realtime store ps_aors id 101 max_contacts 1 qualify_frequency 1 qualify_timeout 1",
+        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
+        "realtime store ps_endpoints id 101 aors 101 auth 101",
+    ] {
+        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n", "{command}");
+    }
+    let stream = std::net::TcpStream::connect(("127.0.0.1", ami_port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut read_until = |needle: &str| {
+        let mut text = String::new();
+        while !text.contains(needle) {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+            text.push_str(&line);
+        }
+        text
+    };
+    read_until("Authentication accepted");
+
+    let phone_port = free_port();
+    assert!(sipp(
+        sip_port,
+        "u1",
+        "register.xml",
+        "101",
+        "101",
+        phone_port
+    ));
+    read_until("ContactStatus: Created");
+    // The phone now answers one ping.
+    let scenario = std::path::PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/sipp/uas_options.xml");
+    let dir = tempfile::tempdir().unwrap();
+    let mut phone = std::process::Command::new("sipp")
+        .current_dir(dir.path())
+        .arg("-sf")
+        .arg(&scenario)
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &phone_port.to_string(),
+            "-t",
+            "u1",
+            "-m",
+            "1",
+            "-nostdin",
+        ])
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .spawn()
+        .expect("sipp");
+    read_until("ContactStatus: Reachable");
+    let rest = read_until("RoundtripUsec: ");
+    let rest = rest + &read_until("\r\n");
+    let rtt = rest
+        .lines()
+        .find_map(|l| l.strip_prefix("RoundtripUsec: "))
+        .expect("a round trip");
+    assert!(rtt.trim().parse::<u64>().is_ok(), "{rest}");
+    let _ = phone.wait();
+    // Nobody answers any more.
+    read_until("ContactStatus: Unreachable");
+}

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod identify;
 pub mod module;
 pub mod objects;
+mod qualify;
 pub mod registrar;
 mod show;
 pub mod stack;

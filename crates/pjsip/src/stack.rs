@@ -139,12 +139,22 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         txns: Mutex::new(HashMap::new()),
         register_lock: tokio::sync::Mutex::new(()),
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
+        pending: Arc::new(crate::qualify::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
     });
     let mut tasks = vec![
         tokio::spawn(dispatch(Arc::clone(&shared), rx)),
         tokio::spawn(timers(Arc::clone(&shared))),
     ];
+    // Qualify pings leave from the first UDP transport.
+    if let Some(socket) = listeners.iter().find_map(Listener::udp_socket) {
+        tasks.push(crate::qualify::spawn(
+            Arc::clone(core),
+            Arc::clone(&shared.sorcery),
+            socket,
+            Arc::clone(&shared.pending),
+        ));
+    }
     // `contact_expiration_check_interval`: 0 turns the check off.
     let every = store
         .retrieve_all("global")
@@ -177,6 +187,8 @@ struct Shared {
     txns: Mutex<HashMap<TransactionKey, Txn>>,
     register_lock: tokio::sync::Mutex<()>,
     reg_server: String,
+    /// Qualify pings waiting for their responses.
+    pending: Arc<crate::qualify::Pending>,
     /// Bounds the requests being worked on at once; when all are taken the
     /// dispatcher waits, the listeners' queue fills, and they drop (and
     /// count) what arrives, rather than spawning without limit.
@@ -220,10 +232,14 @@ impl Shared {
 
 async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
     while let Some(inc) = rx.recv().await {
-        // Responses would belong to client transactions; the stack sends
-        // no requests yet, so they are dropped (RFC 3261 §18.1.2).
-        let Message::Request(req) = inc.message else {
-            continue;
+        // Responses belong to client transactions (qualify pings); one
+        // that matches none is dropped (RFC 3261 §18.1.2).
+        let req = match inc.message {
+            Message::Request(req) => req,
+            Message::Response(resp) => {
+                shared.pending.deliver(resp);
+                continue;
+            }
         };
         let origin = Origin {
             source: inc.source,

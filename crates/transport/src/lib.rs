@@ -203,6 +203,7 @@ pub struct Listener {
     stats: Arc<Stats>,
     task: JoinHandle<()>,
     connections: Option<Arc<tcp::Connections>>,
+    udp: Option<Arc<UdpSocket>>,
 }
 
 impl Listener {
@@ -215,13 +216,15 @@ impl Listener {
         let name: Arc<str> = Arc::from(config.name.as_str());
         match config.protocol {
             Protocol::Udp => {
-                let (local, task) = udp::start(config.bind, name, sink, Arc::clone(&stats)).await?;
+                let (local, socket, task) =
+                    udp::start(config.bind, name, sink, Arc::clone(&stats)).await?;
                 Ok(Listener {
                     config,
                     local,
                     stats,
                     task,
                     connections: None,
+                    udp: Some(socket),
                 })
             }
             Protocol::Tcp => {
@@ -240,9 +243,16 @@ impl Listener {
                     stats,
                     task,
                     connections: Some(connections),
+                    udp: None,
                 })
             }
         }
+    }
+
+    /// The UDP socket, for requests Obelus sends itself (qualify); `None`
+    /// for stream transports.
+    pub fn udp_socket(&self) -> Option<Arc<UdpSocket>> {
+        self.udp.clone()
     }
 
     /// The configuration it was started with.

@@ -17,8 +17,9 @@ pub(crate) async fn start(
     name: Arc<str>,
     sink: mpsc::Sender<Incoming>,
     stats: Arc<Stats>,
-) -> Result<(SocketAddr, JoinHandle<()>), TransportError> {
+) -> Result<(SocketAddr, Arc<UdpSocket>, JoinHandle<()>), TransportError> {
     let socket = Arc::new(UdpSocket::bind(bind).await?);
+    let shared = Arc::clone(&socket);
     let local = socket.local_addr()?;
     let task = tokio::spawn(async move {
         let mut buf = vec![0u8; MAX_DATAGRAM];
@@ -53,5 +54,5 @@ pub(crate) async fn start(
             }
         }
     });
-    Ok((local, task))
+    Ok((local, shared, task))
 }

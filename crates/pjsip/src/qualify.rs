@@ -1,0 +1,234 @@
+//! Qualify: OPTIONS pings to the contacts of every AOR with
+//! `qualify_frequency > 0` (Asterisk's res_pjsip pjsip_options). A contact
+//! that answers within `qualify_timeout` is Reachable, with its round trip;
+//! one that does not is Unreachable. Changes are `ContactStatus` events.
+//!
+//! Each ping is an RFC 3261 non-INVITE client transaction (retransmissions
+//! by Timer E over UDP); responses reach it through the stack's dispatcher.
+
+use std::collections::HashMap;
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Mutex};
+use std::time::{Duration, Instant};
+
+use obelus_core::events::Event;
+use obelus_sip::transaction::{
+    ClientTransaction, Event as TransactionEvent, TimerConfig, TransactionKey,
+};
+use obelus_sip::{Method, RequestBuilder, Response, Uri, new_branch, new_call_id, new_tag};
+use obelus_sorcery::Object;
+use tokio::net::UdpSocket;
+use tokio::sync::mpsc;
+
+/// How often the schedule is looked at.
+const TICK: Duration = Duration::from_secs(1);
+
+/// Pending pings by transaction, so the dispatcher can hand them responses.
+#[derive(Default)]
+pub(crate) struct Pending {
+    by_key: Mutex<HashMap<TransactionKey, mpsc::UnboundedSender<Response>>>,
+}
+
+impl Pending {
+    /// Delivers a response to the ping it answers; false if none waits.
+    pub(crate) fn deliver(&self, response: Response) -> bool {
+        let Some(key) = TransactionKey::for_response(&response) else {
+            return false;
+        };
+        let by_key = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
+        by_key.get(&key).is_some_and(|tx| tx.send(response).is_ok())
+    }
+}
+
+/// The outcome of one ping.
+#[derive(Debug, Clone, Copy, PartialEq)]
+enum Outcome {
+    Reachable(Duration),
+    Unreachable,
+}
+
+struct Known {
+    reachable: Option<bool>,
+    next: Instant,
+}
+
+/// Starts the qualify loop on the stack's UDP socket.
+pub(crate) fn spawn(
+    core: Arc<obelus_core::Core>,
+    sorcery: Arc<obelus_sorcery::SorceryService>,
+    socket: Arc<UdpSocket>,
+    pending: Arc<Pending>,
+) -> tokio::task::JoinHandle<()> {
+    tokio::spawn(async move {
+        let mut known: HashMap<String, Known> = HashMap::new();
+        let (done_tx, mut done_rx) =
+            mpsc::unbounded_channel::<(String, String, String, String, Outcome)>();
+        let mut tick = tokio::time::interval(TICK);
+        loop {
+            tokio::select! {
+                _ = tick.tick() => {}
+                Some((id, uri, aor, endpoint, outcome)) = done_rx.recv() => {
+                    let entry = known.entry(id).or_insert(Known { reachable: None, next: Instant::now() });
+                    let reachable = matches!(outcome, Outcome::Reachable(_));
+                    let roundtrip_usec = match outcome {
+                        Outcome::Reachable(rtt) => Some(u64::try_from(rtt.as_micros()).unwrap_or(u64::MAX)),
+                        Outcome::Unreachable => None,
+                    };
+                    if entry.reachable != Some(reachable) {
+                        entry.reachable = Some(reachable);
+                        let status = if reachable { "Reachable" } else { "Unreachable" };
+                        tracing::info!(verbose = 3, "Contact {aor}/{uri} is now {status}");
+                        core.events.publish(Event::ContactStatus { uri, status, aor, endpoint, roundtrip_usec });
+                    }
+                    continue;
+                }
+            }
+            let Some(store) = sorcery.get() else { continue };
+            let Ok(aors) = store.retrieve_all("aor").await else {
+                continue;
+            };
+            let now = Instant::now();
+            for aor in aors {
+                let frequency = aor.uint("qualify_frequency").unwrap_or(0);
+                if frequency == 0 {
+                    continue;
+                }
+                let timeout = Duration::from_secs_f64(
+                    aor.float("qualify_timeout").unwrap_or(3.0).clamp(0.1, 60.0),
+                );
+                let Ok(contacts) = store
+                    .retrieve_by_prefix("contact", &format!("{};@", aor.id()))
+                    .await
+                else {
+                    continue;
+                };
+                for contact in contacts {
+                    let entry = known.entry(contact.id().to_owned()).or_insert(Known {
+                        reachable: None,
+                        next: now,
+                    });
+                    if entry.next > now {
+                        continue;
+                    }
+                    entry.next = now + Duration::from_secs(frequency);
+                    let job = Ping::of(&contact, aor.id(), timeout);
+                    let (socket, pending, done) =
+                        (Arc::clone(&socket), Arc::clone(&pending), done_tx.clone());
+                    tokio::spawn(async move {
+                        let Some(job) = job else { return };
+                        let outcome = job.run(&socket, &pending).await;
+                        let _ = done.send((job.id, job.uri, job.aor, job.endpoint, outcome));
+                    });
+                }
+            }
+        }
+    })
+}
+
+struct Ping {
+    id: String,
+    uri: String,
+    aor: String,
+    endpoint: String,
+    target: SocketAddr,
+    timeout: Duration,
+}
+
+impl Ping {
+    /// A ping for a contact whose URI names an IP address (hostnames need
+    /// RFC 3263 resolution, which comes with outbound calls).
+    fn of(contact: &Object, aor: &str, timeout: Duration) -> Option<Self> {
+        let uri = contact.str("uri")?.to_owned();
+        let parsed = Uri::parse(&uri).ok()?;
+        let host = parsed.host()?.to_string();
+        let ip: IpAddr = host
+            .trim_start_matches('[')
+            .trim_end_matches(']')
+            .parse()
+            .ok()?;
+        let target = SocketAddr::new(ip, parsed.port().unwrap_or(5060));
+        Some(Self {
+            id: contact.id().to_owned(),
+            uri,
+            aor: aor.to_owned(),
+            endpoint: contact.str("endpoint").unwrap_or("").to_owned(),
+            target,
+            timeout,
+        })
+    }
+
+    async fn run(&self, socket: &UdpSocket, pending: &Pending) -> Outcome {
+        let Ok(local) = socket.local_addr() else {
+            return Outcome::Unreachable;
+        };
+        let request = RequestBuilder::new(Method::Options, self.uri.as_str())
+            .header(
+                "Via",
+                format!("SIP/2.0/UDP {local};rport;branch={}", new_branch()),
+            )
+            .header("From", format!("<sip:obelus@{local}>;tag={}", new_tag()))
+            .header("To", format!("<{}>", self.uri))
+            .header("Call-ID", new_call_id(None))
+            .header("CSeq", "1 OPTIONS")
+            .header("Max-Forwards", "70")
+            .header("User-Agent", format!("Obelus {}", obelus_core::VERSION))
+            .build();
+        let Ok(request) = request else {
+            return Outcome::Unreachable;
+        };
+        let started = Instant::now();
+        let Ok(mut txn) = ClientTransaction::new(request, false, TimerConfig::default(), started)
+        else {
+            return Outcome::Unreachable;
+        };
+        let Some(key) = TransactionKey::for_client_request(txn.request()) else {
+            return Outcome::Unreachable;
+        };
+        let (tx, mut rx) = mpsc::unbounded_channel();
+        pending
+            .by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key.clone(), tx);
+        let deadline = started + self.timeout;
+        let outcome = loop {
+            while let Some(bytes) = txn.poll_transmit() {
+                let _ = socket.send_to(&bytes, self.target).await;
+            }
+            let mut result = None;
+            while let Some(event) = txn.poll_event() {
+                match event {
+                    TransactionEvent::Response(r) if r.status().is_final() => {
+                        result = Some(Outcome::Reachable(started.elapsed()));
+                    }
+                    TransactionEvent::Timeout => result = Some(Outcome::Unreachable),
+                    _ => {}
+                }
+            }
+            if let Some(result) = result {
+                break result;
+            }
+            let wake = txn.poll_timeout().map_or(deadline, |t| t.min(deadline));
+            tokio::select! {
+                response = rx.recv() => {
+                    if let Some(response) = response {
+                        let _ = txn.handle_response(response, Instant::now());
+                    }
+                }
+                _ = tokio::time::sleep_until(wake.into()) => {
+                    let now = Instant::now();
+                    if now >= deadline {
+                        break Outcome::Unreachable;
+                    }
+                    txn.handle_timeout(now);
+                }
+            }
+        };
+        pending
+            .by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&key);
+        outcome
+    }
+}
