@@ -9,3 +9,4 @@ mod console;
 mod realtime;
 mod sip_register;
 mod sip_shared_db;
+mod sip_tls;

@@ -8,7 +8,6 @@
 //! - [`session`]: one connection; the writer is the only thing a slow client
 //!   can slow down, and it is dropped when a write misses its deadline.
 //! - [`server`]: [`Ami`], the listener, sessions, throttling.
-//! - [`tls`]: AMI over TLS (`tlsenable`).
 //! - [`queue`]: the durable action queue (`manager_queue` rows).
 //! - [`http`]: AMI over HTTP (`/rawman`, `/manager`, `/mxml`).
 //! - [`module`]: the `manager` module.
@@ -27,7 +26,6 @@ pub mod queue;
 pub mod render;
 pub mod server;
 pub mod session;
-pub mod tls;
 
 pub use module::ManagerModule;
 pub use server::Ami;

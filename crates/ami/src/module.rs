@@ -76,7 +76,7 @@ impl ManagerModule {
             } else {
                 &conf.tls_private_key
             };
-            let acceptor = crate::tls::acceptor(&path(&conf.tls_cert_file), &path(key))
+            let acceptor = obelus_transport::tls::acceptor(&path(&conf.tls_cert_file), &path(key))
                 .map_err(|e| ModuleError::Failed(format!("{e} (see the TLS options in {FILE})")))?;
             Some((conf.tls_bind, acceptor))
         } else {

@@ -105,19 +105,48 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
                 continue;
             }
         };
-        configs.push(TransportConfig {
-            name: t.id().to_owned(),
-            protocol,
-            bind,
-        });
+        let acceptor = if protocol == Protocol::Tls {
+            let path = |option: &str| {
+                let p = std::path::Path::new(t.str(option).unwrap_or(""));
+                if p.is_absolute() {
+                    p.to_path_buf()
+                } else {
+                    core.settings.dirs.etc.join(p)
+                }
+            };
+            match obelus_transport::tls::acceptor(&path("cert_file"), &path("priv_key_file")) {
+                Ok(acceptor) => Some(acceptor),
+                Err(e) => {
+                    tracing::error!(
+                        "PJSIP transport '{}': {e}; not started (set cert_file and priv_key_file)",
+                        t.id()
+                    );
+                    continue;
+                }
+            }
+        } else {
+            None
+        };
+        configs.push((
+            TransportConfig {
+                name: t.id().to_owned(),
+                protocol,
+                bind,
+            },
+            acceptor,
+        ));
     }
     let (tx, rx) = mpsc::channel(QUEUE);
     let mut listeners = Vec::new();
-    for config in configs {
+    for (config, acceptor) in configs {
         let name = config.name.clone();
         // As Asterisk: a transport that cannot bind is reported and left
         // out; the others run.
-        let listener = match Listener::start(config, tx.clone()).await {
+        let started = match acceptor {
+            Some(acceptor) => Listener::start_tls(config, acceptor, tx.clone()).await,
+            None => Listener::start(config, tx.clone()).await,
+        };
+        let listener = match started {
             Ok(l) => l,
             Err(e) => {
                 tracing::error!("PJSIP transport '{name}' could not be started: {e}");

@@ -18,6 +18,7 @@
 mod error;
 mod malformed;
 mod tcp;
+pub mod tls;
 mod udp;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
@@ -45,16 +46,20 @@ pub enum Protocol {
     Udp,
     /// `protocol=tcp`.
     Tcp,
+    /// `protocol=tls`: TCP framing inside TLS (rustls).
+    Tls,
 }
 
 impl Protocol {
     /// Parses the `protocol` option of a transport; `None` for the ones
-    /// not implemented yet (tls, ws, wss, flow).
+    /// not implemented yet (ws, wss, flow).
     pub fn parse(text: &str) -> Option<Protocol> {
         if text.eq_ignore_ascii_case("udp") {
             Some(Protocol::Udp)
         } else if text.eq_ignore_ascii_case("tcp") {
             Some(Protocol::Tcp)
+        } else if text.eq_ignore_ascii_case("tls") {
+            Some(Protocol::Tls)
         } else {
             None
         }
@@ -65,6 +70,7 @@ impl Protocol {
         match self {
             Protocol::Udp => "udp",
             Protocol::Tcp => "tcp",
+            Protocol::Tls => "tls",
         }
     }
 
@@ -73,13 +79,14 @@ impl Protocol {
         match self {
             Protocol::Udp => "UDP",
             Protocol::Tcp => "TCP",
+            Protocol::Tls => "TLS",
         }
     }
 
     /// True when the transport delivers reliably (no retransmissions,
     /// RFC 3261 §17).
     pub fn is_reliable(self) -> bool {
-        matches!(self, Protocol::Tcp)
+        matches!(self, Protocol::Tcp | Protocol::Tls)
     }
 }
 
@@ -212,6 +219,24 @@ impl Listener {
         config: TransportConfig,
         sink: mpsc::Sender<Incoming>,
     ) -> Result<Listener, TransportError> {
+        Self::start_with(config, None, sink).await
+    }
+
+    /// Like [`Listener::start`], for `protocol=tls`: connections complete a
+    /// handshake with `acceptor` first (see [`tls::acceptor`]).
+    pub async fn start_tls(
+        config: TransportConfig,
+        acceptor: tokio_rustls::TlsAcceptor,
+        sink: mpsc::Sender<Incoming>,
+    ) -> Result<Listener, TransportError> {
+        Self::start_with(config, Some(acceptor), sink).await
+    }
+
+    async fn start_with(
+        config: TransportConfig,
+        tls: Option<tokio_rustls::TlsAcceptor>,
+        sink: mpsc::Sender<Incoming>,
+    ) -> Result<Listener, TransportError> {
         let stats = Arc::new(Stats::default());
         let name: Arc<str> = Arc::from(config.name.as_str());
         match config.protocol {
@@ -227,7 +252,12 @@ impl Listener {
                     udp: Some(socket),
                 })
             }
-            Protocol::Tcp => {
+            Protocol::Tcp | Protocol::Tls => {
+                if config.protocol == Protocol::Tls && tls.is_none() {
+                    return Err(TransportError::Io(std::io::Error::other(
+                        "a TLS transport needs a certificate and key (cert_file, priv_key_file)",
+                    )));
+                }
                 let connections = Arc::new(tcp::Connections::default());
                 let (local, task) = tcp::start(
                     config.bind,
@@ -235,6 +265,7 @@ impl Listener {
                     sink,
                     Arc::clone(&stats),
                     Arc::clone(&connections),
+                    tls,
                 )
                 .await?;
                 Ok(Listener {

@@ -8,7 +8,7 @@ use std::sync::{Arc, Mutex};
 use bytes::{Bytes, BytesMut};
 use obelus_sip::{Frame, Message, frame_stream};
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
-use tokio::net::{TcpListener, TcpStream};
+use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
@@ -60,6 +60,7 @@ pub(crate) async fn start(
     sink: mpsc::Sender<Incoming>,
     stats: Arc<Stats>,
     connections: Arc<Connections>,
+    tls: Option<tokio_rustls::TlsAcceptor>,
 ) -> Result<(SocketAddr, JoinHandle<()>), TransportError> {
     let listener = TcpListener::bind(bind).await?;
     let local = listener.local_addr()?;
@@ -79,13 +80,34 @@ pub(crate) async fn start(
                 peer,
                 local,
                 name: Arc::clone(&name),
+                protocol: if tls.is_some() {
+                    Protocol::Tls
+                } else {
+                    Protocol::Tcp
+                },
                 sink: sink.clone(),
                 stats: Arc::clone(&stats),
                 tx: tx.clone(),
             };
             let registry = Arc::clone(&connections);
+            let acceptor = tls.clone();
             let handle = tokio::spawn(async move {
-                conn.run(stream, rx).await;
+                match acceptor {
+                    None => conn.run(stream, rx).await,
+                    Some(acceptor) => {
+                        match tokio::time::timeout(HANDSHAKE, acceptor.accept(stream)).await {
+                            Ok(Ok(secure)) => conn.run(secure, rx).await,
+                            Ok(Err(e)) => tracing::debug!(
+                                "SIP TLS {}: handshake with {peer} failed: {e}",
+                                conn.name
+                            ),
+                            Err(_) => tracing::debug!(
+                                "SIP TLS {}: handshake with {peer} timed out",
+                                conn.name
+                            ),
+                        }
+                    }
+                }
                 registry.remove(peer);
             });
             connections.insert(peer, tx, handle.abort_handle());
@@ -94,18 +116,25 @@ pub(crate) async fn start(
     Ok((local, task))
 }
 
+/// How long a TLS client may take to complete its handshake.
+const HANDSHAKE: std::time::Duration = std::time::Duration::from_secs(10);
+
 struct Connection {
     peer: SocketAddr,
     local: SocketAddr,
     name: Arc<str>,
+    protocol: Protocol,
     sink: mpsc::Sender<Incoming>,
     stats: Arc<Stats>,
     tx: mpsc::Sender<Bytes>,
 }
 
 impl Connection {
-    async fn run(self, stream: TcpStream, mut rx: mpsc::Receiver<Bytes>) {
-        let (mut reader, mut writer) = stream.into_split();
+    async fn run<S>(self, stream: S, mut rx: mpsc::Receiver<Bytes>)
+    where
+        S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
+    {
+        let (mut reader, mut writer) = tokio::io::split(stream);
         let writer_task = tokio::spawn(async move {
             while let Some(bytes) = rx.recv().await {
                 if writer.write_all(&bytes).await.is_err() {
@@ -139,7 +168,7 @@ impl Connection {
                             source: self.peer,
                             local: self.local,
                             transport: Arc::clone(&self.name),
-                            protocol: Protocol::Tcp,
+                            protocol: self.protocol,
                             reply: Reply::Tcp(self.tx.clone()),
                         };
                         if let Some(answer) = deliver(&bytes, parsed, ctx, &self.sink, &self.stats)

@@ -1,5 +1,6 @@
-//! AMI over TLS (`tlsenable`): the certificate and key from `manager.conf`,
-//! TLS 1.2 and 1.3 only, through rustls.
+//! TLS server configuration shared by every TLS listener (SIP `protocol=tls`,
+//! AMI `tlsenable`): a PEM certificate chain and key, TLS 1.2 and 1.3 only,
+//! through rustls with the ring provider.
 
 use std::path::Path;
 use std::sync::Arc;
@@ -12,7 +13,7 @@ use tokio_rustls::TlsAcceptor;
 pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
         .and_then(|certs| certs.collect())
-        .map_err(|e| format!("tlscertfile {}: {e}", cert_file.display()))?;
+        .map_err(|e| format!("certificate {}: {e}", cert_file.display()))?;
     if certs.is_empty() {
         return Err(format!(
             "tlscertfile {}: no certificate in the file",
@@ -20,7 +21,7 @@ pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String
         ));
     }
     let key = PrivateKeyDer::from_pem_file(key_file)
-        .map_err(|e| format!("tlsprivatekey {}: {e}", key_file.display()))?;
+        .map_err(|e| format!("private key {}: {e}", key_file.display()))?;
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let config = rustls::ServerConfig::builder_with_provider(provider)
         .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
