@@ -10,3 +10,4 @@ mod realtime;
 mod sip_register;
 mod sip_shared_db;
 mod sip_tls;
+mod sip_ws;

@@ -84,6 +84,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         .get()
         .ok_or_else(|| "PJSIP sorcery is not built".to_owned())?;
     let mut configs = Vec::new();
+    let mut websockets = Vec::new();
     for t in store
         .retrieve_all("transport")
         .await
@@ -98,6 +99,11 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             );
             continue;
         };
+        if protocol == Protocol::Ws {
+            // Served by the HTTP server's /ws; bind is http.conf's.
+            websockets.push(t.id().to_owned());
+            continue;
+        }
         let bind = match parse_bind(t.str("bind").unwrap_or("")) {
             Ok(b) => b,
             Err(e) => {
@@ -137,6 +143,23 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         ));
     }
     let (tx, rx) = mpsc::channel(QUEUE);
+    if let Some(name) = websockets.first() {
+        match core.service::<obelus_http::HttpService>() {
+            Some(http) => {
+                let local = http.conf().bind;
+                http.add(
+                    obelus_transport::ws::routes(name, local, tx.clone()),
+                    &[("/ws", "SIP over WebSocket")],
+                );
+                tracing::info!(
+                    "PJSIP transport '{name}' serving SIP over WebSocket on the HTTP server's /ws"
+                );
+            }
+            None => tracing::error!(
+                "PJSIP transport '{name}': protocol=ws needs the HTTP server (http.conf: enabled = yes)"
+            ),
+        }
+    }
     let mut listeners = Vec::new();
     for (config, acceptor) in configs {
         let name = config.name.clone();

@@ -20,6 +20,7 @@ mod malformed;
 mod tcp;
 pub mod tls;
 mod udp;
+pub mod ws;
 
 use std::net::{IpAddr, Ipv4Addr, SocketAddr};
 use std::sync::Arc;
@@ -48,11 +49,14 @@ pub enum Protocol {
     Tcp,
     /// `protocol=tls`: TCP framing inside TLS (rustls).
     Tls,
+    /// `protocol=ws`: one SIP message per WebSocket message (RFC 7118), on
+    /// the HTTP server's `/ws`.
+    Ws,
 }
 
 impl Protocol {
     /// Parses the `protocol` option of a transport; `None` for the ones
-    /// not implemented yet (ws, wss, flow).
+    /// not implemented yet (wss, flow).
     pub fn parse(text: &str) -> Option<Protocol> {
         if text.eq_ignore_ascii_case("udp") {
             Some(Protocol::Udp)
@@ -60,6 +64,8 @@ impl Protocol {
             Some(Protocol::Tcp)
         } else if text.eq_ignore_ascii_case("tls") {
             Some(Protocol::Tls)
+        } else if text.eq_ignore_ascii_case("ws") {
+            Some(Protocol::Ws)
         } else {
             None
         }
@@ -71,6 +77,7 @@ impl Protocol {
             Protocol::Udp => "udp",
             Protocol::Tcp => "tcp",
             Protocol::Tls => "tls",
+            Protocol::Ws => "ws",
         }
     }
 
@@ -80,13 +87,14 @@ impl Protocol {
             Protocol::Udp => "UDP",
             Protocol::Tcp => "TCP",
             Protocol::Tls => "TLS",
+            Protocol::Ws => "WS",
         }
     }
 
     /// True when the transport delivers reliably (no retransmissions,
     /// RFC 3261 §17).
     pub fn is_reliable(self) -> bool {
-        matches!(self, Protocol::Tcp | Protocol::Tls)
+        matches!(self, Protocol::Tcp | Protocol::Tls | Protocol::Ws)
     }
 }
 
@@ -167,6 +175,8 @@ pub enum Reply {
     },
     /// Down the TCP connection it came on (the writer task's queue).
     Tcp(mpsc::Sender<Bytes>),
+    /// Down the WebSocket it came on, as one message.
+    WebSocket(mpsc::Sender<Bytes>),
 }
 
 impl Reply {
@@ -179,7 +189,9 @@ impl Reply {
                 .await
                 .map(|_| ())
                 .map_err(TransportError::Io),
-            Reply::Tcp(tx) => tx.send(bytes).await.map_err(|_| TransportError::Closed),
+            Reply::Tcp(tx) | Reply::WebSocket(tx) => {
+                tx.send(bytes).await.map_err(|_| TransportError::Closed)
+            }
         }
     }
 }
@@ -252,6 +264,9 @@ impl Listener {
                     udp: Some(socket),
                 })
             }
+            Protocol::Ws => Err(TransportError::Io(std::io::Error::other(
+                "WebSocket transports are served by the HTTP server (http.conf), not a listener",
+            ))),
             Protocol::Tcp | Protocol::Tls => {
                 if config.protocol == Protocol::Tls && tls.is_none() {
                     return Err(TransportError::Io(std::io::Error::other(

@@ -1,0 +1,106 @@
+//! SIP over WebSocket (RFC 7118): `/ws` on the HTTP server, subprotocol
+//! `sip`, one SIP message per WebSocket message, answers on the same socket.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::ConnectInfo;
+use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::http::{HeaderMap, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::routing::get;
+use bytes::Bytes;
+use obelus_sip::Message;
+use tokio::sync::mpsc;
+
+use crate::{Incoming, Incoming0, Protocol, Reply, Stats, deliver};
+
+/// Messages waiting to be written to one WebSocket.
+const WRITE_QUEUE: usize = 64;
+
+/// The `/ws` route for the transport `name`; messages go to `sink`.
+pub fn routes(name: &str, local: SocketAddr, sink: mpsc::Sender<Incoming>) -> Router {
+    let name: Arc<str> = Arc::from(name);
+    let stats = Arc::new(Stats::default());
+    Router::new().route(
+        "/ws",
+        get(
+            move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  headers: HeaderMap,
+                  upgrade: WebSocketUpgrade| {
+                let (name, sink, stats) = (Arc::clone(&name), sink.clone(), Arc::clone(&stats));
+                async move { accept(upgrade, &headers, peer, local, name, sink, stats) }
+            },
+        ),
+    )
+}
+
+fn accept(
+    upgrade: WebSocketUpgrade,
+    headers: &HeaderMap,
+    peer: SocketAddr,
+    local: SocketAddr,
+    name: Arc<str>,
+    sink: mpsc::Sender<Incoming>,
+    stats: Arc<Stats>,
+) -> Response {
+    let offers_sip = headers
+        .get_all("sec-websocket-protocol")
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .any(|p| p.trim().eq_ignore_ascii_case("sip"));
+    if !offers_sip {
+        return (
+            StatusCode::BAD_REQUEST,
+            "SIP over WebSocket needs the 'sip' subprotocol (RFC 7118)\n",
+        )
+            .into_response();
+    }
+    upgrade
+        .protocols(["sip"])
+        .on_upgrade(move |socket| serve(socket, peer, local, name, sink, stats))
+}
+
+async fn serve(
+    mut socket: WebSocket,
+    peer: SocketAddr,
+    local: SocketAddr,
+    name: Arc<str>,
+    sink: mpsc::Sender<Incoming>,
+    stats: Arc<Stats>,
+) {
+    let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+    loop {
+        tokio::select! {
+            received = socket.recv() => {
+                let bytes = match received {
+                    Some(Ok(WsMessage::Text(text))) => Bytes::copy_from_slice(text.as_str().as_bytes()),
+                    Some(Ok(WsMessage::Binary(data))) => data,
+                    Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
+                    Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break,
+                };
+                let ctx = Incoming0 {
+                    source: peer,
+                    local,
+                    transport: Arc::clone(&name),
+                    protocol: Protocol::Ws,
+                    reply: Reply::WebSocket(tx.clone()),
+                };
+                if let Some(answer) = deliver(&bytes, Message::parse(bytes.clone()), ctx, &sink, &stats)
+                    && tx.send(answer).await.is_err()
+                {
+                    break;
+                }
+            }
+            outgoing = rx.recv() => {
+                let Some(bytes) = outgoing else { break };
+                let text = String::from_utf8_lossy(&bytes).into_owned();
+                if socket.send(WsMessage::Text(text.into())).await.is_err() {
+                    break;
+                }
+            }
+        }
+    }
+}
