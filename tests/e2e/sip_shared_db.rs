@@ -298,3 +298,64 @@ fn qualify_marks_contacts_reachable_then_unreachable() {
     // Nobody answers any more.
     read_until("ContactStatus: Unreachable");
 }
+
+/// `pjsip set logger`: SIP messages in and out, in Asterisk's format, in the
+/// log; `host` limits it to one peer; `off` stops it.
+#[test]
+fn sip_logger_shows_messages() {
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, sip_port) = server(
+        "pbx-l",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    let _daemon = conf.start_foreground();
+    let log = conf.path().join("log/messages");
+    let wait_for = |needle: &str| {
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        loop {
+            let text = std::fs::read_to_string(&log).unwrap_or_default();
+            if text.contains(needle) {
+                return text;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "'{needle}' not logged:\n{text}"
+            );
+            std::thread::sleep(std::time::Duration::from_millis(50));
+        }
+    };
+    assert_eq!(conf.rx("pjsip set logger on").1, "PJSIP Logging enabled\n");
+    assert!(sipp(sip_port, "u1", "options.xml", "101", "x", free_port()));
+    let text = wait_for("<--- Transmitting SIP response (");
+    assert!(text.contains("<--- Received SIP request ("), "{text}");
+    assert!(text.contains("bytes) from UDP:127.0.0.1:"), "{text}");
+    assert!(text.contains("OPTIONS sip:"), "{text}");
+    assert!(text.contains("SIP/2.0 200 OK"), "{text}");
+
+    assert_eq!(
+        conf.rx("pjsip set logger host 10.9.9.9").1,
+        "PJSIP Logging Enabled for host: 10.9.9.9\n"
+    );
+    let before = std::fs::read_to_string(&log)
+        .unwrap()
+        .matches("<--- Received")
+        .count();
+    assert!(sipp(sip_port, "u1", "options.xml", "101", "x", free_port()));
+    assert_eq!(
+        conf.rx("pjsip set logger off").1,
+        "PJSIP Logging disabled\n"
+    );
+    assert!(sipp(sip_port, "u1", "options.xml", "101", "x", free_port()));
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let after = std::fs::read_to_string(&log)
+        .unwrap()
+        .matches("<--- Received")
+        .count();
+    assert_eq!(before, after, "other hosts and 'off' log nothing");
+}

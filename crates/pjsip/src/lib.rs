@@ -13,6 +13,7 @@
 pub mod auth;
 pub mod contacts;
 pub mod identify;
+mod logger_cli;
 pub mod module;
 pub mod objects;
 mod qualify;

@@ -73,6 +73,7 @@ impl Module for PjsipModule {
             .into_iter()
             .chain(obelus_sorcery::cli_commands(Arc::clone(&self.service)))
             .chain(crate::contacts::commands(&self.service))
+            .chain(crate::logger_cli::commands())
         {
             core.cli
                 .register(command)

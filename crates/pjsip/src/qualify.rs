@@ -193,6 +193,11 @@ impl Ping {
         let deadline = started + self.timeout;
         let outcome = loop {
             while let Some(bytes) = txn.poll_transmit() {
+                obelus_transport::logger::transmitted(
+                    obelus_transport::Protocol::Udp,
+                    self.target,
+                    &bytes,
+                );
                 let _ = socket.send_to(&bytes, self.target).await;
             }
             let mut result = None;

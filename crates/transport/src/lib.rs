@@ -16,6 +16,7 @@
 //! Layer: **transport**, under `obelus-sip`'s users (the pjsip stack).
 
 mod error;
+pub mod logger;
 mod malformed;
 mod tcp;
 pub mod tls;
@@ -184,11 +185,14 @@ impl Reply {
     /// (the transaction layer treats it as a transport error).
     pub async fn send(&self, bytes: Bytes) -> Result<(), TransportError> {
         match self {
-            Reply::Udp { socket, peer } => socket
-                .send_to(&bytes, *peer)
-                .await
-                .map(|_| ())
-                .map_err(TransportError::Io),
+            Reply::Udp { socket, peer } => {
+                logger::transmitted(Protocol::Udp, *peer, &bytes);
+                socket
+                    .send_to(&bytes, *peer)
+                    .await
+                    .map(|_| ())
+                    .map_err(TransportError::Io)
+            }
             Reply::Tcp(tx) | Reply::WebSocket(tx) => {
                 tx.send(bytes).await.map_err(|_| TransportError::Closed)
             }

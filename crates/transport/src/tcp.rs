@@ -135,8 +135,12 @@ impl Connection {
         S: tokio::io::AsyncRead + tokio::io::AsyncWrite + Send + 'static,
     {
         let (mut reader, mut writer) = tokio::io::split(stream);
+        let (protocol, peer) = (self.protocol, self.peer);
         let writer_task = tokio::spawn(async move {
             while let Some(bytes) = rx.recv().await {
+                if bytes.len() > 2 {
+                    crate::logger::transmitted(protocol, peer, &bytes);
+                }
                 if writer.write_all(&bytes).await.is_err() {
                     break;
                 }
@@ -163,6 +167,7 @@ impl Connection {
                     }
                     Ok(Some(Frame::Message { len })) => {
                         let bytes = buf.split_to(len.min(buf.len())).freeze();
+                        crate::logger::received(self.protocol, self.peer, &bytes);
                         let parsed = Message::parse_stream(bytes.clone());
                         let ctx = Incoming0 {
                             source: self.peer,

@@ -37,6 +37,7 @@ pub(crate) async fn start(
                 // Keep-alive (RFC 5626 §4.4.1 CRLF, or NAT pings): ignore.
                 continue;
             }
+            crate::logger::received(Protocol::Udp, peer, data);
             let bytes = Bytes::copy_from_slice(data);
             let parsed = Message::parse(bytes.clone());
             let ctx = Incoming0 {

@@ -81,6 +81,7 @@ async fn serve(
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
                     Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break,
                 };
+                crate::logger::received(Protocol::Ws, peer, &bytes);
                 let ctx = Incoming0 {
                     source: peer,
                     local,
@@ -96,6 +97,7 @@ async fn serve(
             }
             outgoing = rx.recv() => {
                 let Some(bytes) = outgoing else { break };
+                crate::logger::transmitted(Protocol::Ws, peer, &bytes);
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 if socket.send(WsMessage::Text(text.into())).await.is_err() {
                     break;
