@@ -179,6 +179,15 @@ fn realtime_endpoints_in_pjsip_show() {
         "added without reload:\n{out}"
     );
 
+    let (_, out, _) = conf.rx("pjsip show aor 101");
+    assert!(
+        out.contains(&format!("      Aor:  {:<51}  1", "101")),
+        "{out}"
+    );
+    assert!(out.contains(" max_contacts "), "{out}");
+    let (_, out, _) = conf.rx("pjsip show auth 101");
+    assert!(out.contains("     Auth:  101/101\n"), "{out}");
+    assert!(out.contains(" auth_type "), "{out}");
     let (_, out, _) = conf.rx("pjsip show auths");
     assert!(out.contains("     Auth:  101/101"), "{out}");
     let (_, out, _) = conf.rx("pjsip show aors");

@@ -103,7 +103,9 @@ fn endpoints_header() -> String {
     .join("\n")
 }
 
-/// The `ParameterName : value` dump of one object.
+/// The `ParameterName : value` dump of one object; the rule under the
+/// header is as wide as the widest name and value (at least
+/// `ParameterValue`), as Asterisk draws it.
 fn parameters(object: &Object) -> String {
     let fields = object.to_fields();
     let width = fields
@@ -112,15 +114,36 @@ fn parameters(object: &Object) -> String {
         .max()
         .unwrap_or(13)
         .max(13);
+    let values = fields
+        .iter()
+        .map(|(_, v)| v.len())
+        .max()
+        .unwrap_or(0)
+        .max(14);
     let mut out = format!(
         "\n {:<width$} : ParameterValue\n {}\n",
         "ParameterName",
-        "=".repeat(width + 17)
+        "=".repeat(width + 3 + values)
     );
     for (name, value) in fields {
         let _ = writeln!(out, " {name:<width$} : {value}");
     }
     out
+}
+
+fn aors_header() -> String {
+    format!(
+        "\n{}<Aor..............................................>  <MaxContact>\n{}<Aor/ContactUri............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n",
+        label(0, "Aor"),
+        label(1, "Contact")
+    )
+}
+
+fn auths_header() -> String {
+    format!(
+        "\n{}<AuthId/UserName.............................................................>\n{RULE}\n\n",
+        label(0, "I/OAuth")
+    )
 }
 
 fn footer(n: usize) -> String {
@@ -215,11 +238,7 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
                 if list.is_empty() {
                     return Ok("No objects found.\n".into());
                 }
-                let mut out = format!(
-                    "\n{}<Aor..............................................>  <MaxContact>\n{}<Aor/ContactUri............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n",
-                    label(0, "Aor"),
-                    label(1, "Contact")
-                );
+                let mut out = aors_header();
                 for aor in &list {
                     let _ = writeln!(
                         out,
@@ -248,10 +267,7 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
                 if list.is_empty() {
                     return Ok("No objects found.\n".into());
                 }
-                let mut out = format!(
-                    "\n{}<AuthId/UserName.............................................................>\n{RULE}\n\n",
-                    label(0, "I/OAuth")
-                );
+                let mut out = auths_header();
                 for auth in &list {
                     let _ = writeln!(
                         out,
@@ -266,5 +282,56 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
             }
         },
     );
-    vec![endpoints, endpoint, aors, auths]
+    let s = Arc::clone(service);
+    let aor = CliCommand::new(
+        "pjsip show aor",
+        "Show PJSIP Aor(s) detail",
+        "Usage: pjsip show aor <id>\n       Show the PJSIP address of record with its contacts and options.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let [id] = args.args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                let sorcery = current(&s)?;
+                let Some(aor) = sorcery.retrieve_by_id("aor", id).await.map_err(failed)? else {
+                    return Ok(format!("Unable to find object {id}.\n\n"));
+                };
+                let mut out = aors_header();
+                let _ = writeln!(out, "{}{:<51}  {}", label(0, "Aor"), aor.id(), aor.uint("max_contacts").unwrap_or(0));
+                for contact in contacts_of(&sorcery, aor.id()).await {
+                    out.push_str(&crate::contacts::contact_line(&contact, &label(1, "Contact"), 44));
+                }
+                out.push('\n');
+                out.push_str(&parameters(&aor));
+                Ok(out)
+            }
+        },
+    )
+    .with_args();
+
+    let s = Arc::clone(service);
+    let auth = CliCommand::new(
+        "pjsip show auth",
+        "Show PJSIP Auth(s) detail",
+        "Usage: pjsip show auth <id>\n       Show the PJSIP authentication object with its options.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let [id] = args.args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                let sorcery = current(&s)?;
+                let Some(auth) = sorcery.retrieve_by_id("auth", id).await.map_err(failed)? else {
+                    return Ok(format!("Unable to find object {id}.\n\n"));
+                };
+                let mut out = auths_header();
+                let _ = writeln!(out, "{}{}/{}", label(0, "Auth"), auth.id(), auth.str("username").unwrap_or(""));
+                out.push_str(&parameters(&auth));
+                Ok(out)
+            }
+        },
+    )
+    .with_args();
+    vec![endpoints, endpoint, aors, aor, auths, auth]
 }
