@@ -147,12 +147,6 @@ pub async fn prune_expired(sorcery: &Sorcery, reg_server: &str, now: u64) -> usi
     removed
 }
 
-fn current(service: &SorceryService) -> Result<Arc<Sorcery>, CliError> {
-    service
-        .get()
-        .ok_or_else(|| CliError::Failed("res_pjsip is not loaded.".into()))
-}
-
 fn failed(e: impl std::fmt::Display) -> CliError {
     CliError::Failed(format!("Unable to retrieve objects: {e}"))
 }
@@ -179,16 +173,13 @@ pub(crate) fn contact_line(contact: &Object, label: &str, width: usize) -> Strin
 
 /// `pjsip show contacts [like <regex>]` and `pjsip show transports`.
 pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
-    let s = Arc::clone(service);
-    let contacts = CliCommand::new(
+    let contacts = crate::show::with_sorcery(
+        service,
         "pjsip show contacts",
         "List PJSIP Contacts",
         "Usage: pjsip show contacts [like <regex>]\n       List (or filter) the PJSIP contacts.",
-        move |args| {
-            let s = Arc::clone(&s);
-            async move {
-                let sorcery = current(&s)?;
-                let mut list = match args.args.as_slice() {
+        |sorcery, args| async move {
+                let mut list = match args.as_slice() {
                     [] => sorcery.retrieve_all("contact").await,
                     [like, re] if like.eq_ignore_ascii_case("like") => {
                         sorcery.retrieve_by_regex("contact", re).await
@@ -208,43 +199,38 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
                 }
                 let _ = write!(out, "\nObjects found: {}\n", list.len());
                 Ok(out)
-            }
         },
     )
     .with_args();
-    let s = Arc::clone(service);
-    let transports = CliCommand::new(
+    let transports = crate::show::with_sorcery(
+        service,
         "pjsip show transports",
         "List PJSIP Transports",
         "Usage: pjsip show transports\n       List the PJSIP transports.",
-        move |_| {
-            let s = Arc::clone(&s);
-            async move {
-                let sorcery = current(&s)?;
-                let mut list = sorcery.retrieve_all("transport").await.map_err(failed)?;
-                if list.is_empty() {
-                    return Ok("No objects found.\n".into());
-                }
-                list.sort_by(|a, b| a.id().cmp(b.id()));
-                let mut out = format!(
-                    "\nTransport:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress....................>\n{RULE}\n\n"
-                );
-                for t in &list {
-                    let tos = t.str("tos").unwrap_or("0");
-                    let tos = tos.parse::<u32>().unwrap_or(0);
-                    let _ = writeln!(
-                        out,
-                        "Transport:  {:<21}  {:>6}  {:>5}  {:>5}  {}",
-                        t.id(),
-                        t.str("protocol").unwrap_or("udp"),
-                        t.uint("cos").unwrap_or(0),
-                        tos,
-                        t.str("bind").unwrap_or("")
-                    );
-                }
-                let _ = write!(out, "\nObjects found: {}\n", list.len());
-                Ok(out)
+        |sorcery, _| async move {
+            let mut list = sorcery.retrieve_all("transport").await.map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
             }
+            list.sort_by(|a, b| a.id().cmp(b.id()));
+            let mut out = format!(
+                "\nTransport:  <TransportId........>  <Type>  <cos>  <tos>  <BindAddress....................>\n{RULE}\n\n"
+            );
+            for t in &list {
+                let tos = t.str("tos").unwrap_or("0");
+                let tos = tos.parse::<u32>().unwrap_or(0);
+                let _ = writeln!(
+                    out,
+                    "Transport:  {:<21}  {:>6}  {:>5}  {:>5}  {}",
+                    t.id(),
+                    t.str("protocol").unwrap_or("udp"),
+                    t.uint("cos").unwrap_or(0),
+                    tos,
+                    t.str("bind").unwrap_or("")
+                );
+            }
+            let _ = write!(out, "\nObjects found: {}\n", list.len());
+            Ok(out)
         },
     );
     vec![contacts, transports]

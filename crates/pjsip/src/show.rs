@@ -164,136 +164,139 @@ fn failed(e: impl std::fmt::Display) -> CliError {
     CliError::Failed(format!("Unable to retrieve objects: {e}"))
 }
 
+/// A command whose handler needs sorcery: the handler gets the sorcery in
+/// force and the arguments; "not loaded" is answered for it.
+pub(crate) fn with_sorcery<F, Fut>(
+    service: &Arc<SorceryService>,
+    words: &str,
+    summary: &str,
+    usage: &str,
+    f: F,
+) -> CliCommand
+where
+    F: Fn(Arc<Sorcery>, Vec<String>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<String, CliError>> + Send + 'static,
+{
+    let service = Arc::clone(service);
+    let f = Arc::new(f);
+    CliCommand::new(words, summary, usage, move |args| {
+        let service = Arc::clone(&service);
+        let f = Arc::clone(&f);
+        async move { f(current(&service)?, args.args).await }
+    })
+}
+
 /// The commands, bound to the sorcery service.
 pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
-    let s = Arc::clone(service);
-    let endpoints = CliCommand::new(
+    let endpoints = with_sorcery(
+        service,
         "pjsip show endpoints",
         "List PJSIP Endpoints",
         "Usage: pjsip show endpoints [like <regex>]\n       List (or filter) the PJSIP endpoints.",
-        move |args| {
-            let s = Arc::clone(&s);
-            async move {
-                let sorcery = current(&s)?;
-                let list = match args.args.as_slice() {
-                    [] => sorcery.retrieve_all("endpoint").await,
-                    [like, re] if like.eq_ignore_ascii_case("like") => {
-                        sorcery.retrieve_by_regex("endpoint", re).await
-                    }
-                    _ => return Err(CliError::ShowUsage),
+        |sorcery, args| async move {
+            let list = match args.as_slice() {
+                [] => sorcery.retrieve_all("endpoint").await,
+                [like, re] if like.eq_ignore_ascii_case("like") => {
+                    sorcery.retrieve_by_regex("endpoint", re).await
                 }
-                .map_err(failed)?;
-                if list.is_empty() {
-                    return Ok("No objects found.\n".into());
-                }
-                let mut out = endpoints_header();
-                for endpoint in &list {
-                    endpoint_block(&sorcery, endpoint, &mut out).await;
-                }
-                out.push_str(&footer(list.len()));
-                Ok(out)
+                _ => return Err(CliError::ShowUsage),
             }
+            .map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
+            }
+            let mut out = endpoints_header();
+            for endpoint in &list {
+                endpoint_block(&sorcery, endpoint, &mut out).await;
+            }
+            out.push_str(&footer(list.len()));
+            Ok(out)
         },
     )
     .with_args();
 
-    let s = Arc::clone(service);
-    let endpoint = CliCommand::new(
+    let endpoint = with_sorcery(
+        service,
         "pjsip show endpoint",
         "Show PJSIP Endpoint(s) detail",
         "Usage: pjsip show endpoint <id>\n       Show the PJSIP endpoint with all its options.",
-        move |args| {
-            let s = Arc::clone(&s);
-            async move {
-                let [id] = args.args.as_slice() else {
-                    return Err(CliError::ShowUsage);
-                };
-                let sorcery = current(&s)?;
-                let Some(endpoint) = sorcery
-                    .retrieve_by_id("endpoint", id)
-                    .await
-                    .map_err(failed)?
-                else {
-                    return Ok(format!("Unable to find object {id}.\n\n"));
-                };
-                let mut out = endpoints_header();
-                endpoint_block(&sorcery, &endpoint, &mut out).await;
-                out.push_str(&parameters(&endpoint));
-                Ok(out)
-            }
+        |sorcery, args| async move {
+            let [id] = args.as_slice() else {
+                return Err(CliError::ShowUsage);
+            };
+            let Some(endpoint) = sorcery
+                .retrieve_by_id("endpoint", id)
+                .await
+                .map_err(failed)?
+            else {
+                return Ok(format!("Unable to find object {id}.\n\n"));
+            };
+            let mut out = endpoints_header();
+            endpoint_block(&sorcery, &endpoint, &mut out).await;
+            out.push_str(&parameters(&endpoint));
+            Ok(out)
         },
     )
     .with_args();
 
-    let s = Arc::clone(service);
-    let aors = CliCommand::new(
+    let aors = with_sorcery(
+        service,
         "pjsip show aors",
         "List PJSIP Aors",
         "Usage: pjsip show aors\n       List the PJSIP address of record objects.",
-        move |_| {
-            let s = Arc::clone(&s);
-            async move {
-                let sorcery = current(&s)?;
-                let list = sorcery.retrieve_all("aor").await.map_err(failed)?;
-                if list.is_empty() {
-                    return Ok("No objects found.\n".into());
-                }
-                let mut out = aors_header();
-                for aor in &list {
-                    let _ = writeln!(
-                        out,
-                        "{}{:<51}  {}\n",
-                        label(0, "Aor"),
-                        aor.id(),
-                        aor.uint("max_contacts").unwrap_or(0)
-                    );
-                }
-                out.push_str(&footer(list.len()));
-                Ok(out)
+        |sorcery, _| async move {
+            let list = sorcery.retrieve_all("aor").await.map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
             }
+            let mut out = aors_header();
+            for aor in &list {
+                let _ = writeln!(
+                    out,
+                    "{}{:<51}  {}\n",
+                    label(0, "Aor"),
+                    aor.id(),
+                    aor.uint("max_contacts").unwrap_or(0)
+                );
+            }
+            out.push_str(&footer(list.len()));
+            Ok(out)
         },
     );
 
-    let s = Arc::clone(service);
-    let auths = CliCommand::new(
+    let auths = with_sorcery(
+        service,
         "pjsip show auths",
         "List PJSIP Auths",
         "Usage: pjsip show auths\n       List the PJSIP authentication objects.",
-        move |_| {
-            let s = Arc::clone(&s);
-            async move {
-                let sorcery = current(&s)?;
-                let list = sorcery.retrieve_all("auth").await.map_err(failed)?;
-                if list.is_empty() {
-                    return Ok("No objects found.\n".into());
-                }
-                let mut out = auths_header();
-                for auth in &list {
-                    let _ = writeln!(
-                        out,
-                        "{}{}/{}\n",
-                        label(0, "Auth"),
-                        auth.id(),
-                        auth.str("username").unwrap_or("")
-                    );
-                }
-                out.push_str(&footer(list.len()));
-                Ok(out)
+        |sorcery, _| async move {
+            let list = sorcery.retrieve_all("auth").await.map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
             }
+            let mut out = auths_header();
+            for auth in &list {
+                let _ = writeln!(
+                    out,
+                    "{}{}/{}\n",
+                    label(0, "Auth"),
+                    auth.id(),
+                    auth.str("username").unwrap_or("")
+                );
+            }
+            out.push_str(&footer(list.len()));
+            Ok(out)
         },
     );
-    let s = Arc::clone(service);
-    let aor = CliCommand::new(
+    let aor = with_sorcery(
+        service,
         "pjsip show aor",
         "Show PJSIP Aor(s) detail",
         "Usage: pjsip show aor <id>\n       Show the PJSIP address of record with its contacts and options.",
-        move |args| {
-            let s = Arc::clone(&s);
-            async move {
-                let [id] = args.args.as_slice() else {
+        |sorcery, args| async move {
+                let [id] = args.as_slice() else {
                     return Err(CliError::ShowUsage);
                 };
-                let sorcery = current(&s)?;
                 let Some(aor) = sorcery.retrieve_by_id("aor", id).await.map_err(failed)? else {
                     return Ok(format!("Unable to find object {id}.\n\n"));
                 };
@@ -305,23 +308,19 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
                 out.push('\n');
                 out.push_str(&parameters(&aor));
                 Ok(out)
-            }
         },
     )
     .with_args();
 
-    let s = Arc::clone(service);
-    let auth = CliCommand::new(
+    let auth = with_sorcery(
+        service,
         "pjsip show auth",
         "Show PJSIP Auth(s) detail",
         "Usage: pjsip show auth <id>\n       Show the PJSIP authentication object with its options.",
-        move |args| {
-            let s = Arc::clone(&s);
-            async move {
-                let [id] = args.args.as_slice() else {
+        |sorcery, args| async move {
+                let [id] = args.as_slice() else {
                     return Err(CliError::ShowUsage);
                 };
-                let sorcery = current(&s)?;
                 let Some(auth) = sorcery.retrieve_by_id("auth", id).await.map_err(failed)? else {
                     return Ok(format!("Unable to find object {id}.\n\n"));
                 };
@@ -329,7 +328,6 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
                 let _ = writeln!(out, "{}{}/{}", label(0, "Auth"), auth.id(), auth.str("username").unwrap_or(""));
                 out.push_str(&parameters(&auth));
                 Ok(out)
-            }
         },
     )
     .with_args();

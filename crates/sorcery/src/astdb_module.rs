@@ -17,10 +17,26 @@ use crate::astdb::Astdb;
 #[derive(Default)]
 pub struct AstdbModule;
 
-fn db(weak: &std::sync::Weak<Core>) -> Result<Arc<Astdb>, CliError> {
-    weak.upgrade()
-        .and_then(|core| core.service::<Astdb>())
-        .ok_or_else(|| CliError::Failed("The astdb is not open.".into()))
+/// A command whose handler needs the astdb (looked up at each call, so a
+/// command typed while the daemon stops gets a message, not a panic).
+fn with_astdb<F, Fut>(core: &Arc<Core>, words: &str, summary: &str, usage: &str, f: F) -> CliCommand
+where
+    F: Fn(Arc<Astdb>, Vec<String>) -> Fut + Send + Sync + 'static,
+    Fut: std::future::Future<Output = Result<String, CliError>> + Send + 'static,
+{
+    let weak = Arc::downgrade(core);
+    let f = Arc::new(f);
+    CliCommand::new(words, summary, usage, move |args| {
+        let weak = weak.clone();
+        let f = Arc::clone(&f);
+        async move {
+            let astdb = weak
+                .upgrade()
+                .and_then(|core| core.service::<Astdb>())
+                .ok_or_else(|| CliError::Failed("The astdb is not open.".into()))?;
+            f(astdb, args.args).await
+        }
+    })
 }
 
 fn failed(e: impl std::fmt::Display) -> CliError {
@@ -29,107 +45,92 @@ fn failed(e: impl std::fmt::Display) -> CliError {
 
 /// `database show|get|put|del|deltree`.
 fn commands(core: &Arc<Core>) -> Vec<CliCommand> {
-    let w = Arc::downgrade(core);
-    let show = CliCommand::new(
+    let show = with_astdb(
+        core,
         "database show",
         "Shows database contents",
         "Usage: database show [family [keytree]]\n   OR: database show [family[/keytree]]\n       Shows Obelus database contents, optionally restricted\n       to a given family, or family and keytree.",
-        move |args| {
-            let w = w.clone();
-            async move {
-                let family = match args.args.as_slice() {
+        |db, args| async move {
+                let family = match args.as_slice() {
                     [] => String::new(),
                     [family] => family.clone(),
                     [family, tree] => format!("{family}/{tree}"),
                     _ => return Err(CliError::ShowUsage),
                 };
-                let entries = db(&w)?.list(&family).await.map_err(failed)?;
+                let entries = db.list(&family).await.map_err(failed)?;
                 let mut out = String::new();
                 for (key, value) in &entries {
                     out.push_str(&format!("{key:<50}: {value:<25}\n"));
                 }
                 out.push_str(&format!("{} results found.\n", entries.len()));
                 Ok(out)
-            }
         },
     )
     .with_args();
-    let w = Arc::downgrade(core);
-    let get = CliCommand::new(
+    let get = with_astdb(
+        core,
         "database get",
         "Gets database value",
         "Usage: database get <family> <key>\n       Retrieves an entry in the Obelus database for a given family and key.",
-        move |args| {
-            let w = w.clone();
-            async move {
-                let [family, key] = args.args.as_slice() else {
+        |db, args| async move {
+                let [family, key] = args.as_slice() else {
                     return Err(CliError::ShowUsage);
                 };
-                Ok(match db(&w)?.get(family, key).await.map_err(failed)? {
+                Ok(match db.get(family, key).await.map_err(failed)? {
                     Some(value) => format!("Value: {value}\n"),
                     None => "Database entry not found.\n".into(),
                 })
-            }
         },
     )
     .with_args();
-    let w = Arc::downgrade(core);
-    let put = CliCommand::new(
+    let put = with_astdb(
+        core,
         "database put",
         "Adds/updates database value",
         "Usage: database put <family> <key> <value>\n       Adds or updates an entry in the Obelus database for a given family, key, and value.",
-        move |args| {
-            let w = w.clone();
-            async move {
-                let [family, key, value] = args.args.as_slice() else {
+        |db, args| async move {
+                let [family, key, value] = args.as_slice() else {
                     return Err(CliError::ShowUsage);
                 };
-                db(&w)?.put(family, key, value).await.map_err(failed)?;
+                db.put(family, key, value).await.map_err(failed)?;
                 Ok("Updated database successfully\n".into())
-            }
         },
     )
     .with_args();
-    let w = Arc::downgrade(core);
-    let del = CliCommand::new(
+    let del = with_astdb(
+        core,
         "database del",
         "Removes database key/value",
         "Usage: database del <family> <key>\n       Deletes an entry in the Obelus database for a given family and key.",
-        move |args| {
-            let w = w.clone();
-            async move {
-                let [family, key] = args.args.as_slice() else {
+        |db, args| async move {
+                let [family, key] = args.as_slice() else {
                     return Err(CliError::ShowUsage);
                 };
-                Ok(if db(&w)?.del(family, key).await.map_err(failed)? {
+                Ok(if db.del(family, key).await.map_err(failed)? {
                     "Database entry removed.\n".into()
                 } else {
                     "Database entry does not exist.\n".into()
                 })
-            }
         },
     )
     .with_args();
-    let w = Arc::downgrade(core);
-    let deltree = CliCommand::new(
+    let deltree = with_astdb(
+        core,
         "database deltree",
         "Removes database keytree/values",
         "Usage: database deltree <family> [keytree]\n       Deletes a family or specific keytree within a family in the Obelus database.",
-        move |args| {
-            let w = w.clone();
-            async move {
-                let (family, tree) = match args.args.as_slice() {
+        |db, args| async move {
+                let (family, tree) = match args.as_slice() {
                     [family] => (family.clone(), None),
                     [family, tree] => (family.clone(), Some(tree.clone())),
                     _ => return Err(CliError::ShowUsage),
                 };
-                let n = db(&w)?.deltree(&family, tree.as_deref()).await.map_err(failed)?;
+                let n = db.deltree(&family, tree.as_deref()).await.map_err(failed)?;
                 Ok(if n == 0 {
                     "Database entries do not exist.\n".into()
                 } else {
                     format!("{n} database entries removed.\n")
                 })
-            }
         },
     )
     .with_args();
