@@ -99,11 +99,12 @@ pub enum Value {
 impl Value {
     /// The value written back as option text, in a form the field's parser
     /// reads back to the same value (used for realtime rows, astdb JSON and
-    /// `dump` output).
+    /// `show`/`dump` output). Booleans are `true`/`false`, as Asterisk's
+    /// sorcery writes them (both are in the schema's `ast_bool_values`).
     pub fn to_text(&self) -> String {
         match self {
             Value::Str(s) => s.clone(),
-            Value::Bool(b) => if *b { "yes" } else { "no" }.to_owned(),
+            Value::Bool(b) => if *b { "true" } else { "false" }.to_owned(),
             Value::UInt(n) => n.to_string(),
             Value::Int(n) => n.to_string(),
             Value::Float(x) => x.to_string(),

@@ -55,6 +55,14 @@ fn criterion_matches(c: &Criterion, object: &Object) -> bool {
         object.text(&c.column)
     };
     let Some(text) = text else { return false };
+    // In memory, booleans compare by meaning: `direct_media = no` matches a
+    // stored `false` (every Asterisk spelling is accepted).
+    if let Some(crate::field::Value::Bool(b)) = object.get(&c.column)
+        && matches!(c.op, Op::Eq | Op::Ne)
+        && let Some(wanted) = crate::field::parse_bool(&c.value)
+    {
+        return (*b == wanted) == (c.op == Op::Eq);
+    }
     let ordering = || match (text.trim().parse::<f64>(), c.value.trim().parse::<f64>()) {
         (Ok(a), Ok(b)) => a.partial_cmp(&b),
         _ => Some(text.as_str().cmp(c.value.as_str())),
