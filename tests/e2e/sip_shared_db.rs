@@ -294,9 +294,14 @@ fn qualify_marks_contacts_reachable_then_unreachable() {
         .find_map(|l| l.strip_prefix("RoundtripUsec: "))
         .expect("a round trip");
     assert!(rtt.trim().parse::<u64>().is_ok(), "{rest}");
+    let listed = contacts(&conf);
+    assert!(listed.contains(" Avail "), "{listed}");
+    assert!(!listed.contains(" nan"), "a round trip is shown:\n{listed}");
     let _ = phone.wait();
     // Nobody answers any more.
     read_until("ContactStatus: Unreachable");
+    let listed = contacts(&conf);
+    assert!(listed.contains(" Unavail "), "{listed}");
 }
 
 /// `pjsip set logger`: SIP messages in and out, in Asterisk's format, in the

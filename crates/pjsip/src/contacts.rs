@@ -165,10 +165,16 @@ pub(crate) fn contact_line(contact: &Object, label: &str, width: usize) -> Strin
         .take(width)
         .collect();
     let hash: String = hash.chars().take(10).collect();
-    format!(
-        "{label}{name:<width$} {hash:<10} {:<7} {:>11}\n",
-        "NonQual", "nan"
-    )
+    // Qualified contacts show their state and round trip in ms, as Asterisk.
+    let (status, rtt) = match crate::qualify::result_of(contact.id()) {
+        None => ("NonQual", "nan".to_owned()),
+        Some((true, rtt)) => (
+            "Avail",
+            format!("{:.3}", rtt.unwrap_or_default().as_secs_f64() * 1000.0),
+        ),
+        Some((false, _)) => ("Unavail", "nan".to_owned()),
+    };
+    format!("{label}{name:<width$} {hash:<10} {status:<7} {rtt:>11}\n")
 }
 
 /// `pjsip show contacts [like <regex>]` and `pjsip show transports`.

@@ -23,6 +23,24 @@ use tokio::sync::mpsc;
 /// How often the schedule is looked at.
 const TICK: Duration = Duration::from_secs(1);
 
+/// The last qualify result of each contact (by id): reachable, and the
+/// round trip. One table per process, as the SIP stack is (Asterisk's
+/// contact status container); read by `pjsip show contacts`.
+static RESULTS: std::sync::LazyLock<Mutex<HashMap<String, QualifyResult>>> =
+    std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
+
+/// Reachable, and the measured round trip.
+pub(crate) type QualifyResult = (bool, Option<Duration>);
+
+/// The last result for a contact: `None` if it is not qualified (yet).
+pub(crate) fn result_of(contact_id: &str) -> Option<QualifyResult> {
+    RESULTS
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .get(contact_id)
+        .copied()
+}
+
 /// Pending pings by transaction, so the dispatcher can hand them responses.
 #[derive(Default)]
 pub(crate) struct Pending {
@@ -68,6 +86,14 @@ pub(crate) fn spawn(
             tokio::select! {
                 _ = tick.tick() => {}
                 Some((id, uri, aor, endpoint, outcome)) = done_rx.recv() => {
+                    let rtt = match outcome {
+                        Outcome::Reachable(rtt) => Some(rtt),
+                        Outcome::Unreachable => None,
+                    };
+                    RESULTS
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .insert(id.clone(), (rtt.is_some(), rtt));
                     let entry = known.entry(id).or_insert(Known { reachable: None, next: Instant::now() });
                     let reachable = matches!(outcome, Outcome::Reachable(_));
                     let roundtrip_usec = match outcome {
