@@ -129,7 +129,6 @@ fn two_servers_share_contacts_through_one_sqlite_file() {
 /// Registrations are `ContactStatus` events on AMI (class system).
 #[test]
 fn contact_changes_are_ami_events() {
-    use std::io::{BufRead, BufReader, Write};
     let shared = tempfile::tempdir().unwrap();
     let connection = format!(
         "[obelus]\ndbfile => {}\n",
@@ -154,25 +153,7 @@ fn contact_changes_are_ami_events() {
     ] {
         assert_eq!(conf.rx(command).1, "Stored RealTime record.\n");
     }
-    let stream = std::net::TcpStream::connect(("127.0.0.1", ami_port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut read_until = |needle: &str| {
-        let mut text = String::new();
-        while !text.contains(needle) {
-            let mut line = String::new();
-            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
-            text.push_str(&line);
-        }
-        text
-    };
-    read_until("Authentication accepted");
+    let mut read_until = ami_watcher(ami_port);
     let phone_port = free_port();
     assert!(sipp(
         sip_port,
@@ -208,7 +189,6 @@ fn contact_changes_are_ami_events() {
 /// that stops answering becomes Unreachable — both as AMI events.
 #[test]
 fn qualify_marks_contacts_reachable_then_unreachable() {
-    use std::io::{BufRead, BufReader, Write};
     let shared = tempfile::tempdir().unwrap();
     let connection = format!(
         "[obelus]\ndbfile => {}\n",
@@ -233,25 +213,7 @@ fn qualify_marks_contacts_reachable_then_unreachable() {
     ] {
         assert_eq!(conf.rx(command).1, "Stored RealTime record.\n", "{command}");
     }
-    let stream = std::net::TcpStream::connect(("127.0.0.1", ami_port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut read_until = |needle: &str| {
-        let mut text = String::new();
-        while !text.contains(needle) {
-            let mut line = String::new();
-            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
-            text.push_str(&line);
-        }
-        text
-    };
-    read_until("Authentication accepted");
+    let mut read_until = ami_watcher(ami_port);
 
     let phone_port = free_port();
     assert!(sipp(
@@ -363,4 +325,30 @@ fn sip_logger_shows_messages() {
         .matches("<--- Received")
         .count();
     assert_eq!(before, after, "other hosts and 'off' log nothing");
+}
+
+/// Logs in to AMI as `admin`/`s` and returns a reader that blocks (bounded)
+/// until the text it has read contains a needle, returning that text.
+fn ami_watcher(port: u16) -> impl FnMut(&str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut read_until = move |needle: &str| {
+        let mut text = String::new();
+        while !text.contains(needle) {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+            text.push_str(&line);
+        }
+        text
+    };
+    read_until("Authentication accepted");
+    read_until
 }
