@@ -352,3 +352,59 @@ fn ami_watcher(port: u16) -> impl FnMut(&str) -> String {
     read_until("Authentication accepted");
     read_until
 }
+
+/// An endpoint's `deny`/`permit` ACL is applied before authentication: a
+/// REGISTER from outside it gets 403; changing the row takes effect at once.
+#[test]
+fn endpoint_acl_refuses_registrations() {
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, sip_port) = server(
+        "pbx-acl",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    let _daemon = conf.start_foreground();
+    for command in [
+        "realtime store ps_aors id 101 max_contacts 1",
+        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
+        "realtime store ps_endpoints id 101 aors 101 auth 101 deny 0.0.0.0/0.0.0.0 permit 10.0.0.0/255.0.0.0",
+    ] {
+        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n", "{command}");
+    }
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let local = socket.local_addr().unwrap();
+    let register = |branch: &str| {
+        format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:101@127.0.0.1>;tag=acl\r\nTo: <sip:101@127.0.0.1>\r\nCall-ID: acl-test@{local}\r\nCSeq: 1 REGISTER\r\nContact: <sip:101@{local}>\r\nContent-Length: 0\r\n\r\n"
+        )
+    };
+    let ask = |text: String| -> String {
+        socket
+            .send_to(text.as_bytes(), ("127.0.0.1", sip_port))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    let refused = ask(register("z9hG4bKacl1"));
+    assert!(
+        refused.starts_with("SIP/2.0 403 Forbidden\r\n"),
+        "{refused}"
+    );
+
+    let (_, out, _) = conf.rx("realtime update ps_endpoints id 101 permit 127.0.0.1");
+    assert_eq!(out, "Updated 1 RealTime record.\n");
+    let challenged = ask(register("z9hG4bKacl2"));
+    assert!(
+        challenged.starts_with("SIP/2.0 401 Unauthorized\r\n"),
+        "{challenged}"
+    );
+}

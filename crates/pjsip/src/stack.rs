@@ -561,6 +561,21 @@ async fn credentials(sorcery: &Sorcery, endpoint: &obelus_sorcery::Object) -> Ve
     out
 }
 
+/// The endpoint's `deny`/`permit` ACL. The two options are separate lists on
+/// the object, so denies apply first and permits after, which is what
+/// `deny=0.0.0.0/0` + `permit=<network>` (the usual form) means.
+fn endpoint_acl(endpoint: &obelus_sorcery::Object) -> obelus_core::acl::Acl {
+    let mut acl = obelus_core::acl::Acl::default();
+    for (permit, option) in [(false, "deny"), (true, "permit")] {
+        for entry in endpoint.list(option) {
+            if let Err(e) = acl.add(permit, entry) {
+                tracing::warn!("PJSIP endpoint '{}': {option}: {e}", endpoint.id());
+            }
+        }
+    }
+    acl
+}
+
 async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
     let Some(sorcery) = shared.sorcery.get() else {
         return built(answer(req, origin, StatusCode::SERVICE_UNAVAILABLE));
@@ -572,6 +587,16 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     }
     let now = unix_now();
     let endpoint = identify::endpoint(&sorcery, req).await;
+    if let Some(ep) = &endpoint
+        && !endpoint_acl(ep).allows(ip)
+    {
+        tracing::warn!(
+            "PJSIP: REGISTER for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
+            ep.id()
+        );
+        security(shared, SecurityKind::FailedAcl, ep.id(), req, origin);
+        return built(answer(req, origin, StatusCode::FORBIDDEN));
+    }
     let creds = match &endpoint {
         Some(ep) => credentials(&sorcery, ep).await,
         None => Vec::new(),
