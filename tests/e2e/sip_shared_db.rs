@@ -168,6 +168,16 @@ fn contact_changes_are_ami_events() {
         created.contains("Privilege: system,all\r\nSystemName: pbx-a\r\nURI: sip:101@127.0.0.1:"),
         "{created}"
     );
+    let listed = ami_action(
+        ami_port,
+        "Action: PJSIPShowContacts\r\n",
+        "EventList: Complete",
+    );
+    assert!(
+        listed.contains("Event: ContactList\r\nObjectType: contact\r\nObjectName: 101;@"),
+        "{listed}"
+    );
+    assert!(listed.contains("Status: NonQualified"), "{listed}");
     let event = read_until("RoundtripUsec: N/A");
     assert!(
         event.contains("AOR: 101\r\nEndpointName: 101\r\n"),
@@ -182,6 +192,15 @@ fn contact_changes_are_ami_events() {
         phone_port
     ));
     read_until("ContactStatus: Removed");
+    let empty = ami_action(
+        ami_port,
+        "Action: PJSIPShowContacts\r\n",
+        "No Contacts found",
+    );
+    assert!(
+        empty.contains("Response: Error\r\nMessage: No Contacts found"),
+        "{empty}"
+    );
 }
 
 /// Qualify: with `qualify_frequency`, the registered contact is pinged with
@@ -407,4 +426,30 @@ fn endpoint_acl_refuses_registrations() {
         challenged.starts_with("SIP/2.0 401 Unauthorized\r\n"),
         "{challenged}"
     );
+}
+
+/// Logs in, sends one action, returns what arrived up to `until`.
+fn ami_action(port: u16, action: &str, until: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(
+            format!(
+                "Action: Login\r\nUsername: admin\r\nSecret: s\r\nEvents: off\r\n\r\n{action}\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut text = String::new();
+    while !text.contains(until) {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+        text.push_str(&line);
+    }
+    text
 }

@@ -16,7 +16,7 @@ pub mod identify;
 mod logger_cli;
 pub mod module;
 pub mod objects;
-mod qualify;
+pub mod qualify;
 pub mod registrar;
 mod show;
 pub mod stack;

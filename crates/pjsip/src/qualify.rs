@@ -30,10 +30,10 @@ static RESULTS: std::sync::LazyLock<Mutex<HashMap<String, QualifyResult>>> =
     std::sync::LazyLock::new(|| Mutex::new(HashMap::new()));
 
 /// Reachable, and the measured round trip.
-pub(crate) type QualifyResult = (bool, Option<Duration>);
+pub type QualifyResult = (bool, Option<Duration>);
 
 /// The last result for a contact: `None` if it is not qualified (yet).
-pub(crate) fn result_of(contact_id: &str) -> Option<QualifyResult> {
+pub fn result_of(contact_id: &str) -> Option<QualifyResult> {
     RESULTS
         .lock()
         .unwrap_or_else(|e| e.into_inner())

@@ -200,6 +200,12 @@ pub static ACTIONS: &[Action] = &[
         dialplan::show_dialplan
     ),
     action!(
+        "PJSIPShowContacts",
+        classes::SYSTEM,
+        "Lists PJSIP Contacts.",
+        pjsip::show_contacts
+    ),
+    action!(
         "UpdateConfig",
         classes::CONFIG,
         "Update basic configuration.",

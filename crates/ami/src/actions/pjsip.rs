@@ -18,6 +18,9 @@ fn sorcery(req: &Req) -> Result<Arc<Sorcery>, Outbound> {
 
 /// Asterisk answers an empty list with an error (with a stray newline).
 fn list(req: &Req, items: Vec<String>, complete: &str, empty: &str) -> Outbound {
+    // `EndpointListComplete` -> "Endpoints" / "EndpointList".
+    let item = complete.trim_end_matches("Complete");
+    let noun = item.trim_end_matches("List");
     if items.is_empty() {
         return req.error(empty);
     }
@@ -26,7 +29,7 @@ fn list(req: &Req, items: Vec<String>, complete: &str, empty: &str) -> Outbound 
         .header("EventList", "start")
         .header(
             "Message",
-            "A listing of Endpoints follows, presented as EndpointList events",
+            &format!("A listing of {noun}s follows, presented as {item} events"),
         )
         .finish();
     let n = items.len();
@@ -115,6 +118,37 @@ pub async fn show_auths(req: Req) -> Outbound {
         })
         .collect();
     list(&req, items, "AuthListComplete", "No Auths found\n")
+}
+
+/// `Action: PJSIPShowContacts`: every contact with its qualify state.
+pub async fn show_contacts(req: Req) -> Outbound {
+    let contacts = match all(&req, "contact").await {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let items = contacts
+        .iter()
+        .map(|c| {
+            let (status, rtt) = match obelus_pjsip::qualify::result_of(c.id()) {
+                None => ("NonQualified", "N/A".to_owned()),
+                Some((true, rtt)) => (
+                    "Reachable",
+                    rtt.map_or("N/A".to_owned(), |r| r.as_micros().to_string()),
+                ),
+                Some((false, _)) => ("Unreachable", "N/A".to_owned()),
+            };
+            let mut item = ListEvent::new("ContactList", req.id())
+                .header("ObjectType", "contact")
+                .header("ObjectName", c.id());
+            for (name, value) in c.to_fields() {
+                item = item.header(&camel(&name), &value);
+            }
+            item.header("Status", status)
+                .header("RoundtripUsec", &rtt)
+                .finish()
+        })
+        .collect();
+    list(&req, items, "ContactListComplete", "No Contacts found\n")
 }
 
 /// `max_contacts` -> `MaxContacts`, as Asterisk names list-event headers.
