@@ -30,10 +30,7 @@ pub struct ManagerModule {
 }
 
 fn read(settings: &Settings) -> (ManagerConf, Vec<Diagnostic>) {
-    let opts = obelus_conf::LoadOptions {
-        exec_enabled: settings.options.exec_includes,
-    };
-    match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+    match settings.load_conf(FILE) {
         Ok(config) => ManagerConf::from_config(&config),
         Err(e) if e.is_not_found() => (ManagerConf::default(), Vec::new()),
         Err(e) => (ManagerConf::default(), Diagnostic::from_conf_errors(&e)),
@@ -42,12 +39,7 @@ fn read(settings: &Settings) -> (ManagerConf, Vec<Diagnostic>) {
 
 fn usable(settings: &Settings) -> Result<ManagerConf, ModuleError> {
     let (conf, problems) = read(settings);
-    if problems.iter().any(Diagnostic::is_error) {
-        return Err(ModuleError::Config(problems));
-    }
-    for problem in &problems {
-        tracing::warn!("{problem}");
-    }
+    ModuleError::check(problems)?;
     Ok(conf)
 }
 

@@ -50,6 +50,21 @@ pub enum ModuleError {
     Failed(String),
 }
 
+impl ModuleError {
+    /// What every module does with its configuration's diagnostics at load
+    /// and reload: refuse the configuration if any is an error (naming them
+    /// all), otherwise log the warnings and go on.
+    pub fn check(problems: Vec<Diagnostic>) -> Result<(), ModuleError> {
+        if problems.iter().any(Diagnostic::is_error) {
+            return Err(ModuleError::Config(problems));
+        }
+        for problem in &problems {
+            tracing::warn!("{problem}");
+        }
+        Ok(())
+    }
+}
+
 /// A loadable part of the daemon.
 #[async_trait]
 pub trait Module: Send + Sync + 'static {

@@ -188,6 +188,19 @@ impl Settings {
         (settings, problems)
     }
 
+    /// The options every configuration file is read with (`execincludes`).
+    pub fn load_options(&self) -> obelus_conf::LoadOptions {
+        obelus_conf::LoadOptions {
+            exec_enabled: self.options.exec_includes,
+        }
+    }
+
+    /// Reads a file of the configuration directory (`astetcdir`) as every
+    /// module does: with [`Settings::load_options`].
+    pub fn load_conf(&self, file: &str) -> Result<Config, obelus_conf::ConfErrors> {
+        obelus_conf::load(&self.dirs.etc, file, &self.load_options())
+    }
+
     /// Where the control socket lives.
     pub fn control_socket_path(&self) -> PathBuf {
         self.dirs.run.join(&self.control.name)

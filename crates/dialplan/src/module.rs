@@ -77,10 +77,7 @@ fn build(
 
 /// Reads `extensions.conf` from disk into a dialplan and its problems.
 fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
-    let opts = obelus_conf::LoadOptions {
-        exec_enabled: settings.options.exec_includes,
-    };
-    build(obelus_conf::load(&settings.dirs.etc, FILE, &opts))
+    build(settings.load_conf(FILE))
 }
 
 impl PbxConfigModule {
@@ -88,10 +85,7 @@ impl PbxConfigModule {
     /// `extconfig.conf` maps `extensions.conf`, else from the file); lines
     /// with problems are logged and skipped, as in Asterisk.
     async fn apply(&self, core: &Core) -> Result<(), ModuleError> {
-        let opts = obelus_conf::LoadOptions {
-            exec_enabled: core.settings.options.exec_includes,
-        };
-        let loaded = match obelus_realtime::static_config::load(core, FILE, &opts).await {
+        let loaded = match obelus_realtime::static_config::load(core, FILE).await {
             Ok(config) => Ok(config),
             Err(obelus_realtime::static_config::LoadError::File(e)) => Err(e),
             Err(e) => return Err(ModuleError::Failed(e.to_string())),

@@ -57,10 +57,7 @@ impl HttpConf {
     pub fn read(settings: &Settings) -> (Self, Vec<Diagnostic>) {
         let mut conf = Self::default();
         let mut problems = Vec::new();
-        let opts = obelus_conf::LoadOptions {
-            exec_enabled: settings.options.exec_includes,
-        };
-        let config = match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+        let config = match settings.load_conf(FILE) {
             Ok(config) => config,
             Err(e) if e.is_not_found() => return (conf, problems),
             Err(e) => return (conf, Diagnostic::from_conf_errors(&e)),
@@ -228,9 +225,7 @@ pub struct HttpModule {
 impl HttpModule {
     async fn apply(&self, settings: &Settings) -> Result<(), ModuleError> {
         let (conf, problems) = HttpConf::read(settings);
-        if problems.iter().any(Diagnostic::is_error) {
-            return Err(ModuleError::Config(problems));
-        }
+        ModuleError::check(problems)?;
         let wanted = conf.enabled.then_some(conf.bind);
         *self.service.conf.write().unwrap_or_else(|e| e.into_inner()) = conf;
         let current = self

@@ -34,10 +34,7 @@ pub fn run(settings: &Settings, mut problems: Vec<Diagnostic>, modules: &[Arc<dy
 
 /// Reads `modules.conf`; a missing one means "load everything".
 pub fn read_modules_conf(settings: &Settings) -> (ModulesConf, Vec<Diagnostic>) {
-    let opts = obelus_conf::LoadOptions {
-        exec_enabled: settings.options.exec_includes,
-    };
-    match obelus_conf::load(&settings.dirs.etc, "modules.conf", &opts) {
+    match settings.load_conf("modules.conf") {
         Ok(config) => ModulesConf::from_config(&config),
         Err(e) if e.is_not_found() => (
             ModulesConf::default(),

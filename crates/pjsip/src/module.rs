@@ -55,10 +55,7 @@ impl Module for PjsipModule {
     }
 
     fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
-        let opts = obelus_conf::LoadOptions {
-            exec_enabled: settings.options.exec_includes,
-        };
-        match obelus_conf::load(&settings.dirs.etc, "sorcery.conf", &opts) {
+        match settings.load_conf("sorcery.conf") {
             Ok(config) => obelus_sorcery::conf::SorceryConf::from_config(&config).1,
             Err(e) if e.is_not_found() => Vec::new(),
             Err(e) => Diagnostic::from_conf_errors(&e),

@@ -3,7 +3,7 @@
 
 use std::path::{Path, PathBuf};
 
-use obelus_conf::{Config, LoadOptions};
+use obelus_conf::Config;
 use obelus_core::diagnostic::{Diagnostic, Severity};
 use obelus_core::settings::Settings;
 
@@ -119,10 +119,7 @@ pub fn read_connections(settings: &Settings) -> (Vec<ConnectionSpec>, Vec<Diagno
     let mut specs = Vec::new();
     let mut problems = Vec::new();
     for kind in [DriverKind::Sqlite3, DriverKind::Pgsql, DriverKind::Mysql] {
-        let opts = LoadOptions {
-            exec_enabled: settings.options.exec_includes,
-        };
-        match obelus_conf::load(&settings.dirs.etc, kind.config_file(), &opts) {
+        match settings.load_conf(kind.config_file()) {
             Ok(config) => specs.extend(connections_of(
                 kind,
                 &config,

@@ -23,12 +23,7 @@ pub struct RealtimeModule {
 impl RealtimeModule {
     fn configure(settings: &Settings) -> Result<Realtime, ModuleError> {
         let (realtime, problems) = Realtime::configure(settings);
-        if problems.iter().any(Diagnostic::is_error) {
-            return Err(ModuleError::Config(problems));
-        }
-        for problem in &problems {
-            tracing::warn!("{problem}");
-        }
+        ModuleError::check(problems)?;
         Ok(realtime)
     }
 

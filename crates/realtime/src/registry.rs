@@ -29,15 +29,11 @@ impl Realtime {
     /// Reads `extconfig.conf` and the drivers' files without connecting
     /// (for `obelus config check`): the mappings, the connections, the problems.
     pub fn read_config(settings: &Settings) -> (ExtConfig, Vec<ConnectionSpec>, Vec<Diagnostic>) {
-        let opts = obelus_conf::LoadOptions {
-            exec_enabled: settings.options.exec_includes,
+        let (extconfig, mut problems) = match settings.load_conf("extconfig.conf") {
+            Ok(config) => ExtConfig::from_config(&config),
+            Err(e) if e.is_not_found() => (ExtConfig::default(), Vec::new()),
+            Err(e) => (ExtConfig::default(), Diagnostic::from_conf_errors(&e)),
         };
-        let (extconfig, mut problems) =
-            match obelus_conf::load(&settings.dirs.etc, "extconfig.conf", &opts) {
-                Ok(config) => ExtConfig::from_config(&config),
-                Err(e) if e.is_not_found() => (ExtConfig::default(), Vec::new()),
-                Err(e) => (ExtConfig::default(), Diagnostic::from_conf_errors(&e)),
-            };
         let (specs, more) = read_connections(settings);
         problems.extend(more);
         for mapping in extconfig.mappings() {

@@ -54,11 +54,7 @@ pub fn config_from_rows(file: &str, rows: &[StaticRow]) -> Config {
 
 /// Loads a configuration file the way Asterisk does: from its static realtime
 /// table when `extconfig.conf` maps the file (or `global`), else from disk.
-pub async fn load(
-    core: &Core,
-    file: &str,
-    opts: &obelus_conf::LoadOptions,
-) -> Result<Config, LoadError> {
+pub async fn load(core: &Core, file: &str) -> Result<Config, LoadError> {
     if let Some(realtime) = core.service::<RealtimeService>().and_then(|s| s.get()) {
         match realtime.load_static(file).await {
             Ok(Some(rows)) => return Ok(config_from_rows(file, &rows)),
@@ -66,7 +62,7 @@ pub async fn load(
             Err(e) => return Err(LoadError::Realtime(e.to_string())),
         }
     }
-    obelus_conf::load(&core.settings.dirs.etc, file, opts).map_err(LoadError::File)
+    core.settings.load_conf(file).map_err(LoadError::File)
 }
 
 /// Why a configuration could not be loaded.

@@ -129,11 +129,8 @@ impl SorceryBuilder {
     /// (bad mappings with their `sorcery.conf` line, bad objects with theirs)
     /// come back as diagnostics; a bad mapping is left out, the rest works.
     pub async fn build(self) -> (Arc<Sorcery>, Vec<Diagnostic>) {
-        let opts = LoadOptions {
-            exec_enabled: self.settings.options.exec_includes,
-        };
         let mut problems = Vec::new();
-        let conf = match obelus_conf::load(&self.settings.dirs.etc, "sorcery.conf", &opts) {
+        let conf = match self.settings.load_conf("sorcery.conf") {
             Ok(config) => {
                 let (conf, more) = SorceryConf::from_config(&config);
                 problems.extend(more);
@@ -149,7 +146,7 @@ impl SorceryBuilder {
         let problem_log = Arc::new(Problems::default());
         let ctx = BuildContext {
             settings: &self.settings,
-            opts,
+            opts: self.settings.load_options(),
             realtime: &self.realtime,
             problems: &problem_log,
             clock: &self.clock,

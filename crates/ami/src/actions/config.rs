@@ -14,12 +14,7 @@ fn load(req: &Req) -> Result<obelus_conf::Config, Outbound> {
         return Err(req.error("Config file not found"));
     }
     let settings = &req.ami.core.settings;
-    obelus_conf::load(
-        &settings.dirs.etc,
-        name,
-        &obelus_conf::LoadOptions::default(),
-    )
-    .map_err(|e| {
+    settings.load_conf(name).map_err(|e| {
         if e.is_not_found() {
             req.error("Config file not found")
         } else {

@@ -27,10 +27,7 @@ impl LoggerModule {
 
     /// Reads `logger.conf`; without one, Asterisk's fallback applies.
     fn read(settings: &Settings) -> (LoggerConf, Vec<Diagnostic>) {
-        let opts = obelus_conf::LoadOptions {
-            exec_enabled: settings.options.exec_includes,
-        };
-        match obelus_conf::load(&settings.dirs.etc, FILE, &opts) {
+        match settings.load_conf(FILE) {
             Ok(config) => LoggerConf::from_config(&config, &settings.dirs.log),
             Err(e) if e.is_not_found() => (
                 LoggerConf::fallback(),
@@ -46,12 +43,7 @@ impl LoggerModule {
 
     fn apply(&self, settings: &Settings) -> Result<(), ModuleError> {
         let (conf, problems) = Self::read(settings);
-        if problems.iter().any(Diagnostic::is_error) {
-            return Err(ModuleError::Config(problems));
-        }
-        for problem in &problems {
-            tracing::warn!("{problem}");
-        }
+        ModuleError::check(problems)?;
         self.logger.configure(conf);
         Ok(())
     }
