@@ -129,30 +129,10 @@ fn two_servers_share_contacts_through_one_sqlite_file() {
 /// Registrations are `ContactStatus` events on AMI (class system).
 #[test]
 fn contact_changes_are_ami_events() {
-    let shared = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        shared.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port) = server(
-        "pbx-a",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
-    let ami_port = free_port();
-    conf.write(
-        "manager.conf",
-        &format!("[general]\nenabled=yes\nport={ami_port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
-    );
+    let (_shared, conf, sip_port) = sqlite_server("pbx-a");
+    let ami_port = enable_ami(&conf);
     let _daemon = conf.start_foreground();
-    for command in [
-        "realtime store ps_aors id 101 max_contacts 1",
-        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
-        "realtime store ps_endpoints id 101 aors 101 auth 101",
-    ] {
-        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n");
-    }
+    add_phone_101(&conf, "", "");
     let mut read_until = ami_watcher(ami_port);
     let phone_port = free_port();
     assert!(sipp(
@@ -208,30 +188,10 @@ fn contact_changes_are_ami_events() {
 /// that stops answering becomes Unreachable — both as AMI events.
 #[test]
 fn qualify_marks_contacts_reachable_then_unreachable() {
-    let shared = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        shared.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port) = server(
-        "pbx-q",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
-    let ami_port = free_port();
-    conf.write(
-        "manager.conf",
-        &format!("[general]\nenabled=yes\nport={ami_port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
-    );
+    let (_shared, conf, sip_port) = sqlite_server("pbx-q");
+    let ami_port = enable_ami(&conf);
     let _daemon = conf.start_foreground();
-    for command in [
-        "realtime store ps_aors id 101 max_contacts 1 qualify_frequency 1 qualify_timeout 1",
-        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
-        "realtime store ps_endpoints id 101 aors 101 auth 101",
-    ] {
-        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n", "{command}");
-    }
+    add_phone_101(&conf, "qualify_frequency 1 qualify_timeout 1", "");
     let mut read_until = ami_watcher(ami_port);
 
     let phone_port = free_port();
@@ -289,17 +249,7 @@ fn qualify_marks_contacts_reachable_then_unreachable() {
 /// log; `host` limits it to one peer; `off` stops it.
 #[test]
 fn sip_logger_shows_messages() {
-    let shared = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        shared.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port) = server(
-        "pbx-l",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
+    let (_shared, conf, sip_port) = sqlite_server("pbx-l");
     let _daemon = conf.start_foreground();
     let log = conf.path().join("log/messages");
     let wait_for = |needle: &str| {
@@ -376,25 +326,9 @@ fn ami_watcher(port: u16) -> impl FnMut(&str) -> String {
 /// REGISTER from outside it gets 403; changing the row takes effect at once.
 #[test]
 fn endpoint_acl_refuses_registrations() {
-    let shared = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        shared.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port) = server(
-        "pbx-acl",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
+    let (_shared, conf, sip_port) = sqlite_server("pbx-acl");
     let _daemon = conf.start_foreground();
-    for command in [
-        "realtime store ps_aors id 101 max_contacts 1",
-        "realtime store ps_auths id 101 auth_type userpass username 101 password 101",
-        "realtime store ps_endpoints id 101 aors 101 auth 101 deny 0.0.0.0/0.0.0.0 permit 10.0.0.0/255.0.0.0",
-    ] {
-        assert_eq!(conf.rx(command).1, "Stored RealTime record.\n", "{command}");
-    }
+    add_phone_101(&conf, "", "deny 0.0.0.0/0.0.0.0 permit 10.0.0.0/255.0.0.0");
     let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
     socket
         .set_read_timeout(Some(std::time::Duration::from_secs(10)))
@@ -452,4 +386,47 @@ fn ami_action(port: u16, action: &str, until: &str) -> String {
         text.push_str(&line);
     }
     text
+}
+
+/// A server of its own on a SQLite file; the directory holding the file is
+/// returned so it lives as long as the test.
+fn sqlite_server(name: &str) -> (tempfile::TempDir, ConfDir, u16) {
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, port) = server(
+        name,
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    (shared, conf, port)
+}
+
+/// AMI on a free port with user admin/s (read system); returns the port.
+fn enable_ami(conf: &ConfDir) -> u16 {
+    let port = free_port();
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled=yes\nport={port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
+    );
+    port
+}
+
+/// Phone 101 (password 101) in the running server's database, with extra
+/// options for its aor and endpoint rows.
+fn add_phone_101(conf: &ConfDir, aor_options: &str, endpoint_options: &str) {
+    for command in [
+        format!("realtime store ps_aors id 101 max_contacts 1 {aor_options}"),
+        "realtime store ps_auths id 101 auth_type userpass username 101 password 101".to_owned(),
+        format!("realtime store ps_endpoints id 101 aors 101 auth 101 {endpoint_options}"),
+    ] {
+        assert_eq!(
+            conf.rx(command.trim_end()).1,
+            "Stored RealTime record.\n",
+            "{command}"
+        );
+    }
 }
