@@ -3,6 +3,7 @@
 
 mod ami;
 mod ami_queue;
+mod call;
 mod common;
 mod config_check;
 mod console;

@@ -29,7 +29,7 @@ fn pjsip_conf(port: u16) -> String {
     conf
 }
 
-fn scenario(name: &str) -> PathBuf {
+pub(crate) fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
         .join("../../tests/sipp")
         .join(name)

@@ -12,7 +12,12 @@ const FAMILIES: [&str; 4] = ["ps_endpoints", "ps_auths", "ps_aors", "ps_contacts
 
 /// A server of the pair: its own state directories, name and SIP port,
 /// the shared database given by `driver`/`database` and the connection file.
-fn server(name: &str, driver: &str, database: &str, connection: (&str, &str)) -> (ConfDir, u16) {
+pub(crate) fn server(
+    name: &str,
+    driver: &str,
+    database: &str,
+    connection: (&str, &str),
+) -> (ConfDir, u16) {
     let conf = ConfDir::new();
     let root = conf.path().display().to_string();
     conf.write(

@@ -28,6 +28,10 @@ pub const ALL: u32 = i32::MAX as u32;
 
 /// Named bits.
 pub const SYSTEM: u32 = 1;
+/// `dtmf`.
+pub const DTMF: u32 = 1 << 8;
+/// `dialplan`.
+pub const DIALPLAN: u32 = 1 << 11;
 /// `call`.
 pub const CALL: u32 = 1 << 1;
 /// `command`.

@@ -9,6 +9,8 @@ use obelus_core::events::{Event, SecurityEvent};
 use crate::classes;
 use crate::message::one_line;
 
+mod call;
+
 /// An event rendered for AMI: its class for the session mask, its name for
 /// `disabledevents`, and the wire text shared by all sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -158,6 +160,9 @@ pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
                 )
                 .finish(),
         },
+        Event::Channel(event) => call::channel(event, options),
+        Event::Bridge(event) => call::bridge(event, options),
+        Event::DeviceState { device, state } => call::device_state(device, state, options),
         Event::User { name, headers } => {
             let mut b = Builder::new("UserEvent", classes::USER, options).field("UserEvent", name);
             for (key, value) in headers {

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicU8, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::SystemTime;
 
+use crate::channel::Channels;
 use crate::cli::CliRegistry;
 use crate::events::EventBus;
 use crate::module::ModuleRegistry;
@@ -23,7 +24,9 @@ pub struct Core {
     /// Stop requests and the active-call count they wait on.
     pub shutdown: Shutdown,
     /// Every state change, for AMI, ARI and the console.
-    pub events: EventBus,
+    pub events: Arc<EventBus>,
+    /// The live channels, the channel technologies and the dialplan executor.
+    pub channels: Arc<Channels>,
     services: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     started: SystemTime,
     last_reload: Mutex<SystemTime>,
@@ -36,12 +39,14 @@ impl Core {
     /// takes effect at once.
     pub fn new(settings: Settings, verbosity: Arc<AtomicU8>) -> Self {
         let now = SystemTime::now();
+        let events = Arc::new(EventBus::default());
         Self {
             settings,
             cli: CliRegistry::new(),
             modules: ModuleRegistry::default(),
             shutdown: Shutdown::default(),
-            events: EventBus::default(),
+            channels: Channels::new(Arc::clone(&events)),
+            events,
             services: RwLock::new(HashMap::new()),
             started: now,
             last_reload: Mutex::new(now),

@@ -12,6 +12,8 @@ use std::time::SystemTime;
 
 use tokio::sync::broadcast;
 
+use crate::channel::{Cause, ChannelSnapshot};
+
 /// How many events the bus keeps for subscribers that are behind.
 pub const CAPACITY: usize = 16_384;
 
@@ -84,6 +86,130 @@ impl SecurityKind {
     }
 }
 
+/// A channel event: the channel as it was, and what happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ChannelEvent {
+    /// The channel after the change.
+    pub channel: Arc<ChannelSnapshot>,
+    /// The change.
+    pub kind: ChannelEventKind,
+}
+
+/// What happened to a channel (AMI event names in brackets).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ChannelEventKind {
+    /// Created (`Newchannel`).
+    New,
+    /// Its state changed (`Newstate`).
+    State,
+    /// The dialplan runs an application (`Newexten`).
+    Exten {
+        /// The application.
+        application: String,
+        /// Its arguments.
+        data: String,
+    },
+    /// A variable was set (`VarSet`).
+    VarSet {
+        /// Its name.
+        variable: String,
+        /// Its value.
+        value: String,
+    },
+    /// Someone asked it to hang up (`SoftHangupRequest`/`HangupRequest`).
+    HangupRequest {
+        /// The cause given.
+        cause: Cause,
+        /// Whether it was a soft request (from the system, not the far end).
+        soft: bool,
+    },
+    /// It hung up (`Hangup`); the last event of a channel.
+    Hangup {
+        /// Why.
+        cause: Cause,
+    },
+    /// A DTMF digit started (`DTMFBegin`).
+    DtmfBegin {
+        /// The digit.
+        digit: char,
+        /// `Received` or `Sent`.
+        direction: &'static str,
+    },
+    /// A DTMF digit ended (`DTMFEnd`).
+    DtmfEnd {
+        /// The digit.
+        digit: char,
+        /// How long, in milliseconds.
+        duration_ms: u32,
+        /// `Received` or `Sent`.
+        direction: &'static str,
+    },
+    /// This channel started dialing `dest` (`DialBegin`).
+    DialBegin {
+        /// The channel being called.
+        dest: Arc<ChannelSnapshot>,
+        /// The dial string for it (`PJSIP/102`).
+        dialstring: String,
+    },
+    /// Progress of a dial (`DialState`: `RINGING`, `PROCEEDING`, `PROGRESS`).
+    DialState {
+        /// The channel being called.
+        dest: Arc<ChannelSnapshot>,
+        /// The progress.
+        status: String,
+    },
+    /// A dial attempt ended (`DialEnd`).
+    DialEnd {
+        /// The channel that was called.
+        dest: Arc<ChannelSnapshot>,
+        /// `ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`, `CHANUNAVAIL`.
+        status: String,
+    },
+    /// The far end put the call on hold (`Hold`).
+    Hold,
+    /// The far end resumed (`Unhold`).
+    Unhold,
+}
+
+/// A bridge as it was when an event happened.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeSnapshot {
+    /// The bridge id (a UUID).
+    pub id: String,
+    /// `basic` (two-party, from Dial) or `mixing`.
+    pub kind: String,
+    /// `simple_bridge`, `native_rtp`, `softmix`.
+    pub technology: String,
+    /// Who created it (`Dial`, an ARI application).
+    pub creator: String,
+    /// Its name, if given.
+    pub name: String,
+    /// How many channels are in it.
+    pub num_channels: usize,
+}
+
+/// A bridge event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BridgeEvent {
+    /// The bridge after the change.
+    pub bridge: Arc<BridgeSnapshot>,
+    /// The change.
+    pub kind: BridgeEventKind,
+}
+
+/// What happened to a bridge.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum BridgeEventKind {
+    /// Created (`BridgeCreate`).
+    Create,
+    /// A channel entered (`BridgeEnter`).
+    Enter(Arc<ChannelSnapshot>),
+    /// A channel left (`BridgeLeave`).
+    Leave(Arc<ChannelSnapshot>),
+    /// Destroyed (`BridgeDestroy`).
+    Destroy,
+}
+
 /// Everything that happens, as the core and modules announce it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -120,6 +246,18 @@ pub enum Event {
         endpoint: String,
         /// The last qualify round trip, if measured.
         roundtrip_usec: Option<u64>,
+    },
+    /// Something happened to a channel.
+    Channel(ChannelEvent),
+    /// Something happened to a bridge.
+    Bridge(BridgeEvent),
+    /// A device's state changed (`PJSIP/101` became `INUSE`).
+    DeviceState {
+        /// `PJSIP/101`.
+        device: String,
+        /// `NOT_INUSE`, `INUSE`, `BUSY`, `RINGING`, `RINGINUSE`, `ONHOLD`,
+        /// `UNAVAILABLE`, `INVALID`, `UNKNOWN`.
+        state: &'static str,
     },
     /// A user-defined event (AMI `UserEvent`, dialplan `UserEvent()`).
     User {

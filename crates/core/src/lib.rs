@@ -2,8 +2,11 @@
 //!
 //! - [`Core`], the shared state (`Arc<Core>`) — settings from `asterisk.conf`,
 //!   the console command registry, the module registry, shutdown.
+//! - [`bridge`], bridges (two channels talking).
+//! - [`channel`], channels (call legs), their technologies and hangup causes.
 //! - [`cli`], console commands, registered by modules, run by the foreground
 //!   console, remote consoles and AMI alike.
+//! - [`rtp`], the `res_rtp_asterisk.so` module running the media engine.
 //! - [`module`], modules, `modules.conf`, load and reload.
 //! - [`settings`], which reads `asterisk.conf`.
 //! - [`diagnostic`], configuration problems with file and line.
@@ -12,12 +15,15 @@
 //! dialplan, AMI and ARI modules, which plug in through [`module::Module`].
 
 pub mod acl;
+pub mod bridge;
 pub mod builtin;
+pub mod channel;
 pub mod cli;
 mod core_context;
 pub mod diagnostic;
 pub mod events;
 pub mod module;
+pub mod rtp;
 pub mod settings;
 pub mod shutdown;
 

@@ -56,6 +56,10 @@ pub struct Options {
     pub timestamp: bool,
     /// `execincludes`: allow `#exec` in configuration files.
     pub exec_includes: bool,
+    /// `live_dangerously`: allow functions that run programs on the host
+    /// (`SHELL()`); off by default, so a dialplan value cannot reach a shell
+    /// unless the administrator says so.
+    pub live_dangerously: bool,
 }
 
 /// The control socket remote consoles attach to (`[files]`).
@@ -237,6 +241,7 @@ fn apply_option(
         "rungroup" => options.run_group = (!value.is_empty()).then(|| value.to_owned()),
         "timestamp" => options.timestamp = boolean(value, location, key, problems),
         "execincludes" => options.exec_includes = boolean(value, location, key, problems),
+        "live_dangerously" => options.live_dangerously = boolean(value, location, key, problems),
         _ => {}
     }
 }

@@ -35,6 +35,8 @@ pub fn modules(logger: &Arc<Logger>) -> Vec<Arc<dyn Module>> {
         Arc::new(obelus_realtime::RealtimeModule::default()),
         Arc::new(obelus_sorcery::AstdbModule),
         Arc::new(obelus_dialplan::module::PbxConfigModule::default()),
+        Arc::new(obelus_apps::PbxModule),
+        Arc::new(obelus_core::rtp::RtpModule::default()),
         Arc::new(obelus_http::HttpModule::default()),
         Arc::new(obelus_pjsip::PjsipModule::default()),
         Arc::new(obelus_ami::ManagerModule::default()),

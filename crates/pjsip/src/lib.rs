@@ -5,8 +5,8 @@
 //! registered with `obelus-sorcery` under Asterisk's option names and
 //! defaults; and the SIP stack on them ([`stack`]): UDP/TCP transports,
 //! endpoint identification ([`identify`]), digest authentication
-//! ([`auth`]) and the registrar ([`registrar`], [`contacts`]). Sessions and
-//! qualify come next.
+//! ([`auth`]), the registrar ([`registrar`], [`contacts`]), qualify
+//! ([`qualify`]) and call sessions, the channel driver ([`session`]).
 //!
 //! Layer: "apps" above `obelus-sip` and `obelus-sorcery`.
 
@@ -18,6 +18,7 @@ pub mod module;
 pub mod objects;
 pub mod qualify;
 pub mod registrar;
+pub mod session;
 mod show;
 pub mod stack;
 

@@ -48,6 +48,23 @@ pub(crate) struct Pending {
 }
 
 impl Pending {
+    /// Routes responses of transaction `key` to `tx` (a session's client
+    /// transactions).
+    pub(crate) fn register(&self, key: TransactionKey, tx: mpsc::UnboundedSender<Response>) {
+        self.by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(key, tx);
+    }
+
+    /// Stops routing responses of `key`.
+    pub(crate) fn unregister(&self, key: &TransactionKey) {
+        self.by_key
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(key);
+    }
+
     /// Delivers a response to the ping it answers; false if none waits.
     pub(crate) fn deliver(&self, response: Response) -> bool {
         let Some(key) = TransactionKey::for_response(&response) else {

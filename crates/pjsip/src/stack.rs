@@ -31,7 +31,7 @@ use crate::identify;
 use crate::registrar::{self, AorPolicy, Outcome};
 
 /// What the stack answers in `Allow`: the methods it implements.
-pub const ALLOW: &str = "OPTIONS, REGISTER";
+pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, INFO";
 /// Messages queued between the listeners and the dispatcher.
 const QUEUE: usize = 4096;
 /// Requests processed concurrently (registrar work waits on storage).
@@ -193,7 +193,13 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         pending: Arc::new(crate::qualify::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
+        sessions: crate::session::Sessions::default(),
+        udp: listeners.iter().find_map(Listener::udp_socket),
     });
+    core.channels
+        .register_technology(Arc::new(crate::session::tech::PjsipTechnology {
+            shared: Arc::downgrade(&shared),
+        }));
     let mut tasks = vec![
         tokio::spawn(dispatch(Arc::clone(&shared), rx)),
         tokio::spawn(timers(Arc::clone(&shared))),
@@ -232,15 +238,22 @@ struct Txn {
     reply: Reply,
 }
 
-struct Shared {
-    core: Arc<Core>,
-    sorcery: Arc<SorceryService>,
-    auth: Authenticator,
+/// What the stack's tasks share: configuration access, the transactions,
+/// the sessions.
+pub(crate) struct Shared {
+    pub(crate) core: Arc<Core>,
+    pub(crate) sorcery: Arc<SorceryService>,
+    pub(crate) auth: Authenticator,
     txns: Mutex<HashMap<TransactionKey, Txn>>,
     register_lock: tokio::sync::Mutex<()>,
     reg_server: String,
-    /// Qualify pings waiting for their responses.
-    pending: Arc<crate::qualify::Pending>,
+    /// Client transactions (qualify pings, session requests) waiting for
+    /// their responses.
+    pub(crate) pending: Arc<crate::qualify::Pending>,
+    /// The call legs.
+    pub(crate) sessions: crate::session::Sessions,
+    /// The first UDP transport's socket: where outbound calls leave from.
+    pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
     /// Bounds the requests being worked on at once; when all are taken the
     /// dispatcher waits, the listeners' queue fills, and they drop (and
     /// count) what arrives, rather than spawning without limit.
@@ -249,10 +262,10 @@ struct Shared {
 
 /// Where a request came from, for answers, events and contacts.
 #[derive(Debug, Clone)]
-struct Origin {
-    source: SocketAddr,
-    local: SocketAddr,
-    protocol: Protocol,
+pub(crate) struct Origin {
+    pub(crate) source: SocketAddr,
+    pub(crate) local: SocketAddr,
+    pub(crate) protocol: Protocol,
 }
 
 fn unix_now() -> u64 {
@@ -279,6 +292,26 @@ impl Shared {
     fn with_txn<R>(&self, key: &TransactionKey, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
         let mut map = self.txns.lock().ok()?;
         map.get_mut(key).map(f)
+    }
+
+    /// Sends a response through the server transaction `key` (which then
+    /// retransmits it as RFC 3261 §17.2 says); false if the transaction is
+    /// gone or in a state that cannot send it.
+    pub(crate) async fn send_in_txn(&self, key: &TransactionKey, response: &Response) -> bool {
+        let out = self.with_txn(key, |txn| {
+            if let Err(e) = txn.t.send_response(response, Instant::now()) {
+                tracing::debug!("SIP: response not sent: {e}");
+                return None;
+            }
+            Some((drain(&mut txn.t), txn.reply.clone()))
+        });
+        match out.flatten() {
+            Some((out, reply)) => {
+                send_all(&reply, out).await;
+                true
+            }
+            None => false,
+        }
     }
 }
 
@@ -325,7 +358,15 @@ async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
             continue;
         }
         if req.method() == &Method::Ack {
-            // ACK for a 2xx or an unknown transaction: nothing to do.
+            // The ACK of a 2xx is its own transaction: it belongs to the
+            // session (RFC 3261 §13.2.2.4); others are dropped.
+            if let Some(tx) = shared.sessions.for_request(&req) {
+                let _ = tx.try_send(crate::session::Input::Request {
+                    req: Box::new(req),
+                    key: None,
+                    origin,
+                });
+            }
             continue;
         }
         let Ok(mut t) =
@@ -350,6 +391,11 @@ async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
         let shared = Arc::clone(&shared);
         tokio::spawn(async move {
             let _permit = permit;
+            let reply = inc.reply;
+            let req = match crate::session::route(&shared, req, &key, &origin, reply).await {
+                Some(req) => req,
+                None => return,
+            };
             let Some(resp) = respond(&shared, &req, &origin).await else {
                 // Silently dropped (throttled): forget the transaction.
                 if let Ok(mut map) = shared.txns.lock() {
@@ -410,7 +456,7 @@ async fn prune(shared: Arc<Shared>, every: Duration) {
 /// Starts a response to `req` (RFC 3261 §8.2.6): the Vias with the top one
 /// stamped with `received`/`rport` (RFC 3261 §18.2.1, RFC 3581 §4), From,
 /// To with a tag (§8.2.6.2), Call-ID, CSeq, and our Server.
-fn answer(req: &Request, origin: &Origin, status: StatusCode) -> ResponseBuilder {
+pub(crate) fn answer(req: &Request, origin: &Origin, status: StatusCode) -> ResponseBuilder {
     let h = req.headers();
     let mut b = ResponseBuilder::new(status);
     let mut top = true;
@@ -503,7 +549,7 @@ fn http_date(unix: u64) -> String {
     )
 }
 
-fn built(b: ResponseBuilder) -> Option<Response> {
+pub(crate) fn built(b: ResponseBuilder) -> Option<Response> {
     match b.build() {
         Ok(r) => Some(r),
         Err(e) => {
@@ -535,7 +581,13 @@ async fn respond(shared: &Shared, req: &Request, origin: &Origin) -> Option<Resp
     }
 }
 
-fn security(shared: &Shared, kind: SecurityKind, account: &str, req: &Request, origin: &Origin) {
+pub(crate) fn security(
+    shared: &Shared,
+    kind: SecurityKind,
+    account: &str,
+    req: &Request,
+    origin: &Origin,
+) {
     shared.core.events.publish(Event::Security(SecurityEvent {
         kind,
         service: "PJSIP",
@@ -564,7 +616,7 @@ async fn credentials(sorcery: &Sorcery, endpoint: &obelus_sorcery::Object) -> Ve
 /// The endpoint's `deny`/`permit` ACL. The two options are separate lists on
 /// the object, so denies apply first and permits after, which is what
 /// `deny=0.0.0.0/0` + `permit=<network>` (the usual form) means.
-fn endpoint_acl(endpoint: &obelus_sorcery::Object) -> obelus_core::acl::Acl {
+pub(crate) fn endpoint_acl(endpoint: &obelus_sorcery::Object) -> obelus_core::acl::Acl {
     let mut acl = obelus_core::acl::Acl::default();
     for (permit, option) in [(false, "deny"), (true, "permit")] {
         for entry in endpoint.list(option) {
@@ -574,6 +626,67 @@ fn endpoint_acl(endpoint: &obelus_sorcery::Object) -> obelus_core::acl::Acl {
         }
     }
     acl
+}
+
+/// Digest authentication (RFC 7616) of a request from `endpoint` (`None`:
+/// no such endpoint, challenged all the same so that unknown names cannot
+/// be told from wrong passwords). `Ok` lets the request through; `Err`
+/// carries the challenge to send (or `None` to stay silent).
+pub(crate) async fn authenticate(
+    shared: &Shared,
+    sorcery: &Sorcery,
+    req: &Request,
+    origin: &Origin,
+    endpoint: Option<&obelus_sorcery::Object>,
+) -> Result<(), Option<Response>> {
+    let ip = origin.source.ip();
+    let now = unix_now();
+    let method = req.method().as_str();
+    let creds = match endpoint {
+        Some(ep) => credentials(sorcery, ep).await,
+        None => Vec::new(),
+    };
+    let from_user = identify::from_user(req).unwrap_or_default();
+    if endpoint.is_some_and(|e| e.list("auth").is_empty()) {
+        return Ok(());
+    }
+    let realm = creds.first().map_or(DEFAULT_REALM, |c| c.realm.as_str());
+    let algorithms = creds
+        .first()
+        .map_or(&[Algorithm::Md5][..], |c| c.algorithms.as_slice());
+    let challenge = |stale: bool| {
+        let mut b = answer(req, origin, StatusCode::UNAUTHORIZED);
+        for value in shared.auth.challenges(realm, algorithms, now, stale) {
+            b = b.header("WWW-Authenticate", value);
+        }
+        built(b)
+    };
+    match shared.auth.verify(req, &creds, now) {
+        Verdict::Accepted(user) => {
+            security(shared, SecurityKind::SuccessfulAuth, &user, req, origin);
+            Ok(())
+        }
+        Verdict::Challenge { stale } => {
+            security(shared, SecurityKind::ChallengeSent, &from_user, req, origin);
+            Err(challenge(stale))
+        }
+        Verdict::WrongPassword(user) => {
+            tracing::info!(
+                "PJSIP: {method} from '{from_user}' ({ip}) failed: wrong password for '{user}'"
+            );
+            shared.auth.record_failure(ip, Instant::now());
+            security(shared, SecurityKind::InvalidPassword, &user, req, origin);
+            Err(challenge(false))
+        }
+        Verdict::UnknownUser(user) => {
+            tracing::info!(
+                "PJSIP: {method} from '{from_user}' ({ip}) failed: no matching endpoint or auth for '{user}'"
+            );
+            shared.auth.record_failure(ip, Instant::now());
+            security(shared, SecurityKind::InvalidAccountId, &user, req, origin);
+            Err(challenge(false))
+        }
+    }
 }
 
 async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
@@ -597,48 +710,8 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
         security(shared, SecurityKind::FailedAcl, ep.id(), req, origin);
         return built(answer(req, origin, StatusCode::FORBIDDEN));
     }
-    let creds = match &endpoint {
-        Some(ep) => credentials(&sorcery, ep).await,
-        None => Vec::new(),
-    };
-    let from_user = identify::from_user(req).unwrap_or_default();
-    if endpoint.is_none() || !endpoint.as_ref().is_some_and(|e| e.list("auth").is_empty()) {
-        let realm = creds.first().map_or(DEFAULT_REALM, |c| c.realm.as_str());
-        let algorithms = creds
-            .first()
-            .map_or(&[Algorithm::Md5][..], |c| c.algorithms.as_slice());
-        let challenge = |stale: bool| {
-            let mut b = answer(req, origin, StatusCode::UNAUTHORIZED);
-            for value in shared.auth.challenges(realm, algorithms, now, stale) {
-                b = b.header("WWW-Authenticate", value);
-            }
-            built(b)
-        };
-        match shared.auth.verify(req, &creds, now) {
-            Verdict::Accepted(user) => {
-                security(shared, SecurityKind::SuccessfulAuth, &user, req, origin);
-            }
-            Verdict::Challenge { stale } => {
-                security(shared, SecurityKind::ChallengeSent, &from_user, req, origin);
-                return challenge(stale);
-            }
-            Verdict::WrongPassword(user) => {
-                tracing::info!(
-                    "PJSIP: REGISTER from '{from_user}' ({ip}) failed: wrong password for '{user}'"
-                );
-                shared.auth.record_failure(ip, Instant::now());
-                security(shared, SecurityKind::InvalidPassword, &user, req, origin);
-                return challenge(false);
-            }
-            Verdict::UnknownUser(user) => {
-                tracing::info!(
-                    "PJSIP: REGISTER from '{from_user}' ({ip}) failed: no matching endpoint or auth for '{user}'"
-                );
-                shared.auth.record_failure(ip, Instant::now());
-                security(shared, SecurityKind::InvalidAccountId, &user, req, origin);
-                return challenge(false);
-            }
-        }
+    if let Err(response) = authenticate(shared, &sorcery, req, origin, endpoint.as_deref()).await {
+        return response;
     }
     let endpoint = endpoint?;
     let Some(aor_name) = identify::to_user(req) else {

@@ -1,6 +1,8 @@
 //! The console commands the core itself provides: `core show version|uptime|help`,
-//! `core reload`, `module show|reload`, `core stop ...`, `core set verbose`.
+//! `core reload`, `module show|reload`, `core stop ...`, `core set verbose`,
+//! `core show channels`, `channel request hangup`.
 
+mod channels;
 mod core_show;
 mod modules;
 mod settings;
@@ -20,6 +22,7 @@ pub fn register(core: &Arc<Core>) -> Result<(), RegisterError> {
     for command in core_show::commands(core)
         .into_iter()
         .chain(modules::commands(core))
+        .chain(channels::commands(core))
         .chain(stop::commands(core))
         .chain(settings::commands(core))
     {

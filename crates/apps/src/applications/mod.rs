@@ -1,0 +1,57 @@
+//! The dialplan applications, one file each (named as Asterisk's
+//! `app_*.c` or the builtin they replace).
+
+mod answer;
+mod busy;
+#[cfg(test)]
+mod capture;
+mod congestion;
+mod dial;
+mod execif;
+mod gosub;
+mod gosubif;
+mod goto;
+mod gotoif;
+mod gotoiftime;
+mod hangup;
+mod log;
+mod mset;
+mod noop;
+mod progress;
+mod r#return;
+mod ringing;
+mod senddtmf;
+mod set;
+mod userevent;
+mod verbose;
+mod wait;
+
+use std::sync::Arc;
+
+use crate::registry::Registry;
+
+/// Registers every application.
+pub fn register_all(registry: &Registry) {
+    registry.add_application(Arc::new(answer::Answer));
+    registry.add_application(Arc::new(busy::Busy));
+    registry.add_application(Arc::new(congestion::Congestion));
+    registry.add_application(Arc::new(dial::Dial));
+    registry.add_application(Arc::new(execif::ExecIf));
+    registry.add_application(Arc::new(gosub::Gosub));
+    registry.add_application(Arc::new(gosubif::GosubIf));
+    registry.add_application(Arc::new(goto::Goto));
+    registry.add_application(Arc::new(gotoif::GotoIf));
+    registry.add_application(Arc::new(gotoiftime::GotoIfTime));
+    registry.add_application(Arc::new(hangup::Hangup));
+    registry.add_application(Arc::new(log::Log));
+    registry.add_application(Arc::new(mset::MSet));
+    registry.add_application(Arc::new(noop::NoOp));
+    registry.add_application(Arc::new(progress::Progress));
+    registry.add_application(Arc::new(r#return::Return));
+    registry.add_application(Arc::new(ringing::Ringing));
+    registry.add_application(Arc::new(senddtmf::SendDtmf));
+    registry.add_application(Arc::new(set::Set));
+    registry.add_application(Arc::new(userevent::UserEvent));
+    registry.add_application(Arc::new(verbose::Verbose));
+    registry.add_application(Arc::new(wait::Wait));
+}

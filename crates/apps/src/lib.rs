@@ -1,0 +1,29 @@
+//! obelus-apps: what runs on a channel — the dialplan executor, the
+//! dialplan applications and functions, and the alternative switches.
+//!
+//! * [`pbx`]: the executor (`__ast_pbx_run`): [`pbx::Executor`] is shared,
+//!   [`pbx::Pbx`] is one run on one channel (its task owns the channel's
+//!   mailbox), [`pbx::run`] the loop with `i`/`e`/`h` handling.
+//! * [`registry`]: the [`registry::Application`] and [`registry::Function`]
+//!   traits and their registry; [`applications`] and [`functions`] hold one
+//!   file per application or function.
+//! * [`scope::ChannelScope`]: `${}` lookup on a channel (built-ins, channel
+//!   variables, globals, functions).
+//! * [`switch`]: `switch => Realtime/...` providers.
+//! * [`module::PbxModule`]: the module that installs all of it.
+//!
+//! Layer: "core" (above channels and the dialplan model, below the channel
+//! drivers, which start the executor through `obelus_core::channel::Pbx`).
+
+pub mod applications;
+pub mod functions;
+pub mod globals;
+pub mod module;
+pub mod pbx;
+pub mod registry;
+pub mod scope;
+pub mod switch;
+#[cfg(test)]
+mod testing;
+
+pub use module::PbxModule;

@@ -1,0 +1,151 @@
+//! The `pbx_builtins` module: installs the dialplan executor with every
+//! application and function, keeps `[globals]` in step with `dialplan
+//! reload`, and provides `core show applications|functions`.
+
+use std::sync::Arc;
+
+use async_trait::async_trait;
+use obelus_core::Core;
+use obelus_core::cli::{CliCommand, CliError};
+use obelus_core::diagnostic::Diagnostic;
+use obelus_core::events::Event;
+use obelus_core::module::{Module, ModuleError};
+use obelus_core::settings::Settings;
+use obelus_dialplan::module::DialplanService;
+
+use crate::globals::Globals;
+use crate::pbx::Executor;
+use crate::registry::Registry;
+use crate::switch::Switches;
+
+/// `pbx_builtins`.
+#[derive(Default)]
+pub struct PbxModule;
+
+fn load_globals(globals: &Globals, dialplan: &DialplanService) {
+    globals.replace(dialplan.get().globals().iter().cloned());
+}
+
+fn show_applications(registry: &Registry, filter: Option<&str>) -> String {
+    let mut out = String::from("    -= Registered Obelus Applications =-\n");
+    let mut n = 0;
+    for app in registry.applications() {
+        if filter.is_some_and(|f| {
+            !app.name()
+                .to_ascii_lowercase()
+                .contains(&f.to_ascii_lowercase())
+        }) {
+            continue;
+        }
+        n += 1;
+        out.push_str(&format!("{:>22}: {} \n", app.name(), app.synopsis()));
+    }
+    out.push_str(&format!("    -= {n} Applications Registered =-\n"));
+    out
+}
+
+fn show_functions(registry: &Registry) -> String {
+    let mut out = String::from(
+        "Installed Custom Functions:\n--------------------------------------------------------------------------------\n",
+    );
+    let functions = registry.functions();
+    for f in &functions {
+        out.push_str(&format!("{:<20} {}\n", f.name(), f.synopsis()));
+    }
+    out.push_str(&format!(
+        "{} custom functions installed.\n",
+        functions.len()
+    ));
+    out
+}
+
+#[async_trait]
+impl Module for PbxModule {
+    fn name(&self) -> &'static str {
+        "pbx_builtins"
+    }
+
+    fn description(&self) -> &'static str {
+        "Dialplan executor, applications and functions"
+    }
+
+    fn check(&self, _settings: &Settings) -> Vec<Diagnostic> {
+        Vec::new()
+    }
+
+    async fn reload(&self, _core: &Arc<Core>) -> Result<(), ModuleError> {
+        // Nothing of its own to re-read: `[globals]` follow pbx_config's
+        // reload event.
+        Ok(())
+    }
+
+    async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        let dialplan = core.service::<DialplanService>().ok_or_else(|| {
+            ModuleError::Failed("the dialplan (pbx_config.so) is not loaded".to_owned())
+        })?;
+        let registry = Arc::new(Registry::default());
+        crate::applications::register_all(&registry);
+        crate::functions::register_all(&registry);
+        let globals = Arc::new(Globals::default());
+        load_globals(&globals, &dialplan);
+        let executor = Executor::new(
+            Arc::clone(core),
+            Arc::clone(&registry),
+            Arc::clone(&globals),
+            Arc::new(Switches::default()),
+            Arc::clone(&dialplan),
+        );
+        core.provide(Arc::clone(&executor));
+        core.channels.set_pbx(executor);
+        // `[globals]` follow `dialplan reload`.
+        let mut events = core.events.subscribe();
+        tokio::spawn(async move {
+            loop {
+                match events.recv().await {
+                    Ok(event) => {
+                        if let Event::Reload { module, .. } = event.as_ref()
+                            && module.starts_with("pbx_config")
+                        {
+                            load_globals(&globals, &dialplan);
+                        }
+                    }
+                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
+                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
+                }
+            }
+        });
+        let apps = Arc::clone(&registry);
+        let show_apps = CliCommand::new(
+            "core show applications",
+            "Shows registered dialplan applications",
+            "Usage: core show applications [like <text>]\n       List applications which are currently available.",
+            move |args| {
+                let apps = Arc::clone(&apps);
+                async move {
+                    match args.args.as_slice() {
+                        [] => Ok(show_applications(&apps, None)),
+                        [like, text] if like == "like" => Ok(show_applications(&apps, Some(text))),
+                        _ => Err(CliError::ShowUsage),
+                    }
+                }
+            },
+        )
+        .with_args();
+        let funcs = Arc::clone(&registry);
+        let show_funcs = CliCommand::new(
+            "core show functions",
+            "Shows registered dialplan functions",
+            "Usage: core show functions\n       List builtin functions.",
+            move |_| {
+                let funcs = Arc::clone(&funcs);
+                async move { Ok(show_functions(&funcs)) }
+            },
+        );
+        for command in [show_apps, show_funcs] {
+            core.cli
+                .register(command)
+                .map_err(|e| ModuleError::Failed(e.to_string()))?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,636 @@
+//! Channels: one call leg each, as Asterisk has them.
+//!
+//! A [`Channel`] is shared (`Arc`) between its technology driver (the SIP
+//! session, a Local channel) and whoever runs it (the dialplan executor, a
+//! Dial, an ARI application). Its public state sits behind a small lock
+//! that is only held to read or change a field, never across an await; each
+//! change is published on the event bus as a [`ChannelEvent`].
+//!
+//! The driver tells the channel's owner what happened on the wire
+//! (ringing, answer, DTMF, hangup) through the channel's bounded mailbox
+//! ([`Control`]), read by one task at a time through [`ControlReceiver`]. A
+//! hangup request is never lost to a full mailbox: it is a flag that the
+//! receiver checks first.
+//!
+//! The owner acts on the wire through the [`Driver`] trait (answer,
+//! indicate, hang up, send DTMF) and bridges or plays media through the
+//! driver's media stream.
+
+mod cause;
+mod registry;
+mod snapshot;
+mod state;
+mod vars;
+
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
+
+use async_trait::async_trait;
+use tokio::sync::{Notify, mpsc};
+
+pub use cause::Cause;
+pub use registry::{Channels, Pbx, Technology};
+pub use snapshot::{ChannelSnapshot, Party};
+pub use state::ChannelState;
+pub use vars::{Inherit, Variables, split_mark};
+
+use crate::events::{ChannelEvent, ChannelEventKind, Event, EventBus};
+
+/// Frames a driver queues in a channel's mailbox at once, before it waits.
+const MAILBOX: usize = 64;
+
+/// What a driver reports to the channel's owner.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Control {
+    /// The far end is being alerted (SIP 180).
+    Ringing,
+    /// Call progress with early media (SIP 183).
+    Progress,
+    /// The far end answered.
+    Answer,
+    /// The far end is busy (SIP 486).
+    Busy,
+    /// The network is congested (SIP 503).
+    Congestion,
+    /// A DTMF digit ended (RFC 4733, SIP INFO or in-band).
+    Dtmf {
+        /// `0-9 * # A-D`.
+        digit: char,
+        /// How long it was pressed.
+        duration_ms: u32,
+    },
+    /// A playback on the channel's media stream ended.
+    PlaybackFinished {
+        /// The id the media stream gave the playback.
+        id: u64,
+        /// Whether it ran to its end (not stopped or replaced).
+        completed: bool,
+    },
+    /// The far end put the call on hold.
+    Hold,
+    /// The far end took the call off hold.
+    Unhold,
+}
+
+/// What the owner asks a driver to signal.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Indication {
+    /// Alerting (`Ringing()`: SIP 180).
+    Ringing,
+    /// Progress with early media (`Progress()`: SIP 183).
+    Progress,
+    /// Busy (`Busy()`).
+    Busy,
+    /// Congestion (`Congestion()`).
+    Congestion,
+    /// On hold.
+    Hold,
+    /// Off hold.
+    Unhold,
+}
+
+/// The technology side of a channel: what the owner can make it do on the
+/// wire. Calls go to the driver's own task (a SIP session), so they may wait.
+#[async_trait]
+pub trait Driver: Send + Sync {
+    /// Places an outbound call (the driver sends INVITE); progress arrives as
+    /// [`Control`] frames. An error is the cause of an immediate failure.
+    async fn call(&self, channel: &Arc<Channel>) -> Result<(), Cause>;
+    /// Answers an inbound call.
+    async fn answer(&self, channel: &Arc<Channel>) -> Result<(), Cause>;
+    /// Signals a condition to the far end.
+    async fn indicate(&self, channel: &Arc<Channel>, indication: Indication);
+    /// Ends the call on the wire with `cause` (BYE, CANCEL or a rejecting
+    /// response). Called once, by [`Channel::hangup`].
+    async fn hangup(&self, channel: &Arc<Channel>, cause: Cause);
+    /// Sends a DTMF digit to the far end.
+    async fn send_digit(&self, channel: &Arc<Channel>, digit: char, duration_ms: u32);
+    /// The media stream (RTP) carrying the channel's audio, once negotiated.
+    fn media(&self) -> Option<Arc<obelus_media::Stream>> {
+        None
+    }
+    /// Technology-specific values for `CHANNEL(...)` and friends
+    /// (`rtp,dest`, `pjsip,call-id`, a SIP header); `None` if unknown.
+    fn info(&self, key: &str) -> Option<String> {
+        let _ = key;
+        None
+    }
+}
+
+/// Where a new channel starts and who it is.
+#[derive(Debug, Clone)]
+pub struct ChannelInit {
+    /// The technology (`PJSIP`).
+    pub tech: &'static str,
+    /// The resource the name is built from (`101` gives `PJSIP/101-0000000a`).
+    pub resource: String,
+    /// Initial state (`Ring` inbound, `Down` outbound).
+    pub state: ChannelState,
+    /// Caller identity.
+    pub caller: Party,
+    /// Dialplan context.
+    pub context: String,
+    /// Extension.
+    pub exten: String,
+    /// `CHANNEL(language)`; empty means `en`.
+    pub language: String,
+    /// `CHANNEL(accountcode)`.
+    pub accountcode: String,
+}
+
+/// Mutable public state; see [`ChannelSnapshot`] for the fields.
+#[derive(Debug)]
+struct Data {
+    state: ChannelState,
+    caller: Party,
+    connected: Party,
+    language: String,
+    accountcode: String,
+    context: String,
+    exten: String,
+    priority: i32,
+    application: String,
+    data: String,
+    bridge_id: Option<String>,
+    linkedid: String,
+    vars: Variables,
+    hangup_cause: Cause,
+    answered: Option<SystemTime>,
+}
+
+/// One call leg.
+pub struct Channel {
+    name: String,
+    uniqueid: String,
+    tech: &'static str,
+    created: SystemTime,
+    data: Mutex<Data>,
+    driver: Arc<dyn Driver>,
+    bus: Arc<EventBus>,
+    mailbox: mpsc::Sender<Control>,
+    receiver: Mutex<Option<mpsc::Receiver<Control>>>,
+    soft_hangup: Mutex<Option<Cause>>,
+    hangup_notify: Notify,
+    hung_up: AtomicBool,
+    registry: std::sync::Weak<Channels>,
+}
+
+impl std::fmt::Debug for Channel {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Channel").field("name", &self.name).finish()
+    }
+}
+
+/// The next channel sequence number (the 8 hex digits of a name).
+static NAME_SEQ: AtomicU32 = AtomicU32::new(0);
+/// The next uniqueid counter.
+static ID_SEQ: AtomicU64 = AtomicU64::new(0);
+
+fn unix_secs() -> u64 {
+    SystemTime::now()
+        .duration_since(UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Channel {
+    /// Creates a channel, registers it and publishes `Newchannel`. With a
+    /// `requestor` (Dial, Originate), the new channel joins its linkedid and
+    /// inherits its `_`/`__` variables.
+    pub fn create(
+        channels: &Arc<Channels>,
+        init: ChannelInit,
+        driver: Arc<dyn Driver>,
+        requestor: Option<&Arc<Channel>>,
+    ) -> Arc<Channel> {
+        let seq = NAME_SEQ.fetch_add(1, Ordering::Relaxed);
+        let uniqueid = format!("{}.{}", unix_secs(), ID_SEQ.fetch_add(1, Ordering::Relaxed));
+        let name = format!("{}/{}-{seq:08x}", init.tech, init.resource);
+        let (linkedid, vars) = match requestor {
+            Some(r) => {
+                let d = r.lock();
+                (d.linkedid.clone(), d.vars.inherited())
+            }
+            None => (uniqueid.clone(), Variables::default()),
+        };
+        let (tx, rx) = mpsc::channel(MAILBOX);
+        let language = if init.language.is_empty() {
+            "en".to_owned()
+        } else {
+            init.language
+        };
+        let channel = Arc::new(Channel {
+            name,
+            uniqueid,
+            tech: init.tech,
+            created: SystemTime::now(),
+            data: Mutex::new(Data {
+                state: init.state,
+                caller: init.caller,
+                connected: Party::default(),
+                language,
+                accountcode: init.accountcode,
+                context: init.context,
+                exten: init.exten,
+                priority: 1,
+                application: String::new(),
+                data: String::new(),
+                bridge_id: None,
+                linkedid,
+                vars,
+                hangup_cause: Cause::NOT_DEFINED,
+                answered: None,
+            }),
+            driver,
+            bus: Arc::clone(channels.bus()),
+            mailbox: tx,
+            receiver: Mutex::new(Some(rx)),
+            soft_hangup: Mutex::new(None),
+            hangup_notify: Notify::new(),
+            hung_up: AtomicBool::new(false),
+            registry: Arc::downgrade(channels),
+        });
+        channels.insert(&channel);
+        channel.publish(ChannelEventKind::New);
+        channel
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Data> {
+        self.data.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// `PJSIP/101-00000001`.
+    pub fn name(&self) -> &str {
+        &self.name
+    }
+
+    /// The uniqueid (`1795343112.25`).
+    pub fn uniqueid(&self) -> &str {
+        &self.uniqueid
+    }
+
+    /// The technology (`PJSIP`).
+    pub fn tech(&self) -> &'static str {
+        self.tech
+    }
+
+    /// The driver, to act on the wire.
+    pub fn driver(&self) -> &Arc<dyn Driver> {
+        &self.driver
+    }
+
+    /// The state now.
+    pub fn state(&self) -> ChannelState {
+        self.lock().state
+    }
+
+    /// The channel's public state now.
+    pub fn snapshot(&self) -> ChannelSnapshot {
+        let d = self.lock();
+        ChannelSnapshot {
+            name: self.name.clone(),
+            uniqueid: self.uniqueid.clone(),
+            linkedid: d.linkedid.clone(),
+            state: d.state,
+            caller: d.caller.clone(),
+            connected: d.connected.clone(),
+            language: d.language.clone(),
+            accountcode: d.accountcode.clone(),
+            context: d.context.clone(),
+            exten: d.exten.clone(),
+            priority: d.priority,
+            application: d.application.clone(),
+            data: d.data.clone(),
+            bridge_id: d.bridge_id.clone(),
+            created: self.created,
+        }
+    }
+
+    fn publish(&self, kind: ChannelEventKind) {
+        self.bus.publish(Event::Channel(ChannelEvent {
+            channel: Arc::new(self.snapshot()),
+            kind,
+        }));
+    }
+
+    /// Publishes an event about this channel (DTMF, dial progress) that the
+    /// channel core does not raise itself.
+    pub fn announce(&self, kind: ChannelEventKind) {
+        self.publish(kind);
+    }
+
+    /// Changes the state; publishes `Newstate` if it changed.
+    pub fn set_state(&self, state: ChannelState) {
+        let changed = {
+            let mut d = self.lock();
+            let changed = d.state != state;
+            d.state = state;
+            if state == ChannelState::Up && d.answered.is_none() {
+                d.answered = Some(SystemTime::now());
+            }
+            changed
+        };
+        if changed {
+            self.publish(ChannelEventKind::State);
+        }
+    }
+
+    /// When the channel was answered.
+    pub fn answered_at(&self) -> Option<SystemTime> {
+        self.lock().answered
+    }
+
+    /// When the channel was created.
+    pub fn created(&self) -> SystemTime {
+        self.created
+    }
+
+    /// Answers (if not already up) through the driver.
+    pub async fn answer(self: &Arc<Self>) -> Result<(), Cause> {
+        if self.state() == ChannelState::Up {
+            return Ok(());
+        }
+        self.driver.answer(self).await?;
+        self.set_state(ChannelState::Up);
+        Ok(())
+    }
+
+    /// The dialplan location `(context, exten, priority)`.
+    pub fn location(&self) -> (String, String, i32) {
+        let d = self.lock();
+        (d.context.clone(), d.exten.clone(), d.priority)
+    }
+
+    /// Moves the channel in the dialplan (no event: `Newexten` comes with the
+    /// application that runs there).
+    pub fn set_location(&self, context: &str, exten: &str, priority: i32) {
+        let mut d = self.lock();
+        d.context = context.to_owned();
+        d.exten = exten.to_owned();
+        d.priority = priority;
+    }
+
+    /// Records the application about to run and publishes `Newexten`.
+    pub fn set_application(&self, application: &str, data: &str) {
+        {
+            let mut d = self.lock();
+            d.application = application.to_owned();
+            d.data = data.to_owned();
+        }
+        self.publish(ChannelEventKind::Exten {
+            application: application.to_owned(),
+            data: data.to_owned(),
+        });
+    }
+
+    /// A channel variable.
+    pub fn var(&self, name: &str) -> Option<String> {
+        self.lock().vars.get(name).map(str::to_owned)
+    }
+
+    /// Sets a channel variable (an inheritance mark `_`/`__` is kept) and
+    /// publishes `VarSet`.
+    pub fn set_var(&self, name: &str, value: &str) {
+        self.lock().vars.set(name, value);
+        self.publish(ChannelEventKind::VarSet {
+            variable: name.to_owned(),
+            value: value.to_owned(),
+        });
+    }
+
+    /// Deletes a channel variable.
+    pub fn remove_var(&self, name: &str) {
+        self.lock().vars.remove(name);
+    }
+
+    /// Every variable, `(name, value)`.
+    pub fn vars(&self) -> Vec<(String, String)> {
+        self.lock()
+            .vars
+            .iter()
+            .map(|(n, v)| (n.to_owned(), v.to_owned()))
+            .collect()
+    }
+
+    /// Caller identity.
+    pub fn caller(&self) -> Party {
+        self.lock().caller.clone()
+    }
+
+    /// Changes the caller identity.
+    pub fn set_caller(&self, caller: Party) {
+        self.lock().caller = caller;
+    }
+
+    /// Connected-line identity.
+    pub fn connected(&self) -> Party {
+        self.lock().connected.clone()
+    }
+
+    /// Changes the connected-line identity.
+    pub fn set_connected(&self, connected: Party) {
+        self.lock().connected = connected;
+    }
+
+    /// `CHANNEL(language)`.
+    pub fn language(&self) -> String {
+        self.lock().language.clone()
+    }
+
+    /// Sets `CHANNEL(language)`.
+    pub fn set_language(&self, language: &str) {
+        self.lock().language = language.to_owned();
+    }
+
+    /// `CHANNEL(accountcode)`.
+    pub fn accountcode(&self) -> String {
+        self.lock().accountcode.clone()
+    }
+
+    /// Sets `CHANNEL(accountcode)`.
+    pub fn set_accountcode(&self, code: &str) {
+        self.lock().accountcode = code.to_owned();
+    }
+
+    /// The linkedid.
+    pub fn linkedid(&self) -> String {
+        self.lock().linkedid.clone()
+    }
+
+    /// Records the bridge the channel is in (`None` when it leaves).
+    pub fn set_bridge(&self, bridge_id: Option<String>) {
+        self.lock().bridge_id = bridge_id;
+    }
+
+    /// The bridge the channel is in.
+    pub fn bridge(&self) -> Option<String> {
+        self.lock().bridge_id.clone()
+    }
+
+    /// The cause recorded for the hangup (`HANGUPCAUSE`).
+    pub fn hangup_cause(&self) -> Cause {
+        self.lock().hangup_cause
+    }
+
+    /// Records the cause without hanging up (a driver learning why the far
+    /// end left).
+    pub fn set_hangup_cause(&self, cause: Cause) {
+        self.lock().hangup_cause = cause;
+    }
+
+    /// Queues a frame for the owner. A full mailbox drops the frame (it is
+    /// DTMF or progress; the owner is not reading): hangups go through
+    /// [`Channel::request_hangup`], which cannot be lost.
+    pub fn queue(&self, control: Control) {
+        if let Err(e) = self.mailbox.try_send(control) {
+            tracing::debug!("{}: control frame dropped: {e}", self.name);
+        }
+    }
+
+    /// Asks whoever runs the channel to hang it up (`channel request
+    /// hangup`, AMI `Hangup`, the far end's BYE). Publishes
+    /// `SoftHangupRequest` the first time.
+    pub fn request_hangup(&self, cause: Cause) {
+        let first = {
+            let mut pending = self.soft_hangup.lock().unwrap_or_else(|e| e.into_inner());
+            let first = pending.is_none();
+            if first {
+                *pending = Some(cause);
+            }
+            first
+        };
+        if first {
+            {
+                let mut d = self.lock();
+                if d.hangup_cause == Cause::NOT_DEFINED {
+                    d.hangup_cause = cause;
+                }
+            }
+            self.publish(ChannelEventKind::HangupRequest { cause, soft: true });
+        }
+        self.hangup_notify.notify_waiters();
+        self.hangup_notify.notify_one();
+    }
+
+    /// The pending hangup request, if any.
+    pub fn hangup_requested(&self) -> Option<Cause> {
+        *self.soft_hangup.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Takes the mailbox: the one task that runs the channel reads it. `None`
+    /// if someone already holds it.
+    pub fn take_control(self: &Arc<Self>) -> Option<ControlReceiver> {
+        let rx = self
+            .receiver
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()?;
+        Some(ControlReceiver {
+            channel: Arc::clone(self),
+            rx,
+        })
+    }
+
+    /// Hands the mailbox back (when a Dial leg is passed to another owner).
+    pub fn return_control(&self, control: ControlReceiver) {
+        *self.receiver.lock().unwrap_or_else(|e| e.into_inner()) = Some(control.rx);
+    }
+
+    /// Whether [`Channel::hangup`] has run.
+    pub fn is_hung_up(&self) -> bool {
+        self.hung_up.load(Ordering::SeqCst)
+    }
+
+    /// Hangs the channel up: the driver ends the call on the wire with
+    /// `cause` (or the cause already recorded), `Hangup` is published and the
+    /// channel leaves the registry. Only the first call does anything.
+    pub async fn hangup(self: &Arc<Self>, cause: Cause) {
+        if self.hung_up.swap(true, Ordering::SeqCst) {
+            return;
+        }
+        let cause = {
+            let mut d = self.lock();
+            if d.hangup_cause == Cause::NOT_DEFINED {
+                d.hangup_cause = cause;
+            }
+            d.hangup_cause
+        };
+        self.driver.hangup(self, cause).await;
+        self.publish(ChannelEventKind::Hangup { cause });
+        if let Some(registry) = self.registry.upgrade() {
+            registry.remove(self);
+        }
+    }
+}
+
+/// The reading end of a channel's mailbox, held by the task that runs the
+/// channel.
+#[derive(Debug)]
+pub struct ControlReceiver {
+    channel: Arc<Channel>,
+    rx: mpsc::Receiver<Control>,
+}
+
+/// Why a wait on a channel ended early.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct HungUp(pub Cause);
+
+impl ControlReceiver {
+    /// The channel.
+    pub fn channel(&self) -> &Arc<Channel> {
+        &self.channel
+    }
+
+    /// The next frame; `Err` once a hangup is requested (checked first, so a
+    /// hangup overtakes queued DTMF).
+    pub async fn recv(&mut self) -> Result<Control, HungUp> {
+        loop {
+            if let Some(cause) = self.channel.hangup_requested() {
+                return Err(HungUp(cause));
+            }
+            let notified = self.channel.hangup_notify.notified();
+            tokio::pin!(notified);
+            notified.as_mut().enable();
+            if let Some(cause) = self.channel.hangup_requested() {
+                return Err(HungUp(cause));
+            }
+            let closed = tokio::select! {
+                frame = self.rx.recv() => match frame {
+                    Some(frame) => return Ok(frame),
+                    None => true,
+                },
+                () = &mut notified => false,
+            };
+            if closed {
+                // Every sender is gone: nothing can arrive but a hangup.
+                notified.await;
+            }
+        }
+    }
+
+    /// Waits `duration`, passing frames to `on_frame`; ends early when a
+    /// hangup is requested or `on_frame` returns `true`.
+    pub async fn wait(
+        &mut self,
+        duration: Duration,
+        mut on_frame: impl FnMut(&Control) -> bool,
+    ) -> Result<Option<Control>, HungUp> {
+        let deadline = tokio::time::Instant::now() + duration;
+        loop {
+            tokio::select! {
+                frame = self.recv() => {
+                    let frame = frame?;
+                    if on_frame(&frame) {
+                        return Ok(Some(frame));
+                    }
+                }
+                () = tokio::time::sleep_until(deadline) => return Ok(None),
+            }
+        }
+    }
+
+    /// Waits `duration`, discarding frames; `Err` on hangup.
+    pub async fn sleep(&mut self, duration: Duration) -> Result<(), HungUp> {
+        self.wait(duration, |_| false).await.map(|_| ())
+    }
+}

@@ -1,0 +1,39 @@
+//! Commands from handles to workers, and between workers.
+
+use std::sync::Arc;
+
+use super::media::StreamState;
+use super::stream::{StreamParams, StreamShared};
+use crate::audio::{AudioSink, AudioSource};
+
+/// One unit of work for a worker, processed between packet batches.
+pub(crate) enum Command {
+    /// Take ownership of a stream (new, or migrating in), then run the
+    /// commands for it that were still waiting at its previous worker.
+    Adopt(Box<StreamState>, Vec<(Arc<StreamShared>, StreamCmd)>),
+    /// Act on a stream; routed to whichever worker holds it.
+    Stream(Arc<StreamShared>, StreamCmd),
+    /// Create an empty mixer with this id.
+    MixerCreate(u64),
+    /// Remove a mixer; its participants go back to being unbridged.
+    MixerDestroy(u64),
+    /// Leave the loop.
+    Stop,
+}
+
+pub(crate) enum StreamCmd {
+    Remove,
+    Configure(StreamParams),
+    Link(Arc<StreamShared>),
+    Unlink,
+    Play(u64, Box<dyn AudioSource>),
+    StopPlayback,
+    Record(Box<dyn AudioSink>),
+    StopRecord,
+    Echo(bool),
+    SendDtmf(char, u32),
+    /// Hand the stream over to another worker.
+    Migrate(usize),
+    MixerAdd(u64),
+    MixerRemove(u64),
+}

@@ -1,0 +1,68 @@
+//! # obelus-media: the media plane
+//!
+//! RTP streams, codecs and transcoding, tones, sound files, RFC 4733 DTMF
+//! and conference mixing, for the channel driver (`obelus-pjsip`) and the
+//! bridges and applications above it. Layer: **media**, below `core`; it
+//! knows nothing of SIP: the channel driver turns SDP into
+//! [`StreamParams`] and reacts to [`StreamEvent`]s.
+//!
+//! ## Design
+//!
+//! Media stays off the signalling path (architecture principle 3).
+//! [`MediaEngine::start`] spawns a few OS worker threads (`RtpConfig::workers`);
+//! each owns an epoll set holding its streams' RTP and RTCP sockets plus an
+//! eventfd doorbell. The handles the signalling side holds ([`Stream`],
+//! [`Mixer`]) only queue commands on a channel and ring the doorbell; a
+//! worker applies commands between packet batches, so packet processing
+//! never takes a lock and signalling never waits on media.
+//!
+//! - **Batching.** A readable socket is drained with `recvmmsg` into
+//!   preallocated buffers; outgoing datagrams are queued and flushed with
+//!   one `sendmmsg` per socket run. Nothing allocates per packet: codec
+//!   state, resamplers and re-framing FIFOs live in the stream, working
+//!   buffers in the worker.
+//! - **Locality.** Streams that exchange audio (a [`MediaEngine::link`]
+//!   pair, a [`Mixer`]'s participants) are migrated onto one worker, which
+//!   relays between them with plain `&mut` access.
+//! - **Relay.** Equal codec and ptime: the payload is forwarded as is, under
+//!   the outgoing leg's own SSRC with sequence numbers and timestamps mapped
+//!   so each leg sees one continuous stream. Otherwise each direction is
+//!   decoded, resampled (8 <-> 16 kHz half-band FIR) and re-encoded in the
+//!   other leg's packet size. Telephone-events are relayed with the other
+//!   leg's payload type.
+//! - **Ticks.** Every 20 ms (the epoll timeout aims at the next tick) a
+//!   worker runs playback ([`AudioSource`]: [`ToneSource`],
+//!   [`SoundSource`]), DTMF sending, DTMF timeouts and mixing
+//!   (sum-minus-self at 16 kHz, one encoding per codec for the silent).
+//! - **Safety.** Strict RTP drops packets from anyone but the learned or
+//!   configured remote; malformed input is counted, never a panic; events
+//!   go out on a bounded channel and are dropped and counted when it is full.
+//!
+//! The building blocks are usable on their own: [`Codec`], [`Encoder`],
+//! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`], [`tone`],
+//! [`sound`], [`mixer`].
+
+pub mod analysis;
+pub mod audio;
+pub mod codec;
+pub mod dtmf;
+mod engine;
+pub mod error;
+pub mod g711;
+pub mod mixer;
+pub mod resample;
+pub mod rtp;
+pub mod sound;
+pub mod tone;
+pub mod transcode;
+
+pub use audio::{AudioSink, AudioSource};
+pub use codec::{Codec, Decoder, Encoder};
+pub use engine::{
+    EngineStats, MediaEngine, Mixer, RtpConfig, Stream, StreamEvent, StreamParams, StreamStats,
+};
+pub use error::{MediaError, RtpError};
+pub use resample::Resampler;
+pub use sound::{SoundSource, WavWriter};
+pub use tone::ToneSource;
+pub use transcode::Transcoder;

@@ -1,0 +1,881 @@
+//! The session task: one per call leg, owning the dialog, the INVITE
+//! transaction's answers, client transactions (INVITE, CANCEL, BYE) and the
+//! media stream's parameters.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use bytes::Bytes;
+use obelus_core::channel::{Cause, Channel, ChannelState, Control, Indication};
+use obelus_core::events::ChannelEventKind;
+use obelus_media::{Codec, Stream, StreamEvent, StreamParams};
+use obelus_sip::sdp::Direction;
+use obelus_sip::transaction::{ClientTransaction, Event as TxnEvent, TimerConfig, TransactionKey};
+use obelus_sip::{Method, Request, Response, StatusCode};
+use obelus_transport::Reply;
+use tokio::sync::{mpsc, oneshot};
+
+use super::dialog::Dialog;
+use super::sdp::{self, LocalAudio, RemoteAudio};
+use crate::stack::{Origin, Shared, answer, built};
+
+/// RFC 3261 timers for 2xx retransmission (§13.3.1.4).
+const T1: Duration = Duration::from_millis(500);
+const T2: Duration = Duration::from_secs(4);
+
+/// What reaches a session.
+pub(crate) enum Input {
+    /// An in-dialog request; `key` is its server transaction (none for ACK).
+    Request {
+        req: Box<Request>,
+        key: Option<TransactionKey>,
+        origin: Origin,
+    },
+    /// The pending INVITE was cancelled (the CANCEL is already answered).
+    Cancel,
+    /// From the channel core.
+    Command(Command),
+}
+
+/// What the channel core asks.
+pub(crate) enum Command {
+    Call(oneshot::Sender<Result<(), Cause>>),
+    Answer(oneshot::Sender<Result<(), Cause>>),
+    Indicate(Indication),
+    Hangup(Cause, oneshot::Sender<()>),
+}
+
+/// Which side of the INVITE we are.
+pub(crate) enum Role {
+    /// We received the INVITE.
+    Uas {
+        invite: Request,
+        key: TransactionKey,
+    },
+    /// We send the INVITE (kept for CANCEL once sent).
+    Uac { invite: Option<Request> },
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Phase {
+    /// INVITE sent or received, no final response yet.
+    Early,
+    /// A 2xx was sent or received.
+    Confirmed,
+    /// Over: BYE, CANCEL or a failure.
+    Ended,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Kind {
+    Invite,
+    Bye,
+    Other,
+}
+
+struct ClientTxn {
+    key: TransactionKey,
+    txn: ClientTransaction,
+    kind: Kind,
+}
+
+struct OkResend {
+    bytes: Bytes,
+    next: Instant,
+    interval: Duration,
+    give_up: Instant,
+}
+
+/// Everything a session needs at its start.
+pub(crate) struct Setup {
+    pub shared: Arc<Shared>,
+    pub channel: Arc<Channel>,
+    pub dialog: Dialog,
+    pub reply: Reply,
+    pub via: String,
+    pub reliable: bool,
+    pub media: Arc<Stream>,
+    pub local: LocalAudio,
+    pub allowed: Vec<Codec>,
+    pub symmetric: bool,
+    pub role: Role,
+    pub inbox: mpsc::Receiver<Input>,
+    /// The peer's offer (UAS) that `local` answers.
+    pub remote: Option<RemoteAudio>,
+}
+
+pub(crate) struct Actor {
+    shared: Arc<Shared>,
+    channel: Arc<Channel>,
+    dialog: Dialog,
+    reply: Reply,
+    via: String,
+    reliable: bool,
+    media: Arc<Stream>,
+    media_events: Option<mpsc::Receiver<StreamEvent>>,
+    local: LocalAudio,
+    sdp_id: u64,
+    sdp_version: u64,
+    allowed: Vec<Codec>,
+    symmetric: bool,
+    role: Role,
+    phase: Phase,
+    held: bool,
+    inbox: mpsc::Receiver<Input>,
+    responses: mpsc::UnboundedReceiver<Response>,
+    responses_tx: mpsc::UnboundedSender<Response>,
+    client: Vec<ClientTxn>,
+    registered: Vec<TransactionKey>,
+    ok_resend: Option<OkResend>,
+}
+
+fn unix_secs() -> u64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs())
+}
+
+impl Actor {
+    pub(crate) fn new(setup: Setup) -> Actor {
+        let (responses_tx, responses) = mpsc::unbounded_channel();
+        let media_events = setup.media.take_events();
+        let actor = Actor {
+            shared: setup.shared,
+            channel: setup.channel,
+            dialog: setup.dialog,
+            reply: setup.reply,
+            via: setup.via,
+            reliable: setup.reliable,
+            media: setup.media,
+            media_events,
+            local: setup.local,
+            sdp_id: unix_secs(),
+            sdp_version: 1,
+            allowed: setup.allowed,
+            symmetric: setup.symmetric,
+            role: setup.role,
+            phase: Phase::Early,
+            held: false,
+            inbox: setup.inbox,
+            responses,
+            responses_tx,
+            client: Vec::new(),
+            registered: Vec::new(),
+            ok_resend: None,
+        };
+        if let Some(remote) = &setup.remote {
+            actor.configure_media(remote);
+        }
+        actor
+    }
+
+    fn configure_media(&self, remote: &RemoteAudio) {
+        let Some((pt, codec)) = self.local.formats.first().copied() else {
+            return;
+        };
+        let ptime = remote.ptime.unwrap_or(self.local.ptime).clamp(10, 60);
+        self.media.configure(StreamParams {
+            remote: Some(remote.addr),
+            codec,
+            payload_type: pt,
+            dtmf_payload_type: remote.dtmf_pt.filter(|_| self.local.dtmf_pt.is_some()),
+            ptime_ms: ptime,
+            symmetric: self.symmetric,
+        });
+    }
+
+    fn sdp(&mut self) -> Vec<u8> {
+        sdp::render(self.sdp_id, self.sdp_version, &self.local).into_bytes()
+    }
+
+    /// Runs until the call is over on the wire and the channel has let go.
+    pub(crate) async fn run(mut self) {
+        loop {
+            self.flush().await;
+            if self.phase == Phase::Ended && self.client.is_empty() {
+                break;
+            }
+            let wake = self.next_wake();
+            tokio::select! {
+                input = self.inbox.recv() => match input {
+                    Some(input) => self.on_input(input).await,
+                    // The channel is gone: end the call on the wire.
+                    None => {
+                        if self.phase != Phase::Ended {
+                            self.end(Cause::NORMAL_CLEARING).await;
+                        } else {
+                            break;
+                        }
+                    }
+                },
+                Some(response) = self.responses.recv() => self.on_response(response).await,
+                Some(event) = async {
+                    match self.media_events.as_mut() {
+                        Some(rx) => rx.recv().await,
+                        None => std::future::pending().await,
+                    }
+                } => self.on_media(event),
+                () = tokio::time::sleep_until(wake.into()) => self.on_timer().await,
+            }
+        }
+        self.shared
+            .sessions
+            .remove(&self.dialog.call_id, &self.dialog.local_tag);
+        if let Role::Uas { invite, .. } = &self.role {
+            self.shared.sessions.remove_pending(invite);
+        }
+        // Keys stay routed to the session until it ends, so that a
+        // retransmitted 2xx finds it after its transaction is over.
+        for key in &self.registered {
+            self.shared.pending.unregister(key);
+        }
+    }
+
+    fn next_wake(&self) -> Instant {
+        let far = Instant::now() + Duration::from_secs(3600);
+        let mut wake = far;
+        for c in &self.client {
+            if let Some(t) = c.txn.poll_timeout() {
+                wake = wake.min(t);
+            }
+        }
+        if let Some(r) = &self.ok_resend {
+            wake = wake.min(r.next).min(r.give_up);
+        }
+        wake
+    }
+
+    /// Sends what the client transactions queued and handles their events.
+    async fn flush(&mut self) {
+        let mut out = Vec::new();
+        let mut events = Vec::new();
+        for c in &mut self.client {
+            while let Some(bytes) = c.txn.poll_transmit() {
+                out.push(bytes);
+            }
+            while let Some(e) = c.txn.poll_event() {
+                events.push((c.kind, c.key.clone(), e));
+            }
+        }
+        for bytes in out {
+            self.send(bytes).await;
+        }
+        for (kind, key, event) in events {
+            match event {
+                TxnEvent::Response(r) => self.on_txn_response(kind, r).await,
+                TxnEvent::Timeout => {
+                    if kind == Kind::Invite && self.phase == Phase::Early {
+                        tracing::info!("{}: no answer to INVITE (timeout)", self.channel.name());
+                        self.phase = Phase::Ended;
+                        self.channel.request_hangup(Cause::NO_USER_RESPONSE);
+                    }
+                    self.forget(&key);
+                }
+                _ => {}
+            }
+        }
+        self.client
+            .retain(|c| c.txn.state() != obelus_sip::transaction::State::Terminated);
+    }
+
+    fn forget(&mut self, key: &TransactionKey) {
+        self.client.retain(|c| &c.key != key);
+    }
+
+    async fn send(&self, bytes: Bytes) {
+        if let Err(e) = self.reply.send(bytes).await {
+            tracing::debug!("{}: send failed: {e}", self.channel.name());
+        }
+    }
+
+    fn start_client(&mut self, request: Request, kind: Kind) {
+        let Some(key) = TransactionKey::for_client_request(&request) else {
+            return;
+        };
+        match ClientTransaction::new(
+            request,
+            self.reliable,
+            TimerConfig::default(),
+            Instant::now(),
+        ) {
+            Ok(txn) => {
+                self.shared
+                    .pending
+                    .register(key.clone(), self.responses_tx.clone());
+                self.registered.push(key.clone());
+                self.client.push(ClientTxn { key, txn, kind });
+            }
+            Err(e) => tracing::warn!("{}: request not sent: {e}", self.channel.name()),
+        }
+    }
+
+    async fn on_response(&mut self, response: Response) {
+        let Some(key) = TransactionKey::for_response(&response) else {
+            return;
+        };
+        // A retransmitted 2xx after the INVITE transaction ended: the ACK
+        // was lost; send it again (RFC 3261 §13.2.2.4).
+        if !self.client.iter().any(|c| c.key == key) {
+            if response.status().is_success()
+                && response.headers().cseq().method == Method::Invite
+                && self.phase == Phase::Confirmed
+            {
+                self.send_ack(response.headers().cseq().seq).await;
+            }
+            return;
+        }
+        let now = Instant::now();
+        for c in &mut self.client {
+            if c.key == key {
+                let _ = c.txn.handle_response(response.clone(), now);
+            }
+        }
+    }
+
+    async fn send_ack(&mut self, cseq: u32) {
+        match self
+            .dialog
+            .request(Method::Ack, &self.via, Some(cseq))
+            .build()
+        {
+            Ok(ack) => self.send(ack.to_bytes()).await,
+            Err(e) => tracing::warn!("{}: ACK not built: {e}", self.channel.name()),
+        }
+    }
+
+    async fn on_txn_response(&mut self, kind: Kind, response: Response) {
+        let status = response.status();
+        match kind {
+            Kind::Invite => self.on_invite_response(response).await,
+            Kind::Bye | Kind::Other => {
+                if status.is_final() && kind == Kind::Bye {
+                    tracing::debug!("{}: BYE answered {}", self.channel.name(), status.as_u16());
+                }
+            }
+        }
+    }
+
+    async fn on_invite_response(&mut self, response: Response) {
+        let status = response.status();
+        let code = status.as_u16();
+        if status.is_provisional() {
+            if code == 100 {
+                return;
+            }
+            self.dialog.confirm(&response);
+            if code == 180 || code == 181 || code == 182 {
+                self.channel.set_state(ChannelState::Ringing);
+                self.channel.queue(Control::Ringing);
+            } else {
+                if !response.body().is_empty() {
+                    self.apply_answer(response.body());
+                }
+                self.channel.queue(Control::Progress);
+            }
+            return;
+        }
+        if status.is_success() {
+            if self.phase == Phase::Ended {
+                // Answered after we gave up: acknowledge and hang up.
+                self.dialog.confirm(&response);
+                self.send_ack(response.headers().cseq().seq).await;
+                self.send_bye().await;
+                return;
+            }
+            self.dialog.confirm(&response);
+            self.send_ack(response.headers().cseq().seq).await;
+            if !self.apply_answer(response.body()) {
+                self.phase = Phase::Confirmed;
+                self.channel
+                    .set_hangup_cause(Cause::BEARERCAPABILITY_NOTAVAIL);
+                self.end(Cause::BEARERCAPABILITY_NOTAVAIL).await;
+                self.channel
+                    .request_hangup(Cause::BEARERCAPABILITY_NOTAVAIL);
+                return;
+            }
+            self.phase = Phase::Confirmed;
+            self.channel.set_state(ChannelState::Up);
+            self.channel.queue(Control::Answer);
+            return;
+        }
+        // 3xx-6xx: the attempt failed.
+        let cause = Cause::from_sip(code);
+        tracing::info!(
+            verbose = 3,
+            "{}: call failed with {code} {} ({})",
+            self.channel.name(),
+            response.reason(),
+            cause.text()
+        );
+        self.phase = Phase::Ended;
+        match code {
+            486 | 600 => self.channel.queue(Control::Busy),
+            503 => self.channel.queue(Control::Congestion),
+            _ => {}
+        }
+        self.channel.request_hangup(cause);
+    }
+
+    /// Applies a peer's SDP answer; false if unusable.
+    fn apply_answer(&mut self, body: &[u8]) -> bool {
+        let remote = match sdp::remote_audio(body) {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("{}: unusable SDP answer: {e}", self.channel.name());
+                return false;
+            }
+        };
+        match sdp::negotiate(&remote, &self.allowed) {
+            Ok(format) => {
+                self.local.formats = vec![format];
+                if remote.dtmf_pt.is_none() {
+                    self.local.dtmf_pt = None;
+                } else if self.local.dtmf_pt.is_some() {
+                    self.local.dtmf_pt = remote.dtmf_pt;
+                }
+                self.configure_media(&remote);
+                true
+            }
+            Err(e) => {
+                tracing::warn!("{}: {e}", self.channel.name());
+                false
+            }
+        }
+    }
+
+    fn on_media(&mut self, event: StreamEvent) {
+        match event {
+            StreamEvent::DtmfBegin { digit } => {
+                self.channel.announce(ChannelEventKind::DtmfBegin {
+                    digit,
+                    direction: "Received",
+                });
+            }
+            StreamEvent::Dtmf { digit, duration_ms } => {
+                self.channel.announce(ChannelEventKind::DtmfEnd {
+                    digit,
+                    duration_ms,
+                    direction: "Received",
+                });
+                self.channel.queue(Control::Dtmf { digit, duration_ms });
+            }
+            StreamEvent::PlaybackFinished { id, completed } => {
+                self.channel
+                    .queue(Control::PlaybackFinished { id, completed });
+            }
+            StreamEvent::RemoteLearned(addr) => {
+                tracing::debug!("{}: RTP from {addr}", self.channel.name());
+            }
+        }
+    }
+
+    async fn on_timer(&mut self) {
+        let now = Instant::now();
+        for c in &mut self.client {
+            if c.txn.poll_timeout().is_some_and(|t| t <= now) {
+                c.txn.handle_timeout(now);
+            }
+        }
+        let mut resend = None;
+        let mut give_up = false;
+        if let Some(r) = &mut self.ok_resend {
+            if r.give_up <= now {
+                give_up = true;
+            } else if r.next <= now {
+                resend = Some(r.bytes.clone());
+                r.interval = (r.interval * 2).min(T2);
+                r.next = now + r.interval;
+            }
+        }
+        if let Some(bytes) = resend {
+            self.send(bytes).await;
+        }
+        if give_up {
+            // RFC 3261 §13.3.1.4: no ACK within 64*T1 — end the session.
+            self.ok_resend = None;
+            tracing::warn!("{}: no ACK for 200 OK; hanging up", self.channel.name());
+            self.send_bye().await;
+            self.phase = Phase::Ended;
+            self.channel.request_hangup(Cause::RECOVERY_ON_TIMER_EXPIRE);
+        }
+    }
+
+    async fn on_input(&mut self, input: Input) {
+        match input {
+            Input::Command(Command::Call(done)) => {
+                let result = self.send_invite();
+                let _ = done.send(result);
+            }
+            Input::Command(Command::Answer(done)) => {
+                let result = self.answer().await;
+                let _ = done.send(result);
+            }
+            Input::Command(Command::Indicate(indication)) => self.indicate(indication).await,
+            Input::Command(Command::Hangup(cause, done)) => {
+                // The channel may go as soon as the BYE, CANCEL or final
+                // response is on its way; the task finishes the transaction.
+                self.end(cause).await;
+                self.flush().await;
+                let _ = done.send(());
+            }
+            Input::Cancel => self.cancelled().await,
+            Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
+        }
+    }
+
+    fn send_invite(&mut self) -> Result<(), Cause> {
+        let Role::Uac { invite, .. } = &mut self.role else {
+            return Err(Cause::FAILURE);
+        };
+        if invite.is_some() {
+            return Ok(());
+        }
+        let body = sdp::render(self.sdp_id, self.sdp_version, &self.local);
+        let caller = self.channel.caller();
+        let request = self
+            .dialog
+            .request(Method::Invite, &self.via, Some(1))
+            .header("Allow", crate::stack::ALLOW)
+            .header("Supported", "replaces, timer")
+            .body("application/sdp", body.into_bytes());
+        let request = if caller.name.is_empty() {
+            request
+        } else {
+            request.header(
+                "P-Asserted-Identity",
+                format!("\"{}\" <sip:{}@obelus>", caller.name, caller.number),
+            )
+        };
+        let request = match request.build() {
+            Ok(r) => r,
+            Err(e) => {
+                tracing::warn!("{}: INVITE not built: {e}", self.channel.name());
+                return Err(Cause::FAILURE);
+            }
+        };
+        *invite = Some(request.clone());
+        self.start_client(request, Kind::Invite);
+        Ok(())
+    }
+
+    async fn respond(&self, key: &TransactionKey, response: Response) {
+        self.shared.send_in_txn(key, &response).await;
+    }
+
+    fn contact_headers(&self, b: obelus_sip::ResponseBuilder) -> obelus_sip::ResponseBuilder {
+        b.header("Contact", self.dialog.local_contact.clone())
+            .header("Allow", crate::stack::ALLOW)
+    }
+
+    async fn answer(&mut self) -> Result<(), Cause> {
+        let Role::Uas { invite, key } = &self.role else {
+            return Err(Cause::FAILURE);
+        };
+        if self.phase != Phase::Early {
+            return Ok(());
+        }
+        let (invite, key) = (invite.clone(), key.clone());
+        let body = self.sdp();
+        let b = response_to(&invite, StatusCode::OK, &self.dialog.local_tag);
+        let b = self
+            .contact_headers(b)
+            .header("Supported", "replaces, timer")
+            .body("application/sdp", body);
+        let Some(ok) = built(b) else {
+            return Err(Cause::FAILURE);
+        };
+        let bytes = ok.to_bytes();
+        self.respond(&key, ok).await;
+        self.shared.sessions.remove_pending(&invite);
+        self.phase = Phase::Confirmed;
+        if !self.reliable {
+            let now = Instant::now();
+            self.ok_resend = Some(OkResend {
+                bytes,
+                next: now + T1,
+                interval: T1,
+                give_up: now + 64 * T1,
+            });
+        }
+        Ok(())
+    }
+
+    async fn indicate(&mut self, indication: Indication) {
+        let Role::Uas { invite, key } = &self.role else {
+            return;
+        };
+        if self.phase != Phase::Early {
+            return;
+        }
+        let (invite, key) = (invite.clone(), key.clone());
+        let tag = self.dialog.local_tag.clone();
+        match indication {
+            Indication::Ringing => {
+                let b = self.contact_headers(response_to(&invite, StatusCode::RINGING, &tag));
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
+            Indication::Progress => {
+                let body = self.sdp();
+                let b = self
+                    .contact_headers(response_to(&invite, StatusCode::SESSION_PROGRESS, &tag))
+                    .body("application/sdp", body);
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
+            Indication::Busy => self.reject(Cause::USER_BUSY).await,
+            Indication::Congestion => self.reject(Cause::CONGESTION).await,
+            Indication::Hold | Indication::Unhold => {}
+        }
+    }
+
+    /// Ends an unanswered inbound call with the response for `cause`.
+    async fn reject(&mut self, cause: Cause) {
+        let Role::Uas { invite, key } = &self.role else {
+            return;
+        };
+        let (invite, key) = (invite.clone(), key.clone());
+        let status = StatusCode::new(cause.to_sip()).unwrap_or(StatusCode::DECLINE);
+        if let Some(r) = built(response_to(&invite, status, &self.dialog.local_tag)) {
+            self.respond(&key, r).await;
+        }
+        self.shared.sessions.remove_pending(&invite);
+        self.phase = Phase::Ended;
+    }
+
+    /// Ends the call on the wire for the channel's hangup.
+    async fn end(&mut self, cause: Cause) {
+        match self.phase {
+            Phase::Ended => {}
+            Phase::Confirmed => {
+                self.send_bye().await;
+                self.phase = Phase::Ended;
+            }
+            Phase::Early => match &self.role {
+                Role::Uas { .. } => self.reject(cause).await,
+                Role::Uac { invite, .. } => {
+                    if let Some(invite) = invite.clone() {
+                        self.send_cancel(&invite);
+                    }
+                    self.phase = Phase::Ended;
+                }
+            },
+        }
+    }
+
+    async fn send_bye(&mut self) {
+        self.ok_resend = None;
+        match self.dialog.request(Method::Bye, &self.via, None).build() {
+            Ok(bye) => self.start_client(bye, Kind::Bye),
+            Err(e) => tracing::warn!("{}: BYE not built: {e}", self.channel.name()),
+        }
+    }
+
+    /// CANCEL (RFC 3261 §9.1): the INVITE's Request-URI, Call-ID, From, To,
+    /// CSeq number and top Via.
+    fn send_cancel(&mut self, invite: &Request) {
+        let h = invite.headers();
+        let mut b = obelus_sip::RequestBuilder::new(Method::Cancel, invite.uri_str());
+        if let Some(via) = h.get(obelus_sip::HeaderName::Via) {
+            let top = obelus_sip::parse::split_list(via).next().unwrap_or(via);
+            b = b.header("Via", top);
+        }
+        for name in [
+            obelus_sip::HeaderName::From,
+            obelus_sip::HeaderName::To,
+            obelus_sip::HeaderName::CallId,
+        ] {
+            if let Some(v) = h.get(name) {
+                b = b.header(name.as_str(), v);
+            }
+        }
+        for route in h.get_all(obelus_sip::HeaderName::Route) {
+            b = b.header("Route", route);
+        }
+        b = b
+            .header("CSeq", format!("{} CANCEL", h.cseq().seq))
+            .header("Max-Forwards", "70");
+        match b.build() {
+            Ok(cancel) => self.start_client(cancel, Kind::Other),
+            Err(e) => tracing::warn!("{}: CANCEL not built: {e}", self.channel.name()),
+        }
+    }
+
+    async fn cancelled(&mut self) {
+        let Role::Uas { invite, key } = &self.role else {
+            return;
+        };
+        if self.phase != Phase::Early {
+            return;
+        }
+        let (invite, key) = (invite.clone(), key.clone());
+        if let Some(r) = built(response_to(
+            &invite,
+            StatusCode::REQUEST_TERMINATED,
+            &self.dialog.local_tag,
+        )) {
+            self.respond(&key, r).await;
+        }
+        self.shared.sessions.remove_pending(&invite);
+        self.phase = Phase::Ended;
+        tracing::info!(verbose = 3, "{}: caller cancelled", self.channel.name());
+        self.channel.request_hangup(Cause::NORMAL_CLEARING);
+    }
+
+    async fn in_dialog(&mut self, req: Request, key: Option<TransactionKey>, origin: Origin) {
+        let method = req.method().clone();
+        if method == Method::Ack {
+            self.ok_resend = None;
+            return;
+        }
+        let Some(key) = key else {
+            return;
+        };
+        if !self.dialog.accept_remote_cseq(req.headers().cseq().seq) {
+            let b = answer(&req, &origin, StatusCode::SERVER_INTERNAL_ERROR)
+                .reason("CSeq out of order");
+            if let Some(r) = built(b) {
+                self.respond(&key, r).await;
+            }
+            return;
+        }
+        match method {
+            Method::Bye => {
+                if let Some(r) = built(answer(&req, &origin, StatusCode::OK)) {
+                    self.respond(&key, r).await;
+                }
+                tracing::info!(verbose = 3, "{}: remote hung up (BYE)", self.channel.name());
+                self.ok_resend = None;
+                self.phase = Phase::Ended;
+                self.channel.request_hangup(Cause::NORMAL_CLEARING);
+            }
+            Method::Invite | Method::Update => self.reoffer(&req, &key, &origin).await,
+            Method::Info => {
+                self.info(&req);
+                if let Some(r) = built(answer(&req, &origin, StatusCode::OK)) {
+                    self.respond(&key, r).await;
+                }
+            }
+            Method::Options => {
+                let b = self.contact_headers(answer(&req, &origin, StatusCode::OK));
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
+            _ => {
+                let b = answer(&req, &origin, StatusCode::NOT_IMPLEMENTED)
+                    .header("Allow", crate::stack::ALLOW);
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
+        }
+    }
+
+    /// A re-INVITE or UPDATE with a new offer (hold, resume, new address or
+    /// codec); without SDP we answer with our current description.
+    async fn reoffer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        if !req.body().is_empty() {
+            let remote = match sdp::remote_audio(req.body()) {
+                Ok(r) => r,
+                Err(e) => {
+                    tracing::warn!("{}: re-offer refused: {e}", self.channel.name());
+                    if let Some(r) = built(answer(req, origin, StatusCode::NOT_ACCEPTABLE_HERE)) {
+                        self.respond(key, r).await;
+                    }
+                    return;
+                }
+            };
+            match sdp::negotiate(&remote, &self.allowed) {
+                Ok(format) => {
+                    self.local.formats = vec![format];
+                    self.configure_media(&remote);
+                }
+                Err(e) => {
+                    tracing::warn!("{}: re-offer refused: {e}", self.channel.name());
+                    if let Some(r) = built(answer(req, origin, StatusCode::NOT_ACCEPTABLE_HERE)) {
+                        self.respond(key, r).await;
+                    }
+                    return;
+                }
+            }
+            let hold = matches!(remote.direction, Direction::SendOnly | Direction::Inactive);
+            self.local.direction = match remote.direction {
+                Direction::SendOnly => Direction::RecvOnly,
+                Direction::RecvOnly => Direction::SendOnly,
+                Direction::Inactive => Direction::Inactive,
+                Direction::SendRecv => Direction::SendRecv,
+            };
+            if hold != self.held {
+                self.held = hold;
+                let (control, kind) = if hold {
+                    (Control::Hold, ChannelEventKind::Hold)
+                } else {
+                    (Control::Unhold, ChannelEventKind::Unhold)
+                };
+                self.channel.announce(kind);
+                self.channel.queue(control);
+            }
+            self.sdp_version += 1;
+        }
+        let body = self.sdp();
+        let b = self
+            .contact_headers(answer(req, origin, StatusCode::OK))
+            .body("application/sdp", body);
+        if let Some(r) = built(b) {
+            self.respond(key, r).await;
+        }
+    }
+
+    /// SIP INFO DTMF (`application/dtmf-relay`: `Signal=5`, `Duration=160`).
+    fn info(&self, req: &Request) {
+        let is_dtmf = req
+            .headers()
+            .content_type()
+            .ok()
+            .flatten()
+            .is_some_and(|t| t.is("application/dtmf-relay"));
+        if !is_dtmf {
+            return;
+        }
+        let body = String::from_utf8_lossy(req.body());
+        let mut digit = None;
+        let mut duration = 100;
+        for line in body.lines() {
+            if let Some((k, v)) = line.split_once('=') {
+                match k.trim().to_ascii_lowercase().as_str() {
+                    "signal" => digit = v.trim().chars().next(),
+                    "duration" => duration = v.trim().parse().unwrap_or(100),
+                    _ => {}
+                }
+            }
+        }
+        if let Some(digit) = digit.filter(|d| "0123456789*#ABCDabcd".contains(*d)) {
+            let digit = digit.to_ascii_uppercase();
+            self.channel.announce(ChannelEventKind::DtmfEnd {
+                digit,
+                duration_ms: duration,
+                direction: "Received",
+            });
+            self.channel.queue(Control::Dtmf {
+                digit,
+                duration_ms: duration,
+            });
+        }
+    }
+}
+
+/// A response to a received INVITE with our To tag.
+pub(crate) fn response_to(
+    invite: &Request,
+    status: StatusCode,
+    tag: &str,
+) -> obelus_sip::ResponseBuilder {
+    let b = Response::for_request(invite, status).header("Server", "Obelus");
+    match invite.headers().to() {
+        Ok(to) if to.tag().is_none() => b.to_tag(tag),
+        _ => b,
+    }
+}

@@ -1,0 +1,84 @@
+//! The channel core's side of a session: [`SessionHandle`] implements the
+//! channel [`Driver`] by posting commands to the session's inbox.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use async_trait::async_trait;
+use obelus_core::channel::{Cause, Channel, Driver, Indication};
+use obelus_media::Stream;
+use tokio::sync::{mpsc, oneshot};
+
+use super::actor::{Command, Input};
+
+/// How long a hangup waits for the session to send its BYE or final
+/// response before the channel goes anyway.
+const HANGUP_WAIT: Duration = Duration::from_secs(2);
+
+/// A PJSIP channel's driver.
+pub(crate) struct SessionHandle {
+    pub(crate) tx: mpsc::Sender<Input>,
+    pub(crate) media: Arc<Stream>,
+    pub(crate) call_id: String,
+    pub(crate) endpoint: String,
+}
+
+impl SessionHandle {
+    async fn ask(
+        &self,
+        make: impl FnOnce(oneshot::Sender<Result<(), Cause>>) -> Command,
+    ) -> Result<(), Cause> {
+        let (tx, rx) = oneshot::channel();
+        if self.tx.send(Input::Command(make(tx))).await.is_err() {
+            return Err(Cause::NORMAL_CLEARING);
+        }
+        rx.await.unwrap_or(Err(Cause::NORMAL_CLEARING))
+    }
+}
+
+#[async_trait]
+impl Driver for SessionHandle {
+    async fn call(&self, _channel: &Arc<Channel>) -> Result<(), Cause> {
+        self.ask(Command::Call).await
+    }
+
+    async fn answer(&self, _channel: &Arc<Channel>) -> Result<(), Cause> {
+        self.ask(Command::Answer).await
+    }
+
+    async fn indicate(&self, _channel: &Arc<Channel>, indication: Indication) {
+        let _ = self
+            .tx
+            .send(Input::Command(Command::Indicate(indication)))
+            .await;
+    }
+
+    async fn hangup(&self, _channel: &Arc<Channel>, cause: Cause) {
+        let (tx, rx) = oneshot::channel();
+        if self
+            .tx
+            .send(Input::Command(Command::Hangup(cause, tx)))
+            .await
+            .is_ok()
+        {
+            let _ = tokio::time::timeout(HANGUP_WAIT, rx).await;
+        }
+    }
+
+    async fn send_digit(&self, _channel: &Arc<Channel>, digit: char, duration_ms: u32) {
+        self.media.send_dtmf(digit, duration_ms);
+    }
+
+    fn media(&self) -> Option<Arc<Stream>> {
+        Some(Arc::clone(&self.media))
+    }
+
+    fn info(&self, key: &str) -> Option<String> {
+        match key.to_ascii_lowercase().replace(' ', "").as_str() {
+            "pjsip,call-id" | "call-id" => Some(self.call_id.clone()),
+            "endpoint" | "pjsip,endpoint" => Some(self.endpoint.clone()),
+            "rtp,src" | "rtp,local_addr" => Some(self.media.local_addr().to_string()),
+            _ => None,
+        }
+    }
+}

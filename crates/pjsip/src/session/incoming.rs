@@ -1,0 +1,295 @@
+//! A new INVITE: who is calling (endpoint identification, ACL, digest
+//! authentication), what they offer (488 when nothing fits), where it goes
+//! (404 when the extension does not exist), then the channel, the session
+//! task and the dialplan.
+
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use obelus_core::channel::{Channel, ChannelInit, ChannelState, Party};
+use obelus_media::MediaEngine;
+use obelus_sip::sdp::Direction;
+use obelus_sip::transaction::TransactionKey;
+use obelus_sip::{Request, StatusCode};
+use obelus_transport::Reply;
+use tokio::sync::mpsc;
+
+use super::actor::{Actor, Role, Setup};
+use super::dialog::Dialog;
+use super::handle::SessionHandle;
+use super::sdp::{self, LocalAudio};
+use super::{INBOX, local_ip_for};
+use crate::identify;
+use crate::stack::{Origin, Shared, answer, built, endpoint_acl};
+
+/// Rejects the INVITE with `status` through its transaction.
+async fn reject(
+    shared: &Shared,
+    req: &Request,
+    key: &TransactionKey,
+    origin: &Origin,
+    status: StatusCode,
+) {
+    if let Some(r) = built(answer(req, origin, status)) {
+        shared.send_in_txn(key, &r).await;
+    }
+}
+
+/// Handles an INVITE that starts a dialog.
+pub(crate) async fn incoming(
+    shared: Arc<Shared>,
+    req: Request,
+    key: TransactionKey,
+    origin: Origin,
+    reply: Reply,
+) {
+    let Some(sorcery) = shared.sorcery.get() else {
+        return reject(
+            &shared,
+            &req,
+            &key,
+            &origin,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    };
+    if shared.core.shutdown.refusing_calls() {
+        return reject(
+            &shared,
+            &req,
+            &key,
+            &origin,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    }
+    let ip = origin.source.ip();
+    if shared.auth.is_throttled(ip, std::time::Instant::now()) {
+        return;
+    }
+    let endpoint = identify::endpoint(&sorcery, &req).await;
+    if let Some(ep) = &endpoint
+        && !endpoint_acl(ep).allows(ip)
+    {
+        tracing::warn!(
+            "PJSIP: INVITE for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
+            ep.id()
+        );
+        crate::stack::security(
+            &shared,
+            obelus_core::events::SecurityKind::FailedAcl,
+            ep.id(),
+            &req,
+            &origin,
+        );
+        return reject(&shared, &req, &key, &origin, StatusCode::FORBIDDEN).await;
+    }
+    if let Err(response) =
+        crate::stack::authenticate(&shared, &sorcery, &req, &origin, endpoint.as_deref()).await
+    {
+        if let Some(r) = response {
+            shared.send_in_txn(&key, &r).await;
+        }
+        return;
+    }
+    let Some(endpoint) = endpoint else {
+        return reject(&shared, &req, &key, &origin, StatusCode::FORBIDDEN).await;
+    };
+    let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
+    if req.body().is_empty() {
+        tracing::warn!(
+            "PJSIP: INVITE from endpoint '{}' has no SDP offer; offerless INVITEs are not supported yet",
+            endpoint.id()
+        );
+        return reject(
+            &shared,
+            &req,
+            &key,
+            &origin,
+            StatusCode::NOT_ACCEPTABLE_HERE,
+        )
+        .await;
+    }
+    let remote = sdp::remote_audio(req.body()).and_then(|r| {
+        let format = sdp::negotiate(&r, &allowed)?;
+        Ok((r, format))
+    });
+    let (remote, format) = match remote {
+        Ok(x) => x,
+        Err(e) => {
+            tracing::warn!(
+                "PJSIP: INVITE from endpoint '{}' ({ip}) refused with 488: {e}",
+                endpoint.id()
+            );
+            return reject(
+                &shared,
+                &req,
+                &key,
+                &origin,
+                StatusCode::NOT_ACCEPTABLE_HERE,
+            )
+            .await;
+        }
+    };
+    let context = endpoint.str("context").unwrap_or("default").to_owned();
+    let exten = req
+        .uri()
+        .user()
+        .filter(|u| !u.is_empty())
+        .unwrap_or("s")
+        .to_owned();
+    let from = req.headers().from().ok();
+    let caller = Party {
+        number: identify::from_user(&req).unwrap_or_default(),
+        name: from
+            .as_ref()
+            .and_then(|f| f.display_name())
+            .map(|d| d.into_owned())
+            .unwrap_or_default(),
+    };
+    let caller = endpoint_callerid(&endpoint).unwrap_or(caller);
+    let Some(pbx) = shared.core.channels.pbx() else {
+        tracing::error!("PJSIP: no dialplan executor is loaded; INVITE refused");
+        return reject(
+            &shared,
+            &req,
+            &key,
+            &origin,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    };
+    let caller_num = (!caller.number.is_empty()).then_some(caller.number.as_str());
+    if !pbx.exists(&context, &exten, caller_num).await {
+        tracing::info!(
+            "PJSIP: call from '{}' to extension '{exten}' rejected because extension not found in context '{context}'",
+            endpoint.id()
+        );
+        return reject(&shared, &req, &key, &origin, StatusCode::NOT_FOUND).await;
+    }
+    let Some(engine) = shared.core.service::<MediaEngine>() else {
+        tracing::error!("PJSIP: the RTP engine (res_rtp_asterisk) is not loaded; INVITE refused");
+        return reject(
+            &shared,
+            &req,
+            &key,
+            &origin,
+            StatusCode::SERVICE_UNAVAILABLE,
+        )
+        .await;
+    };
+    let local_ip = local_ip_for(origin.local.ip(), origin.source);
+    let media = match engine.open(local_ip) {
+        Ok(m) => Arc::new(m),
+        Err(e) => {
+            tracing::error!("PJSIP: no RTP port for a new call: {e}");
+            return reject(
+                &shared,
+                &req,
+                &key,
+                &origin,
+                StatusCode::SERVICE_UNAVAILABLE,
+            )
+            .await;
+        }
+    };
+    let local_sip = SocketAddr::new(local_ip, origin.local.port());
+    let local_contact = format!("<sip:{local_sip}{}>", transport_param(&origin));
+    let local_tag = obelus_sip::new_tag();
+    let Some(dialog) = Dialog::for_uas(&req, &local_tag, &local_contact) else {
+        return reject(&shared, &req, &key, &origin, StatusCode::BAD_REQUEST).await;
+    };
+    let dtmf = dtmf_rfc4733(&endpoint);
+    let local = LocalAudio {
+        addr: SocketAddr::new(local_ip, media.local_addr().port()),
+        formats: vec![format],
+        dtmf_pt: remote.dtmf_pt.filter(|_| dtmf),
+        ptime: remote.ptime.unwrap_or(20),
+        direction: Direction::SendRecv,
+    };
+    let (tx, inbox) = mpsc::channel(INBOX);
+    let channel = Channel::create(
+        &shared.core.channels,
+        ChannelInit {
+            tech: "PJSIP",
+            resource: endpoint.id().to_owned(),
+            state: ChannelState::Ring,
+            caller,
+            context,
+            exten,
+            language: endpoint.str("language").unwrap_or("").to_owned(),
+            accountcode: endpoint.str("accountcode").unwrap_or("").to_owned(),
+        },
+        Arc::new(SessionHandle {
+            tx: tx.clone(),
+            media: Arc::clone(&media),
+            call_id: dialog.call_id.clone(),
+            endpoint: endpoint.id().to_owned(),
+        }),
+        None,
+    );
+    if let Some(host) = req.uri().host() {
+        channel.set_var("SIPDOMAIN", &host.to_string());
+    }
+    shared
+        .sessions
+        .insert(&dialog.call_id, &dialog.local_tag, tx.clone());
+    shared.sessions.insert_pending(&req, tx);
+    let via = format!("{} {local_sip}", origin.protocol.via_name());
+    let actor = Actor::new(Setup {
+        shared: Arc::clone(&shared),
+        channel: Arc::clone(&channel),
+        dialog,
+        reply,
+        via,
+        reliable: origin.protocol.is_reliable(),
+        media,
+        local,
+        allowed,
+        symmetric: endpoint.bool("rtp_symmetric").unwrap_or(false),
+        role: Role::Uas {
+            invite: req.clone(),
+            key: key.clone(),
+        },
+        inbox,
+        remote: Some(remote),
+    });
+    tokio::spawn(actor.run());
+    pbx.start(channel);
+}
+
+/// `;transport=tcp` and friends for our Contact on a non-UDP transport.
+fn transport_param(origin: &Origin) -> &'static str {
+    match origin.protocol {
+        obelus_transport::Protocol::Udp => "",
+        obelus_transport::Protocol::Tcp => ";transport=tcp",
+        obelus_transport::Protocol::Tls => ";transport=tls",
+        obelus_transport::Protocol::Ws => ";transport=ws",
+    }
+}
+
+/// Whether DTMF goes in RTP (RFC 4733) for the endpoint's `dtmf_mode`.
+pub(crate) fn dtmf_rfc4733(endpoint: &obelus_sorcery::Object) -> bool {
+    matches!(
+        endpoint.str("dtmf_mode").unwrap_or("rfc4733"),
+        "rfc4733" | "auto" | "auto_info"
+    )
+}
+
+/// The endpoint's `callerid` option (`"Alice" <101>`), if set.
+pub(crate) fn endpoint_callerid(endpoint: &obelus_sorcery::Object) -> Option<Party> {
+    let value = endpoint.str("callerid")?.trim();
+    if value.is_empty() {
+        return None;
+    }
+    match (value.find('<'), value.rfind('>')) {
+        (Some(a), Some(b)) if a < b => Some(Party {
+            number: value[a + 1..b].trim().to_owned(),
+            name: value[..a].trim().trim_matches('"').to_owned(),
+        }),
+        _ => Some(Party {
+            number: value.to_owned(),
+            name: String::new(),
+        }),
+    }
+}

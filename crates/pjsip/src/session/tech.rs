@@ -1,0 +1,296 @@
+//! `PJSIP/...` dial strings (Asterisk's chan_pjsip request): an outbound
+//! leg to an endpoint's registered (or static) contacts.
+//!
+//! Forms: `PJSIP/endpoint`, `PJSIP/endpoint/aor`, `PJSIP/endpoint/sip:uri`,
+//! `PJSIP/user@endpoint` (the Request-URI user replaced).
+
+use std::net::{IpAddr, SocketAddr};
+use std::sync::{Arc, Weak};
+
+use async_trait::async_trait;
+use obelus_core::channel::{Cause, Channel, ChannelInit, ChannelState, Channels, Technology};
+use obelus_media::MediaEngine;
+use obelus_sip::Uri;
+use obelus_sip::sdp::Direction;
+use obelus_transport::Reply;
+use tokio::sync::mpsc;
+
+use super::actor::{Actor, Role, Setup};
+use super::dialog::Dialog;
+use super::handle::SessionHandle;
+use super::incoming::{dtmf_rfc4733, endpoint_callerid};
+use super::sdp::{self, DTMF_PT, LocalAudio};
+use super::{INBOX, local_ip_for};
+use crate::stack::Shared;
+
+/// The `PJSIP` channel technology.
+pub struct PjsipTechnology {
+    pub(crate) shared: Weak<Shared>,
+}
+
+/// A parsed dial string.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Target {
+    endpoint: String,
+    aor: Option<String>,
+    uri: Option<String>,
+    user: Option<String>,
+}
+
+fn parse(resource: &str) -> Option<Target> {
+    let (head, rest) = match resource.split_once('/') {
+        Some((h, r)) => (h, Some(r)),
+        None => (resource, None),
+    };
+    let (user, endpoint) = match head.split_once('@') {
+        Some((u, e)) => (Some(u.to_owned()), e),
+        None => (None, head),
+    };
+    if endpoint.is_empty() {
+        return None;
+    }
+    let (aor, uri) = match rest {
+        Some(r) if r.starts_with("sip:") || r.starts_with("sips:") => (None, Some(r.to_owned())),
+        Some(r) if !r.is_empty() => (Some(r.to_owned()), None),
+        _ => (None, None),
+    };
+    Some(Target {
+        endpoint: endpoint.to_owned(),
+        aor,
+        uri,
+        user,
+    })
+}
+
+/// Replaces the user part of a SIP URI.
+fn with_user(uri: &str, user: &str) -> String {
+    let (scheme, rest) = uri.split_once(':').unwrap_or(("sip", uri));
+    let host = rest.split_once('@').map_or(rest, |(_, h)| h);
+    format!("{scheme}:{user}@{host}")
+}
+
+/// Where to send requests for `uri` (an IP address; names need RFC 3263,
+/// not done yet).
+fn address_of(uri: &str) -> Option<SocketAddr> {
+    let parsed = Uri::parse(uri).ok()?;
+    let host = parsed.host()?.to_string();
+    let ip: IpAddr = host
+        .trim_start_matches('[')
+        .trim_end_matches(']')
+        .parse()
+        .ok()?;
+    Some(SocketAddr::new(ip, parsed.port().unwrap_or(5060)))
+}
+
+#[async_trait]
+impl Technology for PjsipTechnology {
+    fn name(&self) -> &'static str {
+        "PJSIP"
+    }
+
+    fn description(&self) -> &'static str {
+        "PJSIP Channel Driver"
+    }
+
+    async fn request(
+        &self,
+        channels: &Arc<Channels>,
+        resource: &str,
+        requestor: Option<&Arc<Channel>>,
+    ) -> Result<Arc<Channel>, Cause> {
+        let shared = self.shared.upgrade().ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
+        let sorcery = shared.sorcery.get().ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
+        let target = parse(resource).ok_or_else(|| {
+            tracing::warn!("PJSIP: bad dial string '{resource}'");
+            Cause::CHAN_NOT_IMPLEMENTED
+        })?;
+        let endpoint = match sorcery.retrieve_by_id("endpoint", &target.endpoint).await {
+            Ok(Some(e)) => e,
+            _ => {
+                tracing::warn!(
+                    "Unable to create PJSIP channel with endpoint '{}' as it does not exist",
+                    target.endpoint
+                );
+                return Err(Cause::NO_ROUTE_DESTINATION);
+            }
+        };
+        let uri = match &target.uri {
+            Some(uri) => Some(uri.clone()),
+            None => {
+                let aors: Vec<String> = match &target.aor {
+                    Some(a) => vec![a.clone()],
+                    None => endpoint.list("aors").to_vec(),
+                };
+                let now = std::time::SystemTime::now()
+                    .duration_since(std::time::UNIX_EPOCH)
+                    .map_or(0, |d| d.as_secs());
+                let mut found = None;
+                for aor in &aors {
+                    if let Ok(bindings) = crate::contacts::bindings(&sorcery, aor, now).await
+                        && let Some(b) = bindings.first()
+                    {
+                        found = Some(b.uri.clone());
+                        break;
+                    }
+                    if let Ok(Some(object)) = sorcery.retrieve_by_id("aor", aor).await
+                        && let Some(c) = object.list("contact").first()
+                    {
+                        found = Some(c.clone());
+                        break;
+                    }
+                }
+                found
+            }
+        };
+        let Some(uri) = uri else {
+            tracing::info!(
+                verbose = 3,
+                "PJSIP: endpoint '{}' has no registered contact",
+                target.endpoint
+            );
+            return Err(Cause::SUBSCRIBER_ABSENT);
+        };
+        let uri = match &target.user {
+            Some(user) => with_user(&uri, user),
+            None => uri,
+        };
+        let Some(peer) = address_of(&uri) else {
+            tracing::warn!("PJSIP: cannot reach contact '{uri}' (only IP addresses for now)");
+            return Err(Cause::NO_ROUTE_DESTINATION);
+        };
+        let socket = shared.udp.clone().ok_or_else(|| {
+            tracing::warn!("PJSIP: no UDP transport to place calls from");
+            Cause::CHAN_NOT_IMPLEMENTED
+        })?;
+        let bound = socket.local_addr().map_err(|_| Cause::FAILURE)?;
+        let local_ip = local_ip_for(bound.ip(), peer);
+        let local_sip = SocketAddr::new(local_ip, bound.port());
+        let engine = shared
+            .core
+            .service::<MediaEngine>()
+            .ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
+        let media = Arc::new(engine.open(local_ip).map_err(|e| {
+            tracing::error!("PJSIP: no RTP port for an outbound call: {e}");
+            Cause::CONGESTION
+        })?);
+        let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
+        if allowed.is_empty() {
+            tracing::warn!(
+                "PJSIP: endpoint '{}' allows no codec Obelus supports (set allow=ulaw,alaw,g722)",
+                endpoint.id()
+            );
+            return Err(Cause::BEARERCAPABILITY_NOTAVAIL);
+        }
+        let local = LocalAudio {
+            addr: SocketAddr::new(local_ip, media.local_addr().port()),
+            formats: sdp::offer_formats(&allowed),
+            dtmf_pt: dtmf_rfc4733(&endpoint).then_some(DTMF_PT),
+            ptime: 20,
+            direction: Direction::SendRecv,
+        };
+        let caller = requestor
+            .map(|r| r.caller())
+            .or_else(|| endpoint_callerid(&endpoint))
+            .unwrap_or_default();
+        let from_user = if caller.number.is_empty() {
+            "obelus".to_owned()
+        } else {
+            caller.number.clone()
+        };
+        let local_uri = if caller.name.is_empty() {
+            format!("<sip:{from_user}@{local_ip}>")
+        } else {
+            format!(
+                "\"{}\" <sip:{from_user}@{local_ip}>",
+                caller.name.replace('"', "")
+            )
+        };
+        let dialog = Dialog::for_uac(
+            &obelus_sip::new_call_id(None),
+            &local_uri,
+            &format!("<{uri}>"),
+            &format!("<sip:{from_user}@{local_sip}>"),
+        );
+        let (tx, inbox) = mpsc::channel(INBOX);
+        let channel = Channel::create(
+            channels,
+            ChannelInit {
+                tech: "PJSIP",
+                resource: endpoint.id().to_owned(),
+                state: ChannelState::Down,
+                caller,
+                context: endpoint.str("context").unwrap_or("default").to_owned(),
+                exten: target
+                    .user
+                    .clone()
+                    .unwrap_or_else(|| target.endpoint.clone()),
+                language: endpoint.str("language").unwrap_or("").to_owned(),
+                accountcode: endpoint.str("accountcode").unwrap_or("").to_owned(),
+            },
+            Arc::new(SessionHandle {
+                tx: tx.clone(),
+                media: Arc::clone(&media),
+                call_id: dialog.call_id.clone(),
+                endpoint: endpoint.id().to_owned(),
+            }),
+            requestor,
+        );
+        shared
+            .sessions
+            .insert(&dialog.call_id, &dialog.local_tag, tx);
+        let actor = Actor::new(Setup {
+            shared: Arc::clone(&shared),
+            channel: Arc::clone(&channel),
+            dialog,
+            reply: Reply::Udp { socket, peer },
+            via: format!("UDP {local_sip}"),
+            reliable: false,
+            media,
+            local,
+            allowed,
+            symmetric: endpoint.bool("rtp_symmetric").unwrap_or(false),
+            role: Role::Uac { invite: None },
+            inbox,
+            remote: None,
+        });
+        tokio::spawn(actor.run());
+        Ok(channel)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dial_strings() {
+        assert_eq!(
+            parse("102"),
+            Some(Target {
+                endpoint: "102".into(),
+                aor: None,
+                uri: None,
+                user: None
+            })
+        );
+        assert_eq!(
+            parse("trunk/sip:+1555@192.0.2.7").unwrap().uri.as_deref(),
+            Some("sip:+1555@192.0.2.7")
+        );
+        assert_eq!(parse("102/office").unwrap().aor.as_deref(), Some("office"));
+        let t = parse("5551234@trunk").unwrap();
+        assert_eq!(
+            (t.user.as_deref(), t.endpoint.as_str()),
+            (Some("5551234"), "trunk")
+        );
+        assert_eq!(parse(""), None);
+        assert_eq!(
+            with_user("sip:a@192.0.2.1:5060", "b"),
+            "sip:b@192.0.2.1:5060"
+        );
+        assert_eq!(
+            address_of("sip:102@127.0.0.1:5070"),
+            Some("127.0.0.1:5070".parse().unwrap())
+        );
+    }
+}

@@ -1,0 +1,364 @@
+//! The seed tutorial's call, end to end: phones 101 and 102 defined in the
+//! database, `exten => _1XX,1,NoOp()` / `same => n,Dial(PJSIP/${EXTEN})`,
+//! media anchored in Obelus. 101 talks G.722, 102 only PCMU, so Obelus
+//! transcodes. The test owns both phones' RTP sockets and checks from the
+//! audio it receives that each side hears the other's tone.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::thread;
+use std::time::{Duration, Instant};
+
+use obelus_media::analysis::{goertzel_power, sine};
+use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet};
+use obelus_media::{Codec, Decoder, Encoder};
+use sqlx::Connection as _;
+
+use crate::common::{ConfDir, free_port};
+use crate::sip_register::{contacts, scenario};
+use crate::sip_shared_db::server;
+
+/// How long the phones talk.
+const TALK: Duration = Duration::from_secs(5);
+
+const DIALPLAN: &str = "[testing]\nexten => _1XX,1,NoOp()\n same => n,Dial(PJSIP/${EXTEN})\n";
+
+fn add_phone(conf: &ConfDir, id: &str, allow: &str) {
+    for command in [
+        format!("realtime store ps_aors id {id} max_contacts 1"),
+        format!("realtime store ps_auths id {id} auth_type userpass username {id} password {id}"),
+        format!(
+            "realtime store ps_endpoints id {id} aors {id} auth {id} context testing disallow all allow {allow} direct_media no"
+        ),
+    ] {
+        assert_eq!(
+            conf.rx(&command).1,
+            "Stored RealTime record.\n",
+            "{command}"
+        );
+    }
+}
+
+/// Starts a sipp scenario in the background.
+fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child {
+    Command::new("sipp")
+        .current_dir(dir)
+        .arg(format!("127.0.0.1:{server}"))
+        .arg("-sf")
+        .arg(scenario(name))
+        .args(["-i", "127.0.0.1", "-m", "1", "-nostdin", "-timeout", "40s"])
+        .args(args)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("run sipp (apt-get install sip-tester)")
+}
+
+fn wait_ok(mut child: Child, what: &str, dir: &Path) {
+    let deadline = Instant::now() + Duration::from_secs(60);
+    loop {
+        if let Some(status) = child.try_wait().unwrap() {
+            if !status.success() {
+                let mut errors = String::new();
+                for entry in std::fs::read_dir(dir).unwrap().flatten() {
+                    if entry.file_name().to_string_lossy().contains("errors") {
+                        errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
+                    }
+                }
+                panic!("{what} failed ({status}):\n{errors}");
+            }
+            return;
+        }
+        if Instant::now() > deadline {
+            let _ = child.kill();
+            panic!("{what} did not finish");
+        }
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// Waits for sipp's `RTP ip:port` log line: where Obelus wants this
+/// phone's media.
+fn obelus_media_address(log: &Path) -> SocketAddr {
+    let deadline = Instant::now() + Duration::from_secs(30);
+    loop {
+        if let Ok(text) = std::fs::read_to_string(log)
+            && let Some(line) = text.lines().find_map(|l| l.strip_prefix("RTP "))
+        {
+            return line.trim().parse().expect("ip:port");
+        }
+        assert!(
+            Instant::now() < deadline,
+            "no SDP from Obelus in {}",
+            log.display()
+        );
+        thread::sleep(Duration::from_millis(20));
+    }
+}
+
+/// What a phone received.
+struct Heard {
+    payload_types: Vec<u8>,
+    audio: Vec<i16>,
+    rate: u32,
+}
+
+/// One phone's media: sends `tone` Hz encoded with `codec` (payload type
+/// `pt`) to Obelus for [`TALK`], and decodes what comes back.
+fn phone_media(socket: UdpSocket, log: PathBuf, codec: Codec, pt: u8, tone: f32) -> Heard {
+    let obelus = obelus_media_address(&log);
+    socket
+        .set_read_timeout(Some(Duration::from_millis(5)))
+        .unwrap();
+    let rate = codec.sample_rate();
+    let frame = (rate / 50) as usize;
+    let signal = sine(rate, tone, 8000.0, frame * 50 * 6);
+    let mut encoder = Encoder::new(codec);
+    let mut decoder = Decoder::new(codec);
+    let mut heard = Heard {
+        payload_types: Vec::new(),
+        audio: Vec::new(),
+        rate,
+    };
+    let started = Instant::now();
+    let mut next = started;
+    let mut seq = 0u16;
+    let mut payload = [0u8; 400];
+    let mut packet = [0u8; 500];
+    let mut buf = [0u8; 1500];
+    let mut pcm = vec![0i16; 2000];
+    while started.elapsed() < TALK {
+        if Instant::now() >= next {
+            let i = usize::from(seq) % 250;
+            let samples = &signal[i * frame..(i + 1) * frame];
+            let n = encoder.encode(samples, &mut payload);
+            let header = RtpHeader {
+                payload_type: pt,
+                marker: seq == 0,
+                sequence: seq,
+                timestamp: u32::from(seq) * 160,
+                ssrc: 0x1234_0000 + u32::from(pt),
+            };
+            let len = build_packet(&header, &payload[..n], &mut packet).unwrap();
+            socket.send_to(&packet[..len], obelus).unwrap();
+            seq = seq.wrapping_add(1);
+            next += Duration::from_millis(20);
+        }
+        if let Ok((n, _)) = socket.recv_from(&mut buf)
+            && let Ok(p) = RtpPacket::parse(&buf[..n])
+        {
+            heard.payload_types.push(p.header.payload_type);
+            if p.header.payload_type == pt {
+                let m = decoder.decode(p.payload, &mut pcm);
+                heard.audio.extend_from_slice(&pcm[..m]);
+            }
+        }
+    }
+    heard
+}
+
+/// The received audio holds `want` Hz well above `other` Hz (the tone the
+/// phone itself sent, which must not come back).
+fn assert_hears(who: &str, heard: &Heard, pt: u8, want: f32, other: f32) {
+    assert!(
+        heard.payload_types.len() > 100,
+        "{who} received {} packets",
+        heard.payload_types.len()
+    );
+    assert!(
+        heard.payload_types.iter().all(|p| *p == pt || *p == 101),
+        "{who} received payload types {:?}",
+        heard
+            .payload_types
+            .iter()
+            .collect::<std::collections::BTreeSet<_>>()
+    );
+    // Skip the first half second (bridging starts a little after media).
+    let tail = &heard.audio[(heard.rate as usize / 2).min(heard.audio.len())..];
+    assert!(
+        tail.len() > heard.rate as usize,
+        "{who}: {} samples",
+        tail.len()
+    );
+    let p_want = goertzel_power(tail, heard.rate, want);
+    let p_other = goertzel_power(tail, heard.rate, other);
+    assert!(
+        p_want > 20.0 * p_other.max(1.0),
+        "{who}: {want} Hz power {p_want:.0} vs {other} Hz {p_other:.0}"
+    );
+}
+
+/// Registers 102, lets 101 call it, and checks the media both ways.
+fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
+    add_phone(conf, "101", "g722,ulaw");
+    add_phone(conf, "102", "ulaw");
+    let dir = tempfile::tempdir().unwrap();
+    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let rtp_a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (port_a, port_b) = (
+        rtp_a.local_addr().unwrap().port().to_string(),
+        rtp_b.local_addr().unwrap().port().to_string(),
+    );
+    let phone_b = free_port().to_string();
+    let callee = sipp(
+        sip_port,
+        dir.path(),
+        "call_callee.xml",
+        &[
+            "-p",
+            &phone_b,
+            "-key",
+            "rtp_port",
+            &port_b,
+            "-trace_logs",
+            "-log_file",
+            log_b.to_str().unwrap(),
+            "-trace_err",
+        ],
+    );
+    let register = sipp(
+        sip_port,
+        dir.path(),
+        "register_contact.xml",
+        &[
+            "-s",
+            "102",
+            "-au",
+            "102",
+            "-ap",
+            "102",
+            "-p",
+            &free_port().to_string(),
+            "-key",
+            "contact_port",
+            &phone_b,
+            "-trace_err",
+        ],
+    );
+    wait_ok(register, "102's REGISTER", dir.path());
+    assert!(
+        contacts(conf).contains("102/sip:102@127.0.0.1:"),
+        "{}",
+        contacts(conf)
+    );
+    let talk_ms = (TALK.as_millis() + 1000).to_string();
+    let caller = sipp(
+        sip_port,
+        dir.path(),
+        "call_caller.xml",
+        &[
+            "-s",
+            "101",
+            "-au",
+            "101",
+            "-ap",
+            "101",
+            "-key",
+            "dest",
+            "102",
+            "-p",
+            &free_port().to_string(),
+            "-key",
+            "rtp_port",
+            &port_a,
+            "-d",
+            &talk_ms,
+            "-trace_logs",
+            "-log_file",
+            log_a.to_str().unwrap(),
+            "-trace_err",
+        ],
+    );
+    let a = thread::spawn(move || phone_media(rtp_a, log_a, Codec::G722, 9, 1000.0));
+    let b = thread::spawn(move || phone_media(rtp_b, log_b, Codec::Ulaw, 0, 440.0));
+    let (heard_a, heard_b) = (a.join().unwrap(), b.join().unwrap());
+    wait_ok(caller, "101's call", dir.path());
+    wait_ok(callee, "102's answer", dir.path());
+    // 101 (G.722) hears 102's 440 Hz, transcoded from PCMU; 102 (PCMU)
+    // hears 101's 1 kHz, transcoded from G.722.
+    assert_hears("101", &heard_a, 9, 440.0, 1000.0);
+    assert_hears("102", &heard_b, 0, 1000.0, 440.0);
+    // Both legs are gone once the BYE has been relayed.
+    let deadline = Instant::now() + Duration::from_secs(5);
+    loop {
+        let (_, channels, _) = conf.rx("core show channels");
+        if channels.contains("0 active channels") {
+            assert!(channels.contains("1 call processed"), "{channels}");
+            break;
+        }
+        assert!(Instant::now() < deadline, "{channels}");
+        thread::sleep(Duration::from_millis(100));
+    }
+}
+
+fn rtp_conf(conf: &ConfDir) {
+    let start = 20000 + (std::process::id() % 200) as u16 * 100;
+    conf.write(
+        "rtp.conf",
+        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 98),
+    );
+    conf.write("extensions.conf", DIALPLAN);
+}
+
+#[test]
+fn a_call_through_sqlite_is_transcoded_both_ways() {
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, port) = server(
+        "pbx",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    rtp_conf(&conf);
+    let _daemon = conf.start_foreground();
+    call_101_to_102(&conf, port);
+}
+
+#[test]
+fn a_call_through_postgresql_is_transcoded_both_ways() {
+    let dbname = format!("obelus_call_{}", std::process::id());
+    let runtime = tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap();
+    let admin = "postgres://postgres@127.0.0.1:5432/test";
+    runtime.block_on(async {
+        let mut c = sqlx::PgConnection::connect(admin)
+            .await
+            .expect("PostgreSQL on 127.0.0.1:5432");
+        sqlx::raw_sql(sqlx::AssertSqlSafe(format!("CREATE DATABASE {dbname}")))
+            .execute(&mut c)
+            .await
+            .unwrap();
+    });
+    let connection =
+        format!("[general]\ndbhost=127.0.0.1\ndbport=5432\ndbname={dbname}\ndbuser=postgres\n");
+    let (conf, port) = server("pbx", "pgsql", "general", ("res_pgsql.conf", &connection));
+    rtp_conf(&conf);
+    let upgrade = conf.run(&["db", "upgrade"]);
+    assert!(
+        upgrade.status.success(),
+        "{}",
+        String::from_utf8_lossy(&upgrade.stderr)
+    );
+    {
+        let _daemon = conf.start_foreground();
+        call_101_to_102(&conf, port);
+    }
+    runtime.block_on(async {
+        if let Ok(mut c) = sqlx::PgConnection::connect(admin).await {
+            let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!(
+                "DROP DATABASE IF EXISTS {dbname} WITH (FORCE)"
+            )))
+            .execute(&mut c)
+            .await;
+        }
+    });
+}
