@@ -303,8 +303,9 @@ fn rtp_conf(conf: &ConfDir) {
     conf.write("extensions.conf", DIALPLAN);
 }
 
-#[test]
-fn a_call_through_sqlite_is_transcoded_both_ways() {
+/// A server on an SQLite file of its own (kept alive by the returned
+/// directory).
+fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
     let shared = tempfile::tempdir().unwrap();
     let connection = format!(
         "[obelus]\ndbfile => {}\n",
@@ -317,8 +318,92 @@ fn a_call_through_sqlite_is_transcoded_both_ways() {
         ("res_config_sqlite3.conf", &connection),
     );
     rtp_conf(&conf);
+    (shared, conf, port)
+}
+
+/// Runs a scenario as phone 101 calling `dest` to the end; fails the test
+/// unless sipp saw what the scenario expects.
+fn call_as_101(port: u16, scenario_name: &str, dest: &str, extra: &[&str]) {
+    let dir = tempfile::tempdir().unwrap();
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let local = free_port().to_string();
+    let mut args = vec![
+        "-s",
+        "101",
+        "-au",
+        "101",
+        "-ap",
+        "101",
+        "-key",
+        "dest",
+        dest,
+        "-p",
+        &local,
+        "-key",
+        "rtp_port",
+        &rtp_port,
+        "-trace_err",
+    ];
+    args.extend_from_slice(extra);
+    let child = sipp(port, dir.path(), scenario_name, &args);
+    wait_ok(child, scenario_name, dir.path());
+}
+
+#[test]
+fn a_call_through_sqlite_is_transcoded_both_ways() {
+    let (_shared, conf, port) = sqlite_pbx();
     let _daemon = conf.start_foreground();
     call_101_to_102(&conf, port);
+}
+
+/// Bad calls get the right answer: an extension that does not exist 404,
+/// an offer that is not SDP 488 (after authentication, as Asterisk).
+#[test]
+fn missing_extensions_get_404_and_malformed_offers_488() {
+    let (_shared, conf, port) = sqlite_pbx();
+    let _daemon = conf.start_foreground();
+    add_phone(&conf, "101", "g722,ulaw");
+    call_as_101(port, "call_not_found.xml", "999", &[]);
+    call_as_101(port, "call_bad_sdp.xml", "102", &[]);
+    let (_, channels, _) = conf.rx("core show channels");
+    assert!(channels.contains("0 active channels"), "{channels}");
+}
+
+/// `switch => Realtime/@extensions`: a row stored while the server runs is
+/// dialable by the next call, without a reload.
+#[test]
+fn an_extension_stored_while_running_is_dialable_at_once() {
+    let (_shared, conf, port) = sqlite_pbx();
+    let mut extconfig = String::from("[settings]\n");
+    for family in [
+        "ps_endpoints",
+        "ps_auths",
+        "ps_aors",
+        "ps_contacts",
+        "extensions",
+    ] {
+        extconfig.push_str(&format!("{family} => sqlite3,obelus\n"));
+    }
+    conf.write("extconfig.conf", &extconfig);
+    conf.write(
+        "extensions.conf",
+        "[testing]\nswitch => Realtime/@extensions\n",
+    );
+    let _daemon = conf.start_foreground();
+    add_phone(&conf, "101", "g722,ulaw");
+    call_as_101(port, "call_not_found.xml", "600", &[]);
+    for (priority, app, data) in [("1", "Answer", "0"), ("2", "Wait", "5")] {
+        let command = format!(
+            "realtime store extensions context testing exten 600 priority {priority} app {app} appdata {data}"
+        );
+        assert_eq!(
+            conf.rx(&command).1,
+            "Stored RealTime record.\n",
+            "{command}"
+        );
+    }
+    call_as_101(port, "call_caller.xml", "600", &["-d", "500"]);
 }
 
 #[test]

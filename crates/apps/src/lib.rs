@@ -9,7 +9,8 @@
 //!   file per application or function.
 //! * [`scope::ChannelScope`]: `${}` lookup on a channel (built-ins, channel
 //!   variables, globals, functions).
-//! * [`switch`]: `switch => Realtime/...` providers.
+//! * [`switch`]: `switch => Realtime/...` providers; [`realtime_switch`]
+//!   reads the `extensions` table.
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -20,6 +21,7 @@ pub mod functions;
 pub mod globals;
 pub mod module;
 pub mod pbx;
+pub mod realtime_switch;
 pub mod registry;
 pub mod scope;
 pub mod switch;

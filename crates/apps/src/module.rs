@@ -15,6 +15,7 @@ use obelus_dialplan::module::DialplanService;
 
 use crate::globals::Globals;
 use crate::pbx::Executor;
+use crate::realtime_switch::RealtimeSwitch;
 use crate::registry::Registry;
 use crate::switch::Switches;
 
@@ -88,11 +89,15 @@ impl Module for PbxModule {
         crate::functions::register_all(&registry);
         let globals = Arc::new(Globals::default());
         load_globals(&globals, &dialplan);
+        let switches = Arc::new(Switches::default());
+        if let Some(realtime) = core.service::<obelus_realtime::RealtimeService>() {
+            switches.add(Arc::new(RealtimeSwitch::new(realtime)));
+        }
         let executor = Executor::new(
             Arc::clone(core),
             Arc::clone(&registry),
             Arc::clone(&globals),
-            Arc::new(Switches::default()),
+            switches,
             Arc::clone(&dialplan),
         );
         core.provide(Arc::clone(&executor));

@@ -38,6 +38,23 @@
 //!   configured remote; malformed input is counted, never a panic; events
 //!   go out on a bounded channel and are dropped and counted when it is full.
 //!
+//! ```
+//! use std::net::{IpAddr, Ipv4Addr};
+//! use obelus_media::{Codec, MediaEngine, RtpConfig, StreamParams, ToneSource};
+//!
+//! let engine = MediaEngine::start(RtpConfig { port_start: 42000, port_end: 43000, ..RtpConfig::default() })?;
+//! let caller = engine.open(IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+//! let callee = engine.open(IpAddr::V4(Ipv4Addr::LOCALHOST))?;
+//! // From the SDP offer and answer:
+//! caller.configure(StreamParams { remote: Some("127.0.0.1:4000".parse()?), ..StreamParams::new(Codec::Ulaw) });
+//! callee.configure(StreamParams { remote: Some("127.0.0.1:4002".parse()?), ..StreamParams::new(Codec::G722) });
+//! let mut events = caller.take_events().expect("first call");
+//! engine.link(&caller, &callee)?; // relayed both ways, transcoded per direction
+//! caller.play(Box::new(ToneSource::named("ring", 8000)?)); // ringback instead of the callee
+//! # drop(events.try_recv());
+//! # Ok::<(), Box<dyn std::error::Error>>(())
+//! ```
+//!
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
 //! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`], [`tone`],
 //! [`sound`], [`mixer`].

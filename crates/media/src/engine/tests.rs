@@ -799,3 +799,54 @@ fn random_datagrams_do_not_disturb_a_stream() {
     );
     assert!(a.stats().dropped_malformed > 0);
 }
+
+#[test]
+fn dtmf_follows_the_forwarded_stream_between_equal_codecs() {
+    let e = engine();
+    let a = e.open(LOCALHOST).unwrap();
+    let b = e.open(LOCALHOST).unwrap();
+    let mut pa = Peer::new();
+    let pb = Peer::new();
+    a.configure(params(Codec::Ulaw, pa.addr()));
+    b.configure(StreamParams {
+        dtmf_payload_type: Some(100),
+        ..params(Codec::Ulaw, pb.addr())
+    });
+    e.link(&a, &b).unwrap();
+    settle();
+    pa.send(a.local_addr(), 0, false, &[0xFF; 160], 160);
+    let ts = pa.ts;
+    for (end, dur) in [
+        (false, 160),
+        (false, 320),
+        (true, 400),
+        (true, 400),
+        (true, 400),
+    ] {
+        pa.ts = ts;
+        let ev = TelephoneEvent {
+            event: 0,
+            end,
+            volume: 10,
+            duration: dur,
+        };
+        pa.send(a.local_addr(), 101, dur == 160, &ev.to_bytes(), 0);
+    }
+    pa.ts = ts.wrapping_add(400);
+    pa.send(a.local_addr(), 0, false, &[0xFF; 160], 160);
+    let got = pb.collect(Duration::from_millis(300), Duration::from_secs(3));
+    assert_eq!(got.len(), 7);
+    let (audio0, events, audio1) = (&got[0].0, &got[1..6], &got[6].0);
+    assert!(events.iter().all(|(h, _)| h.payload_type == 100));
+    // Timestamps keep the sender's spacing: the event starts 160 after the
+    // first audio packet and the audio resumes 400 after the event start.
+    assert!(
+        events
+            .iter()
+            .all(|(h, _)| h.timestamp == audio0.timestamp.wrapping_add(160))
+    );
+    assert_eq!(audio1.timestamp, audio0.timestamp.wrapping_add(560));
+    for w in got.windows(2) {
+        assert_eq!(w[1].0.sequence, w[0].0.sequence.wrapping_add(1));
+    }
+}

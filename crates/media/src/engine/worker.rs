@@ -121,6 +121,11 @@ impl Worker {
                 }
             };
             self.update_clock();
+            // Ring the doorbell off before reading the queue, so a command
+            // sent meanwhile rings it again.
+            if self.events[..n].iter().any(|e| e.data() == WAKE_TOKEN) {
+                let _ = self.wake.read();
+            }
             // Commands first: whatever the signalling side asked before these
             // packets arrived (a link, a new remote) applies to them.
             if !self.process_commands() {
@@ -129,12 +134,13 @@ impl Worker {
             for i in 0..n {
                 let token = self.events[i].data();
                 if token == WAKE_TOKEN {
-                    // Resets the counter; commands are drained below anyway.
-                    let _ = self.wake.read();
-                } else if token & 1 == 1 {
-                    self.drain_rtcp((token >> 1) as usize);
+                    continue;
+                }
+                let slot = (token >> 1) as usize;
+                if token & 1 == 1 {
+                    self.drain_rtcp(slot);
                 } else {
-                    self.drain_rtp((token >> 1) as usize);
+                    self.drain_rtp(slot);
                 }
             }
             self.media.sendq.flush();
@@ -158,8 +164,9 @@ impl Worker {
         let Some(st) = self.media.get(slot) else {
             return;
         };
-        let shared = Arc::clone(&st.shared);
-        let fd = shared.rtp.as_raw_fd();
+        // Valid throughout: streams are only removed by commands, which are
+        // not processed while a socket is drained.
+        let fd = st.shared.rtp.as_raw_fd();
         for _ in 0..BATCHES_PER_WAKE {
             let n = self.recv.recv(fd);
             for i in 0..n {
