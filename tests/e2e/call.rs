@@ -192,6 +192,12 @@ fn assert_hears(who: &str, heard: &Heard, pt: u8, want: f32, other: f32) {
 
 /// Registers 102, lets 101 call it, and checks the media both ways.
 fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
+    call_101(conf, sip_port, "102", 1);
+}
+
+/// Registers 102, lets 101 dial `dest` (which must reach 102), and checks
+/// the media both ways; `runs` dialplan runs are expected in all.
+fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32) {
     add_phone(conf, "101", "g722,ulaw");
     add_phone(conf, "102", "ulaw");
     let dir = tempfile::tempdir().unwrap();
@@ -258,7 +264,7 @@ fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
             "101",
             "-key",
             "dest",
-            "102",
+            dest,
             "-p",
             &free_port().to_string(),
             "-key",
@@ -272,8 +278,47 @@ fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
             "-trace_err",
         ],
     );
+    let flood_target = log_a.clone();
     let a = thread::spawn(move || phone_media(rtp_a, log_a, Codec::G722, 9, 1000.0));
     let b = thread::spawn(move || phone_media(rtp_b, log_b, Codec::Ulaw, 0, 440.0));
+    // Meanwhile a stranger floods 101's RTP port with a 3 kHz tone: strict
+    // RTP must drop it (and count it) rather than let 102 hear it.
+    let flood = thread::spawn(move || {
+        let stranger = UdpSocket::bind("127.0.0.1:0").unwrap();
+        let target = obelus_media_address(&flood_target);
+        let tone = sine(16000, 3000.0, 12000.0, 320);
+        let mut encoder = Encoder::new(Codec::G722);
+        let mut payload = [0u8; 160];
+        let n = encoder.encode(&tone, &mut payload);
+        let mut packet = [0u8; 200];
+        for seq in 0..400u16 {
+            let header = RtpHeader {
+                payload_type: 9,
+                marker: false,
+                sequence: seq,
+                timestamp: u32::from(seq) * 160,
+                ssrc: 0xbad,
+            };
+            let len = build_packet(&header, &payload[..n], &mut packet).unwrap();
+            let _ = stranger.send_to(&packet[..len], target);
+            thread::sleep(Duration::from_millis(5));
+        }
+    });
+    thread::sleep(TALK / 2);
+    let (_, concise, _) = conf.rx("core show channels concise");
+    let leg_a = concise
+        .lines()
+        .find_map(|l| l.split('!').next().filter(|n| n.starts_with("PJSIP/101-")))
+        .unwrap_or_else(|| panic!("no 101 channel:\n{concise}"))
+        .to_owned();
+    let (_, shown, _) = conf.rx(&format!("core show channel {leg_a}"));
+    flood.join().unwrap();
+    let dropped: u64 = shown
+        .lines()
+        .find_map(|l| l.trim().strip_prefix("Dropped (Strict RTP): "))
+        .and_then(|n| n.trim().parse().ok())
+        .unwrap_or_else(|| panic!("no RTP section:\n{shown}"));
+    assert!(dropped > 50, "strict RTP dropped only {dropped}:\n{shown}");
     let (heard_a, heard_b) = (a.join().unwrap(), b.join().unwrap());
     wait_ok(caller, "101's call", dir.path());
     wait_ok(callee, "102's answer", dir.path());
@@ -281,12 +326,14 @@ fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
     // hears 101's 1 kHz, transcoded from G.722.
     assert_hears("101", &heard_a, 9, 440.0, 1000.0);
     assert_hears("102", &heard_b, 0, 1000.0, 440.0);
+    assert_hears("102 (not the stranger)", &heard_b, 0, 1000.0, 3000.0);
     // Both legs are gone once the BYE has been relayed.
     let deadline = Instant::now() + Duration::from_secs(5);
     loop {
         let (_, channels, _) = conf.rx("core show channels");
         if channels.contains("0 active channels") {
-            assert!(channels.contains("1 call processed"), "{channels}");
+            let processed = format!("{runs} call{} processed", if runs == 1 { "" } else { "s" });
+            assert!(channels.contains(&processed), "{channels}");
             break;
         }
         assert!(Instant::now() < deadline, "{channels}");
@@ -446,4 +493,18 @@ fn a_call_through_postgresql_is_transcoded_both_ways() {
             .await;
         }
     });
+}
+
+/// `Dial(Local/102@testing)`: the call goes through both halves of a Local
+/// channel (their audio crosses on the loopback) and still carries each
+/// side's tone to the other.
+#[test]
+fn a_call_through_a_local_channel_carries_audio() {
+    let (_shared, conf, port) = sqlite_pbx();
+    conf.write(
+        "extensions.conf",
+        &format!("{DIALPLAN}exten => 300,1,Dial(Local/102@testing)\n"),
+    );
+    let _daemon = conf.start_foreground();
+    call_101(&conf, port, "300", 2);
 }

@@ -2,6 +2,7 @@
 //! configuration directory and driven through its real interfaces.
 
 mod ami;
+mod ami_calls;
 mod ami_queue;
 mod call;
 mod common;

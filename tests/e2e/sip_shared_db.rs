@@ -5,7 +5,7 @@
 
 use sqlx::Connection as _;
 
-use crate::common::{ConfDir, free_port};
+use crate::common::{ConfDir, ami_action, ami_watcher, enable_ami, free_port};
 use crate::sip_register::{contacts, sipp};
 
 const FAMILIES: [&str; 4] = ["ps_endpoints", "ps_auths", "ps_aors", "ps_contacts"];
@@ -135,7 +135,7 @@ fn two_servers_share_contacts_through_one_sqlite_file() {
 #[test]
 fn contact_changes_are_ami_events() {
     let (_shared, conf, sip_port) = sqlite_server("pbx-a");
-    let ami_port = enable_ami(&conf);
+    let ami_port = enable_ami(&conf, "system");
     let _daemon = conf.start_foreground();
     add_phone_101(&conf, "", "");
     let mut read_until = ami_watcher(ami_port);
@@ -194,7 +194,7 @@ fn contact_changes_are_ami_events() {
 #[test]
 fn qualify_marks_contacts_reachable_then_unreachable() {
     let (_shared, conf, sip_port) = sqlite_server("pbx-q");
-    let ami_port = enable_ami(&conf);
+    let ami_port = enable_ami(&conf, "system");
     let _daemon = conf.start_foreground();
     add_phone_101(&conf, "qualify_frequency 1 qualify_timeout 1", "");
     let mut read_until = ami_watcher(ami_port);
@@ -301,32 +301,6 @@ fn sip_logger_shows_messages() {
     assert_eq!(before, after, "other hosts and 'off' log nothing");
 }
 
-/// Logs in to AMI as `admin`/`s` and returns a reader that blocks (bounded)
-/// until the text it has read contains a needle, returning that text.
-fn ami_watcher(port: u16) -> impl FnMut(&str) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut read_until = move |needle: &str| {
-        let mut text = String::new();
-        while !text.contains(needle) {
-            let mut line = String::new();
-            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
-            text.push_str(&line);
-        }
-        text
-    };
-    read_until("Authentication accepted");
-    read_until
-}
-
 /// An endpoint's `deny`/`permit` ACL is applied before authentication: a
 /// REGISTER from outside it gets 403; changing the row takes effect at once.
 #[test]
@@ -367,32 +341,6 @@ fn endpoint_acl_refuses_registrations() {
     );
 }
 
-/// Logs in, sends one action, returns what arrived up to `until`.
-fn ami_action(port: u16, action: &str, until: &str) -> String {
-    use std::io::{BufRead, BufReader, Write};
-    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
-        .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    writer
-        .write_all(
-            format!(
-                "Action: Login\r\nUsername: admin\r\nSecret: s\r\nEvents: off\r\n\r\n{action}\r\n"
-            )
-            .as_bytes(),
-        )
-        .unwrap();
-    let mut reader = BufReader::new(stream);
-    let mut text = String::new();
-    while !text.contains(until) {
-        let mut line = String::new();
-        assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
-        text.push_str(&line);
-    }
-    text
-}
-
 /// A server of its own on a SQLite file; the directory holding the file is
 /// returned so it lives as long as the test.
 fn sqlite_server(name: &str) -> (tempfile::TempDir, ConfDir, u16) {
@@ -408,16 +356,6 @@ fn sqlite_server(name: &str) -> (tempfile::TempDir, ConfDir, u16) {
         ("res_config_sqlite3.conf", &connection),
     );
     (shared, conf, port)
-}
-
-/// AMI on a free port with user admin/s (read system); returns the port.
-fn enable_ami(conf: &ConfDir) -> u16 {
-    let port = free_port();
-    conf.write(
-        "manager.conf",
-        &format!("[general]\nenabled=yes\nport={port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread=system\nwrite=all\n"),
-    );
-    port
 }
 
 /// Phone 101 (password 101) in the running server's database, with extra

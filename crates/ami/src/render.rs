@@ -11,6 +11,8 @@ use crate::message::one_line;
 
 mod call;
 
+pub(crate) use call::channel_block;
+
 /// An event rendered for AMI: its class for the session mask, its name for
 /// `disabledevents`, and the wire text shared by all sessions.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -163,6 +165,7 @@ pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
         Event::Channel(event) => call::channel(event, options),
         Event::Bridge(event) => call::bridge(event, options),
         Event::DeviceState { device, state } => call::device_state(device, state, options),
+        Event::OriginateResponse(r) => call::originate_response(r, options),
         Event::User { name, headers } => {
             let mut b = Builder::new("UserEvent", classes::USER, options).field("UserEvent", name);
             for (key, value) in headers {

@@ -11,6 +11,14 @@
 //!   variables, globals, functions).
 //! * [`switch`]: `switch => Realtime/...` providers; [`realtime_switch`]
 //!   reads the `extensions` table.
+//! * [`local`]: the `Local/exten@context` channel technology.
+//! * [`originate`]: call a dial string and send the answered channel to
+//!   the dialplan or an application (AMI Originate, ARI).
+//! * [`sounds`]: sound files found as Asterisk finds them
+//!   (`sounds/<language>/<name>.<format>`); [`prompts`]: the few prompts
+//!   Obelus generates when no sound pack is installed. The media
+//!   applications (`Playback`, `Background`, `Read`, `Record`, ...) play
+//!   and record through the channel driver's media stream.
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -19,11 +27,17 @@
 pub mod applications;
 pub mod functions;
 pub mod globals;
+pub mod local;
+mod media;
 pub mod module;
+mod options;
+pub mod originate;
 pub mod pbx;
+pub mod prompts;
 pub mod realtime_switch;
 pub mod registry;
 pub mod scope;
+pub mod sounds;
 pub mod switch;
 #[cfg(test)]
 mod testing;

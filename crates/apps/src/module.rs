@@ -89,6 +89,7 @@ impl Module for PbxModule {
         crate::functions::register_all(&registry);
         let globals = Arc::new(Globals::default());
         load_globals(&globals, &dialplan);
+        crate::prompts::install_logged(&core.settings.dirs.data);
         let switches = Arc::new(Switches::default());
         if let Some(realtime) = core.service::<obelus_realtime::RealtimeService>() {
             switches.add(Arc::new(RealtimeSwitch::new(realtime)));
@@ -101,6 +102,8 @@ impl Module for PbxModule {
             Arc::clone(&dialplan),
         );
         core.provide(Arc::clone(&executor));
+        core.channels
+            .register_technology(Arc::new(crate::local::LocalTechnology::new(core)));
         core.channels.set_pbx(executor);
         // `[globals]` follow `dialplan reload`.
         let mut events = core.events.subscribe();

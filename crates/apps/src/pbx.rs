@@ -442,6 +442,9 @@ pub async fn run(mut pbx: Pbx) {
 async fn run_steps(pbx: &mut Pbx) -> Cause {
     let mut steps = 0u32;
     loop {
+        if let Some((context, exten, priority)) = pbx.channel.take_redirect() {
+            pbx.channel.set_location(&context, &exten, priority);
+        }
         if let Some(cause) = pbx.channel.hangup_requested() {
             return cause;
         }
@@ -495,7 +498,13 @@ async fn run_steps(pbx: &mut Pbx) -> Cause {
                 );
                 return cause;
             }
-            Err(AppError::HungUp(cause)) => return cause,
+            Err(AppError::HungUp(cause)) => {
+                if pbx.channel.redirect_pending() && pbx.channel.hangup_requested().is_none() {
+                    // A redirect interrupted the application: go on there.
+                    continue;
+                }
+                return cause;
+            }
         }
     }
 }
@@ -590,6 +599,29 @@ impl obelus_core::channel::Pbx for Executor {
             .await
             .is_ok()
     }
+}
+
+/// Runs one application on `pbx.channel` (an originate to an
+/// application), then hangs the channel up.
+pub async fn run_application(mut pbx: Pbx, app: String, data: String) {
+    let channels = Arc::clone(&pbx.executor.core.channels);
+    channels.call_started();
+    let cause = match pbx.executor.registry.application(&app) {
+        Some(application) => {
+            let data = pbx.substitute(&data);
+            pbx.channel.set_application(&app, &data);
+            match application.exec(&mut pbx, &data).await {
+                Ok(()) => Cause::NORMAL_CLEARING,
+                Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => cause,
+            }
+        }
+        None => {
+            tracing::warn!("No application '{app}' to originate to");
+            Cause::NORMAL_CLEARING
+        }
+    };
+    pbx.channel.hangup(cause).await;
+    channels.call_ended();
 }
 
 #[cfg(test)]

@@ -1,5 +1,6 @@
 //! Test support: a channel driver that records what it is asked to do, and
-//! an executor over a dialplan given as text.
+//! an executor over a dialplan given as text; [`media`] adds channels with
+//! real RTP.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +13,8 @@ use crate::globals::Globals;
 use crate::pbx::{Executor, Pbx};
 use crate::registry::Registry;
 use crate::switch::Switches;
+
+pub mod media;
 
 /// Records every driver call as a line (`answer`, `hangup 16`).
 #[derive(Default)]
@@ -60,7 +63,11 @@ impl Driver for TestDriver {
 /// text of an `extensions.conf`), with every application and function.
 pub fn executor(extensions: &str) -> (Arc<Core>, Arc<Executor>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let (settings, _) = obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
+    let (mut settings, _) =
+        obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
+    // Sounds and recordings (`<astdatadir>/sounds`) stay in the scratch
+    // directory.
+    settings.dirs.data = dir.path().to_path_buf();
     let core = Arc::new(Core::new(settings, Arc::default()));
     let (dialplan, errors) = obelus_dialplan::from_text(extensions, "extensions.conf");
     assert!(errors.is_empty(), "{errors:?}");

@@ -210,6 +210,33 @@ pub enum BridgeEventKind {
     Destroy,
 }
 
+/// How an asynchronous originate ended.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OriginateResponse {
+    /// The ActionID of the request, echoed.
+    pub action_id: Option<String>,
+    /// Whether the channel answered.
+    pub success: bool,
+    /// The dial string or the channel name.
+    pub channel: String,
+    /// Dialplan destination, if any.
+    pub context: String,
+    /// Dialplan destination, if any.
+    pub exten: String,
+    /// Application destination, if any.
+    pub application: String,
+    /// Its arguments.
+    pub data: String,
+    /// Asterisk's reason code (4 answered, 5 busy, 8 congestion, 3 no answer, 0 failure).
+    pub reason: u8,
+    /// The uniqueid of the channel, when one was created.
+    pub uniqueid: String,
+    /// Caller id number presented.
+    pub caller_number: String,
+    /// Caller id name presented.
+    pub caller_name: String,
+}
+
 /// Everything that happens, as the core and modules announce it.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Event {
@@ -259,6 +286,8 @@ pub enum Event {
         /// `UNAVAILABLE`, `INVALID`, `UNKNOWN`.
         state: &'static str,
     },
+    /// The outcome of an asynchronous originate (AMI `OriginateResponse`).
+    OriginateResponse(OriginateResponse),
     /// A user-defined event (AMI `UserEvent`, dialplan `UserEvent()`).
     User {
         /// The `UserEvent` name.

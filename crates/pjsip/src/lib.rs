@@ -12,6 +12,7 @@
 
 pub mod auth;
 pub mod contacts;
+pub mod functions;
 pub mod identify;
 mod logger_cli;
 pub mod module;

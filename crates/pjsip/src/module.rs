@@ -76,6 +76,7 @@ impl Module for PjsipModule {
                 .register(command)
                 .map_err(|e| ModuleError::Failed(e.to_string()))?;
         }
+        crate::functions::register(core, Arc::clone(&self.service));
         let stack = crate::start_sip(core, Arc::clone(&self.service))
             .await
             .map_err(ModuleError::Failed)?;

@@ -184,3 +184,125 @@ pub fn send_and_hang_up(socket: &Path, bytes: &[u8]) {
     let mut stream = UnixStream::connect(socket).expect("connect");
     let _ = stream.write_all(bytes);
 }
+
+/// AMI on a free port with user admin/s (reading `read`, writing all);
+/// returns the port.
+pub fn enable_ami(conf: &ConfDir, read: &str) -> u16 {
+    let port = free_port();
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled=yes\nport={port}\nbindaddr=127.0.0.1\n[admin]\nsecret=s\nread={read}\nwrite=all\n"),
+    );
+    port
+}
+
+/// Logs in to AMI as `admin`/`s` and returns a reader that blocks (bounded)
+/// until the text it has read contains a needle, returning that text.
+pub fn ami_watcher(port: u16) -> impl FnMut(&str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(b"Action: Login\r\nUsername: admin\r\nSecret: s\r\n\r\n")
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut read_until = move |needle: &str| {
+        let mut text = String::new();
+        while !text.contains(needle) {
+            let mut line = String::new();
+            assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+            text.push_str(&line);
+        }
+        text
+    };
+    read_until("Authentication accepted");
+    read_until
+}
+
+/// Logs in, sends one action, returns what arrived up to `until`.
+pub fn ami_action(port: u16, action: &str, until: &str) -> String {
+    use std::io::{BufRead, BufReader, Write};
+    let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+    stream
+        .set_read_timeout(Some(std::time::Duration::from_secs(20)))
+        .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    writer
+        .write_all(
+            format!(
+                "Action: Login\r\nUsername: admin\r\nSecret: s\r\nEvents: off\r\n\r\n{action}\r\n"
+            )
+            .as_bytes(),
+        )
+        .unwrap();
+    let mut reader = BufReader::new(stream);
+    let mut text = String::new();
+    while !text.contains(until) {
+        let mut line = String::new();
+        assert!(reader.read_line(&mut line).unwrap() > 0, "closed:\n{text}");
+        text.push_str(&line);
+    }
+    text
+}
+
+/// One AMI session for a whole test: send actions, read until a needle.
+pub struct AmiSession {
+    writer: std::net::TcpStream,
+    reader: std::io::BufReader<std::net::TcpStream>,
+}
+
+impl AmiSession {
+    /// Logs in as `admin`/`s` with events on.
+    pub fn login(port: u16) -> AmiSession {
+        let stream = std::net::TcpStream::connect(("127.0.0.1", port)).unwrap();
+        stream
+            .set_read_timeout(Some(std::time::Duration::from_secs(30)))
+            .unwrap();
+        let writer = stream.try_clone().unwrap();
+        let mut session = AmiSession {
+            writer,
+            reader: std::io::BufReader::new(stream),
+        };
+        session.send("Action: Login\r\nUsername: admin\r\nSecret: s");
+        session.read_until("Authentication accepted");
+        session
+    }
+
+    /// Sends an action (lines without the final blank line).
+    pub fn send(&mut self, action: &str) {
+        use std::io::Write;
+        self.writer
+            .write_all(format!("{action}\r\n\r\n").as_bytes())
+            .unwrap();
+    }
+
+    /// Reads until the text read contains `needle`; returns it all.
+    pub fn read_until(&mut self, needle: &str) -> String {
+        use std::io::BufRead;
+        let mut text = String::new();
+        while !text.contains(needle) {
+            let mut line = String::new();
+            assert!(
+                self.reader.read_line(&mut line).unwrap() > 0,
+                "closed before '{needle}':\n{text}"
+            );
+            text.push_str(&line);
+        }
+        text
+    }
+}
+
+impl AmiSession {
+    /// The response to the action with ActionID `id` (events around it are
+    /// skipped): from its `Response:` line to the blank line ending it.
+    pub fn response(&mut self, id: &str) -> String {
+        let before = self.read_until(&format!("ActionID: {id}\r\n"));
+        let start = before.rfind("Response:").unwrap_or(0);
+        let mut block = before[start..].to_owned();
+        block.push_str(&self.read_until("\r\n\r\n"));
+        block
+    }
+}

@@ -6,7 +6,6 @@ use chrono::{DateTime, Local};
 use obelus_core::module::{ModuleState, ReloadOutcome, same_module};
 
 use super::Req;
-use crate::message::ListEvent;
 use crate::session::Outbound;
 
 /// The Asterisk release whose AMI Obelus speaks (clients look at it).
@@ -53,24 +52,6 @@ pub async fn core_status(req: Req) -> Outbound {
             )
             .finish(),
     )
-}
-
-/// `Action: CoreShowChannels`: the EventList of active channels.
-pub async fn core_show_channels(req: Req) -> Outbound {
-    let mut text = req
-        .success()
-        .header("EventList", "start")
-        .header("Message", "Channels will follow")
-        .finish();
-    // The channel core publishes its channels here once calls exist; until
-    // then the list is truthfully empty.
-    text.push_str(
-        &ListEvent::new("CoreShowChannelsComplete", req.id())
-            .header("EventList", "Complete")
-            .header("ListItems", "0")
-            .finish(),
-    );
-    Outbound::Text(text)
 }
 
 /// `Action: Reload`.

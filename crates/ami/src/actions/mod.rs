@@ -2,6 +2,7 @@
 //! action registers its name, write classes and synopsis here.
 
 mod basic;
+mod channels;
 mod command;
 mod config;
 mod core_status;
@@ -125,7 +126,43 @@ pub static ACTIONS: &[Action] = &[
         "CoreShowChannels",
         classes::SYSTEM | classes::REPORTING,
         "List currently active channels.",
-        core_status::core_show_channels
+        channels::core_show_channels
+    ),
+    action!(
+        "Hangup",
+        classes::SYSTEM | classes::CALL,
+        "Hangup channel.",
+        channels::hangup
+    ),
+    action!(
+        "Setvar",
+        classes::CALL,
+        "Sets a channel variable or function value.",
+        channels::setvar
+    ),
+    action!(
+        "Getvar",
+        classes::CALL | classes::REPORTING,
+        "Gets a channel variable or function value.",
+        channels::getvar
+    ),
+    action!(
+        "Status",
+        classes::SYSTEM | classes::CALL | classes::REPORTING,
+        "List channel status.",
+        channels::status
+    ),
+    action!(
+        "Originate",
+        classes::ORIGINATE,
+        "Originate a call.",
+        channels::originate_action
+    ),
+    action!(
+        "Redirect",
+        classes::CALL,
+        "Redirect (transfer) a call.",
+        channels::redirect
     ),
     action!(
         "Reload",

@@ -4,7 +4,7 @@
 
 use obelus_core::channel::ChannelSnapshot;
 use obelus_core::events::{
-    BridgeEvent, BridgeEventKind, BridgeSnapshot, ChannelEvent, ChannelEventKind,
+    BridgeEvent, BridgeEventKind, BridgeSnapshot, ChannelEvent, ChannelEventKind, OriginateResponse,
 };
 
 use super::{AmiEvent, Builder, RenderOptions};
@@ -15,23 +15,38 @@ fn or_unknown(s: &str) -> &str {
     if s.is_empty() { "<unknown>" } else { s }
 }
 
-fn channel_fields(mut b: Builder, prefix: &str, c: &ChannelSnapshot) -> Builder {
+/// The standard channel block (`Channel` .. `Linkedid`), each key with
+/// `prefix` (`Dest` for the called channel of dial events).
+pub(crate) fn channel_block(prefix: &str, c: &ChannelSnapshot) -> Vec<(String, String)> {
     let key = |k: &str| format!("{prefix}{k}");
-    b = b
-        .field(&key("Channel"), &c.name)
-        .field(&key("ChannelState"), &c.state.code().to_string())
-        .field(&key("ChannelStateDesc"), c.state.name())
-        .field(&key("CallerIDNum"), or_unknown(&c.caller.number))
-        .field(&key("CallerIDName"), or_unknown(&c.caller.name))
-        .field(&key("ConnectedLineNum"), or_unknown(&c.connected.number))
-        .field(&key("ConnectedLineName"), or_unknown(&c.connected.name))
-        .field(&key("Language"), &c.language)
-        .field(&key("AccountCode"), &c.accountcode)
-        .field(&key("Context"), &c.context)
-        .field(&key("Exten"), &c.exten)
-        .field(&key("Priority"), &c.priority.to_string())
-        .field(&key("Uniqueid"), &c.uniqueid)
-        .field(&key("Linkedid"), &c.linkedid);
+    vec![
+        (key("Channel"), c.name.clone()),
+        (key("ChannelState"), c.state.code().to_string()),
+        (key("ChannelStateDesc"), c.state.name().to_owned()),
+        (key("CallerIDNum"), or_unknown(&c.caller.number).to_owned()),
+        (key("CallerIDName"), or_unknown(&c.caller.name).to_owned()),
+        (
+            key("ConnectedLineNum"),
+            or_unknown(&c.connected.number).to_owned(),
+        ),
+        (
+            key("ConnectedLineName"),
+            or_unknown(&c.connected.name).to_owned(),
+        ),
+        (key("Language"), c.language.clone()),
+        (key("AccountCode"), c.accountcode.clone()),
+        (key("Context"), c.context.clone()),
+        (key("Exten"), c.exten.clone()),
+        (key("Priority"), c.priority.to_string()),
+        (key("Uniqueid"), c.uniqueid.clone()),
+        (key("Linkedid"), c.linkedid.clone()),
+    ]
+}
+
+fn channel_fields(mut b: Builder, prefix: &str, c: &ChannelSnapshot) -> Builder {
+    for (k, v) in channel_block(prefix, c) {
+        b = b.field(&k, &v);
+    }
     b
 }
 
@@ -136,5 +151,36 @@ pub(super) fn device_state(device: &str, state: &str, options: &RenderOptions) -
             .field("Device", device)
             .field("State", state)
             .finish(),
+    }
+}
+
+/// Renders `OriginateResponse` (the answer to an `Async: true` Originate).
+pub(super) fn originate_response(r: &OriginateResponse, options: &RenderOptions) -> AmiEvent {
+    let mut b = Builder::new("OriginateResponse", classes::CALL, options);
+    if let Some(id) = &r.action_id {
+        b = b.field("ActionID", id);
+    }
+    let b = b
+        .field("Response", if r.success { "Success" } else { "Failure" })
+        .field("Channel", &r.channel)
+        .field("Context", &r.context)
+        .field("Exten", &r.exten)
+        .field("Application", &r.application)
+        .field("Data", &r.data)
+        .field("Reason", &r.reason.to_string())
+        .field(
+            "Uniqueid",
+            if r.uniqueid.is_empty() {
+                "<null>"
+            } else {
+                &r.uniqueid
+            },
+        )
+        .field("CallerIDNum", or_unknown(&r.caller_number))
+        .field("CallerIDName", or_unknown(&r.caller_name));
+    AmiEvent {
+        class: classes::CALL,
+        name: "OriginateResponse",
+        text: b.finish(),
     }
 }

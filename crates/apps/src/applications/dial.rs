@@ -327,6 +327,17 @@ impl Application for Dial {
                 callee.hangup(Cause::NORMAL_CLEARING).await;
                 Err(AppError::HungUp(cause))
             }
+            BridgeEnd::Second(_)
+                if callee.redirect_pending() && callee.hangup_requested().is_none() =>
+            {
+                // The callee was redirected (AMI Redirect): it leaves the
+                // bridge for the dialplan, and the caller's call is over.
+                callee.return_control(callee_control);
+                if let Some(executor) = pbx.core().channels.pbx() {
+                    executor.start(Arc::clone(&callee));
+                }
+                Err(AppError::Hangup(Cause::NORMAL_CLEARING))
+            }
             BridgeEnd::Second(cause) => {
                 callee.hangup(cause).await;
                 if options.continue_after {

@@ -2,7 +2,7 @@
 //! comment at the top of each names Asterisk's `func_*.c` it follows).
 //! [`scan`], [`access`] and [`zone`] hold what several of them share.
 
-pub(crate) mod access;
+pub mod access;
 mod callerid;
 mod channel;
 mod cut;

@@ -166,6 +166,22 @@ fn show_channel(core: &Core, name: &str) -> Result<String, CliError> {
     ] {
         let _ = writeln!(out, "{k:>22}: {v}");
     }
+    if let Some(media) = channel.driver().media() {
+        let stats = media.stats();
+        let _ = writeln!(out, " --   RTP   --");
+        for (k, v) in [
+            ("Local Address", media.local_addr().to_string()),
+            ("Packets Received", stats.packets_rx.to_string()),
+            ("Packets Sent", stats.packets_tx.to_string()),
+            (
+                "Dropped (Strict RTP)",
+                stats.dropped_unexpected_source.to_string(),
+            ),
+            ("Dropped (Malformed)", stats.dropped_malformed.to_string()),
+        ] {
+            let _ = writeln!(out, "{k:>22}: {v}");
+        }
+    }
     let _ = writeln!(out, "      Variables:");
     for (k, v) in channel.vars() {
         let _ = writeln!(out, "{k}={v}");

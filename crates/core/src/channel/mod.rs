@@ -171,6 +171,7 @@ pub struct Channel {
     mailbox: mpsc::Sender<Control>,
     receiver: Mutex<Option<mpsc::Receiver<Control>>>,
     soft_hangup: Mutex<Option<Cause>>,
+    redirect: Mutex<Option<(String, String, i32)>>,
     hangup_notify: Notify,
     hung_up: AtomicBool,
     registry: std::sync::Weak<Channels>,
@@ -186,6 +187,11 @@ impl std::fmt::Debug for Channel {
 static NAME_SEQ: AtomicU32 = AtomicU32::new(0);
 /// The next uniqueid counter.
 static ID_SEQ: AtomicU64 = AtomicU64::new(0);
+
+/// The next channel sequence number: the 8 hex digits of channel names.
+pub fn next_sequence() -> u32 {
+    NAME_SEQ.fetch_add(1, Ordering::Relaxed)
+}
 
 fn unix_secs() -> u64 {
     SystemTime::now()
@@ -203,9 +209,20 @@ impl Channel {
         driver: Arc<dyn Driver>,
         requestor: Option<&Arc<Channel>>,
     ) -> Arc<Channel> {
-        let seq = NAME_SEQ.fetch_add(1, Ordering::Relaxed);
+        let name = format!("{}/{}-{:08x}", init.tech, init.resource, next_sequence());
+        Self::create_named(channels, name, init, driver, requestor)
+    }
+
+    /// As [`Channel::create`], with a name chosen by the technology (the two
+    /// halves of a Local channel share one sequence number: `;1` and `;2`).
+    pub fn create_named(
+        channels: &Arc<Channels>,
+        name: String,
+        init: ChannelInit,
+        driver: Arc<dyn Driver>,
+        requestor: Option<&Arc<Channel>>,
+    ) -> Arc<Channel> {
         let uniqueid = format!("{}.{}", unix_secs(), ID_SEQ.fetch_add(1, Ordering::Relaxed));
-        let name = format!("{}/{}-{seq:08x}", init.tech, init.resource);
         let (linkedid, vars) = match requestor {
             Some(r) => {
                 let d = r.lock();
@@ -246,6 +263,7 @@ impl Channel {
             mailbox: tx,
             receiver: Mutex::new(Some(rx)),
             soft_hangup: Mutex::new(None),
+            redirect: Mutex::new(None),
             hangup_notify: Notify::new(),
             hung_up: AtomicBool::new(false),
             registry: Arc::downgrade(channels),
@@ -272,6 +290,12 @@ impl Channel {
     /// The technology (`PJSIP`).
     pub fn tech(&self) -> &'static str {
         self.tech
+    }
+
+    /// The registry the channel lives in (for technologies that start the
+    /// dialplan on a channel they created, like Local).
+    pub fn channels(&self) -> Option<Arc<Channels>> {
+        self.registry.upgrade()
     }
 
     /// The driver, to act on the wire.
@@ -512,6 +536,32 @@ impl Channel {
         self.hangup_notify.notify_one();
     }
 
+    /// Sends the channel elsewhere in the dialplan (AMI `Redirect`): what
+    /// it is doing (an application, a bridge) is interrupted as by a hangup
+    /// request, and its dialplan run continues at the new location.
+    pub fn redirect(&self, context: &str, exten: &str, priority: i32) {
+        *self.redirect.lock().unwrap_or_else(|e| e.into_inner()) =
+            Some((context.to_owned(), exten.to_owned(), priority));
+        self.hangup_notify.notify_waiters();
+        self.hangup_notify.notify_one();
+    }
+
+    /// Whether a redirect is waiting to be taken.
+    pub fn redirect_pending(&self) -> bool {
+        self.redirect
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .is_some()
+    }
+
+    /// Takes the pending redirect `(context, exten, priority)`.
+    pub fn take_redirect(&self) -> Option<(String, String, i32)> {
+        self.redirect
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .take()
+    }
+
     /// The pending hangup request, if any.
     pub fn hangup_requested(&self) -> Option<Cause> {
         *self.soft_hangup.lock().unwrap_or_else(|e| e.into_inner())
@@ -581,18 +631,30 @@ impl ControlReceiver {
         &self.channel
     }
 
-    /// The next frame; `Err` once a hangup is requested (checked first, so a
-    /// hangup overtakes queued DTMF).
+    /// Why the owner must stop what it is doing: a hangup request, or a
+    /// redirect (reported as a normal hangup; the dialplan executor then
+    /// takes the redirect and goes on).
+    fn interrupted(&self) -> Option<HungUp> {
+        if let Some(cause) = self.channel.hangup_requested() {
+            return Some(HungUp(cause));
+        }
+        self.channel
+            .redirect_pending()
+            .then_some(HungUp(Cause::NORMAL_CLEARING))
+    }
+
+    /// The next frame; `Err` once a hangup (or a redirect) is requested,
+    /// checked first so that it overtakes queued DTMF.
     pub async fn recv(&mut self) -> Result<Control, HungUp> {
         loop {
-            if let Some(cause) = self.channel.hangup_requested() {
-                return Err(HungUp(cause));
+            if let Some(stop) = self.interrupted() {
+                return Err(stop);
             }
             let notified = self.channel.hangup_notify.notified();
             tokio::pin!(notified);
             notified.as_mut().enable();
-            if let Some(cause) = self.channel.hangup_requested() {
-                return Err(HungUp(cause));
+            if let Some(stop) = self.interrupted() {
+                return Err(stop);
             }
             let closed = tokio::select! {
                 frame = self.rx.recv() => match frame {

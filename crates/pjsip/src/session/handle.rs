@@ -21,6 +21,9 @@ pub(crate) struct SessionHandle {
     pub(crate) media: Arc<Stream>,
     pub(crate) call_id: String,
     pub(crate) endpoint: String,
+    /// The headers of the INVITE that created an inbound channel (for
+    /// `PJSIP_HEADER(read,...)`), in order; empty for outbound legs.
+    pub(crate) headers: Vec<(String, String)>,
 }
 
 impl SessionHandle {
@@ -74,6 +77,16 @@ impl Driver for SessionHandle {
     }
 
     fn info(&self, key: &str) -> Option<String> {
+        if let Some(rest) = key.strip_prefix("header,") {
+            let (name, n) = rest.rsplit_once(',').unwrap_or((rest, "1"));
+            let n = n.parse::<usize>().unwrap_or(1).max(1);
+            return self
+                .headers
+                .iter()
+                .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+                .nth(n - 1)
+                .map(|(_, v)| v.clone());
+        }
         match key.to_ascii_lowercase().replace(' ', "").as_str() {
             "pjsip,call-id" | "call-id" => Some(self.call_id.clone()),
             "endpoint" | "pjsip,endpoint" => Some(self.endpoint.clone()),

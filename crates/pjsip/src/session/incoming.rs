@@ -225,6 +225,11 @@ pub(crate) async fn incoming(
             media: Arc::clone(&media),
             call_id: dialog.call_id.clone(),
             endpoint: endpoint.id().to_owned(),
+            headers: req
+                .headers()
+                .iter()
+                .map(|(k, v)| (k.to_owned(), v.to_owned()))
+                .collect(),
         }),
         None,
     );

@@ -232,6 +232,7 @@ impl Technology for PjsipTechnology {
                 media: Arc::clone(&media),
                 call_id: dialog.call_id.clone(),
                 endpoint: endpoint.id().to_owned(),
+                headers: Vec::new(),
             }),
             requestor,
         );

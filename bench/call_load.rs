@@ -1,0 +1,261 @@
+//! Call load: two-leg calls per second through the real `obelus` binary
+//! (sipp `uac` -> Obelus `Dial(PJSIP/102)` -> sipp `uas`, no RTP), against
+//! the same sipp pair calling each other directly in the same run.
+//!
+//! Reported per rate step: calls completed and failed, the rate achieved,
+//! and Obelus's CPU per call (utime+stime from /proc, so the figure is CPU
+//! per unit of work, not a bare time). The direct sipp run is the
+//! reference: what the load generator itself sustains on this machine.
+//!
+//! Run: `cargo bench -p obelus --bench call_load` (needs `sipp`:
+//! `apt-get install sip-tester`). `CALL_LOAD_RATES=500,1000` and
+//! `CALL_LOAD_SECONDS=5` change the steps.
+
+use std::net::UdpSocket;
+use std::path::Path;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+fn free_udp_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+/// CPU ticks (utime + stime) of a process, from /proc.
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+/// Clock ticks per second for /proc figures (USER_HZ, 100 on Linux).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn start_obelus(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
+    let root = dir.display();
+    let files = [
+        (
+            "asterisk.conf",
+            format!(
+                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
+            ),
+        ),
+        ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
+        (
+            "modules.conf",
+            "[modules]\nautoload=yes\nnoload => manager\nnoload => http\n".to_owned(),
+        ),
+        (
+            "rtp.conf",
+            "[general]\nrtpstart=20000\nrtpend=60000\n".to_owned(),
+        ),
+        ("sorcery.conf", String::new()),
+        ("extconfig.conf", String::new()),
+        (
+            "extensions.conf",
+            "[load]\nexten => 102,1,Dial(PJSIP/102)\n".to_owned(),
+        ),
+        (
+            "pjsip.conf",
+            format!(
+                "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip_port}\n\n[sipp]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\n\n[102]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\naors=102\n\n[102]\ntype=aor\ncontact=sip:102@127.0.0.1:{uas_port}\n"
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let child = Command::new(env!("CARGO_BIN_EXE_obelus"))
+        .arg("-C")
+        .arg(dir.join("asterisk.conf"))
+        .arg("-f")
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let guard = Guard(child);
+    // Ready when the SIP port is taken.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UdpSocket::bind(("127.0.0.1", sip_port)).is_ok() {
+        assert!(Instant::now() < deadline, "obelus did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    guard
+}
+
+fn sipp_uas(dir: &Path, port: u16) -> Guard {
+    Guard(
+        Command::new("sipp")
+            .current_dir(dir)
+            .args([
+                "-sn",
+                "uas",
+                "-i",
+                "127.0.0.1",
+                "-p",
+                &port.to_string(),
+                "-nostdin",
+            ])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp (apt-get install sip-tester)"),
+    )
+}
+
+/// Runs `calls` uac calls at `rate` to `target`; returns (successful,
+/// failed, elapsed).
+fn sipp_uac(dir: &Path, target: &str, rate: u32, calls: u32) -> (u64, u64, Duration) {
+    let stats = dir.join(format!("uac_{rate}_{}.csv", free_udp_port()));
+    let started = Instant::now();
+    let status = Command::new("sipp")
+        .current_dir(dir)
+        .arg(target)
+        .args([
+            "-sn",
+            "uac",
+            "-s",
+            "102",
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &free_udp_port().to_string(),
+        ])
+        .args([
+            "-r",
+            &rate.to_string(),
+            "-m",
+            &calls.to_string(),
+            "-l",
+            "100000",
+        ])
+        .args([
+            "-nostdin",
+            "-timeout",
+            "120s",
+            "-trace_stat",
+            "-fd",
+            "1000",
+            "-stf",
+        ])
+        .arg(&stats)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .status()
+        .unwrap();
+    let elapsed = started.elapsed();
+    if !status.success() {
+        eprintln!("call_load: sipp reported failed calls at {rate}/s");
+    }
+    let text = std::fs::read_to_string(&stats).unwrap_or_default();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();
+    let last: Vec<&str> = lines.last().unwrap_or("").split(';').collect();
+    let column = |name: &str| {
+        header
+            .iter()
+            .position(|h| *h == name)
+            .and_then(|i| last.get(i))
+            .and_then(|v| v.trim().parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    (
+        column("SuccessfulCall(C)"),
+        column("FailedCall(C)"),
+        elapsed,
+    )
+}
+
+fn main() {
+    if Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        eprintln!("call_load: sipp is not installed (apt-get install sip-tester); skipped");
+        return;
+    }
+    let rates: Vec<u32> = std::env::var("CALL_LOAD_RATES")
+        .unwrap_or_else(|_| "500,1000,2000,4000".to_owned())
+        .split(',')
+        .filter_map(|r| r.trim().parse().ok())
+        .collect();
+    let seconds: u32 = std::env::var("CALL_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(5);
+    let dir = tempfile::tempdir().unwrap();
+    println!("call_load: {seconds} s per step, rates {rates:?} calls/s");
+    println!(
+        "{:<28} {:>6} {:>9} {:>7} {:>10} {:>14}",
+        "run", "rate", "completed", "failed", "achieved", "obelus ms/call"
+    );
+    for &rate in &rates {
+        let calls = rate * seconds;
+        // Reference: sipp to sipp, no Obelus.
+        let uas_port = free_udp_port();
+        let uas = sipp_uas(dir.path(), uas_port);
+        std::thread::sleep(Duration::from_millis(200));
+        let (ok, failed, elapsed) =
+            sipp_uac(dir.path(), &format!("127.0.0.1:{uas_port}"), rate, calls);
+        drop(uas);
+        println!(
+            "{:<28} {:>6} {:>9} {:>7} {:>10.0} {:>14}",
+            "sipp -> sipp (reference)",
+            rate,
+            ok,
+            failed,
+            ok as f64 / elapsed.as_secs_f64(),
+            "-"
+        );
+        // Through Obelus.
+        let run = tempfile::tempdir().unwrap();
+        let sip_port = free_udp_port();
+        let uas_port = free_udp_port();
+        let uas = sipp_uas(run.path(), uas_port);
+        let obelus = start_obelus(run.path(), sip_port, uas_port);
+        let before = cpu_ticks(obelus.0.id());
+        let (ok, failed, elapsed) =
+            sipp_uac(run.path(), &format!("127.0.0.1:{sip_port}"), rate, calls);
+        let used = cpu_ticks(obelus.0.id()).saturating_sub(before) as f64 / TICKS_PER_SECOND;
+        drop(obelus);
+        drop(uas);
+        println!(
+            "{:<28} {:>6} {:>9} {:>7} {:>10.0} {:>14.3}",
+            "sipp -> obelus -> sipp",
+            rate,
+            ok,
+            failed,
+            ok as f64 / elapsed.as_secs_f64(),
+            if ok > 0 {
+                used * 1000.0 / ok as f64
+            } else {
+                f64::NAN
+            }
+        );
+    }
+}

@@ -1,0 +1,197 @@
+//! AMI call control against real calls: Originate to a registered phone
+//! (sipp), CoreShowChannels and Status, Setvar/Getvar, Redirect, Hangup,
+//! and the channel events a client sees meanwhile.
+
+use std::process::{Command, Stdio};
+use std::time::{Duration, Instant};
+
+use crate::common::{AmiSession, ConfDir, enable_ami, free_port};
+use crate::sip_register::scenario;
+use crate::sip_shared_db::server;
+
+fn add_phone(conf: &ConfDir, id: &str) {
+    for command in [
+        format!("realtime store ps_aors id {id} max_contacts 1"),
+        format!("realtime store ps_auths id {id} auth_type userpass username {id} password {id}"),
+        format!(
+            "realtime store ps_endpoints id {id} aors {id} auth {id} context testing disallow all allow ulaw"
+        ),
+    ] {
+        assert_eq!(
+            conf.rx(&command).1,
+            "Stored RealTime record.\n",
+            "{command}"
+        );
+    }
+}
+
+/// The value of `key` in the first block of `text` that has it.
+fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
+    text.lines()
+        .find_map(|l| l.strip_prefix(&format!("{key}: ")))
+        .map(|v| v.trim_end_matches('\r'))
+}
+
+#[test]
+fn originate_redirect_and_hang_up_a_real_call() {
+    let shared = tempfile::tempdir().unwrap();
+    let connection = format!(
+        "[obelus]\ndbfile => {}\n",
+        shared.path().join("db.sqlite3").display()
+    );
+    let (conf, sip_port) = server(
+        "pbx",
+        "sqlite3",
+        "obelus",
+        ("res_config_sqlite3.conf", &connection),
+    );
+    let ami_port = enable_ami(&conf, "all");
+    let start = 21000 + (std::process::id() % 100) as u16 * 100;
+    conf.write(
+        "rtp.conf",
+        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 98),
+    );
+    conf.write(
+        "extensions.conf",
+        "[testing]\nexten => 700,1,Answer()\n same => n,Wait(30)\nexten => 800,1,Set(REDIRECTED=yes)\n same => n,Wait(30)\n",
+    );
+    let _daemon = conf.start_foreground();
+    add_phone(&conf, "102");
+
+    // Phone 102: one sipp answers calls, another registers its port.
+    let dir = tempfile::tempdir().unwrap();
+    let phone = free_port().to_string();
+    let rtp = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port().to_string();
+    let mut callee = Command::new("sipp")
+        .current_dir(dir.path())
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .arg("-sf")
+        .arg(scenario("call_callee.xml"))
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &phone,
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "60s",
+        ])
+        .args(["-key", "rtp_port", &rtp_port])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("sipp");
+    let registered = Command::new("sipp")
+        .current_dir(dir.path())
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .arg("-sf")
+        .arg(scenario("register_contact.xml"))
+        .args([
+            "-s",
+            "102",
+            "-au",
+            "102",
+            "-ap",
+            "102",
+            "-key",
+            "contact_port",
+            &phone,
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &free_port().to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+            "-timeout",
+            "15s",
+        ])
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .status()
+        .unwrap();
+    assert!(registered.success());
+
+    let mut ami = AmiSession::login(ami_port);
+    ami.send("Action: Originate\r\nActionID: o1\r\nChannel: PJSIP/102\r\nContext: testing\r\nExten: 700\r\nPriority: 1\r\nCallerID: \"Ops\" <900>\r\nAsync: true");
+    let queued = ami.response("o1");
+    assert!(queued.contains("Response: Success"), "{queued}");
+    let newchannel = ami.read_until("Event: Newchannel");
+    assert!(newchannel.contains("Event: Newchannel"), "{newchannel}");
+    let answered = ami.read_until("Event: OriginateResponse");
+    let answered = answered + &ami.read_until("CallerIDName");
+    assert!(answered.contains("Response: Success"), "{answered}");
+    assert!(answered.contains("Reason: 4"), "{answered}");
+    let tail = &answered[answered.find("Event: OriginateResponse").unwrap()..];
+    let name = header(tail, "Channel").unwrap().to_owned();
+    assert!(name.starts_with("PJSIP/102-"), "{name}");
+
+    ami.send("Action: CoreShowChannels\r\nActionID: c1");
+    let list = ami.read_until("Event: CoreShowChannelsComplete") + &ami.read_until("ListItems");
+    assert!(list.contains(&format!("Channel: {name}")), "{list}");
+    assert!(list.contains("ListItems: 1"), "{list}");
+
+    ami.send(&format!(
+        "Action: Setvar\r\nActionID: s1\r\nChannel: {name}\r\nVariable: FOO\r\nValue: bar"
+    ));
+    assert!(ami.response("s1").contains("Success"));
+    ami.send(&format!(
+        "Action: Getvar\r\nActionID: g1\r\nChannel: {name}\r\nVariable: FOO"
+    ));
+    let got = ami.response("g1");
+    assert!(got.contains("Value: bar"), "{got}");
+    ami.send(&format!(
+        "Action: Getvar\r\nActionID: g2\r\nChannel: {name}\r\nVariable: CALLERID(num)"
+    ));
+    let got = ami.response("g2");
+    assert!(got.contains("Value: 900"), "{got}");
+
+    ami.send(&format!("Action: Redirect\r\nActionID: r1\r\nChannel: {name}\r\nContext: testing\r\nExten: 800\r\nPriority: 1"));
+    let redirected = ami.response("r1");
+    assert!(redirected.contains("Redirect successful"), "{redirected}");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        ami.send(&format!(
+            "Action: Getvar\r\nActionID: g3\r\nChannel: {name}\r\nVariable: REDIRECTED"
+        ));
+        let got = ami.response("g3");
+        if got.contains("Value: yes") {
+            break;
+        }
+        assert!(Instant::now() < deadline, "never redirected: {got}");
+        std::thread::sleep(Duration::from_millis(100));
+    }
+
+    ami.send(&format!(
+        "Action: Hangup\r\nActionID: h1\r\nChannel: {name}\r\nCause: 16"
+    ));
+    assert!(ami.response("h1").contains("Channel Hungup"));
+    let hangup = ami.read_until("Cause-txt: Normal Clearing");
+    assert!(hangup.contains("Event: Hangup"), "{hangup}");
+    // The phone got its BYE: its scenario ends cleanly.
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let status = loop {
+        if let Some(status) = callee.try_wait().unwrap() {
+            break status;
+        }
+        assert!(Instant::now() < deadline, "the phone never got BYE");
+        std::thread::sleep(Duration::from_millis(50));
+    };
+    assert!(status.success(), "phone scenario failed");
+
+    ami.send("Action: Hangup\r\nActionID: h2\r\nChannel: PJSIP/nobody-00000000");
+    let missing = ami.response("h2");
+    assert!(
+        missing.contains("Response: Error") && missing.contains("No such channel"),
+        "{missing}"
+    );
+    ami.send("Action: Originate\r\nActionID: o2\r\nChannel: nonsense");
+    let bad = ami.response("o2");
+    assert!(bad.contains("Response: Error"), "{bad}");
+}
