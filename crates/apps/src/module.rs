@@ -105,23 +105,16 @@ impl Module for PbxModule {
         core.channels
             .register_technology(Arc::new(crate::local::LocalTechnology::new(core)));
         core.channels.set_pbx(executor);
-        // `[globals]` follow `dialplan reload`.
-        let mut events = core.events.subscribe();
-        tokio::spawn(async move {
-            loop {
-                match events.recv().await {
-                    Ok(event) => {
-                        if let Event::Reload { module, .. } = event.as_ref()
-                            && module.starts_with("pbx_config")
-                        {
-                            load_globals(&globals, &dialplan);
-                        }
-                    }
-                    Err(tokio::sync::broadcast::error::RecvError::Lagged(_)) => {}
-                    Err(tokio::sync::broadcast::error::RecvError::Closed) => return,
-                }
+        // `[globals]` follow `dialplan reload`: a tap (a cheap match on each
+        // event, on the publisher's thread) rather than a task woken by every
+        // event of every call.
+        core.events.add_tap(Box::new(move |event| {
+            if let Event::Reload { module, .. } = event.as_ref()
+                && module.starts_with("pbx_config")
+            {
+                load_globals(&globals, &dialplan);
             }
-        });
+        }));
         let apps = Arc::clone(&registry);
         let show_apps = CliCommand::new(
             "core show applications",

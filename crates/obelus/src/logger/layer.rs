@@ -9,7 +9,7 @@ use tracing::{Event, Metadata, Subscriber, subscriber::Interest};
 use tracing_subscriber::layer::{Context, Layer};
 
 use super::level::Level;
-use super::record::{FieldCollector, Record};
+use super::record::{FieldCollector, Record, VerboseOnly};
 use super::writer::Command;
 
 /// Routes events to the writer thread through a bounded queue; when the queue
@@ -18,6 +18,12 @@ pub struct RouterLayer {
     pub(super) queue: SyncSender<Command>,
     pub(super) dropped: Arc<AtomicU64>,
     pub(super) debug: Arc<AtomicU8>,
+    /// The console's verbosity (`core set verbose`).
+    pub(super) verbosity: Arc<AtomicU8>,
+    /// The highest verbosity a log file takes (0: none), kept by the writer.
+    pub(super) file_verbosity: Arc<AtomicU8>,
+    /// Attached remote consoles, which filter verbose lines themselves.
+    pub(super) remote: tokio::sync::broadcast::Sender<super::writer::RemoteLine>,
 }
 
 impl RouterLayer {
@@ -42,6 +48,19 @@ impl<S: Subscriber> Layer<S> for RouterLayer {
 
     fn on_event(&self, event: &Event<'_>, _ctx: Context<'_, S>) {
         let meta = event.metadata();
+        if *meta.level() == tracing::Level::INFO {
+            // A verbose message nobody shows or files is dropped here, before
+            // its text is built and queued (the dialplan logs every step).
+            let mut verbose = VerboseOnly::default();
+            event.record(&mut verbose);
+            if let Some(v) = verbose.0
+                && v > self.verbosity.load(Ordering::Relaxed)
+                && v > self.file_verbosity.load(Ordering::Relaxed)
+                && self.remote.receiver_count() == 0
+            {
+                return;
+            }
+        }
         let mut fields = FieldCollector::default();
         event.record(&mut fields);
         let (level, verbosity) = match (*meta.level(), fields.verbose) {

@@ -53,9 +53,11 @@ impl Logger {
         let (remote, _) = broadcast::channel(1024);
         let status = Arc::new(RwLock::new(Vec::new()));
         let dropped = Arc::new(AtomicU64::new(0));
+        let file_verbosity = Arc::new(AtomicU8::new(0));
         let writer = Writer::new(
             remote.clone(),
-            verbosity,
+            Arc::clone(&verbosity),
+            Arc::clone(&file_verbosity),
             Arc::clone(&status),
             console,
             timestamp,
@@ -70,6 +72,9 @@ impl Logger {
             queue: queue.clone(),
             dropped: Arc::clone(&dropped),
             debug: Arc::new(AtomicU8::new(debug)),
+            verbosity,
+            file_verbosity,
+            remote: remote.clone(),
         };
         let subscriber = tracing_subscriber::registry().with(layer);
         // Only fails if a subscriber is already set (a second install in one

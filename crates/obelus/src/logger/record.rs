@@ -119,3 +119,24 @@ impl Visit for FieldCollector {
         }
     }
 }
+
+/// Reads only the `verbose` field of an event: enough to tell whether
+/// anyone wants the event before paying for its message.
+#[derive(Default)]
+pub struct VerboseOnly(pub Option<u8>);
+
+impl Visit for VerboseOnly {
+    fn record_u64(&mut self, field: &Field, value: u64) {
+        if field.name() == "verbose" {
+            self.0 = Some(u8::try_from(value).unwrap_or(u8::MAX));
+        }
+    }
+
+    fn record_i64(&mut self, field: &Field, value: i64) {
+        if field.name() == "verbose" {
+            self.0 = Some(u8::try_from(value.max(0)).unwrap_or(u8::MAX));
+        }
+    }
+
+    fn record_debug(&mut self, _field: &Field, _value: &dyn fmt::Debug) {}
+}

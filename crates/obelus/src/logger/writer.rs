@@ -77,6 +77,7 @@ pub(super) struct Writer {
     console: ConsoleSink,
     remote: broadcast::Sender<RemoteLine>,
     verbosity: Arc<AtomicU8>,
+    file_verbosity: Arc<AtomicU8>,
     timestamp: bool,
     status: Arc<RwLock<Vec<ChannelStatus>>>,
 }
@@ -85,6 +86,7 @@ impl Writer {
     pub(super) fn new(
         remote: broadcast::Sender<RemoteLine>,
         verbosity: Arc<AtomicU8>,
+        file_verbosity: Arc<AtomicU8>,
         status: Arc<RwLock<Vec<ChannelStatus>>>,
         console: ConsoleSink,
         timestamp: bool,
@@ -95,6 +97,7 @@ impl Writer {
             console,
             remote,
             verbosity,
+            file_verbosity,
             timestamp,
             status,
         };
@@ -166,6 +169,14 @@ impl Writer {
             })
             .collect();
         *self.status.write().unwrap_or_else(|e| e.into_inner()) = status;
+        let files_take = self
+            .channels
+            .iter()
+            .filter(|c| matches!(c.out, Out::File(_)) && c.levels.contains(Level::Verbose))
+            .map(|c| c.levels.verbose_cap.unwrap_or(u8::MAX))
+            .max()
+            .unwrap_or(0);
+        self.file_verbosity.store(files_take, Ordering::Relaxed);
         self.conf = conf;
     }
 
