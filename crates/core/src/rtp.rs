@@ -28,7 +28,8 @@ pub struct RtpSettings {
     pub end: u16,
     /// `strictrtp` (`yes`, `seqno` count as on).
     pub strict: bool,
-    /// `dtmftimeout` in ms (shown; the engine ends a digit after it).
+    /// `dtmftimeout` in ms, as `rtp show settings` shows it (the engine
+    /// ends a digit whose end packets were lost after its own second).
     pub dtmf_timeout: u32,
     /// `rtpchecksums`.
     pub checksums: bool,

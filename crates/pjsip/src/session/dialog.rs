@@ -168,12 +168,9 @@ impl Dialog {
                 self.local_cseq
             }
         };
-        let uri = match self.route_set.first() {
-            // A strict router would take the request URI; every current
-            // proxy loose-routes, so the target stays the peer's Contact.
-            Some(_) | None => self.remote_target.clone(),
-        };
-        let mut b = RequestBuilder::new(method.clone(), uri)
+        // Every current proxy loose-routes (`;lr`), so the Request-URI stays
+        // the peer's Contact and the route set goes in Route headers.
+        let mut b = RequestBuilder::new(method.clone(), self.remote_target.clone())
             .header(
                 "Via",
                 format!("SIP/2.0/{via};rport;branch={}", new_branch()),

@@ -35,7 +35,7 @@ async fn reject(
     }
 }
 
-/// Handles an INVITE that starts a dialog.
+/// Handles an INVITE that starts a dialog: a refusal is answered here.
 pub(crate) async fn incoming(
     shared: Arc<Shared>,
     req: Request,
@@ -43,31 +43,31 @@ pub(crate) async fn incoming(
     origin: Origin,
     reply: Reply,
 ) {
+    if let Err(Some(status)) = admit(&shared, &req, &key, &origin, reply).await {
+        reject(&shared, &req, &key, &origin, status).await;
+    }
+}
+
+/// Checks the INVITE and starts the call; `Err` carries the response that
+/// refuses it (`None`: stay silent, or already answered).
+async fn admit(
+    shared: &Arc<Shared>,
+    req: &Request,
+    key: &TransactionKey,
+    origin: &Origin,
+    reply: Reply,
+) -> Result<(), Option<StatusCode>> {
     let Some(sorcery) = shared.sorcery.get() else {
-        return reject(
-            &shared,
-            &req,
-            &key,
-            &origin,
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
+        return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
     };
     if shared.core.shutdown.refusing_calls() {
-        return reject(
-            &shared,
-            &req,
-            &key,
-            &origin,
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
+        return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
     }
     let ip = origin.source.ip();
     if shared.auth.is_throttled(ip, std::time::Instant::now()) {
-        return;
+        return Err(None);
     }
-    let endpoint = identify::endpoint(&sorcery, &req).await;
+    let endpoint = identify::endpoint(&sorcery, req).await;
     if let Some(ep) = &endpoint
         && !endpoint_acl(ep).allows(ip)
     {
@@ -76,24 +76,24 @@ pub(crate) async fn incoming(
             ep.id()
         );
         crate::stack::security(
-            &shared,
+            shared,
             obelus_core::events::SecurityKind::FailedAcl,
             ep.id(),
-            &req,
-            &origin,
+            req,
+            origin,
         );
-        return reject(&shared, &req, &key, &origin, StatusCode::FORBIDDEN).await;
+        return Err(Some(StatusCode::FORBIDDEN));
     }
     if let Err(response) =
-        crate::stack::authenticate(&shared, &sorcery, &req, &origin, endpoint.as_deref()).await
+        crate::stack::authenticate(shared, &sorcery, req, origin, endpoint.as_deref()).await
     {
         if let Some(r) = response {
-            shared.send_in_txn(&key, &r).await;
+            shared.send_in_txn(key, &r).await;
         }
-        return;
+        return Err(None);
     }
     let Some(endpoint) = endpoint else {
-        return reject(&shared, &req, &key, &origin, StatusCode::FORBIDDEN).await;
+        return Err(Some(StatusCode::FORBIDDEN));
     };
     let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
     if req.body().is_empty() {
@@ -101,14 +101,7 @@ pub(crate) async fn incoming(
             "PJSIP: INVITE from endpoint '{}' has no SDP offer; offerless INVITEs are not supported yet",
             endpoint.id()
         );
-        return reject(
-            &shared,
-            &req,
-            &key,
-            &origin,
-            StatusCode::NOT_ACCEPTABLE_HERE,
-        )
-        .await;
+        return Err(Some(StatusCode::NOT_ACCEPTABLE_HERE));
     }
     let remote = sdp::remote_audio(req.body()).and_then(|r| {
         let format = sdp::negotiate(&r, &allowed)?;
@@ -121,14 +114,7 @@ pub(crate) async fn incoming(
                 "PJSIP: INVITE from endpoint '{}' ({ip}) refused with 488: {e}",
                 endpoint.id()
             );
-            return reject(
-                &shared,
-                &req,
-                &key,
-                &origin,
-                StatusCode::NOT_ACCEPTABLE_HERE,
-            )
-            .await;
+            return Err(Some(StatusCode::NOT_ACCEPTABLE_HERE));
         }
     };
     let context = endpoint.str("context").unwrap_or("default").to_owned();
@@ -140,7 +126,7 @@ pub(crate) async fn incoming(
         .to_owned();
     let from = req.headers().from().ok();
     let caller = Party {
-        number: identify::from_user(&req).unwrap_or_default(),
+        number: identify::from_user(req).unwrap_or_default(),
         name: from
             .as_ref()
             .and_then(|f| f.display_name())
@@ -150,14 +136,7 @@ pub(crate) async fn incoming(
     let caller = endpoint_callerid(&endpoint).unwrap_or(caller);
     let Some(pbx) = shared.core.channels.pbx() else {
         tracing::error!("PJSIP: no dialplan executor is loaded; INVITE refused");
-        return reject(
-            &shared,
-            &req,
-            &key,
-            &origin,
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
+        return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
     };
     let caller_num = (!caller.number.is_empty()).then_some(caller.number.as_str());
     if !pbx.exists(&context, &exten, caller_num).await {
@@ -165,39 +144,25 @@ pub(crate) async fn incoming(
             "PJSIP: call from '{}' to extension '{exten}' rejected because extension not found in context '{context}'",
             endpoint.id()
         );
-        return reject(&shared, &req, &key, &origin, StatusCode::NOT_FOUND).await;
+        return Err(Some(StatusCode::NOT_FOUND));
     }
     let Some(engine) = shared.core.service::<MediaEngine>() else {
         tracing::error!("PJSIP: the RTP engine (res_rtp_asterisk) is not loaded; INVITE refused");
-        return reject(
-            &shared,
-            &req,
-            &key,
-            &origin,
-            StatusCode::SERVICE_UNAVAILABLE,
-        )
-        .await;
+        return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
     };
     let local_ip = local_ip_for(origin.local.ip(), origin.source);
     let media = match engine.open(local_ip) {
         Ok(m) => Arc::new(m),
         Err(e) => {
             tracing::error!("PJSIP: no RTP port for a new call: {e}");
-            return reject(
-                &shared,
-                &req,
-                &key,
-                &origin,
-                StatusCode::SERVICE_UNAVAILABLE,
-            )
-            .await;
+            return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
         }
     };
     let local_sip = SocketAddr::new(local_ip, origin.local.port());
-    let local_contact = format!("<sip:{local_sip}{}>", transport_param(&origin));
+    let local_contact = format!("<sip:{local_sip}{}>", transport_param(origin));
     let local_tag = obelus_sip::new_tag();
-    let Some(dialog) = Dialog::for_uas(&req, &local_tag, &local_contact) else {
-        return reject(&shared, &req, &key, &origin, StatusCode::BAD_REQUEST).await;
+    let Some(dialog) = Dialog::for_uas(req, &local_tag, &local_contact) else {
+        return Err(Some(StatusCode::BAD_REQUEST));
     };
     let dtmf = dtmf_rfc4733(&endpoint);
     let local = LocalAudio {
@@ -239,10 +204,10 @@ pub(crate) async fn incoming(
     shared
         .sessions
         .insert(&dialog.call_id, &dialog.local_tag, tx.clone());
-    shared.sessions.insert_pending(&req, tx);
+    shared.sessions.insert_pending(req, tx);
     let via = format!("{} {local_sip}", origin.protocol.via_name());
     let actor = Actor::new(Setup {
-        shared: Arc::clone(&shared),
+        shared: Arc::clone(shared),
         channel: Arc::clone(&channel),
         dialog,
         reply,
@@ -261,6 +226,7 @@ pub(crate) async fn incoming(
     });
     tokio::spawn(actor.run());
     pbx.start(channel);
+    Ok(())
 }
 
 /// `;transport=tcp` and friends for our Contact on a non-UDP transport.

@@ -1,0 +1,310 @@
+//! Anchored G.711 calls with RTP through the real `obelus` binary: N
+//! concurrent calls (sipp for signalling, this program for the media of
+//! both phones), PCMU on both legs, media relayed by Obelus.
+//!
+//! Reported per step: packets sent and received by the phones (loss), and
+//! Obelus's CPU per call-second (utime+stime from /proc over the window,
+//! divided by calls x seconds), beside the same figure per forwarded
+//! packet. The phones' sockets are plain blocking sockets on one thread:
+//! check the loss column before reading the CPU one.
+//!
+//! Run: `cargo bench -p obelus --bench rtp_load` (needs `sipp`).
+//! `RTP_LOAD_CALLS=100,500` and `RTP_LOAD_SECONDS=10` change the steps.
+
+use std::collections::HashSet;
+use std::net::{SocketAddr, UdpSocket};
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// Clock ticks per second for /proc figures (USER_HZ).
+const TICKS_PER_SECOND: f64 = 100.0;
+
+struct Guard(Child);
+
+impl Drop for Guard {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+fn free_port() -> u16 {
+    UdpSocket::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
+}
+
+fn cpu_ticks(pid: u32) -> u64 {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
+    let after = stat.rsplit(')').next().unwrap_or("");
+    let fields: Vec<&str> = after.split_whitespace().collect();
+    let field = |i: usize| {
+        fields
+            .get(i)
+            .and_then(|v| v.parse::<u64>().ok())
+            .unwrap_or(0)
+    };
+    field(11) + field(12)
+}
+
+fn scenario(name: &str) -> PathBuf {
+    PathBuf::from(env!("CARGO_MANIFEST_DIR"))
+        .join("../../tests/sipp")
+        .join(name)
+}
+
+fn start_obelus(dir: &Path, sip_port: u16, callee_port: u16) -> Guard {
+    let root = dir.display();
+    let files = [
+        (
+            "asterisk.conf",
+            format!(
+                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
+            ),
+        ),
+        ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
+        (
+            "modules.conf",
+            "[modules]\nautoload=yes\nnoload => manager\nnoload => http\n".to_owned(),
+        ),
+        (
+            "rtp.conf",
+            "[general]\nrtpstart=20000\nrtpend=60000\n".to_owned(),
+        ),
+        ("sorcery.conf", String::new()),
+        ("extconfig.conf", String::new()),
+        (
+            "extensions.conf",
+            "[load]\nexten => 102,1,Dial(PJSIP/102)\n".to_owned(),
+        ),
+        (
+            "pjsip.conf",
+            format!(
+                "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip_port}\n\n[101]\ntype=auth\nauth_type=userpass\nusername=101\npassword=101\n\n[101]\ntype=endpoint\nauth=101\ncontext=load\ndisallow=all\nallow=ulaw\n\n[102]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\naors=102\n\n[102]\ntype=aor\ncontact=sip:102@127.0.0.1:{callee_port}\n"
+            ),
+        ),
+    ];
+    for (name, text) in files {
+        std::fs::write(dir.join(name), text).unwrap();
+    }
+    let guard = Guard(
+        Command::new(env!("CARGO_BIN_EXE_obelus"))
+            .arg("-C")
+            .arg(dir.join("asterisk.conf"))
+            .arg("-f")
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap(),
+    );
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while UdpSocket::bind(("127.0.0.1", sip_port)).is_ok() {
+        assert!(Instant::now() < deadline, "obelus did not start");
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    std::thread::sleep(Duration::from_millis(300));
+    guard
+}
+
+fn sipp(dir: &Path, args: &[&str]) -> Guard {
+    Guard(
+        Command::new("sipp")
+            .current_dir(dir)
+            .args(args)
+            .args(["-i", "127.0.0.1", "-nostdin", "-timeout", "600s"])
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("sipp (apt-get install sip-tester)"),
+    )
+}
+
+/// The Obelus RTP addresses sipp logged (`RTP ip:port` lines).
+fn addresses(log: &Path) -> Vec<SocketAddr> {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let set: HashSet<SocketAddr> = text
+        .lines()
+        .filter_map(|l| l.split("RTP ").nth(1))
+        .filter_map(|a| a.trim().parse().ok())
+        .collect();
+    set.into_iter().collect()
+}
+
+/// One step: `calls` concurrent calls talking for `seconds`.
+fn step(calls: usize, seconds: u64) {
+    let dir = tempfile::tempdir().unwrap();
+    let (sip_port, callee_port) = (free_port(), free_port());
+    let phone_a = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let phone_b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (port_a, port_b) = (
+        phone_a.local_addr().unwrap().port().to_string(),
+        phone_b.local_addr().unwrap().port().to_string(),
+    );
+    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let obelus = start_obelus(dir.path(), sip_port, callee_port);
+    let target = format!("127.0.0.1:{sip_port}");
+    let n = calls.to_string();
+    let hold = ((seconds + 60) * 1000).to_string();
+    let _callee = sipp(
+        dir.path(),
+        &[
+            &target,
+            "-sf",
+            scenario("call_callee.xml").to_str().unwrap(),
+            "-p",
+            &callee_port.to_string(),
+            "-m",
+            &n,
+            "-key",
+            "rtp_port",
+            &port_b,
+            "-trace_logs",
+            "-log_file",
+            log_b.to_str().unwrap(),
+        ],
+    );
+    let _caller = sipp(
+        dir.path(),
+        &[
+            &target,
+            "-sf",
+            scenario("call_caller.xml").to_str().unwrap(),
+            "-s",
+            "101",
+            "-au",
+            "101",
+            "-ap",
+            "101",
+            "-key",
+            "dest",
+            "102",
+            "-p",
+            &free_port().to_string(),
+            "-m",
+            &n,
+            "-r",
+            "100",
+            "-l",
+            &n,
+            "-d",
+            &hold,
+            "-key",
+            "rtp_port",
+            &port_a,
+            "-trace_logs",
+            "-log_file",
+            log_a.to_str().unwrap(),
+        ],
+    );
+    let deadline = Instant::now() + Duration::from_secs(calls as u64 / 50 + 60);
+    let (legs_a, legs_b) = loop {
+        let (a, b) = (addresses(&log_a), addresses(&log_b));
+        print!(
+            "\rrtp_load: {} calls: {}/{} legs set up   ",
+            calls,
+            a.len() + b.len(),
+            2 * calls
+        );
+        if a.len() >= calls && b.len() >= calls {
+            println!();
+            break (a, b);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "only {} + {} legs came up",
+            a.len(),
+            b.len()
+        );
+        std::thread::sleep(Duration::from_millis(250));
+    };
+    for s in [&phone_a, &phone_b] {
+        s.set_nonblocking(true).unwrap();
+    }
+    let mut packet = [0u8; 172];
+    packet[0] = 0x80;
+    let (mut sent, mut received) = (0u64, 0u64);
+    let mut buf = [0u8; 2048];
+    let started = Instant::now();
+    let before = cpu_ticks(obelus.0.id());
+    let mut tick = started;
+    let mut seq: u16 = 0;
+    while started.elapsed() < Duration::from_secs(seconds) {
+        if Instant::now() >= tick {
+            packet[2..4].copy_from_slice(&seq.to_be_bytes());
+            packet[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
+            for (socket, legs) in [(&phone_a, &legs_a), (&phone_b, &legs_b)] {
+                for (i, leg) in legs.iter().enumerate() {
+                    packet[8..12].copy_from_slice(&(i as u32).to_be_bytes());
+                    if socket.send_to(&packet, leg).is_ok() {
+                        sent += 1;
+                    }
+                }
+            }
+            seq = seq.wrapping_add(1);
+            tick += Duration::from_millis(20);
+        }
+        let mut idle = true;
+        for socket in [&phone_a, &phone_b] {
+            while let Ok((_, _)) = socket.recv_from(&mut buf) {
+                received += 1;
+                idle = false;
+            }
+        }
+        if idle {
+            std::thread::sleep(Duration::from_micros(200));
+        }
+    }
+    // Late packets still in flight.
+    std::thread::sleep(Duration::from_millis(200));
+    for socket in [&phone_a, &phone_b] {
+        while socket.recv_from(&mut buf).is_ok() {
+            received += 1;
+        }
+    }
+    let window = started.elapsed().as_secs_f64();
+    let used = cpu_ticks(obelus.0.id()).saturating_sub(before) as f64 / TICKS_PER_SECOND;
+    let loss = 100.0 * (sent.saturating_sub(received)) as f64 / sent.max(1) as f64;
+    println!(
+        "{:>6} {:>10} {:>10} {:>7.2}% {:>14.3} {:>12.2}",
+        calls,
+        sent,
+        received,
+        loss,
+        used * 1000.0 / (calls as f64 * window),
+        used * 1e6 / received.max(1) as f64
+    );
+}
+
+fn main() {
+    if Command::new("sipp")
+        .arg("-v")
+        .stdout(Stdio::null())
+        .status()
+        .is_err()
+    {
+        eprintln!("rtp_load: sipp is not installed (apt-get install sip-tester); skipped");
+        return;
+    }
+    let steps: Vec<usize> = std::env::var("RTP_LOAD_CALLS")
+        .unwrap_or_else(|_| "100,500,1000".to_owned())
+        .split(',')
+        .filter_map(|c| c.trim().parse().ok())
+        .collect();
+    let seconds = std::env::var("RTP_LOAD_SECONDS")
+        .ok()
+        .and_then(|s| s.parse().ok())
+        .unwrap_or(10);
+    println!("rtp_load: {seconds} s of PCMU both ways per call, steps {steps:?}");
+    println!(
+        "{:>6} {:>10} {:>10} {:>8} {:>14} {:>12}",
+        "calls", "sent", "received", "loss", "ms CPU/call-s", "µs/packet"
+    );
+    for calls in steps {
+        step(calls, seconds);
+    }
+}

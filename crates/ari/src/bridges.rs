@@ -1,0 +1,251 @@
+//! Bridges created through ARI (`POST /bridges`): a mixing bridge is a
+//! mixer of the media engine holding each member's media stream, so every
+//! member hears the others; a holding bridge joins channels without mixing.
+//!
+//! Every change is published on the event bus as a core bridge event
+//! (`BridgeCreate`, `BridgeEnter`, ...), so AMI sees ARI's bridges too and
+//! ARI's own events come from the bus like everyone else's.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use obelus_core::channel::Channel;
+use obelus_core::events::{BridgeEvent, BridgeEventKind, BridgeSnapshot, Event};
+use obelus_media::{MediaEngine, Mixer};
+
+use crate::apps::SourceKind;
+use crate::error::AriError;
+use crate::json;
+use crate::state::Ari;
+
+/// `mixing` or `holding`, from the comma list of attributes clients send.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Kind {
+    /// Members hear each other.
+    Mixing,
+    /// Members are parked together without hearing each other.
+    Holding,
+}
+
+impl Kind {
+    /// Reads `type=mixing,dtmf_events`; unknown attributes are a 400.
+    pub(crate) fn parse(types: &str) -> Result<Kind, AriError> {
+        let mut kind = Kind::Mixing;
+        for attribute in types.split(',').map(str::trim).filter(|t| !t.is_empty()) {
+            match attribute {
+                "holding" => kind = Kind::Holding,
+                "mixing" | "dtmf_events" | "proxy_media" | "video_sfu" | "video_single"
+                | "sdp_label" => {}
+                other => {
+                    return Err(AriError::bad_request(format!(
+                        "Invalid bridge type: {other}"
+                    )));
+                }
+            }
+        }
+        Ok(kind)
+    }
+}
+
+struct Bridge {
+    name: String,
+    kind: Kind,
+    mixer: Option<Mixer>,
+    members: Vec<String>,
+}
+
+impl Bridge {
+    fn snapshot(&self, id: &str) -> BridgeSnapshot {
+        let (kind, technology) = match self.kind {
+            Kind::Holding => ("holding", "holding_bridge"),
+            Kind::Mixing if self.members.len() <= 2 => ("mixing", "simple_bridge"),
+            Kind::Mixing => ("mixing", "softmix"),
+        };
+        BridgeSnapshot {
+            id: id.to_owned(),
+            kind: kind.to_owned(),
+            technology: technology.to_owned(),
+            creator: "Stasis".to_owned(),
+            name: self.name.clone(),
+            num_channels: self.members.len(),
+        }
+    }
+}
+
+/// The bridges ARI created, by id.
+#[derive(Default)]
+pub(crate) struct Bridges {
+    map: Mutex<HashMap<String, Bridge>>,
+}
+
+impl Bridges {
+    fn lock(&self) -> std::sync::MutexGuard<'_, HashMap<String, Bridge>> {
+        self.map.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    /// Whether ARI created the bridge `id`.
+    pub(crate) fn contains(&self, id: &str) -> bool {
+        self.lock().contains_key(id)
+    }
+
+    /// The uniqueids of the bridge's members.
+    pub(crate) fn members(&self, id: &str) -> Vec<String> {
+        self.lock()
+            .get(id)
+            .map(|b| b.members.clone())
+            .unwrap_or_default()
+    }
+
+    /// The ARI bridge a channel is in.
+    fn of_channel(&self, uniqueid: &str) -> Option<String> {
+        self.lock()
+            .iter()
+            .find(|(_, b)| b.members.iter().any(|m| m == uniqueid))
+            .map(|(id, _)| id.clone())
+    }
+}
+
+impl Ari {
+    fn publish_bridge(&self, snapshot: BridgeSnapshot, kind: BridgeEventKind) {
+        self.core.events.publish(Event::Bridge(BridgeEvent {
+            bridge: Arc::new(snapshot),
+            kind,
+        }));
+    }
+
+    /// `POST /bridges`: 409 if the id is taken.
+    pub(crate) fn create_bridge(
+        &self,
+        id: &str,
+        name: &str,
+        kind: Kind,
+    ) -> Result<json::Bridge, AriError> {
+        let snapshot = {
+            let mut bridges = self.bridges.lock();
+            if bridges.contains_key(id) || self.view.ids().iter().any(|b| b == id) {
+                return Err(AriError::conflict(
+                    "Bridge with same bridgeId already exists",
+                ));
+            }
+            let mixer = match kind {
+                Kind::Mixing => self.core.service::<MediaEngine>().map(|e| e.mixer()),
+                Kind::Holding => None,
+            };
+            let bridge = Bridge {
+                name: name.to_owned(),
+                kind,
+                mixer,
+                members: Vec::new(),
+            };
+            let snapshot = bridge.snapshot(id);
+            bridges.insert(id.to_owned(), bridge);
+            snapshot
+        };
+        self.publish_bridge(snapshot, BridgeEventKind::Create);
+        self.bridge_json(id)
+            .ok_or_else(|| AriError::internal("Bridge vanished while being created"))
+    }
+
+    /// Puts a channel (in Stasis) into an ARI bridge, taking it out of the
+    /// one it was in. The channel's application is subscribed to the bridge.
+    pub(crate) fn add_to_bridge(
+        &self,
+        id: &str,
+        channel: &Arc<Channel>,
+        app: &str,
+    ) -> Result<(), AriError> {
+        let uniqueid = channel.uniqueid();
+        if let Some(current) = self.bridges.of_channel(uniqueid) {
+            if current == id {
+                return Ok(());
+            }
+            self.remove_from_bridge(&current, channel)?;
+        }
+        let snapshot = {
+            let mut bridges = self.bridges.lock();
+            let bridge = bridges
+                .get_mut(id)
+                .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+            if let (Some(mixer), Some(stream)) = (&bridge.mixer, channel.driver().media()) {
+                mixer.add(&stream);
+            }
+            bridge.members.push(uniqueid.to_owned());
+            bridge.snapshot(id)
+        };
+        channel.set_bridge(Some(id.to_owned()));
+        self.apps.subscribe(app, SourceKind::Bridge, id);
+        self.publish_bridge(
+            snapshot,
+            BridgeEventKind::Enter(Arc::new(channel.snapshot())),
+        );
+        Ok(())
+    }
+
+    /// Takes a channel out of an ARI bridge; 422 if it is not in it.
+    pub(crate) fn remove_from_bridge(
+        &self,
+        id: &str,
+        channel: &Arc<Channel>,
+    ) -> Result<(), AriError> {
+        let uniqueid = channel.uniqueid();
+        let snapshot = {
+            let mut bridges = self.bridges.lock();
+            let bridge = bridges
+                .get_mut(id)
+                .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+            let before = bridge.members.len();
+            bridge.members.retain(|m| m != uniqueid);
+            if bridge.members.len() == before {
+                return Err(AriError::unprocessable("Channel not in this bridge"));
+            }
+            if let (Some(mixer), Some(stream)) = (&bridge.mixer, channel.driver().media()) {
+                mixer.remove(&stream);
+            }
+            bridge.snapshot(id)
+        };
+        channel.set_bridge(None);
+        self.publish_bridge(
+            snapshot,
+            BridgeEventKind::Leave(Arc::new(channel.snapshot())),
+        );
+        Ok(())
+    }
+
+    /// A channel left Stasis: it leaves its ARI bridge too.
+    pub(crate) fn leave_bridge(&self, channel: &Arc<Channel>) {
+        if let Some(id) = self.bridges.of_channel(channel.uniqueid()) {
+            // It is a member: removal cannot fail.
+            let _ = self.remove_from_bridge(&id, channel);
+        }
+    }
+
+    /// `DELETE /bridges/{id}`: members leave (they stay in Stasis), then
+    /// the bridge goes.
+    pub(crate) fn destroy_bridge(&self, id: &str) -> Result<(), AriError> {
+        for uniqueid in self.bridges.members(id) {
+            if let Some(channel) = self.core.channels.find(&uniqueid) {
+                let _ = self.remove_from_bridge(id, &channel);
+            }
+        }
+        let bridge = self
+            .bridges
+            .lock()
+            .remove(id)
+            .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+        self.publish_bridge(bridge.snapshot(id), BridgeEventKind::Destroy);
+        Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn bridge_types() {
+        assert_eq!(Kind::parse("").expect("ok"), Kind::Mixing);
+        assert_eq!(Kind::parse("mixing,dtmf_events").expect("ok"), Kind::Mixing);
+        assert_eq!(Kind::parse("holding").expect("ok"), Kind::Holding);
+        assert!(Kind::parse("mixing,teleport").is_err());
+    }
+}

@@ -1,0 +1,524 @@
+//! The JSON models ARI clients read (`Channel`, `Bridge`, `Playback`, ...)
+//! and the events sent on the WebSocket, with Asterisk's field names and
+//! field order.
+
+use std::collections::BTreeMap;
+use std::time::SystemTime;
+
+use serde::Serialize;
+use serde_json::{Map, Value};
+
+/// A time as ARI writes it: local time with milliseconds and a numeric
+/// zone (`2026-11-23T19:25:10.432+0000`).
+pub fn timestamp(time: SystemTime) -> String {
+    chrono::DateTime::<chrono::Local>::from(time)
+        .format("%Y-%m-%dT%H:%M:%S%.3f%z")
+        .to_string()
+}
+
+/// `CallerID`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CallerId {
+    /// The name.
+    pub name: String,
+    /// The number.
+    pub number: String,
+}
+
+/// `DialplanCEP`: where the channel is in the dialplan.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DialplanCep {
+    /// Context.
+    pub context: String,
+    /// Extension.
+    pub exten: String,
+    /// Priority.
+    pub priority: i64,
+    /// The application running.
+    pub app_name: String,
+    /// Its arguments.
+    pub app_data: String,
+}
+
+/// `Channel`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Channel {
+    /// The uniqueid (or the id the client chose).
+    pub id: String,
+    /// `PJSIP/101-00000001`.
+    pub name: String,
+    /// `Up`, `Ring`, ...
+    pub state: &'static str,
+    /// The SIP Call-ID for PJSIP channels.
+    pub protocol_id: String,
+    /// Caller identity.
+    pub caller: CallerId,
+    /// Connected-line identity.
+    pub connected: CallerId,
+    /// `CHANNEL(accountcode)`.
+    pub accountcode: String,
+    /// Dialplan location.
+    pub dialplan: DialplanCep,
+    /// When the channel was created.
+    pub creationtime: String,
+    /// `CHANNEL(language)`.
+    pub language: String,
+    /// The variables `ari.conf channelvars` names.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub channelvars: Option<BTreeMap<String, String>>,
+}
+
+/// `Bridge`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Bridge {
+    /// The bridge id.
+    pub id: String,
+    /// `simple_bridge` (two parties) or `softmix`.
+    pub technology: String,
+    /// `mixing` or `holding`.
+    pub bridge_type: String,
+    /// `stasis` for ARI bridges, `basic` for Dial's.
+    pub bridge_class: String,
+    /// Who created it (`Stasis`).
+    pub creator: String,
+    /// Its name.
+    pub name: String,
+    /// The ids of the channels in it.
+    pub channels: Vec<String>,
+    /// When it was created.
+    pub creationtime: String,
+    /// `talker`.
+    pub video_mode: &'static str,
+}
+
+/// `Playback`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Playback {
+    /// The playback id.
+    pub id: String,
+    /// What is playing now.
+    pub media_uri: String,
+    /// What plays next, in a list.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub next_media_uri: Option<String>,
+    /// `channel:<id>` or `bridge:<id>`.
+    pub target_uri: String,
+    /// The language sounds are looked up in.
+    pub language: String,
+    /// `queued`, `playing`, `continuing`, `done`, `failed`.
+    pub state: &'static str,
+}
+
+/// `DeviceState`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DeviceState {
+    /// `PJSIP/101`, `Stasis:door`.
+    pub name: String,
+    /// `NOT_INUSE`, `INUSE`, ...
+    pub state: String,
+}
+
+/// `Endpoint`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Endpoint {
+    /// `PJSIP`.
+    pub technology: String,
+    /// The endpoint name.
+    pub resource: String,
+    /// `online`, `offline` or `unknown`.
+    pub state: &'static str,
+    /// The channels of the endpoint.
+    pub channel_ids: Vec<String>,
+}
+
+/// `Application`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Application {
+    /// The name.
+    pub name: String,
+    /// Channels it is subscribed to.
+    pub channel_ids: Vec<String>,
+    /// Bridges it is subscribed to.
+    pub bridge_ids: Vec<String>,
+    /// Endpoints it is subscribed to (`PJSIP/101`, `PJSIP`).
+    pub endpoint_ids: Vec<String>,
+    /// Devices it is subscribed to.
+    pub device_names: Vec<String>,
+    /// `[{"type": "StasisStart"}]`: only these events pass (empty: all).
+    pub events_allowed: Vec<Value>,
+    /// Events that never pass.
+    pub events_disallowed: Vec<Value>,
+}
+
+/// `Variable`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Variable {
+    /// The value.
+    pub value: String,
+}
+
+/// An event's own fields; the `type` field is the variant's name.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "type")]
+pub enum Payload {
+    /// A channel entered the application.
+    StasisStart {
+        /// The arguments after the application name.
+        args: Vec<String>,
+        /// The channel.
+        channel: Channel,
+    },
+    /// A channel left the application.
+    StasisEnd {
+        /// The channel.
+        channel: Channel,
+    },
+    /// A channel was created.
+    ChannelCreated {
+        /// The channel.
+        channel: Channel,
+    },
+    /// A channel was destroyed.
+    ChannelDestroyed {
+        /// The Q.850 cause.
+        cause: u16,
+        /// Its text.
+        cause_txt: String,
+        /// The channel.
+        channel: Channel,
+    },
+    /// The channel's state changed.
+    ChannelStateChange {
+        /// The channel.
+        channel: Channel,
+    },
+    /// A DTMF digit was received.
+    ChannelDtmfReceived {
+        /// The digit.
+        digit: String,
+        /// How long it was pressed.
+        duration_ms: u32,
+        /// The channel.
+        channel: Channel,
+    },
+    /// Someone asked the channel to hang up.
+    ChannelHangupRequest {
+        /// The cause.
+        cause: u16,
+        /// Whether it was a soft request.
+        soft: bool,
+        /// The channel.
+        channel: Channel,
+    },
+    /// A variable was set.
+    ChannelVarset {
+        /// Its name.
+        variable: String,
+        /// Its value.
+        value: String,
+        /// The channel (absent for globals).
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
+    },
+    /// The channel's dialplan location changed.
+    ChannelDialplan {
+        /// The channel.
+        channel: Channel,
+        /// The application about to run.
+        dialplan_app: String,
+        /// Its arguments.
+        dialplan_app_data: String,
+    },
+    /// The far end put the call on hold.
+    ChannelHold {
+        /// The channel.
+        channel: Channel,
+    },
+    /// The far end resumed the call.
+    ChannelUnhold {
+        /// The channel.
+        channel: Channel,
+    },
+    /// A channel entered a bridge.
+    ChannelEnteredBridge {
+        /// The bridge, with the channel in it.
+        bridge: Bridge,
+        /// The channel.
+        channel: Channel,
+    },
+    /// A channel left a bridge.
+    ChannelLeftBridge {
+        /// The bridge, without the channel.
+        bridge: Bridge,
+        /// The channel.
+        channel: Channel,
+    },
+    /// A bridge was created.
+    BridgeCreated {
+        /// The bridge.
+        bridge: Bridge,
+    },
+    /// A bridge was destroyed.
+    BridgeDestroyed {
+        /// The bridge.
+        bridge: Bridge,
+    },
+    /// A playback started.
+    PlaybackStarted {
+        /// The playback.
+        playback: Playback,
+    },
+    /// A playback moved to the next media of its list.
+    PlaybackContinuing {
+        /// The playback.
+        playback: Playback,
+    },
+    /// A playback ended.
+    PlaybackFinished {
+        /// The playback.
+        playback: Playback,
+    },
+    /// Progress of a dial.
+    Dial {
+        /// The calling channel, when there is one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        caller: Option<Channel>,
+        /// The called channel.
+        peer: Channel,
+        /// The dial string.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        dialstring: Option<String>,
+        /// `""`, `RINGING`, `PROGRESS`, `ANSWER`, `BUSY`, ...
+        dialstatus: String,
+    },
+    /// Another WebSocket registered this application's name.
+    ApplicationReplaced {},
+    /// `move` named an application that is not registered.
+    ApplicationMoveFailed {
+        /// The channel.
+        channel: Channel,
+        /// The application asked for.
+        destination: String,
+        /// The arguments given.
+        args: Vec<String>,
+    },
+    /// A device's state changed.
+    DeviceStateChanged {
+        /// The device and its state.
+        device_state: DeviceState,
+    },
+    /// `POST /events/user/{name}`.
+    ChannelUserevent {
+        /// The event name.
+        eventname: String,
+        /// The channel source, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        channel: Option<Channel>,
+        /// The bridge source, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bridge: Option<Bridge>,
+        /// The endpoint source, if any.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        endpoint: Option<Endpoint>,
+        /// The event's variables.
+        userevent: Map<String, Value>,
+    },
+}
+
+impl Payload {
+    /// The event's `type`.
+    pub fn type_name(&self) -> &'static str {
+        match self {
+            Payload::StasisStart { .. } => "StasisStart",
+            Payload::StasisEnd { .. } => "StasisEnd",
+            Payload::ChannelCreated { .. } => "ChannelCreated",
+            Payload::ChannelDestroyed { .. } => "ChannelDestroyed",
+            Payload::ChannelStateChange { .. } => "ChannelStateChange",
+            Payload::ChannelDtmfReceived { .. } => "ChannelDtmfReceived",
+            Payload::ChannelHangupRequest { .. } => "ChannelHangupRequest",
+            Payload::ChannelVarset { .. } => "ChannelVarset",
+            Payload::ChannelDialplan { .. } => "ChannelDialplan",
+            Payload::ChannelHold { .. } => "ChannelHold",
+            Payload::ChannelUnhold { .. } => "ChannelUnhold",
+            Payload::ChannelEnteredBridge { .. } => "ChannelEnteredBridge",
+            Payload::ChannelLeftBridge { .. } => "ChannelLeftBridge",
+            Payload::BridgeCreated { .. } => "BridgeCreated",
+            Payload::BridgeDestroyed { .. } => "BridgeDestroyed",
+            Payload::PlaybackStarted { .. } => "PlaybackStarted",
+            Payload::PlaybackContinuing { .. } => "PlaybackContinuing",
+            Payload::PlaybackFinished { .. } => "PlaybackFinished",
+            Payload::Dial { .. } => "Dial",
+            Payload::ApplicationReplaced {} => "ApplicationReplaced",
+            Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
+            Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
+            Payload::ChannelUserevent { .. } => "ChannelUserevent",
+        }
+    }
+}
+
+/// An event as sent to one application: the payload, then the fields every
+/// event carries.
+#[derive(Debug, Serialize)]
+pub struct Envelope<'a> {
+    /// `type` and the event's own fields.
+    #[serde(flatten)]
+    pub payload: &'a Payload,
+    /// When it happened.
+    pub timestamp: &'a str,
+    /// The system's entity id.
+    pub asterisk_id: &'a str,
+    /// The application it is sent to.
+    pub application: &'a str,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn channel() -> Channel {
+        Channel {
+            id: "1795343125.27".into(),
+            name: "PJSIP/101-00000017".into(),
+            state: "Ring",
+            protocol_id: "1-17760@127.0.0.1".into(),
+            caller: CallerId {
+                name: String::new(),
+                number: "101".into(),
+            },
+            connected: CallerId {
+                name: String::new(),
+                number: String::new(),
+            },
+            accountcode: String::new(),
+            dialplan: DialplanCep {
+                context: "testing".into(),
+                exten: "700".into(),
+                priority: 2,
+                app_name: "Stasis".into(),
+                app_data: "bench".into(),
+            },
+            creationtime: "2026-11-22T10:25:25.191+0000".into(),
+            language: "en".into(),
+            channelvars: None,
+        }
+    }
+
+    fn keys(text: &str) -> Vec<String> {
+        let v: Value = serde_json::from_str(text).expect("json");
+        let mut k: Vec<String> = v.as_object().expect("object").keys().cloned().collect();
+        k.sort();
+        k
+    }
+
+    /// The golden capture of a real Asterisk (`ws_events_run1.jsonl`).
+    fn golden(event_type: &str) -> Option<String> {
+        let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
+            .join("../../../shared/reference/golden-asterisk-23/ari/ws_events_run1.jsonl");
+        let text = std::fs::read_to_string(path).ok()?;
+        text.lines()
+            .find(|l| l.contains(&format!("\"type\":\"{event_type}\"")))
+            .map(str::to_owned)
+    }
+
+    #[test]
+    fn channel_fields_are_asterisks_in_order() {
+        let text = serde_json::to_string(&channel()).expect("json");
+        assert_eq!(
+            text,
+            r#"{"id":"1795343125.27","name":"PJSIP/101-00000017","state":"Ring","protocol_id":"1-17760@127.0.0.1","caller":{"name":"","number":"101"},"connected":{"name":"","number":""},"accountcode":"","dialplan":{"context":"testing","exten":"700","priority":2,"app_name":"Stasis","app_data":"bench"},"creationtime":"2026-11-22T10:25:25.191+0000","language":"en"}"#
+        );
+    }
+
+    #[test]
+    fn events_have_the_golden_field_names() {
+        let bridge = Bridge {
+            id: "b".into(),
+            technology: "simple_bridge".into(),
+            bridge_type: "mixing".into(),
+            bridge_class: "stasis".into(),
+            creator: "Stasis".into(),
+            name: "benchbridge".into(),
+            channels: vec!["1".into()],
+            creationtime: timestamp(SystemTime::now()),
+            video_mode: "talker",
+        };
+        let playback = Playback {
+            id: "pb".into(),
+            media_uri: "sound:beep".into(),
+            next_media_uri: None,
+            target_uri: "channel:1".into(),
+            language: "en".into(),
+            state: "playing",
+        };
+        let cases = [
+            Payload::StasisStart {
+                args: vec![],
+                channel: channel(),
+            },
+            Payload::ChannelStateChange { channel: channel() },
+            Payload::ChannelEnteredBridge {
+                bridge: bridge.clone(),
+                channel: channel(),
+            },
+            Payload::PlaybackStarted {
+                playback: playback.clone(),
+            },
+            Payload::PlaybackFinished { playback },
+            Payload::ChannelVarset {
+                variable: "X".into(),
+                value: "1".into(),
+                channel: Some(channel()),
+            },
+            Payload::ChannelHangupRequest {
+                cause: 16,
+                soft: true,
+                channel: channel(),
+            },
+            Payload::ChannelLeftBridge {
+                bridge: bridge.clone(),
+                channel: channel(),
+            },
+            Payload::StasisEnd { channel: channel() },
+            Payload::BridgeDestroyed { bridge },
+        ];
+        let mut compared = 0;
+        for payload in &cases {
+            let text = serde_json::to_string(&Envelope {
+                payload,
+                timestamp: "2026-11-22T10:25:25.192+0000",
+                asterisk_id: "02:fc:00:00:00:01",
+                application: "bench",
+            })
+            .expect("json");
+            let ours: Value = serde_json::from_str(&text).expect("json");
+            assert_eq!(ours["type"], payload.type_name());
+            if let Some(line) = golden(payload.type_name()) {
+                assert_eq!(keys(&text), keys(&line), "{}", payload.type_name());
+                let theirs: Value = serde_json::from_str(&line).expect("json");
+                for nested in ["channel", "bridge", "playback"] {
+                    if let (Some(a), Some(b)) = (ours.get(nested), theirs.get(nested)) {
+                        assert_eq!(
+                            keys(&a.to_string()),
+                            keys(&b.to_string()),
+                            "{} {nested}",
+                            payload.type_name()
+                        );
+                    }
+                }
+                compared += 1;
+            }
+        }
+        if golden("StasisStart").is_some() {
+            assert_eq!(compared, cases.len());
+        }
+    }
+
+    #[test]
+    fn timestamps_have_milliseconds_and_a_numeric_zone() {
+        let t = timestamp(SystemTime::UNIX_EPOCH + std::time::Duration::from_millis(1_500));
+        assert_eq!(t.len(), "2026-11-23T19:25:10.432+0000".len(), "{t}");
+        assert!(t.contains(".500"), "{t}");
+        let zone = &t[t.len() - 5..];
+        assert!(zone.starts_with('+') || zone.starts_with('-'), "{t}");
+    }
+}

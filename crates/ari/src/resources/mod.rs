@@ -1,0 +1,235 @@
+//! The handlers, one file per ARI resource (`res_ari_channels` is
+//! [`channels`]). [`dispatch`] maps an operation of the route table to its
+//! handler; an operation without one answers 501, so clients still find
+//! every method of the published API and learn plainly what is missing.
+
+mod applications;
+mod asterisk;
+mod bridges;
+mod channels;
+mod device_states;
+mod endpoints;
+mod events;
+mod playbacks;
+mod sounds;
+
+use std::sync::Arc;
+
+use obelus_apps::pbx::Executor;
+use obelus_apps::registry::FunctionContext;
+use obelus_core::channel::Channel;
+
+use crate::api::Operation;
+use crate::error::{AriError, AriResult, Reply};
+use crate::params::Params;
+use crate::state::Ari;
+
+/// Runs the handler of `op` (of `resource`).
+pub(crate) async fn dispatch(
+    ari: &Arc<Ari>,
+    resource: &str,
+    op: &Operation,
+    p: &Params,
+) -> AriResult {
+    match (resource, op.nickname) {
+        ("asterisk", "getInfo") => asterisk::info(ari, p),
+        ("asterisk", "ping") => asterisk::ping(ari),
+        ("asterisk", "getGlobalVar") => asterisk::get_global(ari, p),
+        ("asterisk", "setGlobalVar") => asterisk::set_global(ari, p),
+        ("asterisk", "listModules") => asterisk::list_modules(ari),
+        ("asterisk", "getModule") => asterisk::get_module(ari, p),
+        ("asterisk", "reloadModule") => asterisk::reload_module(ari, p).await,
+
+        ("endpoints", "list") => endpoints::list(ari, None).await,
+        ("endpoints", "listByTech") => endpoints::list(ari, Some(p.path("tech"))).await,
+        ("endpoints", "get") => endpoints::get(ari, p).await,
+
+        ("channels", "list") => channels::list(ari),
+        ("channels", "get") => channels::get(ari, p),
+        ("channels", "originate") => channels::originate(ari, p, p.string("channelId")).await,
+        ("channels", "originateWithId") => {
+            channels::originate(ari, p, Some(p.path("channelId"))).await
+        }
+        ("channels", "hangup") => channels::hangup(ari, p),
+        ("channels", "continueInDialplan") => channels::continue_in_dialplan(ari, p).await,
+        ("channels", "move") => channels::move_to(ari, p).await,
+        ("channels", "answer") => channels::answer(ari, p).await,
+        ("channels", "ring") => {
+            channels::indicate(ari, p, Some(obelus_core::channel::Indication::Ringing)).await
+        }
+        ("channels", "ringStop") => channels::indicate(ari, p, None).await,
+        ("channels", "progress") => {
+            channels::indicate(ari, p, Some(obelus_core::channel::Indication::Progress)).await
+        }
+        ("channels", "hold") => {
+            channels::indicate(ari, p, Some(obelus_core::channel::Indication::Hold)).await
+        }
+        ("channels", "unhold") => {
+            channels::indicate(ari, p, Some(obelus_core::channel::Indication::Unhold)).await
+        }
+        ("channels", "sendDTMF") => channels::send_dtmf(ari, p).await,
+        ("channels", "play") => channels::play(ari, p, p.string("playbackId")),
+        ("channels", "playWithId") => channels::play(ari, p, Some(p.path("playbackId"))),
+        ("channels", "getChannelVar") => channels::get_var(ari, p),
+        ("channels", "setChannelVar") => channels::set_var(ari, p),
+        ("channels", "getChannelVars") => channels::get_vars(ari, p),
+        ("channels", "setChannelVars") => channels::set_vars(ari, p),
+
+        ("bridges", "list") => bridges::list(ari),
+        ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),
+        ("bridges", "createWithId") => bridges::create(ari, p, Some(p.path("bridgeId"))),
+        ("bridges", "get") => bridges::get(ari, p),
+        ("bridges", "destroy") => bridges::destroy(ari, p),
+        ("bridges", "addChannel") => bridges::add_channel(ari, p),
+        ("bridges", "removeChannel") => bridges::remove_channel(ari, p),
+        ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
+        ("bridges", "playWithId") => bridges::play(ari, p, Some(p.path("playbackId"))),
+
+        ("sounds", "list") => sounds::list(ari, p).await,
+        ("sounds", "get") => sounds::get(ari, p).await,
+
+        ("playbacks", "get") => playbacks::get(ari, p),
+        ("playbacks", "stop") => playbacks::stop(ari, p),
+
+        ("deviceStates", "list") => device_states::list(ari),
+        ("deviceStates", "get") => device_states::get(ari, p),
+        ("deviceStates", "update") => device_states::update(ari, p).await,
+        ("deviceStates", "delete") => device_states::delete(ari, p).await,
+
+        ("applications", "list") => applications::list(ari),
+        ("applications", "get") => applications::get(ari, p),
+        ("applications", "subscribe") => applications::subscribe(ari, p).await,
+        ("applications", "unsubscribe") => applications::unsubscribe(ari, p),
+        ("applications", "filter") => applications::filter(ari, p),
+
+        ("events", "userEvent") => events::user_event(ari, p).await,
+
+        (resource, nickname) => Err(AriError::not_implemented(format!(
+            "{resource}.{nickname} is not implemented"
+        ))),
+    }
+}
+
+/// Loads the device states saved in AstDB.
+pub(crate) async fn restore_device_states(ari: &Ari) {
+    device_states::restore(ari).await;
+}
+
+/// A model as a 200 reply.
+fn ok<T: serde::Serialize + ?Sized>(ari: &Ari, value: &T) -> AriResult {
+    ari.encode(value).map(Reply::Json)
+}
+
+/// The dialplan executor: variables and functions go through it.
+fn executor(ari: &Ari) -> Result<Arc<Executor>, AriError> {
+    ari.core
+        .service::<Executor>()
+        .ok_or_else(|| AriError::internal("The dialplan executor (pbx_builtins) is not loaded"))
+}
+
+/// Functions that reach outside the PBX; like Asterisk, ARI may not use
+/// them unless `live_dangerously` is set in `asterisk.conf`.
+const DANGEROUS: &[&str] = &[
+    "SHELL",
+    "FILE",
+    "EVAL",
+    "ODBC",
+    "CURL",
+    "SYSINFO",
+    "DB_DELETE",
+];
+
+/// Splits `NAME(args)` into the function name and its arguments.
+fn function_call(name: &str) -> Option<(&str, &str)> {
+    let open = name.find('(')?;
+    let args = name.strip_suffix(')')?.get(open + 1..)?;
+    Some((name.get(..open)?.trim(), args))
+}
+
+fn check_allowed(ari: &Ari, function: &str) -> Result<(), AriError> {
+    if !ari.core.settings.options.live_dangerously
+        && DANGEROUS.iter().any(|d| d.eq_ignore_ascii_case(function))
+    {
+        return Err(AriError::bad_request(format!(
+            "Function {function} may not be used from ARI (live_dangerously is off)"
+        )));
+    }
+    Ok(())
+}
+
+/// Reads a variable or a function (`CALLERID(num)`) of a channel, or a
+/// global variable without a channel.
+fn read_var(
+    ari: &Ari,
+    channel: Option<&Arc<Channel>>,
+    name: &str,
+) -> Result<Option<String>, AriError> {
+    let executor = executor(ari)?;
+    if let Some((function, args)) = function_call(name) {
+        check_allowed(ari, function)?;
+        let f = executor
+            .registry
+            .function(function)
+            .ok_or_else(|| AriError::not_found(format!("Function {function} not found")))?;
+        let cx = FunctionContext {
+            core: &ari.core,
+            channel,
+            globals: &executor.globals,
+        };
+        return Ok(f.read(&cx, args).ok());
+    }
+    Ok(match channel {
+        Some(c) => c.var(name),
+        None => executor.globals.get(name),
+    })
+}
+
+/// Sets a variable or writes a function, as `Set()` does.
+fn write_var(
+    ari: &Ari,
+    channel: Option<&Arc<Channel>>,
+    name: &str,
+    value: &str,
+) -> Result<(), AriError> {
+    let executor = executor(ari)?;
+    if let Some((function, _)) = function_call(name) {
+        check_allowed(ari, function)?;
+    }
+    executor.set(channel, name, value);
+    Ok(())
+}
+
+/// A new random id (UUID v4 form), for playbacks and bridges.
+fn new_id() -> String {
+    let n: u128 = rand::random();
+    let n = (n & !(0xf << 76) | (0x4 << 76)) & !(0x3 << 62) | (0x2 << 62);
+    let hex = format!("{n:032x}");
+    format!(
+        "{}-{}-{}-{}-{}",
+        &hex[..8],
+        &hex[8..12],
+        &hex[12..16],
+        &hex[16..20],
+        &hex[20..]
+    )
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_are_uuid_v4() {
+        let id = new_id();
+        assert_eq!(id.len(), 36);
+        assert_eq!(&id[14..15], "4");
+        assert!(matches!(&id[19..20], "8" | "9" | "a" | "b"), "{id}");
+        assert_ne!(id, new_id());
+    }
+
+    #[test]
+    fn function_calls_are_split() {
+        assert_eq!(function_call("CALLERID(num)"), Some(("CALLERID", "num")));
+        assert_eq!(function_call("PLAIN"), None);
+    }
+}

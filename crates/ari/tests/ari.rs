@@ -1,0 +1,1066 @@
+//! End-to-end tests of ARI: the module's routes served on a real socket,
+//! driven by a hand-written HTTP/1.1 client and a real WebSocket client,
+//! with channels run by the real dialplan executor on a test channel
+//! driver.
+
+use std::net::SocketAddr;
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use async_trait::async_trait;
+use futures_util::StreamExt;
+use obelus_apps::globals::Globals;
+use obelus_apps::pbx::{Executor, Pbx};
+use obelus_apps::registry::Registry;
+use obelus_apps::switch::Switches;
+use obelus_ari::{Ari, AriConf};
+use obelus_core::Core;
+use obelus_core::channel::{
+    Cause, Channel, ChannelInit, ChannelState, Channels, Control, Driver, Indication, Party,
+    Technology,
+};
+use obelus_core::events::ChannelEventKind;
+use obelus_dialplan::module::DialplanService;
+use obelus_media::{Codec, MediaEngine, RtpConfig, Stream, StreamEvent, StreamParams};
+use serde_json::Value;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::net::TcpStream;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+
+/// How long any single wait may take before the test gives up (a guard
+/// against hanging, not a speed requirement).
+const PATIENCE: Duration = Duration::from_secs(20);
+
+const DIALPLAN: &str = "\
+[default]
+exten => 1,1,Stasis(test,a,b)
+ same => n,Set(AFTER=${STASISSTATUS})
+ same => n,Hangup()
+exten => 2,1,Set(CONTINUED=yes)
+ same => n,Hangup()
+exten => 3,1,Stasis(nobody)
+ same => n,Set(AFTER=${STASISSTATUS})
+ same => n,Hangup()
+exten => 4,1,Stasis(test)
+ same => n,Hangup()
+";
+
+const ARI_CONF: &str = "\
+[general]
+enabled = yes
+allowed_origins = http://app.example
+
+[ari]
+type = user
+password = secret
+
+[viewer]
+type = user
+password = look
+read_only = yes
+";
+
+// ---------------------------------------------------------------- driver
+
+/// A channel driver that records what it is asked and, when it has a
+/// media stream, reports its playback ends to the channel as a SIP
+/// session does.
+#[derive(Default)]
+struct TestDriver {
+    log: Mutex<Vec<String>>,
+    media: Option<Arc<Stream>>,
+    answers_calls: bool,
+}
+
+impl TestDriver {
+    fn log(&self) -> Vec<String> {
+        self.log.lock().expect("log").clone()
+    }
+
+    fn push(&self, line: String) {
+        self.log.lock().expect("log").push(line);
+    }
+}
+
+#[async_trait]
+impl Driver for TestDriver {
+    async fn call(&self, channel: &Arc<Channel>) -> Result<(), Cause> {
+        self.push("call".into());
+        if self.answers_calls {
+            channel.queue(Control::Ringing);
+            channel.queue(Control::Answer);
+        }
+        Ok(())
+    }
+
+    async fn answer(&self, _channel: &Arc<Channel>) -> Result<(), Cause> {
+        self.push("answer".into());
+        Ok(())
+    }
+
+    async fn indicate(&self, _channel: &Arc<Channel>, indication: Indication) {
+        self.push(format!("indicate {indication:?}"));
+    }
+
+    async fn hangup(&self, _channel: &Arc<Channel>, cause: Cause) {
+        self.push(format!("hangup {}", cause.code()));
+    }
+
+    async fn send_digit(&self, _channel: &Arc<Channel>, digit: char, _duration_ms: u32) {
+        self.push(format!("digit {digit}"));
+    }
+
+    fn media(&self) -> Option<Arc<Stream>> {
+        self.media.clone()
+    }
+}
+
+/// `Test/<resource>`: outbound channels that answer at once.
+struct TestTech;
+
+#[async_trait]
+impl Technology for TestTech {
+    fn name(&self) -> &'static str {
+        "Test"
+    }
+
+    fn description(&self) -> &'static str {
+        "Test channels"
+    }
+
+    async fn request(
+        &self,
+        channels: &Arc<Channels>,
+        resource: &str,
+        requestor: Option<&Arc<Channel>>,
+    ) -> Result<Arc<Channel>, Cause> {
+        let driver = Arc::new(TestDriver {
+            answers_calls: true,
+            ..TestDriver::default()
+        });
+        Ok(Channel::create(
+            channels,
+            ChannelInit {
+                tech: "Test",
+                resource: resource.to_owned(),
+                state: ChannelState::Down,
+                caller: Party::default(),
+                context: "default".into(),
+                exten: "s".into(),
+                language: String::new(),
+                accountcode: String::new(),
+            },
+            driver,
+            requestor,
+        ))
+    }
+}
+
+// ---------------------------------------------------------------- harness
+
+struct Harness {
+    core: Arc<Core>,
+    executor: Arc<Executor>,
+    ari: Arc<Ari>,
+    addr: SocketAddr,
+    _dir: tempfile::TempDir,
+}
+
+async fn harness() -> Harness {
+    harness_with(ARI_CONF).await
+}
+
+async fn harness_with(ari_conf: &str) -> Harness {
+    let dir = tempfile::tempdir().expect("tempdir");
+    let (settings, _) = obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
+    let core = Arc::new(Core::new(settings, Arc::default()));
+    let (dialplan, errors) = obelus_dialplan::from_text(DIALPLAN, "extensions.conf");
+    assert!(errors.is_empty(), "{errors:?}");
+    let registry = Arc::new(Registry::default());
+    obelus_apps::applications::register_all(&registry);
+    obelus_apps::functions::register_all(&registry);
+    let executor = Executor::new(
+        Arc::clone(&core),
+        registry,
+        Arc::new(Globals::default()),
+        Arc::new(Switches::default()),
+        Arc::new(DialplanService::new(dialplan)),
+    );
+    core.provide(Arc::clone(&executor));
+    core.channels
+        .set_pbx(Arc::clone(&executor) as Arc<dyn obelus_core::channel::Pbx>);
+    core.channels.register_technology(Arc::new(TestTech));
+    let conf = AriConf::from_config(
+        &obelus_conf::parse_str("ari.conf", ari_conf).expect("ari.conf parses"),
+    )
+    .0;
+    let ari = obelus_ari::start(&core, conf).await;
+    let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+        .await
+        .expect("bind");
+    let addr = listener.local_addr().expect("addr");
+    let app = obelus_ari::http::routes(&ari).into_make_service_with_connect_info::<SocketAddr>();
+    tokio::spawn(async move {
+        let _ = axum::serve(listener, app).await;
+    });
+    Harness {
+        core,
+        executor,
+        ari,
+        addr,
+        _dir: dir,
+    }
+}
+
+impl Harness {
+    /// A new inbound test channel at `exten@default`, caller 101.
+    fn channel(&self, exten: &str, media: Option<Arc<Stream>>) -> (Arc<Channel>, Arc<TestDriver>) {
+        let driver = Arc::new(TestDriver {
+            media,
+            ..TestDriver::default()
+        });
+        let channel = Channel::create(
+            &self.core.channels,
+            ChannelInit {
+                tech: "Test",
+                resource: "101".into(),
+                state: ChannelState::Ring,
+                caller: Party {
+                    number: "101".into(),
+                    name: "Alice".into(),
+                },
+                context: "default".into(),
+                exten: exten.into(),
+                language: String::new(),
+                accountcode: String::new(),
+            },
+            Arc::clone(&driver) as Arc<dyn Driver>,
+            None,
+        );
+        (channel, driver)
+    }
+
+    /// Starts the dialplan on a new channel; the handle ends when the
+    /// channel has hung up.
+    fn call(&self, exten: &str) -> (Arc<Channel>, Arc<TestDriver>, tokio::task::JoinHandle<()>) {
+        let (channel, driver) = self.channel(exten, None);
+        let pbx = Pbx::new(Arc::clone(&self.executor), Arc::clone(&channel)).expect("pbx");
+        let run = tokio::spawn(obelus_apps::pbx::run(pbx));
+        (channel, driver, run)
+    }
+
+    async fn http(&self, method: &str, path: &str) -> Response {
+        self.send(
+            method,
+            path,
+            &[("Authorization", basic("ari:secret"))],
+            None,
+        )
+        .await
+    }
+
+    async fn http_json(&self, method: &str, path: &str, body: &str) -> Response {
+        self.send(
+            method,
+            path,
+            &[("Authorization", basic("ari:secret"))],
+            Some(("application/json", body)),
+        )
+        .await
+    }
+
+    async fn send(
+        &self,
+        method: &str,
+        path: &str,
+        headers: &[(&str, String)],
+        body: Option<(&str, &str)>,
+    ) -> Response {
+        let mut stream = TcpStream::connect(self.addr).await.expect("connect");
+        let mut request =
+            format!("{method} {path} HTTP/1.1\r\nHost: pbx.example:8088\r\nConnection: close\r\n");
+        for (name, value) in headers {
+            request.push_str(&format!("{name}: {value}\r\n"));
+        }
+        match body {
+            Some((content_type, body)) => request.push_str(&format!(
+                "Content-Type: {content_type}\r\nContent-Length: {}\r\n\r\n{body}",
+                body.len()
+            )),
+            None => request.push_str("\r\n"),
+        }
+        stream.write_all(request.as_bytes()).await.expect("write");
+        let mut raw = Vec::new();
+        tokio::time::timeout(PATIENCE, stream.read_to_end(&mut raw))
+            .await
+            .expect("response in time")
+            .expect("read");
+        Response::parse(&raw)
+    }
+
+    async fn events(&self, apps: &str) -> Events {
+        let stream = TcpStream::connect(self.addr).await.expect("connect");
+        let url = format!(
+            "ws://{}/ari/events?app={apps}&api_key=ari:secret",
+            self.addr
+        );
+        let (ws, response) = tokio_tungstenite::client_async(url, stream)
+            .await
+            .expect("websocket upgrade");
+        assert_eq!(response.status(), 101);
+        Events { ws }
+    }
+}
+
+fn basic(credentials: &str) -> String {
+    use base64::Engine;
+    format!(
+        "Basic {}",
+        base64::engine::general_purpose::STANDARD.encode(credentials)
+    )
+}
+
+#[derive(Debug)]
+struct Response {
+    status: u16,
+    headers: Vec<(String, String)>,
+    body: String,
+}
+
+impl Response {
+    fn parse(raw: &[u8]) -> Response {
+        let text = String::from_utf8_lossy(raw).into_owned();
+        let (head, body) = text.split_once("\r\n\r\n").expect("header end");
+        let mut lines = head.lines();
+        let status = lines
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|s| s.parse().ok())
+            .expect("status line");
+        let headers = lines
+            .filter_map(|l| l.split_once(':'))
+            .map(|(n, v)| (n.trim().to_ascii_lowercase(), v.trim().to_owned()))
+            .collect();
+        Response {
+            status,
+            headers,
+            body: body.to_owned(),
+        }
+    }
+
+    fn header(&self, name: &str) -> Option<&str> {
+        self.headers
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, v)| v.as_str())
+    }
+
+    fn json(&self) -> Value {
+        serde_json::from_str(&self.body)
+            .unwrap_or_else(|e| panic!("not JSON ({e}): {:?}", self.body))
+    }
+}
+
+struct Events {
+    ws: WebSocketStream<TcpStream>,
+}
+
+impl Events {
+    /// The next event.
+    async fn next(&mut self) -> Value {
+        loop {
+            let message = tokio::time::timeout(PATIENCE, self.ws.next())
+                .await
+                .expect("an event in time")
+                .expect("socket open")
+                .expect("a frame");
+            if let Message::Text(text) = message {
+                return serde_json::from_str(text.as_str()).expect("event is JSON");
+            }
+        }
+    }
+
+    /// The next event of `kind`, with the types of those skipped before it.
+    async fn until(&mut self, kind: &str) -> (Value, Vec<String>) {
+        let mut skipped = Vec::new();
+        loop {
+            let event = self.next().await;
+            if event["type"] == kind {
+                return (event, skipped);
+            }
+            skipped.push(event["type"].as_str().unwrap_or_default().to_owned());
+        }
+    }
+}
+
+/// Waits until `check` holds (for state changed by another task).
+async fn eventually(mut check: impl FnMut() -> bool) {
+    tokio::time::timeout(PATIENCE, async {
+        while !check() {
+            tokio::time::sleep(Duration::from_millis(10)).await;
+        }
+    })
+    .await
+    .expect("condition reached in time");
+}
+
+// ---------------------------------------------------------------- tests
+
+#[tokio::test]
+async fn stasis_start_answer_continue_and_end() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let (channel, driver, run) = h.call("1");
+    let id = channel.uniqueid().to_owned();
+
+    let (start, _) = events.until("StasisStart").await;
+    assert_eq!(start["application"], "test");
+    assert_eq!(start["args"], serde_json::json!(["a", "b"]));
+    assert_eq!(start["channel"]["id"], id.as_str());
+    assert_eq!(start["channel"]["state"], "Ring");
+    assert_eq!(start["channel"]["caller"]["number"], "101");
+    assert_eq!(start["channel"]["dialplan"]["app_name"], "Stasis");
+    assert_eq!(start["channel"]["dialplan"]["app_data"], "test,a,b");
+    assert_eq!(start["asterisk_id"], h.ari.entity_id());
+    let timestamp = start["timestamp"].as_str().expect("timestamp");
+    assert_eq!(timestamp.len(), "2026-11-23T19:25:10.432+0000".len());
+
+    let answered = h.http("POST", &format!("/ari/channels/{id}/answer")).await;
+    assert_eq!(answered.status, 204, "{}", answered.body);
+    assert!(driver.log().contains(&"answer".to_owned()));
+    let (state, _) = events.until("ChannelStateChange").await;
+    assert_eq!(state["channel"]["state"], "Up");
+
+    channel.announce(ChannelEventKind::DtmfEnd {
+        digit: '5',
+        duration_ms: 120,
+        direction: "Received",
+    });
+    let (dtmf, _) = events.until("ChannelDtmfReceived").await;
+    assert_eq!(dtmf["digit"], "5");
+    assert_eq!(dtmf["duration_ms"], 120);
+    assert_eq!(dtmf["channel"]["id"], id.as_str());
+
+    let got = h.http("GET", &format!("/ari/channels/{id}")).await;
+    assert_eq!(got.status, 200);
+    assert_eq!(got.header("content-type"), Some("application/json"));
+    assert_eq!(got.header("cache-control"), Some("no-cache, no-store"));
+    assert_eq!(got.json()["state"], "Up");
+    let listed = h.http("GET", "/ari/channels").await.json();
+    assert_eq!(listed[0]["id"], id.as_str());
+
+    let set = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/variable?variable=FOO&value=bar"),
+        )
+        .await;
+    assert_eq!(set.status, 204);
+    let (varset, _) = events.until("ChannelVarset").await;
+    assert_eq!(varset["variable"], "FOO");
+    assert_eq!(varset["value"], "bar");
+    let value = h
+        .http("GET", &format!("/ari/channels/{id}/variable?variable=FOO"))
+        .await;
+    assert_eq!(value.json(), serde_json::json!({"value": "bar"}));
+    let function = h
+        .http(
+            "GET",
+            &format!("/ari/channels/{id}/variable?variable=CALLERID(num)"),
+        )
+        .await;
+    assert_eq!(function.json()["value"], "101");
+    let missing = h
+        .http("GET", &format!("/ari/channels/{id}/variable?variable=NOPE"))
+        .await;
+    assert_eq!(missing.status, 404);
+
+    let dtmf = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/dtmf?dtmf=12&between=10&duration=100"),
+        )
+        .await;
+    assert_eq!(dtmf.status, 204);
+    assert!(driver.log().contains(&"digit 2".to_owned()));
+
+    let cont = h
+        .http("POST", &format!("/ari/channels/{id}/continue?extension=2"))
+        .await;
+    assert_eq!(cont.status, 204, "{}", cont.body);
+    let (end, _) = events.until("StasisEnd").await;
+    assert_eq!(end["channel"]["id"], id.as_str());
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    assert_eq!(channel.var("CONTINUED").as_deref(), Some("yes"));
+    assert_eq!(channel.var("STASISSTATUS").as_deref(), Some("SUCCESS"));
+    assert_eq!(driver.log().last().map(String::as_str), Some("hangup 16"));
+    let gone = h.http("GET", &format!("/ari/channels/{id}")).await;
+    assert_eq!(gone.status, 404);
+    assert_eq!(gone.body, r#"{"message":"Channel not found"}"#);
+}
+
+#[tokio::test]
+async fn stasis_without_a_connected_app_fails_and_continues() {
+    let h = harness().await;
+    let (channel, _, run) = h.call("3");
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    assert_eq!(channel.var("AFTER").as_deref(), Some("FAILED"));
+}
+
+#[tokio::test]
+async fn a_hangup_ends_stasis_in_order() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let (channel, driver, run) = h.call("1");
+    let id = channel.uniqueid().to_owned();
+    events.until("StasisStart").await;
+    let deleted = h
+        .http("DELETE", &format!("/ari/channels/{id}?reason=busy"))
+        .await;
+    assert_eq!(deleted.status, 204);
+    let (request, _) = events.until("ChannelHangupRequest").await;
+    assert_eq!(request["cause"], 17);
+    let (end, skipped) = events.until("StasisEnd").await;
+    assert!(skipped.is_empty(), "{skipped:?}");
+    assert_eq!(end["channel"]["id"], id.as_str());
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    assert_eq!(driver.log().last().map(String::as_str), Some("hangup 17"));
+    // Not in Stasis any more: control operations are refused.
+    let (other, _, _run2) = h.call("2");
+    let refused = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{}/answer", other.uniqueid()),
+        )
+        .await;
+    assert!(
+        refused.status == 409 || refused.status == 404,
+        "{} {}",
+        refused.status,
+        refused.body
+    );
+}
+
+#[tokio::test]
+async fn authentication_and_errors() {
+    let h = harness().await;
+    let anonymous = h.send("GET", "/ari/asterisk/info", &[], None).await;
+    assert_eq!(anonymous.status, 401);
+    assert_eq!(
+        anonymous.header("www-authenticate"),
+        Some("Basic realm=\"Asterisk REST Interface\"")
+    );
+    assert_eq!(anonymous.json()["message"], "Authentication required");
+    let wrong = h
+        .send(
+            "GET",
+            "/ari/asterisk/info",
+            &[("Authorization", basic("ari:nope"))],
+            None,
+        )
+        .await;
+    assert_eq!(wrong.status, 401);
+    let key = h
+        .send("GET", "/ari/asterisk/ping?api_key=ari:secret", &[], None)
+        .await;
+    assert_eq!(key.status, 200);
+    assert_eq!(key.json()["ping"], "pong");
+
+    let viewer = [("Authorization", basic("viewer:look"))];
+    let read = h.send("GET", "/ari/channels", &viewer, None).await;
+    assert_eq!(read.status, 200);
+    assert_eq!(read.body, "[]");
+    let write = h.send("POST", "/ari/bridges", &viewer, None).await;
+    assert_eq!(write.status, 403);
+    assert_eq!(write.json()["message"], "Write access denied");
+
+    let unknown = h.http("GET", "/ari/nothing").await;
+    assert_eq!(unknown.status, 404);
+    let slash = h.http("GET", "/ari/channels/").await;
+    assert_eq!(slash.status, 404);
+    let method = h.http("PATCH", "/ari/channels").await;
+    assert_eq!(method.status, 405);
+    assert_eq!(method.header("allow"), Some("GET, POST"));
+    let not_yet = h.http("GET", "/ari/mailboxes").await;
+    assert_eq!(not_yet.status, 501);
+    assert!(not_yet.json()["message"].as_str().is_some());
+    let bad_json = h.http_json("POST", "/ari/bridges", "{oops").await;
+    assert_eq!(bad_json.status, 400);
+    let bad_param = h
+        .http(
+            "POST",
+            "/ari/channels?endpoint=Test/1&extension=1&timeout=soon",
+        )
+        .await;
+    assert_eq!(bad_param.status, 400);
+    let no_endpoint = h.http("POST", "/ari/channels?extension=1").await;
+    assert_eq!(no_endpoint.json()["message"], "Endpoint must be specified");
+    let channel_404 = h.http("POST", "/ari/channels/nope/answer").await;
+    assert_eq!(channel_404.status, 404);
+
+    let cors = h
+        .send(
+            "GET",
+            "/ari/asterisk/ping",
+            &[
+                ("Authorization", basic("ari:secret")),
+                ("Origin", "http://app.example".to_owned()),
+            ],
+            None,
+        )
+        .await;
+    assert_eq!(
+        cors.header("access-control-allow-origin"),
+        Some("http://app.example")
+    );
+    let upgrade = [
+        ("Upgrade", "websocket".to_owned()),
+        ("Connection", "Upgrade".to_owned()),
+        ("Sec-WebSocket-Key", "dGhlIHNhbXBsZSBub25jZQ==".to_owned()),
+        ("Sec-WebSocket-Version", "13".to_owned()),
+    ];
+    let bad_ws = h
+        .send(
+            "GET",
+            "/ari/events?app=rawtest&api_key=ari:wrong",
+            &upgrade,
+            None,
+        )
+        .await;
+    assert_eq!(bad_ws.status, 401);
+    assert_eq!(bad_ws.body, r#"{"message":"Authentication required"}"#);
+    let no_app = h
+        .send("GET", "/ari/events?api_key=ari:secret", &upgrade, None)
+        .await;
+    assert_eq!(no_app.status, 400);
+    assert_eq!(
+        no_app.json()["message"],
+        "HTTP request is missing param: [app]"
+    );
+    let not_upgraded = h.http("GET", "/ari/events?app=x").await;
+    assert_eq!(not_upgraded.status, 426);
+    let info = h.http("GET", "/ari/asterisk/info?only=system").await.json();
+    assert_eq!(info["system"]["entity_id"], h.ari.entity_id());
+    assert!(info.get("build").is_none());
+}
+
+#[tokio::test]
+async fn api_docs_are_served_from_the_route_table() {
+    let h = harness().await;
+    let listing = h.http("GET", "/ari/api-docs/resources.json").await;
+    assert_eq!(listing.status, 200);
+    let listing = listing.json();
+    assert_eq!(listing["swaggerVersion"], "1.1");
+    assert_eq!(listing["basePath"], "http://pbx.example:8088/ari");
+    assert_eq!(listing["apis"].as_array().map(Vec::len), Some(11));
+    let channels = h.http("GET", "/ari/api-docs/channels.json").await.json();
+    assert_eq!(channels["resourcePath"], "/api-docs/channels.{format}");
+    assert_eq!(channels["basePath"], "http://pbx.example:8088/ari");
+    assert!(channels["models"]["Channel"]["properties"]["state"].is_object());
+    let events = h.http("GET", "/ari/api-docs/events.json").await.json();
+    assert_eq!(events["apis"][0]["operations"][0]["upgrade"], "websocket");
+    assert_eq!(h.http("GET", "/ari/api-docs/nope.json").await.status, 404);
+    assert_eq!(
+        h.http("POST", "/ari/api-docs/resources.json").await.status,
+        405
+    );
+    let anonymous = h
+        .send("GET", "/ari/api-docs/resources.json", &[], None)
+        .await;
+    assert_eq!(anonymous.status, 401);
+}
+
+#[tokio::test]
+async fn applications_subscriptions_and_replacement() {
+    let h = harness().await;
+    let mut first = h.events("test,other").await;
+    let apps = h.http("GET", "/ari/applications").await.json();
+    assert_eq!(apps.as_array().map(Vec::len), Some(2));
+    assert_eq!(
+        apps[1],
+        serde_json::json!({"name": "test", "channel_ids": [], "bridge_ids": [],
+            "endpoint_ids": [], "device_names": [], "events_allowed": [], "events_disallowed": []})
+    );
+    assert_eq!(h.http("GET", "/ari/applications/none").await.status, 404);
+
+    let (channel, _, _run) = h.call("4");
+    first.until("StasisStart").await;
+    let sub = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/applications/other/subscription?eventSource=channel:{}",
+                channel.uniqueid()
+            ),
+        )
+        .await;
+    assert_eq!(sub.status, 200, "{}", sub.body);
+    assert_eq!(sub.json()["channel_ids"][0], channel.uniqueid());
+    let bad = h
+        .http(
+            "POST",
+            "/ari/applications/other/subscription?eventSource=channel:nope",
+        )
+        .await;
+    assert_eq!(bad.status, 422);
+    let scheme = h
+        .http(
+            "POST",
+            "/ari/applications/other/subscription?eventSource=moon:1",
+        )
+        .await;
+    assert_eq!(scheme.status, 400);
+    let filter = h
+        .http_json(
+            "PUT",
+            "/ari/applications/other/eventFilter",
+            r#"{"allowed":[{"type":"ChannelVarset"}]}"#,
+        )
+        .await;
+    assert_eq!(filter.json()["events_allowed"][0]["type"], "ChannelVarset");
+
+    let mut second = h.events("test").await;
+    let (replaced, _) = first.until("ApplicationReplaced").await;
+    assert_eq!(replaced["application"], "test");
+    // The new socket gets the app's events now.
+    let (stasis, _, _run3) = h.call("4");
+    let (start, _) = second.until("StasisStart").await;
+    assert_eq!(start["channel"]["id"], stasis.uniqueid());
+    stasis.request_hangup(Cause::NORMAL_CLEARING);
+    second.until("StasisEnd").await;
+}
+
+#[tokio::test]
+async fn bridges_join_channels_in_stasis() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let (a, _, run_a) = h.call("4");
+    let (b, _, run_b) = h.call("4");
+    events.until("StasisStart").await;
+    events.until("StasisStart").await;
+
+    let created = h
+        .http_json(
+            "POST",
+            "/ari/bridges",
+            r#"{"type": "mixing", "name": "benchbridge"}"#,
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let bridge = created.json();
+    let id = bridge["id"].as_str().expect("id").to_owned();
+    assert_eq!(bridge["bridge_type"], "mixing");
+    assert_eq!(bridge["bridge_class"], "stasis");
+    assert_eq!(bridge["creator"], "Stasis");
+    assert_eq!(bridge["name"], "benchbridge");
+    assert_eq!(bridge["channels"], serde_json::json!([]));
+
+    let add = h
+        .http_json(
+            "POST",
+            &format!("/ari/bridges/{id}/addChannel"),
+            &format!(r#"{{"channel": "{},{}"}}"#, a.uniqueid(), b.uniqueid()),
+        )
+        .await;
+    assert_eq!(add.status, 204, "{}", add.body);
+    let (entered, _) = events.until("ChannelEnteredBridge").await;
+    assert_eq!(entered["bridge"]["id"], id.as_str());
+    assert_eq!(entered["channel"]["id"], a.uniqueid());
+    let (entered, _) = events.until("ChannelEnteredBridge").await;
+    assert_eq!(
+        entered["bridge"]["channels"].as_array().map(Vec::len),
+        Some(2)
+    );
+    let got = h.http("GET", &format!("/ari/bridges/{id}")).await.json();
+    assert_eq!(
+        got["channels"],
+        serde_json::json!([a.uniqueid(), b.uniqueid()])
+    );
+    assert_eq!(
+        h.http("GET", "/ari/bridges").await.json()[0]["id"],
+        id.as_str()
+    );
+    let not_in_stasis = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/{id}/addChannel?channel=nope"),
+        )
+        .await;
+    assert_eq!(not_in_stasis.status, 400);
+
+    let removed = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/{id}/removeChannel?channel={}", a.uniqueid()),
+        )
+        .await;
+    assert_eq!(removed.status, 204);
+    let (left, _) = events.until("ChannelLeftBridge").await;
+    assert_eq!(left["channel"]["id"], a.uniqueid());
+    let again = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/{id}/removeChannel?channel={}", a.uniqueid()),
+        )
+        .await;
+    assert_eq!(again.status, 422);
+
+    // Hanging up a member takes it out of the bridge before StasisEnd.
+    b.request_hangup(Cause::NORMAL_CLEARING);
+    let (_, skipped) = events.until("StasisEnd").await;
+    assert!(
+        skipped.contains(&"ChannelLeftBridge".to_owned()),
+        "{skipped:?}"
+    );
+    let destroyed = h.http("DELETE", &format!("/ari/bridges/{id}")).await;
+    assert_eq!(destroyed.status, 204);
+    let (gone, _) = events.until("BridgeDestroyed").await;
+    assert_eq!(gone["bridge"]["id"], id.as_str());
+    assert_eq!(
+        h.http("GET", &format!("/ari/bridges/{id}")).await.status,
+        404
+    );
+    a.request_hangup(Cause::NORMAL_CLEARING);
+    for run in [run_a, run_b] {
+        tokio::time::timeout(PATIENCE, run)
+            .await
+            .expect("call ends")
+            .expect("no panic");
+    }
+}
+
+#[tokio::test]
+async fn a_missing_sound_fails_its_playback() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let (channel, _, _run) = h.call("4");
+    events.until("StasisStart").await;
+    let id = channel.uniqueid();
+    let play = h
+        .http_json(
+            "POST",
+            &format!("/ari/channels/{id}/play"),
+            r#"{"media": "sound:beep", "playbackId": "pb-1"}"#,
+        )
+        .await;
+    assert_eq!(play.status, 201, "{}", play.body);
+    assert_eq!(play.header("location"), Some("/ari/playbacks/pb-1"));
+    assert_eq!(
+        play.body,
+        format!(
+            r#"{{"id":"pb-1","media_uri":"sound:beep","target_uri":"channel:{id}","language":"en","state":"queued"}}"#
+        )
+    );
+    let (started, _) = events.until("PlaybackStarted").await;
+    assert_eq!(started["playback"]["state"], "playing");
+    let (finished, _) = events.until("PlaybackFinished").await;
+    assert_eq!(finished["playback"]["state"], "failed");
+    assert_eq!(h.http("GET", "/ari/playbacks/pb-1").await.status, 404);
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+}
+
+#[tokio::test]
+async fn a_tone_plays_to_its_end_on_the_media_stream() {
+    let h = harness().await;
+    let engine = MediaEngine::start(RtpConfig {
+        port_start: 41000,
+        port_end: 41999,
+        workers: 1,
+        ..RtpConfig::default()
+    })
+    .expect("media engine");
+    h.core.provide(Arc::clone(&engine));
+    let sink = std::net::UdpSocket::bind("127.0.0.1:0").expect("sink");
+    let stream = Arc::new(
+        engine
+            .open("127.0.0.1".parse().expect("ip"))
+            .expect("stream"),
+    );
+    stream.configure(StreamParams {
+        remote: Some(sink.local_addr().expect("addr")),
+        ..StreamParams::new(Codec::Ulaw)
+    });
+    let mut stream_events = stream.take_events().expect("events");
+    let mut events = h.events("test").await;
+    let (channel, _) = h.channel("4", Some(Arc::clone(&stream)));
+    let relay = Arc::clone(&channel);
+    tokio::spawn(async move {
+        while let Some(event) = stream_events.recv().await {
+            if let StreamEvent::PlaybackFinished { id, completed } = event {
+                relay.queue(Control::PlaybackFinished { id, completed });
+            }
+        }
+    });
+    let pbx = Pbx::new(Arc::clone(&h.executor), Arc::clone(&channel)).expect("pbx");
+    let run = tokio::spawn(obelus_apps::pbx::run(pbx));
+    events.until("StasisStart").await;
+    let id = channel.uniqueid();
+    let play = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/play?media=tone:!1000/100,tone:!500/60"),
+        )
+        .await;
+    assert_eq!(play.status, 201, "{}", play.body);
+    let playback_id = play.json()["id"].as_str().expect("id").to_owned();
+    let (started, _) = events.until("PlaybackStarted").await;
+    assert_eq!(started["playback"]["id"], playback_id.as_str());
+    assert_eq!(started["playback"]["next_media_uri"], "tone:!500/60");
+    let (continuing, _) = events.until("PlaybackContinuing").await;
+    assert_eq!(continuing["playback"]["media_uri"], "tone:!500/60");
+    let (finished, _) = events.until("PlaybackFinished").await;
+    assert_eq!(finished["playback"]["state"], "done");
+    eventually(|| stream.stats().packets_tx > 0).await;
+
+    // An endless tone is stopped by DELETE.
+    let play = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/play/endless?media=tone:ring"),
+        )
+        .await;
+    assert_eq!(play.status, 201);
+    events.until("PlaybackStarted").await;
+    assert_eq!(
+        h.http("GET", "/ari/playbacks/endless").await.json()["state"],
+        "playing"
+    );
+    assert_eq!(h.http("DELETE", "/ari/playbacks/endless").await.status, 204);
+    let (finished, _) = events.until("PlaybackFinished").await;
+    assert_eq!(finished["playback"]["id"], "endless");
+    assert_eq!(finished["playback"]["state"], "done");
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    engine.stop();
+}
+
+#[tokio::test]
+async fn originate_into_an_application() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let created = h
+        .http_json(
+            "POST",
+            "/ari/channels?endpoint=Test/102&app=test&appArgs=x,y&channelId=my-call",
+            r#"{"variables": {"GREETING": "hello", "OTHER": {"value": "1"}}}"#,
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    let channel = created.json();
+    assert_eq!(channel["id"], "my-call");
+    assert!(
+        channel["name"]
+            .as_str()
+            .is_some_and(|n| n.starts_with("Test/102-"))
+    );
+    let (dial, _) = events.until("Dial").await;
+    assert_eq!(dial["peer"]["id"], "my-call");
+    let (start, skipped) = events.until("StasisStart").await;
+    assert!(skipped.contains(&"Dial".to_owned()), "{skipped:?}");
+    assert_eq!(start["args"], serde_json::json!(["x", "y"]));
+    assert_eq!(start["channel"]["id"], "my-call");
+    assert_eq!(start["channel"]["state"], "Up");
+    let var = h
+        .http("GET", "/ari/channels/my-call/variable?variable=GREETING")
+        .await;
+    assert_eq!(var.json()["value"], "hello");
+    let taken = h
+        .http(
+            "POST",
+            "/ari/channels?endpoint=Test/103&app=test&channelId=my-call",
+        )
+        .await;
+    assert_eq!(taken.status, 409);
+    let bad = h
+        .http("POST", "/ari/channels?endpoint=Nope/1&app=test")
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(h.http("DELETE", "/ari/channels/my-call").await.status, 204);
+    events.until("StasisEnd").await;
+    let (destroyed, _) = events.until("ChannelDestroyed").await;
+    assert_eq!(destroyed["channel"]["id"], "my-call");
+    assert_eq!(destroyed["cause"], 16);
+    assert_eq!(destroyed["cause_txt"], "Normal Clearing");
+}
+
+#[tokio::test]
+async fn a_client_that_never_reads_is_dropped_without_stalling_calls() {
+    let h = harness().await;
+    // Subscribed to everything, never read.
+    let stream = TcpStream::connect(h.addr).await.expect("connect");
+    let url = format!(
+        "ws://{}/ari/events?app=slow&subscribeAll=true&api_key=ari:secret",
+        h.addr
+    );
+    let (_silent, _) = tokio_tungstenite::client_async(url, stream)
+        .await
+        .expect("upgrade");
+    assert!(h.ari.app_names().contains(&"slow".to_owned()));
+    let (channel, _) = h.channel("2", None);
+    let big = "x".repeat(4096);
+    // Far more than the socket queue and the kernel buffers hold; setting
+    // variables never waits for the client.
+    for i in 0..4000 {
+        channel.set_var(&format!("V{i}"), &big);
+    }
+    eventually(|| !h.ari.app_names().contains(&"slow".to_owned())).await;
+}
+
+#[tokio::test]
+async fn device_states_of_stasis_devices() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let sub = h
+        .http(
+            "POST",
+            "/ari/applications/test/subscription?eventSource=deviceState:Stasis:door",
+        )
+        .await;
+    assert_eq!(sub.status, 200);
+    let put = h
+        .http("PUT", "/ari/deviceStates/Stasis:door?deviceState=BUSY")
+        .await;
+    assert_eq!(put.status, 204, "{}", put.body);
+    let (changed, _) = events.until("DeviceStateChanged").await;
+    assert_eq!(
+        changed["device_state"],
+        serde_json::json!({"name": "Stasis:door", "state": "BUSY"})
+    );
+    let list = h.http("GET", "/ari/deviceStates").await.json();
+    assert_eq!(
+        list,
+        serde_json::json!([{"name": "Stasis:door", "state": "BUSY"}])
+    );
+    let other = h
+        .http("PUT", "/ari/deviceStates/PJSIP/101?deviceState=BUSY")
+        .await;
+    assert_eq!(other.status, 404);
+    let uncontrolled = h
+        .http("PUT", "/ari/deviceStates/PJSIP%2F101?deviceState=BUSY")
+        .await;
+    assert_eq!(uncontrolled.status, 409);
+    let bad = h
+        .http("PUT", "/ari/deviceStates/Stasis:door?deviceState=ASLEEP")
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(
+        h.http("DELETE", "/ari/deviceStates/Stasis:door")
+            .await
+            .status,
+        204
+    );
+    assert_eq!(h.http("GET", "/ari/deviceStates").await.body, "[]");
+}
