@@ -115,13 +115,36 @@ fn sipp(dir: &Path, args: &[&str]) -> Guard {
         Command::new("sipp")
             .current_dir(dir)
             .args(args)
-            .args(["-i", "127.0.0.1", "-nostdin", "-timeout", "600s"])
+            .args([
+                "-i",
+                "127.0.0.1",
+                "-nostdin",
+                "-timeout",
+                "600s",
+                "-trace_err",
+            ])
             .stdin(Stdio::null())
             .stdout(Stdio::null())
             .stderr(Stdio::null())
             .spawn()
             .expect("sipp (apt-get install sip-tester)"),
     )
+}
+
+/// A phone-side socket for every call's media: the whole step's packets
+/// arrive here in bursts each 20 ms, so it gets the largest receive buffer
+/// the system allows (`net.core.rmem_max`), or the phones would drop what
+/// Obelus relayed and the loss column would measure this program.
+fn phone_socket() -> UdpSocket {
+    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let raw = socket2::SockRef::from(&socket);
+    let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
+        .ok()
+        .and_then(|m| m.trim().parse::<usize>().ok())
+        .unwrap_or(4 << 20);
+    let _ = raw.set_recv_buffer_size(max);
+    let _ = raw.set_send_buffer_size(max);
+    socket
 }
 
 /// The Obelus RTP addresses sipp logged (`RTP ip:port` lines).
@@ -139,8 +162,7 @@ fn addresses(log: &Path) -> Vec<SocketAddr> {
 fn step(calls: usize, seconds: u64) {
     let dir = tempfile::tempdir().unwrap();
     let (sip_port, callee_port) = (free_port(), free_port());
-    let phone_a = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let phone_b = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let (phone_a, phone_b) = (phone_socket(), phone_socket());
     let (port_a, port_b) = (
         phone_a.local_addr().unwrap().port().to_string(),
         phone_b.local_addr().unwrap().port().to_string(),
@@ -196,12 +218,18 @@ fn step(calls: usize, seconds: u64) {
             "-key",
             "rtp_port",
             &port_a,
+            "-key",
+            "pt",
+            "0",
+            "-key",
+            "codec",
+            "PCMU",
             "-trace_logs",
             "-log_file",
             log_a.to_str().unwrap(),
         ],
     );
-    let deadline = Instant::now() + Duration::from_secs(calls as u64 / 50 + 60);
+    let deadline = Instant::now() + Duration::from_secs(calls as u64 / 50 + 20);
     let (legs_a, legs_b) = loop {
         let (a, b) = (addresses(&log_a), addresses(&log_b));
         print!(

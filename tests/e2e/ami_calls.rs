@@ -5,25 +5,10 @@
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-use crate::common::{AmiSession, ConfDir, enable_ami, free_port};
+use crate::call::add_phone;
+use crate::common::{AmiSession, enable_ami, free_port};
 use crate::sip_register::scenario;
 use crate::sip_shared_db::server;
-
-fn add_phone(conf: &ConfDir, id: &str) {
-    for command in [
-        format!("realtime store ps_aors id {id} max_contacts 1"),
-        format!("realtime store ps_auths id {id} auth_type userpass username {id} password {id}"),
-        format!(
-            "realtime store ps_endpoints id {id} aors {id} auth {id} context testing disallow all allow ulaw"
-        ),
-    ] {
-        assert_eq!(
-            conf.rx(&command).1,
-            "Stored RealTime record.\n",
-            "{command}"
-        );
-    }
-}
 
 /// The value of `key` in the first block of `text` that has it.
 fn header<'a>(text: &'a str, key: &str) -> Option<&'a str> {
@@ -56,7 +41,7 @@ fn originate_redirect_and_hang_up_a_real_call() {
         "[testing]\nexten => 700,1,Answer()\n same => n,Wait(30)\nexten => 800,1,Set(REDIRECTED=yes)\n same => n,Wait(30)\n",
     );
     let _daemon = conf.start_foreground();
-    add_phone(&conf, "102");
+    add_phone(&conf, "102", "ulaw");
 
     // Phone 102: one sipp answers calls, another registers its port.
     let dir = tempfile::tempdir().unwrap();

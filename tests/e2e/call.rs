@@ -20,11 +20,11 @@ use crate::sip_register::{contacts, scenario};
 use crate::sip_shared_db::server;
 
 /// How long the phones talk.
-const TALK: Duration = Duration::from_secs(5);
+pub(crate) const TALK: Duration = Duration::from_secs(5);
 
 const DIALPLAN: &str = "[testing]\nexten => _1XX,1,NoOp()\n same => n,Dial(PJSIP/${EXTEN})\n";
 
-fn add_phone(conf: &ConfDir, id: &str, allow: &str) {
+pub(crate) fn add_phone(conf: &ConfDir, id: &str, allow: &str) {
     for command in [
         format!("realtime store ps_aors id {id} max_contacts 1"),
         format!("realtime store ps_auths id {id} auth_type userpass username {id} password {id}"),
@@ -41,7 +41,7 @@ fn add_phone(conf: &ConfDir, id: &str, allow: &str) {
 }
 
 /// Starts a sipp scenario in the background.
-fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child {
+pub(crate) fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child {
     Command::new("sipp")
         .current_dir(dir)
         .arg(format!("127.0.0.1:{server}"))
@@ -56,7 +56,7 @@ fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child {
         .expect("run sipp (apt-get install sip-tester)")
 }
 
-fn wait_ok(mut child: Child, what: &str, dir: &Path) {
+pub(crate) fn wait_ok(mut child: Child, what: &str, dir: &Path) {
     let deadline = Instant::now() + Duration::from_secs(60);
     loop {
         if let Some(status) = child.try_wait().unwrap() {
@@ -81,7 +81,7 @@ fn wait_ok(mut child: Child, what: &str, dir: &Path) {
 
 /// Waits for sipp's `RTP ip:port` log line: where Obelus wants this
 /// phone's media.
-fn obelus_media_address(log: &Path) -> SocketAddr {
+pub(crate) fn obelus_media_address(log: &Path) -> SocketAddr {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         if let Ok(text) = std::fs::read_to_string(log)
@@ -99,15 +99,21 @@ fn obelus_media_address(log: &Path) -> SocketAddr {
 }
 
 /// What a phone received.
-struct Heard {
-    payload_types: Vec<u8>,
-    audio: Vec<i16>,
-    rate: u32,
+pub(crate) struct Heard {
+    pub(crate) payload_types: Vec<u8>,
+    pub(crate) audio: Vec<i16>,
+    pub(crate) rate: u32,
 }
 
 /// One phone's media: sends `tone` Hz encoded with `codec` (payload type
 /// `pt`) to Obelus for [`TALK`], and decodes what comes back.
-fn phone_media(socket: UdpSocket, log: PathBuf, codec: Codec, pt: u8, tone: f32) -> Heard {
+pub(crate) fn phone_media(
+    socket: UdpSocket,
+    log: PathBuf,
+    codec: Codec,
+    pt: u8,
+    tone: f32,
+) -> Heard {
     let obelus = obelus_media_address(&log);
     socket
         .set_read_timeout(Some(Duration::from_millis(5)))
@@ -161,7 +167,7 @@ fn phone_media(socket: UdpSocket, log: PathBuf, codec: Codec, pt: u8, tone: f32)
 
 /// The received audio holds `want` Hz well above `other` Hz (the tone the
 /// phone itself sent, which must not come back).
-fn assert_hears(who: &str, heard: &Heard, pt: u8, want: f32, other: f32) {
+pub(crate) fn assert_hears(who: &str, heard: &Heard, pt: u8, want: f32, other: f32) {
     assert!(
         heard.payload_types.len() > 100,
         "{who} received {} packets",
@@ -270,6 +276,12 @@ fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32) {
             "-key",
             "rtp_port",
             &port_a,
+            "-key",
+            "pt",
+            "9",
+            "-key",
+            "codec",
+            "G722",
             "-d",
             &talk_ms,
             "-trace_logs",
@@ -390,6 +402,12 @@ fn call_as_101(port: u16, scenario_name: &str, dest: &str, extra: &[&str]) {
         "-key",
         "rtp_port",
         &rtp_port,
+        "-key",
+        "pt",
+        "9",
+        "-key",
+        "codec",
+        "G722",
         "-trace_err",
     ];
     args.extend_from_slice(extra);

@@ -4,6 +4,7 @@
 mod ami;
 mod ami_calls;
 mod ami_queue;
+mod ari_conference;
 mod call;
 mod common;
 mod config_check;
