@@ -198,12 +198,13 @@ pub(crate) fn assert_hears(who: &str, heard: &Heard, pt: u8, want: f32, other: f
 
 /// Registers 102, lets 101 call it, and checks the media both ways.
 fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
-    call_101(conf, sip_port, "102", 1);
+    call_101(conf, sip_port, "102", 1, "");
 }
 
 /// Registers 102, lets 101 dial `dest` (which must reach 102), and checks
-/// the media both ways; `runs` dialplan runs are expected in all.
-fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32) {
+/// the media both ways; `runs` dialplan runs are expected in all, and
+/// `core show channel` of 101's leg must contain `shows` mid-call.
+fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, shows: &str) {
     add_phone(conf, "101", "g722,ulaw");
     add_phone(conf, "102", "ulaw");
     let dir = tempfile::tempdir().unwrap();
@@ -331,6 +332,7 @@ fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32) {
         .and_then(|n| n.trim().parse().ok())
         .unwrap_or_else(|| panic!("no RTP section:\n{shown}"));
     assert!(dropped > 50, "strict RTP dropped only {dropped}:\n{shown}");
+    assert!(shown.contains(shows), "no '{shows}' in:\n{shown}");
     let (heard_a, heard_b) = (a.join().unwrap(), b.join().unwrap());
     wait_ok(caller, "101's call", dir.path());
     wait_ok(callee, "102's answer", dir.path());
@@ -524,5 +526,20 @@ fn a_call_through_a_local_channel_carries_audio() {
         &format!("{DIALPLAN}exten => 300,1,Dial(Local/102@testing)\n"),
     );
     let _daemon = conf.start_foreground();
-    call_101(&conf, port, "300", 2);
+    call_101(&conf, port, "300", 2, "");
+}
+
+/// `PJSIP_HEADER(read,...)` reads the caller's INVITE, and
+/// `Dial(${PJSIP_DIAL_CONTACTS(102)})` rings 102's registered contact.
+#[test]
+fn pjsip_functions_read_headers_and_list_contacts() {
+    let (_shared, conf, port) = sqlite_pbx();
+    conf.write(
+        "extensions.conf",
+        &format!(
+            "{DIALPLAN}exten => 800,1,Set(UA=${{PJSIP_HEADER(read,User-Agent)}})\n same => n,Set(TARGETS=${{PJSIP_DIAL_CONTACTS(102)}})\n same => n,Dial(${{TARGETS}})\n"
+        ),
+    );
+    let _daemon = conf.start_foreground();
+    call_101(&conf, port, "800", 1, "UA=sipp");
 }
