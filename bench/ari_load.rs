@@ -26,7 +26,11 @@ impl Drop for Guard {
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn start_obelus(dir: &std::path::Path, http: u16) -> Guard {
@@ -34,12 +38,23 @@ fn start_obelus(dir: &std::path::Path, http: u16) -> Guard {
     let files = [
         (
             "asterisk.conf",
-            format!("[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"),
+            format!(
+                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
+            ),
         ),
         ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
-        ("modules.conf", "[modules]\nautoload=yes\nnoload => manager\n".to_owned()),
-        ("http.conf", format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n")),
-        ("ari.conf", "[general]\nenabled=yes\n[bench]\ntype=user\npassword=bench\n".to_owned()),
+        (
+            "modules.conf",
+            "[modules]\nautoload=yes\nnoload => manager\n".to_owned(),
+        ),
+        (
+            "http.conf",
+            format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n"),
+        ),
+        (
+            "ari.conf",
+            "[general]\nenabled=yes\n[bench]\ntype=user\npassword=bench\n".to_owned(),
+        ),
         ("pjsip.conf", String::new()),
         ("sorcery.conf", String::new()),
         ("extconfig.conf", String::new()),
@@ -157,7 +172,10 @@ fn run(port: u16) -> Vec<u64> {
             })
         })
         .collect();
-    let mut all: Vec<u64> = threads.into_iter().flat_map(|t| t.join().unwrap()).collect();
+    let mut all: Vec<u64> = threads
+        .into_iter()
+        .flat_map(|t| t.join().unwrap())
+        .collect();
     all.sort_unstable();
     all
 }
@@ -178,7 +196,10 @@ fn main() {
         "ari_load: GET /ari/asterisk/ping, {} req/s over {CONNECTIONS} connections, {SECONDS} s",
         RATE_PER_CONNECTION * CONNECTIONS as u64
     );
-    println!("{:<28} {:>9} {:>9} {:>9} {:>9}", "server", "requests", "p50 µs", "p99 µs", "max µs");
+    println!(
+        "{:<28} {:>9} {:>9} {:>9} {:>9}",
+        "server", "requests", "p50 µs", "p99 µs", "max µs"
+    );
     let base = run(reference);
     let ours = run(http);
     for (name, l) in [("reference (minimal HTTP)", &base), ("obelus ARI", &ours)] {

@@ -10,6 +10,7 @@ mod common;
 mod config_check;
 mod console;
 mod realtime;
+mod sip_identify;
 mod sip_register;
 mod sip_shared_db;
 mod sip_tls;

@@ -331,5 +331,45 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
         },
     )
     .with_args();
-    vec![endpoints, endpoint, aors, aor, auths, auth]
+    let identifies = with_sorcery(
+        service,
+        "pjsip show identifies",
+        "List PJSIP Identifies",
+        "Usage: pjsip show identifies [like <regex>]\n       List (or filter) the PJSIP identifies.",
+        |sorcery, args| async move {
+            let list = match args.as_slice() {
+                [] => sorcery.retrieve_all("identify").await,
+                [like, re] if like.eq_ignore_ascii_case("like") => {
+                    sorcery.retrieve_by_regex("identify", re).await
+                }
+                _ => return Err(CliError::ShowUsage),
+            }
+            .map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
+            }
+            let mut out = format!(
+                "\n  Identify:  <Identify/Endpoint{}>\n      Match:  <criteria{}>\n{RULE}\n",
+                ".".repeat(59),
+                ".".repeat(25)
+            );
+            for identify in list.iter() {
+                out.push_str(&format!(
+                    "\n  Identify:  {}/{}\n",
+                    identify.id(),
+                    identify.str("endpoint").unwrap_or("")
+                ));
+                for entry in identify.list("match") {
+                    out.push_str(&format!("      Match: {entry}\n"));
+                }
+                if let Some(h) = identify.str("match_header").filter(|h| !h.is_empty()) {
+                    out.push_str(&format!("      Match: {h}\n"));
+                }
+            }
+            out.push_str(&footer(list.len()));
+            Ok(out)
+        },
+    )
+    .with_args();
+    vec![endpoints, endpoint, aors, aor, auths, auth, identifies]
 }

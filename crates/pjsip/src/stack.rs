@@ -699,7 +699,7 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
         return None;
     }
     let now = unix_now();
-    let endpoint = identify::endpoint(&sorcery, req).await;
+    let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
     if let Some(ep) = &endpoint
         && !endpoint_acl(ep).allows(ip)
     {

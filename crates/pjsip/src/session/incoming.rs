@@ -67,7 +67,7 @@ async fn admit(
     if shared.auth.is_throttled(ip, std::time::Instant::now()) {
         return Err(None);
     }
-    let endpoint = identify::endpoint(&sorcery, req).await;
+    let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
     if let Some(ep) = &endpoint
         && !endpoint_acl(ep).allows(ip)
     {
