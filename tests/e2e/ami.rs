@@ -209,7 +209,11 @@ fn failed_logins_look_alike_and_permissions_hold() {
         ("Username", "admin"),
         ("Key", &key),
     ]);
-    assert!(c.read().contains("Authentication accepted"));
+    let accepted = c.read();
+    assert!(
+        accepted.contains("Authentication accepted"),
+        "MD5 login: {accepted}"
+    );
 
     let mut limited = Client::login(port, "limited", "pw");
     limited.send(&[("Action", "Command"), ("Command", "core show version")]);

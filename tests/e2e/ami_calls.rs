@@ -38,7 +38,7 @@ fn originate_redirect_and_hang_up_a_real_call() {
     );
     conf.write(
         "extensions.conf",
-        "[testing]\nexten => 700,1,Answer()\n same => n,Wait(30)\nexten => 800,1,Set(REDIRECTED=yes)\n same => n,Wait(30)\n",
+        "[testing]\nexten => 102,hint,PJSIP/102\nexten => 700,1,Answer()\n same => n,Wait(30)\nexten => 800,1,Set(REDIRECTED=yes)\n same => n,Wait(30)\n",
     );
     let _daemon = conf.start_foreground();
     add_phone(&conf, "102", "ulaw");
@@ -117,6 +117,25 @@ fn originate_redirect_and_hang_up_a_real_call() {
     let name = header(tail, "Channel").unwrap().to_owned();
     assert!(name.starts_with("PJSIP/102-"), "{name}");
 
+    // The phone's device went in use (the event came with the answer), and
+    // so did the hint watching it.
+    assert!(
+        answered.contains("Device: PJSIP/102\r\nState: INUSE"),
+        "{answered}"
+    );
+    ami.send("Action: ExtensionState\r\nActionID: e1\r\nExten: 102\r\nContext: testing");
+    let state = ami.response("e1");
+    assert!(
+        state.contains("Hint: PJSIP/102") && state.contains("StatusText: InUse"),
+        "{state}"
+    );
+    ami.send("Action: DeviceStateList\r\nActionID: d1");
+    let devices = ami.read_until("Event: DeviceStateListComplete");
+    assert!(
+        devices.contains("Device: PJSIP/102\r\nState: INUSE"),
+        "{devices}"
+    );
+
     ami.send("Action: CoreShowChannels\r\nActionID: c1");
     let list = ami.read_until("Event: CoreShowChannelsComplete") + &ami.read_until("ListItems");
     assert!(list.contains(&format!("Channel: {name}")), "{list}");
@@ -159,6 +178,8 @@ fn originate_redirect_and_hang_up_a_real_call() {
     assert!(ami.response("h1").contains("Channel Hungup"));
     let hangup = ami.read_until("Cause-txt: Normal Clearing");
     assert!(hangup.contains("Event: Hangup"), "{hangup}");
+    let idle = ami.read_until("State: NOT_INUSE");
+    assert!(idle.contains("Device: PJSIP/102"), "{idle}");
     // The phone got its BYE: its scenario ends cleanly.
     let deadline = Instant::now() + Duration::from_secs(20);
     let status = loop {

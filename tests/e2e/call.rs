@@ -333,6 +333,15 @@ fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, shows: &str) {
         .unwrap_or_else(|| panic!("no RTP section:\n{shown}"));
     assert!(dropped > 50, "strict RTP dropped only {dropped}:\n{shown}");
     assert!(shown.contains(shows), "no '{shows}' in:\n{shown}");
+    let (_, endpoints, _) = conf.rx("pjsip show endpoints");
+    let line_101 = endpoints
+        .lines()
+        .find(|l| l.trim_start().starts_with("Endpoint:  101"))
+        .unwrap_or_default();
+    assert!(
+        line_101.contains("In use") && line_101.contains("1 of inf"),
+        "{endpoints}"
+    );
     let (heard_a, heard_b) = (a.join().unwrap(), b.join().unwrap());
     wait_ok(caller, "101's call", dir.path());
     wait_ok(callee, "102's answer", dir.path());

@@ -4,6 +4,7 @@
 //!   the console command registry, the module registry, shutdown.
 //! - [`bridge`], bridges (two channels talking).
 //! - [`channel`], channels (call legs), their technologies and hangup causes.
+//! - [`devicestate`], device states aggregated from channels, and custom ones.
 //! - [`cli`], console commands, registered by modules, run by the foreground
 //!   console, remote consoles and AMI alike.
 //! - [`rtp`], the `res_rtp_asterisk.so` module running the media engine.
@@ -20,6 +21,7 @@ pub mod builtin;
 pub mod channel;
 pub mod cli;
 mod core_context;
+pub mod devicestate;
 pub mod diagnostic;
 pub mod events;
 pub mod module;

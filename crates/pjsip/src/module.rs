@@ -66,7 +66,7 @@ impl Module for PjsipModule {
         let sorcery = Self::build(core).await?;
         self.service.set(sorcery);
         core.provide(Arc::clone(&self.service));
-        for command in crate::show::commands(&self.service)
+        for command in crate::show::commands(&self.service, &core.channels)
             .into_iter()
             .chain(obelus_sorcery::cli_commands(Arc::clone(&self.service)))
             .chain(crate::contacts::commands(&self.service))

@@ -4,6 +4,7 @@
 use std::fmt::Write as _;
 use std::sync::Arc;
 
+use obelus_core::channel::Channels;
 use obelus_core::cli::{CliCommand, CliError};
 use obelus_sorcery::{Object, Sorcery, SorceryService};
 
@@ -36,16 +37,37 @@ async fn contacts_of(sorcery: &Sorcery, aor: &str) -> Vec<Arc<Object>> {
         .unwrap_or_default()
 }
 
-async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) {
+/// How `pjsip show endpoints` words a device state.
+fn state_text(state: &str) -> &'static str {
+    match state {
+        "NOT_INUSE" => "Not in use",
+        "INUSE" => "In use",
+        "BUSY" => "Busy",
+        "RINGING" => "Ringing",
+        "RINGINUSE" => "Ring+Inuse",
+        "ONHOLD" => "On Hold",
+        "UNAVAILABLE" => "Unavailable",
+        "INVALID" => "Invalid",
+        _ => "Unknown",
+    }
+}
+
+async fn endpoint_block(
+    sorcery: &Sorcery,
+    channels: &Channels,
+    endpoint: &Object,
+    out: &mut String,
+) {
     let mut contacts = Vec::new();
     for aor in endpoint.list("aors") {
         contacts.push((aor, contacts_of(sorcery, aor).await));
     }
     let reachable = contacts.iter().any(|(_, c)| !c.is_empty());
-    let state = if reachable {
-        "Not in use"
-    } else {
-        "Unavailable"
+    let device = format!("PJSIP/{}", endpoint.id());
+    let live = channels.with_prefix(&format!("{device}-"));
+    let state = match channels.devices().state(&device) {
+        "NOT_INUSE" if !reachable && live.is_empty() => "Unavailable",
+        other => state_text(other),
     };
     let busy_at = match endpoint.uint("device_state_busy_at").unwrap_or(0) {
         0 => "inf".to_owned(),
@@ -53,9 +75,10 @@ async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) 
     };
     let _ = writeln!(
         out,
-        "{}{:<51}  {state:<12}  0 of {busy_at}",
+        "{}{:<51}  {state:<12}  {} of {busy_at}",
         label(0, "Endpoint"),
-        endpoint_name(endpoint)
+        endpoint_name(endpoint),
+        live.len()
     );
     for (kind, key) in [("InAuth", "auth"), ("OutAuth", "outbound_auth")] {
         for id in endpoint.list(key) {
@@ -79,6 +102,17 @@ async fn endpoint_block(sorcery: &Sorcery, endpoint: &Object, out: &mut String) 
                 42,
             ));
         }
+    }
+    for channel in &live {
+        let s = channel.snapshot();
+        let _ = writeln!(
+            out,
+            "{}{:<49}  {:<12}  {}",
+            label(1, "Channel"),
+            s.name,
+            s.state.name(),
+            s.age_secs()
+        );
     }
     out.push('\n');
 }
@@ -186,55 +220,63 @@ where
     })
 }
 
-/// The commands, bound to the sorcery service.
-pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
+/// The commands, bound to the sorcery service and the live channels.
+pub fn commands(service: &Arc<SorceryService>, channels: &Arc<Channels>) -> Vec<CliCommand> {
+    let chans = Arc::clone(channels);
     let endpoints = with_sorcery(
         service,
         "pjsip show endpoints",
         "List PJSIP Endpoints",
         "Usage: pjsip show endpoints [like <regex>]\n       List (or filter) the PJSIP endpoints.",
-        |sorcery, args| async move {
-            let list = match args.as_slice() {
-                [] => sorcery.retrieve_all("endpoint").await,
-                [like, re] if like.eq_ignore_ascii_case("like") => {
-                    sorcery.retrieve_by_regex("endpoint", re).await
+        move |sorcery, args| {
+            let channels = Arc::clone(&chans);
+            async move {
+                let list = match args.as_slice() {
+                    [] => sorcery.retrieve_all("endpoint").await,
+                    [like, re] if like.eq_ignore_ascii_case("like") => {
+                        sorcery.retrieve_by_regex("endpoint", re).await
+                    }
+                    _ => return Err(CliError::ShowUsage),
                 }
-                _ => return Err(CliError::ShowUsage),
+                .map_err(failed)?;
+                if list.is_empty() {
+                    return Ok("No objects found.\n".into());
+                }
+                let mut out = endpoints_header();
+                for endpoint in &list {
+                    endpoint_block(&sorcery, &channels, endpoint, &mut out).await;
+                }
+                out.push_str(&footer(list.len()));
+                Ok(out)
             }
-            .map_err(failed)?;
-            if list.is_empty() {
-                return Ok("No objects found.\n".into());
-            }
-            let mut out = endpoints_header();
-            for endpoint in &list {
-                endpoint_block(&sorcery, endpoint, &mut out).await;
-            }
-            out.push_str(&footer(list.len()));
-            Ok(out)
         },
     )
     .with_args();
 
+    let chans = Arc::clone(channels);
     let endpoint = with_sorcery(
         service,
         "pjsip show endpoint",
         "Show PJSIP Endpoint(s) detail",
         "Usage: pjsip show endpoint <id>\n       Show the PJSIP endpoint with all its options.",
-        |sorcery, args| async move {
-            let [id] = args.as_slice() else {
-                return Err(CliError::ShowUsage);
-            };
-            let Some(endpoint) = sorcery
-                .retrieve_by_id("endpoint", id)
-                .await
-                .map_err(failed)?
-            else {
-                return Ok(format!("Unable to find object {id}.\n\n"));
-            };
-            let mut out = endpoints_header();
-            endpoint_block(&sorcery, &endpoint, &mut out).await;
-            out.push_str(&parameters(&endpoint));
-            Ok(out)
+        move |sorcery, args| {
+            let channels = Arc::clone(&chans);
+            async move {
+                let [id] = args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                let Some(endpoint) = sorcery
+                    .retrieve_by_id("endpoint", id)
+                    .await
+                    .map_err(failed)?
+                else {
+                    return Ok(format!("Unable to find object {id}.\n\n"));
+                };
+                let mut out = endpoints_header();
+                endpoint_block(&sorcery, &channels, &endpoint, &mut out).await;
+                out.push_str(&parameters(&endpoint));
+                Ok(out)
+            }
         },
     )
     .with_args();

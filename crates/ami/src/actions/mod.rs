@@ -7,6 +7,7 @@ mod command;
 mod config;
 mod core_status;
 mod db;
+mod devices;
 mod dialplan;
 mod login;
 mod pjsip;
@@ -127,6 +128,24 @@ pub static ACTIONS: &[Action] = &[
         classes::SYSTEM | classes::REPORTING,
         "List currently active channels.",
         channels::core_show_channels
+    ),
+    action!(
+        "DeviceStateList",
+        classes::CALL | classes::REPORTING,
+        "List the current known device states.",
+        devices::device_state_list
+    ),
+    action!(
+        "ExtensionState",
+        classes::CALL | classes::REPORTING,
+        "Check Extension Status.",
+        devices::extension_state
+    ),
+    action!(
+        "ExtensionStateList",
+        classes::CALL | classes::REPORTING,
+        "List the current known extension states.",
+        devices::extension_state_list
     ),
     action!(
         "Hangup",

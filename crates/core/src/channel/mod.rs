@@ -345,17 +345,25 @@ impl Channel {
 
     /// Changes the state; publishes `Newstate` if it changed.
     pub fn set_state(&self, state: ChannelState) {
-        let changed = {
+        let old = {
             let mut d = self.lock();
-            let changed = d.state != state;
+            let old = d.state;
             d.state = state;
             if state == ChannelState::Up && d.answered.is_none() {
                 d.answered = Some(SystemTime::now());
             }
-            changed
+            old
         };
-        if changed {
+        if old != state {
             self.publish(ChannelEventKind::State);
+            if let Some(registry) = self.registry.upgrade() {
+                registry.devices().channel_changed(
+                    &self.bus,
+                    crate::devicestate::device_of(&self.name),
+                    &self.uniqueid,
+                    Some(state),
+                );
+            }
         }
     }
 

@@ -49,6 +49,7 @@ pub struct Channels {
     pbx: RwLock<Option<Arc<dyn Pbx>>>,
     processed: AtomicU64,
     active_calls: AtomicU64,
+    devices: crate::devicestate::DeviceStates,
 }
 
 impl std::fmt::Debug for Channels {
@@ -69,7 +70,13 @@ impl Channels {
             pbx: RwLock::new(None),
             processed: AtomicU64::new(0),
             active_calls: AtomicU64::new(0),
+            devices: crate::devicestate::DeviceStates::default(),
         })
+    }
+
+    /// Device states (`PJSIP/101`, `Custom:x`).
+    pub fn devices(&self) -> &crate::devicestate::DeviceStates {
+        &self.devices
     }
 
     /// The event bus channels publish on.
@@ -78,6 +85,12 @@ impl Channels {
     }
 
     pub(super) fn insert(&self, channel: &Arc<Channel>) {
+        self.devices.channel_added(
+            &self.bus,
+            crate::devicestate::device_of(channel.name()),
+            channel.uniqueid(),
+            channel.state(),
+        );
         self.live
             .write()
             .unwrap_or_else(|e| e.into_inner())
@@ -89,6 +102,12 @@ impl Channels {
             .write()
             .unwrap_or_else(|e| e.into_inner())
             .remove(channel.uniqueid());
+        self.devices.channel_changed(
+            &self.bus,
+            crate::devicestate::device_of(channel.name()),
+            channel.uniqueid(),
+            None,
+        );
     }
 
     /// Live channels, oldest first.
