@@ -129,6 +129,15 @@ fn originate_redirect_and_hang_up_a_real_call() {
         state.contains("Hint: PJSIP/102") && state.contains("StatusText: InUse"),
         "{state}"
     );
+    let (_, hints, _) = conf.rx("core show hints");
+    assert!(
+        hints.contains("102@testing") && hints.contains("State:InUse"),
+        "{hints}"
+    );
+    ami.send(&format!(
+        "Action: PlayDTMF\r\nActionID: p1\r\nChannel: {name}\r\nDigit: 5"
+    ));
+    assert!(ami.response("p1").contains("DTMF successfully queued"));
     ami.send("Action: DeviceStateList\r\nActionID: d1");
     let devices = ami.read_until("Event: DeviceStateListComplete");
     assert!(

@@ -45,6 +45,39 @@ fn show_applications(registry: &Registry, filter: Option<&str>) -> String {
     out
 }
 
+/// `core show hints`, laid out as Asterisk does.
+fn show_hints(core: &Core, dialplan: &DialplanService) -> String {
+    let mut out = String::from("\n    -= Registered Obelus Dial Plan Hints =-\n");
+    let mut n = 0;
+    let devices = core.channels.devices();
+    for context in dialplan.get().contexts() {
+        for extension in context.extensions() {
+            let Some(hint) = extension.hint() else {
+                continue;
+            };
+            n += 1;
+            let state = obelus_core::devicestate::aggregate(
+                hint.devices
+                    .split('&')
+                    .map(str::trim)
+                    .filter(|d| !d.is_empty())
+                    .map(|d| devices.state(d)),
+            );
+            let (_, text) = obelus_core::devicestate::extension_status(state);
+            out.push_str(&format!(
+                "{:<20.20}: {:<20.20}  State:{:<15.15} Presence:{:<15.15} Watchers {:>2}\n",
+                format!("{}@{}", extension.name().as_str(), context.name()),
+                hint.devices,
+                text,
+                "not_set",
+                0
+            ));
+        }
+    }
+    out.push_str(&format!("----------------\n- {n} hints registered\n"));
+    out
+}
+
 fn show_functions(registry: &Registry) -> String {
     let mut out = String::from(
         "Installed Custom Functions:\n--------------------------------------------------------------------------------\n",
@@ -84,6 +117,7 @@ impl Module for PbxModule {
         let dialplan = core.service::<DialplanService>().ok_or_else(|| {
             ModuleError::Failed("the dialplan (pbx_config.so) is not loaded".to_owned())
         })?;
+        let dialplan_for_hints = Arc::clone(&dialplan);
         let registry = Arc::new(Registry::default());
         crate::applications::register_all(&registry);
         crate::functions::register_all(&registry);
@@ -142,7 +176,22 @@ impl Module for PbxModule {
                 async move { Ok(show_functions(&funcs)) }
             },
         );
-        for command in [show_apps, show_funcs] {
+        let hints_core = Arc::downgrade(core);
+        let hints_dialplan = Arc::clone(&dialplan_for_hints);
+        let show_hints_command = CliCommand::new(
+            "core show hints",
+            "Show dialplan hints",
+            "Usage: core show hints\n       List registered hints.",
+            move |_| {
+                let core = hints_core.upgrade();
+                let dialplan = Arc::clone(&hints_dialplan);
+                async move {
+                    let core = core.ok_or_else(|| CliError::Failed("shutting down".into()))?;
+                    Ok(show_hints(&core, &dialplan))
+                }
+            },
+        );
+        for command in [show_apps, show_funcs, show_hints_command] {
             core.cli
                 .register(command)
                 .map_err(|e| ModuleError::Failed(e.to_string()))?;

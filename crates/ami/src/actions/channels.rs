@@ -428,3 +428,35 @@ pub async fn redirect(req: Req) -> Outbound {
             .finish(),
     )
 }
+
+/// `Action: PlayDTMF` (`Channel`, `Digit`, `Duration` in ms).
+pub async fn play_dtmf(req: Req) -> Outbound {
+    let channel = match one_channel(&req) {
+        Ok(c) => c,
+        Err(e) => return e,
+    };
+    let Some(digit) = req
+        .msg
+        .value("Digit")
+        .trim()
+        .chars()
+        .next()
+        .filter(|d| "0123456789*#ABCDabcd".contains(*d))
+    else {
+        return req.error("No digit specified");
+    };
+    let duration = req
+        .msg
+        .get("Duration")
+        .and_then(|d| d.trim().parse::<u32>().ok())
+        .unwrap_or(250);
+    channel
+        .driver()
+        .send_digit(&channel, digit.to_ascii_uppercase(), duration)
+        .await;
+    Outbound::Text(
+        req.success()
+            .header("Message", "DTMF successfully queued")
+            .finish(),
+    )
+}

@@ -178,6 +178,12 @@ pub static ACTIONS: &[Action] = &[
         channels::originate_action
     ),
     action!(
+        "PlayDTMF",
+        classes::CALL,
+        "Play DTMF signal on a specific channel.",
+        channels::play_dtmf
+    ),
+    action!(
         "Redirect",
         classes::CALL,
         "Redirect (transfer) a call.",
