@@ -373,3 +373,52 @@ fn add_phone_101(conf: &ConfDir, aor_options: &str, endpoint_options: &str) {
         );
     }
 }
+
+/// `rewrite_contact=yes`: the stored contact is where the REGISTER came
+/// from, not the (NATed) address the phone wrote in its Contact.
+#[test]
+fn rewrite_contact_stores_the_source_address() {
+    let (_shared, conf, sip_port) = sqlite_server("pbx-nat");
+    let _daemon = conf.start_foreground();
+    add_phone_101(&conf, "", "rewrite_contact yes");
+    let dir = tempfile::tempdir().unwrap();
+    let local = free_port();
+    let status = std::process::Command::new("sipp")
+        .current_dir(dir.path())
+        .arg(format!("127.0.0.1:{sip_port}"))
+        .arg("-sf")
+        .arg(crate::sip_register::scenario("register_contact.xml"))
+        .args([
+            "-s",
+            "101",
+            "-au",
+            "101",
+            "-ap",
+            "101",
+            "-key",
+            "contact_port",
+            "5999",
+        ])
+        .args([
+            "-i",
+            "127.0.0.1",
+            "-p",
+            &local.to_string(),
+            "-m",
+            "1",
+            "-nostdin",
+        ])
+        .args(["-timeout", "15s"])
+        .stdin(std::process::Stdio::null())
+        .stdout(std::process::Stdio::null())
+        .stderr(std::process::Stdio::null())
+        .status()
+        .unwrap();
+    assert!(status.success(), "REGISTER failed");
+    let shown = contacts(&conf);
+    assert!(
+        shown.contains(&format!("101/sip:101@127.0.0.1:{local} ")),
+        "{shown}"
+    );
+    assert!(!shown.contains(":5999"), "{shown}");
+}

@@ -395,3 +395,77 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
         assert_eq!(b, existing.to_vec());
     }
 }
+
+/// `rewrite_contact=yes`: the REGISTER's Contact URIs with their host and
+/// port replaced by where the request came from, so that a phone behind
+/// NAT is reached at its public address (as Asterisk rewrites the Contact
+/// before the registrar sees it). `None` if nothing needs rewriting or the
+/// request cannot be rebuilt.
+pub fn rewrite_contacts(req: &Request, source: std::net::SocketAddr) -> Option<Request> {
+    let obelus_sip::ContactList::Addresses(list) = req.headers().contacts().ok()? else {
+        return None;
+    };
+    if list.is_empty() {
+        return None;
+    }
+    let host = match source {
+        std::net::SocketAddr::V4(a) => format!("{}:{}", a.ip(), a.port()),
+        std::net::SocketAddr::V6(a) => format!("[{}]:{}", a.ip(), a.port()),
+    };
+    let mut values = Vec::new();
+    for contact in &list {
+        let uri = contact.uri().as_str().to_owned();
+        let (scheme, rest) = uri.split_once(':')?;
+        let (user, after) = match rest.split_once('@') {
+            Some((u, a)) => (Some(u), a),
+            None => (None, rest),
+        };
+        let params = after.find([';', '?']).map_or("", |i| &after[i..]);
+        let new_uri = match user {
+            Some(u) => format!("{scheme}:{u}@{host}{params}"),
+            None => format!("{scheme}:{host}{params}"),
+        };
+        let raw = contact.params().as_str();
+        values.push(format!("<{new_uri}>{raw}"));
+    }
+    let mut b = obelus_sip::RequestBuilder::from_request(req).remove_header("Contact");
+    for v in values {
+        b = b.header("Contact", v);
+    }
+    let b = if req.body().is_empty() {
+        b
+    } else {
+        b.body(
+            req.headers()
+                .get(obelus_sip::HeaderName::ContentType)
+                .unwrap_or("application/octet-stream")
+                .to_owned(),
+            req.body().to_vec(),
+        )
+    };
+    b.build().ok()
+}
+
+#[cfg(test)]
+mod rewrite_tests {
+    use super::*;
+
+    #[test]
+    fn contacts_are_rewritten_to_the_source_address() {
+        let req = Request::parse(
+            &b"REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/UDP 10.0.0.5:5060;branch=z9hG4bKr1\r\n\
+From: <sip:101@192.0.2.1>;tag=a\r\nTo: <sip:101@192.0.2.1>\r\n\
+Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:101@10.0.0.5:5060;transport=udp>;expires=3600\r\n\
+Content-Length: 0\r\n\r\n"[..],
+        )
+        .unwrap();
+        let out = rewrite_contacts(&req, "203.0.113.7:40000".parse().unwrap()).unwrap();
+        let contact = out.headers().get(obelus_sip::HeaderName::Contact).unwrap();
+        assert_eq!(
+            contact,
+            "<sip:101@203.0.113.7:40000;transport=udp>;expires=3600"
+        );
+    }
+}

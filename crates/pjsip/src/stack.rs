@@ -736,7 +736,12 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
         }
     };
-    match registrar::register(req, &policy, &existing, now) {
+    let rewritten = endpoint
+        .bool("rewrite_contact")
+        .unwrap_or(false)
+        .then(|| registrar::rewrite_contacts(req, origin.source))
+        .flatten();
+    match registrar::register(rewritten.as_ref().unwrap_or(req), &policy, &existing, now) {
         Outcome::Reject {
             status,
             reason,
