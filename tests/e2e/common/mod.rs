@@ -128,10 +128,23 @@ pub struct Daemon {
 
 /// A TCP port nothing listens on now (the OS picks it).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .and_then(|l| l.local_addr())
-        .map(|a| a.port())
-        .expect("a free port")
+    // Below the kernel's ephemeral range (32768+) and the tests' RTP ranges
+    // (20000+): a port handed out here is not taken meanwhile by a socket
+    // bound to port 0, which parallel tests open by the dozen. Free for both
+    // TCP and UDP, since SIP listens on both.
+    use std::sync::atomic::{AtomicU16, Ordering};
+    static NEXT: AtomicU16 = AtomicU16::new(0);
+    let start = 10_000 + (std::process::id() % 500) as u16 * 20;
+    for _ in 0..10_000 {
+        let offset = NEXT.fetch_add(1, Ordering::Relaxed) % 10_000;
+        let port = 10_000 + (start - 10_000 + offset) % 10_000;
+        let tcp = std::net::TcpListener::bind(("127.0.0.1", port));
+        let udp = std::net::UdpSocket::bind(("127.0.0.1", port));
+        if tcp.is_ok() && udp.is_ok() {
+            return port;
+        }
+    }
+    panic!("no free port in 10000-19999");
 }
 
 impl Daemon {
