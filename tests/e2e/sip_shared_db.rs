@@ -422,3 +422,67 @@ fn rewrite_contact_stores_the_source_address() {
     );
     assert!(!shown.contains(":5999"), "{shown}");
 }
+
+/// Named ACLs from acl.conf (`acl = office`) guard an endpoint like its own
+/// deny/permit lines, and an unknown ACL name refuses rather than opens.
+#[test]
+fn named_acls_from_acl_conf_guard_an_endpoint() {
+    let (_shared, conf, sip_port) = sqlite_server("pbx-named-acl");
+    conf.write(
+        "acl.conf",
+        "[office]\ndeny = 0.0.0.0/0.0.0.0\npermit = 10.0.0.0/8\n\n[local]\ndeny = 0.0.0.0/0\npermit = 127.0.0.0/8\n",
+    );
+    let _daemon = conf.start_foreground();
+    add_phone_101(&conf, "", "acl office");
+    let socket = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    socket
+        .set_read_timeout(Some(std::time::Duration::from_secs(10)))
+        .unwrap();
+    let local = socket.local_addr().unwrap();
+    let ask = |branch: &str| -> String {
+        let text = format!(
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP {local};branch={branch}\r\nMax-Forwards: 70\r\nFrom: <sip:101@127.0.0.1>;tag=acl\r\nTo: <sip:101@127.0.0.1>\r\nCall-ID: {branch}@{local}\r\nCSeq: 1 REGISTER\r\nContact: <sip:101@{local}>\r\nContent-Length: 0\r\n\r\n"
+        );
+        socket
+            .send_to(text.as_bytes(), ("127.0.0.1", sip_port))
+            .unwrap();
+        let mut buf = [0u8; 4096];
+        let (n, _) = socket.recv_from(&mut buf).unwrap();
+        String::from_utf8_lossy(&buf[..n]).into_owned()
+    };
+    assert!(ask("z9hG4bKn1").starts_with("SIP/2.0 403 Forbidden\r\n"));
+    for (acl, status) in [("local", "401 Unauthorized"), ("nosuch", "403 Forbidden")] {
+        let (_, out, _) = conf.rx(&format!("realtime update ps_endpoints id 101 acl {acl}"));
+        assert_eq!(out, "Updated 1 RealTime record.\n");
+        let answer = ask(&format!("z9hG4bKn{acl}"));
+        assert!(
+            answer.starts_with(&format!("SIP/2.0 {status}\r\n")),
+            "{acl}: {answer}"
+        );
+    }
+}
+
+/// `contact_deny`/`contact_permit`: a REGISTER whose Contact points into a
+/// refused network is answered 403 after authentication; no contact is
+/// stored.
+#[test]
+fn contact_acls_refuse_contacts_in_denied_networks() {
+    let (_shared, conf, sip_port) = sqlite_server("pbx-contact-acl");
+    let _daemon = conf.start_foreground();
+    add_phone_101(&conf, "", "contact_deny 127.0.0.0/8");
+    assert!(
+        !sipp(sip_port, "u1", "register.xml", "101", "101", free_port()),
+        "a contact in a denied network was accepted"
+    );
+    assert!(contacts(&conf).contains("No objects found."));
+    let (_, out, _) = conf.rx("realtime update ps_endpoints id 101 contact_permit 127.0.0.1");
+    assert_eq!(out, "Updated 1 RealTime record.\n");
+    assert!(sipp(
+        sip_port,
+        "u1",
+        "register.xml",
+        "101",
+        "101",
+        free_port()
+    ));
+}

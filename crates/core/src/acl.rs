@@ -96,6 +96,64 @@ impl fmt::Display for Acl {
     }
 }
 
+/// The named ACLs of `acl.conf` (`[name]` sections of `permit`/`deny`
+/// lines), which endpoints and managers refer to with `acl = name`.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct NamedAcls {
+    acls: std::collections::HashMap<String, Acl>,
+}
+
+impl NamedAcls {
+    /// Reads `acl.conf`; a missing file means no named ACLs. Bad lines are
+    /// reported with file and line and left out.
+    pub fn load(
+        settings: &crate::settings::Settings,
+    ) -> (NamedAcls, Vec<crate::diagnostic::Diagnostic>) {
+        let mut out = NamedAcls::default();
+        let mut problems = Vec::new();
+        let config = match settings.load_conf("acl.conf") {
+            Ok(c) => c,
+            Err(e) if e.is_not_found() => return (out, problems),
+            Err(e) => return (out, crate::diagnostic::Diagnostic::from_conf_errors(&e)),
+        };
+        for category in config.categories() {
+            let mut acl = Acl::default();
+            for var in category.variables() {
+                let permit = match var.name.to_ascii_lowercase().as_str() {
+                    "permit" => true,
+                    "deny" => false,
+                    _ => continue,
+                };
+                if let Err(e) = acl.add(permit, &var.value) {
+                    problems.push(crate::diagnostic::Diagnostic::error_at(
+                        &var.location,
+                        &var.name,
+                        e.to_string(),
+                    ));
+                }
+            }
+            out.acls.insert(category.name.clone(), acl);
+        }
+        (out, problems)
+    }
+
+    /// The ACL called `name`.
+    pub fn get(&self, name: &str) -> Option<&Acl> {
+        self.acls.get(name)
+    }
+
+    /// Whether every ACL named in `names` (a comma list) allows `addr`. An
+    /// unknown name refuses, as Asterisk does, so a typo cannot open access.
+    pub fn allows(&self, names: &[String], addr: IpAddr) -> bool {
+        names
+            .iter()
+            .flat_map(|n| n.split(','))
+            .map(str::trim)
+            .filter(|n| !n.is_empty())
+            .all(|name| self.acls.get(name).is_some_and(|acl| acl.allows(addr)))
+    }
+}
+
 fn netmask_bits(mask: &str) -> Option<u8> {
     let ip: IpAddr = mask.parse().ok()?;
     let bits = match ip {

@@ -63,6 +63,7 @@ impl Module for PjsipModule {
     }
 
     async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        load_acls(core);
         let sorcery = Self::build(core).await?;
         self.service.set(sorcery);
         core.provide(Arc::clone(&self.service));
@@ -86,8 +87,19 @@ impl Module for PjsipModule {
 
     async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
         // sorcery.conf may have changed: build anew and swap.
+        load_acls(core);
         let sorcery = Self::build(core).await?;
         self.service.set(sorcery);
         Ok(())
     }
+}
+
+/// Reads `acl.conf` (named ACLs for `acl=` and `contact_acl=`) and offers it
+/// to the stack; bad lines are logged and left out.
+fn load_acls(core: &Arc<Core>) {
+    let (acls, problems) = obelus_core::acl::NamedAcls::load(&core.settings);
+    for problem in &problems {
+        tracing::warn!("{problem}");
+    }
+    core.provide(Arc::new(acls));
 }

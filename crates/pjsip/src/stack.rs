@@ -613,19 +613,40 @@ async fn credentials(sorcery: &Sorcery, endpoint: &obelus_sorcery::Object) -> Ve
     out
 }
 
-/// The endpoint's `deny`/`permit` ACL. The two options are separate lists on
-/// the object, so denies apply first and permits after, which is what
-/// `deny=0.0.0.0/0` + `permit=<network>` (the usual form) means.
-pub(crate) fn endpoint_acl(endpoint: &obelus_sorcery::Object) -> obelus_core::acl::Acl {
+/// Whether the endpoint's ACLs let `ip` in: its `deny`/`permit` lines
+/// (separate lists on the object, so denies apply first and permits after,
+/// which is what `deny=0.0.0.0/0` + `permit=<network>` means) and every
+/// named ACL of `acl.conf` it lists in `option` (`acl`). `prefix` selects
+/// the contact ACLs (`contact_`).
+pub(crate) fn endpoint_allows(
+    shared: &Shared,
+    endpoint: &obelus_sorcery::Object,
+    prefix: &str,
+    ip: std::net::IpAddr,
+) -> bool {
     let mut acl = obelus_core::acl::Acl::default();
     for (permit, option) in [(false, "deny"), (true, "permit")] {
-        for entry in endpoint.list(option) {
+        for entry in endpoint.list(&format!("{prefix}{option}")) {
             if let Err(e) = acl.add(permit, entry) {
-                tracing::warn!("PJSIP endpoint '{}': {option}: {e}", endpoint.id());
+                tracing::warn!("PJSIP endpoint '{}': {prefix}{option}: {e}", endpoint.id());
             }
         }
     }
-    acl
+    if !acl.allows(ip) {
+        return false;
+    }
+    let named: Vec<String> = endpoint
+        .str(&format!("{prefix}acl"))
+        .filter(|v| !v.trim().is_empty())
+        .map(|v| vec![v.to_owned()])
+        .unwrap_or_default();
+    if named.is_empty() {
+        return true;
+    }
+    match shared.core.service::<obelus_core::acl::NamedAcls>() {
+        Some(acls) => acls.allows(&named, ip),
+        None => false,
+    }
 }
 
 /// Digest authentication (RFC 7616) of a request from `endpoint` (`None`:
@@ -701,7 +722,7 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     let now = unix_now();
     let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
     if let Some(ep) = &endpoint
-        && !endpoint_acl(ep).allows(ip)
+        && !endpoint_allows(shared, ep, "", ip)
     {
         tracing::warn!(
             "PJSIP: REGISTER for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
@@ -736,6 +757,28 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             return built(answer(req, origin, StatusCode::SERVER_INTERNAL_ERROR));
         }
     };
+    if let Ok(obelus_sip::ContactList::Addresses(list)) = req.headers().contacts() {
+        for contact in &list {
+            let ip = contact.uri().host().and_then(|h| {
+                h.to_string()
+                    .trim_start_matches('[')
+                    .trim_end_matches(']')
+                    .parse::<std::net::IpAddr>()
+                    .ok()
+            });
+            if let Some(ip) = ip
+                && !endpoint_allows(shared, &endpoint, "contact_", ip)
+            {
+                tracing::warn!(
+                    "PJSIP: contact {} of endpoint '{}' refused by its contact ACL",
+                    contact.uri().as_str(),
+                    endpoint.id()
+                );
+                security(shared, SecurityKind::FailedAcl, endpoint.id(), req, origin);
+                return built(answer(req, origin, StatusCode::FORBIDDEN));
+            }
+        }
+    }
     let rewritten = endpoint
         .bool("rewrite_contact")
         .unwrap_or(false)

@@ -20,7 +20,7 @@ use super::handle::SessionHandle;
 use super::sdp::{self, LocalAudio};
 use super::{INBOX, local_ip_for};
 use crate::identify;
-use crate::stack::{Origin, Shared, answer, built, endpoint_acl};
+use crate::stack::{Origin, Shared, answer, built, endpoint_allows};
 
 /// Rejects the INVITE with `status` through its transaction.
 async fn reject(
@@ -69,7 +69,7 @@ async fn admit(
     }
     let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
     if let Some(ep) = &endpoint
-        && !endpoint_acl(ep).allows(ip)
+        && !endpoint_allows(shared, ep, "", ip)
     {
         tracing::warn!(
             "PJSIP: INVITE for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
