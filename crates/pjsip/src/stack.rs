@@ -195,6 +195,10 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         reg_server: core.settings.options.system_name.clone(),
         sessions: crate::session::Sessions::default(),
         udp: listeners.iter().find_map(Listener::udp_socket),
+        udp_transport: listeners
+            .iter()
+            .find(|l| l.udp_socket().is_some())
+            .map(|l| l.config().name.clone()),
     });
     core.channels
         .register_technology(Arc::new(crate::session::tech::PjsipTechnology {
@@ -254,6 +258,8 @@ pub(crate) struct Shared {
     pub(crate) sessions: crate::session::Sessions,
     /// The first UDP transport's socket: where outbound calls leave from.
     pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
+    /// That transport's section name.
+    pub(crate) udp_transport: Option<String>,
     /// Bounds the requests being worked on at once; when all are taken the
     /// dispatcher waits, the listeners' queue fills, and they drop (and
     /// count) what arrives, rather than spawning without limit.
@@ -266,6 +272,8 @@ pub(crate) struct Origin {
     pub(crate) source: SocketAddr,
     pub(crate) local: SocketAddr,
     pub(crate) protocol: Protocol,
+    /// The `type=transport` section it arrived on.
+    pub(crate) transport: Arc<str>,
 }
 
 fn unix_now() -> u64 {
@@ -330,6 +338,7 @@ async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
             source: inc.source,
             local: inc.local,
             protocol: inc.protocol,
+            transport: Arc::clone(&inc.transport),
         };
         let key = TransactionKey::for_request(&req);
         let Some(key) = key else {

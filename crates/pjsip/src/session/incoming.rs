@@ -159,14 +159,22 @@ async fn admit(
         }
     };
     let local_sip = SocketAddr::new(local_ip, origin.local.port());
-    let local_contact = format!("<sip:{local_sip}{}>", transport_param(origin));
+    let public = super::nat::advertised(
+        &sorcery,
+        &origin.transport,
+        origin.source.ip(),
+        local_sip.port(),
+    )
+    .await;
+    let sip_host = super::nat::sip_address(&public, local_sip);
+    let local_contact = format!("<sip:{sip_host}{}>", transport_param(origin));
     let local_tag = obelus_sip::new_tag();
     let Some(dialog) = Dialog::for_uas(req, &local_tag, &local_contact) else {
         return Err(Some(StatusCode::BAD_REQUEST));
     };
     let dtmf = dtmf_rfc4733(&endpoint);
     let local = LocalAudio {
-        addr: SocketAddr::new(local_ip, media.local_addr().port()),
+        addr: SocketAddr::new(public.media.unwrap_or(local_ip), media.local_addr().port()),
         formats: vec![format],
         dtmf_pt: remote.dtmf_pt.filter(|_| dtmf),
         ptime: remote.ptime.unwrap_or(20),
@@ -205,7 +213,7 @@ async fn admit(
         .sessions
         .insert(&dialog.call_id, &dialog.local_tag, tx.clone());
     shared.sessions.insert_pending(req, tx);
-    let via = format!("{} {local_sip}", origin.protocol.via_name());
+    let via = format!("{} {sip_host}", origin.protocol.via_name());
     let actor = Actor::new(Setup {
         shared: Arc::clone(shared),
         channel: Arc::clone(&channel),

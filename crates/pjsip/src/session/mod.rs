@@ -18,6 +18,7 @@ mod actor;
 pub mod dialog;
 mod handle;
 mod incoming;
+mod nat;
 pub mod sdp;
 pub mod tech;
 

@@ -165,6 +165,11 @@ impl Technology for PjsipTechnology {
         let bound = socket.local_addr().map_err(|_| Cause::FAILURE)?;
         let local_ip = local_ip_for(bound.ip(), peer);
         let local_sip = SocketAddr::new(local_ip, bound.port());
+        let public = match &shared.udp_transport {
+            Some(name) => super::nat::advertised(&sorcery, name, peer.ip(), bound.port()).await,
+            None => super::nat::Advertised::default(),
+        };
+        let sip_host = super::nat::sip_address(&public, local_sip);
         let engine = shared
             .core
             .service::<MediaEngine>()
@@ -182,7 +187,7 @@ impl Technology for PjsipTechnology {
             return Err(Cause::BEARERCAPABILITY_NOTAVAIL);
         }
         let local = LocalAudio {
-            addr: SocketAddr::new(local_ip, media.local_addr().port()),
+            addr: SocketAddr::new(public.media.unwrap_or(local_ip), media.local_addr().port()),
             formats: sdp::offer_formats(&allowed),
             dtmf_pt: dtmf_rfc4733(&endpoint).then_some(DTMF_PT),
             ptime: 20,
@@ -209,7 +214,7 @@ impl Technology for PjsipTechnology {
             &obelus_sip::new_call_id(None),
             &local_uri,
             &format!("<{uri}>"),
-            &format!("<sip:{from_user}@{local_sip}>"),
+            &format!("<sip:{from_user}@{sip_host}>"),
         );
         let (tx, inbox) = mpsc::channel(INBOX);
         let channel = Channel::create(
@@ -244,7 +249,7 @@ impl Technology for PjsipTechnology {
             channel: Arc::clone(&channel),
             dialog,
             reply: Reply::Udp { socket, peer },
-            via: format!("UDP {local_sip}"),
+            via: format!("UDP {sip_host}"),
             reliable: false,
             media,
             local,
