@@ -10,83 +10,26 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
-use std::time::{Duration, Instant};
+use std::time::Instant;
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)] // each load bench uses a part of the shared helpers
+mod common;
+
+use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, start_obelus, tcp_listening};
 
 const PINGS_PER_CLIENT: usize = 20_000;
 const FANOUT_CLIENTS: usize = 50;
 const FANOUT_EVENTS: usize = 20_000;
 
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-struct Daemon {
-    child: Child,
-    _dir: tempfile::TempDir,
-}
-
-impl Drop for Daemon {
-    fn drop(&mut self) {
-        let _ = self.child.kill();
-        let _ = self.child.wait();
-    }
-}
-
-impl Daemon {
-    fn cpu_ticks(&self) -> u64 {
-        let stat =
-            std::fs::read_to_string(format!("/proc/{}/stat", self.child.id())).unwrap_or_default();
-        let after = stat.rsplit(')').next().unwrap_or("");
-        let fields: Vec<&str> = after.split_whitespace().collect();
-        // utime and stime are fields 14 and 15 of the whole line: 12 and 13 after ')'.
-        fields
-            .get(11)
-            .and_then(|u| u.parse::<u64>().ok())
-            .unwrap_or(0)
-            + fields
-                .get(12)
-                .and_then(|s| s.parse::<u64>().ok())
-                .unwrap_or(0)
-    }
-}
-
-fn start(port: u16) -> Daemon {
-    let dir = tempfile::tempdir().unwrap();
-    let root = dir.path().display().to_string();
-    std::fs::write(
-        dir.path().join("asterisk.conf"),
-        format!("[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\n"),
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("logger.conf"),
-        "[logfiles]\nconsole => error\n",
-    )
-    .unwrap();
-    std::fs::write(
-        dir.path().join("manager.conf"),
-        format!("[general]\nenabled=yes\nport={port}\nbindaddr=127.0.0.1\ndisplayconnects=no\n[bench]\nsecret=bench\nread=all\nwrite=all\nwritetimeout=10000\n"),
-    )
-    .unwrap();
-    let child = Command::new(env!("CARGO_BIN_EXE_obelus"))
-        .arg("-C")
-        .arg(dir.path())
-        .arg("-f")
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", port)).is_err() {
-        assert!(Instant::now() < deadline, "obelus did not start");
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    Daemon { child, _dir: dir }
+fn start(dir: &std::path::Path, port: u16) -> Guard {
+    let files = [(
+        "manager.conf",
+        format!(
+            "[general]\nenabled=yes\nport={port}\nbindaddr=127.0.0.1\ndisplayconnects=no\n[bench]\nsecret=bench\nread=all\nwrite=all\nwritetimeout=10000\n"
+        ),
+    )];
+    start_obelus(dir, &files, tcp_listening(port))
 }
 
 /// Reads messages until `n` responses (or events) matching `needle` arrived.
@@ -182,10 +125,10 @@ fn baseline_server() -> u16 {
     port
 }
 
-fn fanout(port: u16, daemon: &Daemon) -> (f64, f64) {
+fn fanout(port: u16, daemon: &Guard) -> (f64, f64) {
     let watchers: Vec<_> = (0..FANOUT_CLIENTS).map(|_| login(port, "user")).collect();
     let (mut sender, mut sender_reader) = login(port, "off");
-    let ticks_before = daemon.cpu_ticks();
+    let ticks_before = cpu_ticks(daemon.0.id());
     let start = Instant::now();
     let handles: Vec<_> = watchers
         .into_iter()
@@ -201,8 +144,8 @@ fn fanout(port: u16, daemon: &Daemon) -> (f64, f64) {
         h.join().unwrap();
     }
     let elapsed = start.elapsed().as_secs_f64();
-    let ticks = daemon.cpu_ticks().saturating_sub(ticks_before).max(1);
-    let cpu_seconds = ticks as f64 / 100.0; // USER_HZ
+    let ticks = cpu_ticks(daemon.0.id()).saturating_sub(ticks_before).max(1);
+    let cpu_seconds = ticks as f64 / TICKS_PER_SECOND;
     let delivered = (FANOUT_EVENTS * FANOUT_CLIENTS) as f64;
     let mut drain = Vec::new();
     let _ = sender_reader.get_mut().set_nonblocking(true);
@@ -216,7 +159,8 @@ fn main() {
         return;
     }
     let port = free_port();
-    let daemon = start(port);
+    let dir = tempfile::tempdir().unwrap();
+    let daemon = start(dir.path(), port);
     let base = baseline_server();
     println!("AMI load (obelus vs a minimal framing echo server, same run)");
     for clients in [1, 10] {

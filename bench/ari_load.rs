@@ -9,40 +9,20 @@
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::{TcpListener, TcpStream};
-use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
+
+#[path = "common/mod.rs"]
+#[allow(dead_code)] // each load bench uses a part of the shared helpers
+mod common;
+
+use common::{Guard, free_port, start_obelus, tcp_listening};
 
 const CONNECTIONS: usize = 4;
 const RATE_PER_CONNECTION: u64 = 250;
 const SECONDS: u64 = 5;
 
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn start_obelus(dir: &std::path::Path, http: u16) -> Guard {
-    let root = dir.display();
+fn start(dir: &std::path::Path, http: u16) -> Guard {
     let files = [
-        (
-            "asterisk.conf",
-            format!(
-                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
-            ),
-        ),
-        ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
         (
             "modules.conf",
             "[modules]\nautoload=yes\nnoload => manager\n".to_owned(),
@@ -59,26 +39,7 @@ fn start_obelus(dir: &std::path::Path, http: u16) -> Guard {
         ("sorcery.conf", String::new()),
         ("extconfig.conf", String::new()),
     ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let guard = Guard(
-        Command::new(env!("CARGO_BIN_EXE_obelus"))
-            .arg("-C")
-            .arg(dir.join("asterisk.conf"))
-            .arg("-f")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while TcpStream::connect(("127.0.0.1", http)).is_err() {
-        assert!(Instant::now() < deadline, "obelus did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
-    guard
+    start_obelus(dir, &files, tcp_listening(http))
 }
 
 /// The reference: answers every request on a connection with a fixed
@@ -188,7 +149,7 @@ fn percentile(sorted: &[u64], p: f64) -> u64 {
 fn main() {
     let dir = tempfile::tempdir().unwrap();
     let http = free_port();
-    let _obelus = start_obelus(dir.path(), http);
+    let _obelus = start(dir.path(), http);
     let reference = reference_server();
     // Warm both up (connections, caches) before measuring.
     let _ = run(reference);

@@ -11,55 +11,18 @@
 //! `apt-get install sip-tester`). `CALL_LOAD_RATES=500,1000` and
 //! `CALL_LOAD_SECONDS=5` change the steps.
 
-use std::net::UdpSocket;
 use std::path::Path;
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-fn free_udp_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
+#[path = "common/mod.rs"]
+#[allow(dead_code)] // each load bench uses a part of the shared helpers
+mod common;
 
-/// CPU ticks (utime + stime) of a process, from /proc.
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
-}
+use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, start_obelus};
 
-/// Clock ticks per second for /proc figures (USER_HZ, 100 on Linux).
-const TICKS_PER_SECOND: f64 = 100.0;
-
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn start_obelus(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
-    let root = dir.display();
+fn start(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
     let files = [
-        (
-            "asterisk.conf",
-            format!(
-                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
-            ),
-        ),
-        ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
         (
             "modules.conf",
             "[modules]\nautoload=yes\nnoload => manager\nnoload => http\n".to_owned(),
@@ -81,25 +44,7 @@ fn start_obelus(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
             ),
         ),
     ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let child = Command::new(env!("CARGO_BIN_EXE_obelus"))
-        .arg("-C")
-        .arg(dir.join("asterisk.conf"))
-        .arg("-f")
-        .stdin(Stdio::null())
-        .stdout(Stdio::null())
-        .stderr(Stdio::null())
-        .spawn()
-        .unwrap();
-    let guard = Guard(child);
-    // Ready when the SIP port is taken.
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UdpSocket::bind(("127.0.0.1", sip_port)).is_ok() {
-        assert!(Instant::now() < deadline, "obelus did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let guard = start_obelus(dir, &files, sip_bound(sip_port));
     std::thread::sleep(Duration::from_millis(300));
     guard
 }
@@ -128,7 +73,7 @@ fn sipp_uas(dir: &Path, port: u16) -> Guard {
 /// Runs `calls` uac calls at `rate` to `target`; returns (successful,
 /// failed, elapsed).
 fn sipp_uac(dir: &Path, target: &str, rate: u32, calls: u32) -> (u64, u64, Duration) {
-    let stats = dir.join(format!("uac_{rate}_{}.csv", free_udp_port()));
+    let stats = dir.join(format!("uac_{rate}_{}.csv", free_port()));
     let started = Instant::now();
     let status = Command::new("sipp")
         .current_dir(dir)
@@ -141,7 +86,7 @@ fn sipp_uac(dir: &Path, target: &str, rate: u32, calls: u32) -> (u64, u64, Durat
             "-i",
             "127.0.0.1",
             "-p",
-            &free_udp_port().to_string(),
+            &free_port().to_string(),
         ])
         .args([
             "-r",
@@ -217,7 +162,7 @@ fn main() {
     for &rate in &rates {
         let calls = rate * seconds;
         // Reference: sipp to sipp, no Obelus.
-        let uas_port = free_udp_port();
+        let uas_port = free_port();
         let uas = sipp_uas(dir.path(), uas_port);
         std::thread::sleep(Duration::from_millis(200));
         let (ok, failed, elapsed) =
@@ -234,10 +179,10 @@ fn main() {
         );
         // Through Obelus.
         let run = tempfile::tempdir().unwrap();
-        let sip_port = free_udp_port();
-        let uas_port = free_udp_port();
+        let sip_port = free_port();
+        let uas_port = free_port();
         let uas = sipp_uas(run.path(), uas_port);
-        let obelus = start_obelus(run.path(), sip_port, uas_port);
+        let obelus = start(run.path(), sip_port, uas_port);
         let before = cpu_ticks(obelus.0.id());
         let (ok, failed, elapsed) =
             sipp_uac(run.path(), &format!("127.0.0.1:{sip_port}"), rate, calls);

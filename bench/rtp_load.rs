@@ -14,41 +14,14 @@
 use std::collections::HashSet;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
-use std::process::{Child, Command, Stdio};
+use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
-/// Clock ticks per second for /proc figures (USER_HZ).
-const TICKS_PER_SECOND: f64 = 100.0;
+#[path = "common/mod.rs"]
+#[allow(dead_code)] // each load bench uses a part of the shared helpers
+mod common;
 
-struct Guard(Child);
-
-impl Drop for Guard {
-    fn drop(&mut self) {
-        let _ = self.0.kill();
-        let _ = self.0.wait();
-    }
-}
-
-fn free_port() -> u16 {
-    UdpSocket::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
-fn cpu_ticks(pid: u32) -> u64 {
-    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).unwrap_or_default();
-    let after = stat.rsplit(')').next().unwrap_or("");
-    let fields: Vec<&str> = after.split_whitespace().collect();
-    let field = |i: usize| {
-        fields
-            .get(i)
-            .and_then(|v| v.parse::<u64>().ok())
-            .unwrap_or(0)
-    };
-    field(11) + field(12)
-}
+use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, start_obelus};
 
 fn scenario(name: &str) -> PathBuf {
     PathBuf::from(env!("CARGO_MANIFEST_DIR"))
@@ -56,16 +29,8 @@ fn scenario(name: &str) -> PathBuf {
         .join(name)
 }
 
-fn start_obelus(dir: &Path, sip_port: u16, callee_port: u16) -> Guard {
-    let root = dir.display();
+fn start(dir: &Path, sip_port: u16, callee_port: u16) -> Guard {
     let files = [
-        (
-            "asterisk.conf",
-            format!(
-                "[directories]\nastrundir => {root}/run\nastlogdir => {root}/log\nastvarlibdir => {root}/lib\nastdatadir => {root}/lib\n"
-            ),
-        ),
-        ("logger.conf", "[logfiles]\nconsole => error\n".to_owned()),
         (
             "modules.conf",
             "[modules]\nautoload=yes\nnoload => manager\nnoload => http\n".to_owned(),
@@ -87,25 +52,7 @@ fn start_obelus(dir: &Path, sip_port: u16, callee_port: u16) -> Guard {
             ),
         ),
     ];
-    for (name, text) in files {
-        std::fs::write(dir.join(name), text).unwrap();
-    }
-    let guard = Guard(
-        Command::new(env!("CARGO_BIN_EXE_obelus"))
-            .arg("-C")
-            .arg(dir.join("asterisk.conf"))
-            .arg("-f")
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .unwrap(),
-    );
-    let deadline = Instant::now() + Duration::from_secs(20);
-    while UdpSocket::bind(("127.0.0.1", sip_port)).is_ok() {
-        assert!(Instant::now() < deadline, "obelus did not start");
-        std::thread::sleep(Duration::from_millis(50));
-    }
+    let guard = start_obelus(dir, &files, sip_bound(sip_port));
     std::thread::sleep(Duration::from_millis(300));
     guard
 }
@@ -168,7 +115,7 @@ fn step(calls: usize, seconds: u64) {
         phone_b.local_addr().unwrap().port().to_string(),
     );
     let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
-    let obelus = start_obelus(dir.path(), sip_port, callee_port);
+    let obelus = start(dir.path(), sip_port, callee_port);
     let target = format!("127.0.0.1:{sip_port}");
     let n = calls.to_string();
     let hold = ((seconds + 60) * 1000).to_string();
