@@ -1,6 +1,6 @@
 //! Console commands of the realtime layer: `realtime load|update|update2|
-//! store|destroy` (Asterisk's res_realtime test commands), `db show` and
-//! `core show config mappings`.
+//! store|destroy` (Asterisk's res_realtime test commands), `db show`,
+//! `odbc show` (res_odbc) and `core show config mappings`.
 
 use std::sync::Arc;
 
@@ -179,7 +179,7 @@ pub fn commands(service: &Service) -> Vec<CliCommand> {
                 let realtime = current(&s)?;
                 let status = realtime.status();
                 if status.is_empty() {
-                    return Ok("No realtime database connections are configured (see res_config_sqlite3.conf, res_pgsql.conf, res_config_mysql.conf).\n".into());
+                    return Ok("No realtime database connections are configured (see res_config_sqlite3.conf, res_pgsql.conf, res_config_mysql.conf, res_odbc.conf).\n".into());
                 }
                 let mut out = format!(
                     "{:<24} {:<8} {:<10} {:<40} {}\n",
@@ -205,6 +205,26 @@ pub fn commands(service: &Service) -> Vec<CliCommand> {
             }
         },
     );
+
+    let s = Arc::clone(service);
+    let odbc = CliCommand::new(
+        "odbc show",
+        "List ODBC DSN(s)",
+        "Usage: odbc show [class]\n       List settings of a particular ODBC class or,\n       if not specified, all classes.",
+        move |args| {
+            let s = Arc::clone(&s);
+            async move {
+                let only = match args.args.as_slice() {
+                    [] => None,
+                    [name] if name.eq_ignore_ascii_case("all") => None,
+                    [name] => Some(name.clone()),
+                    _ => return Err(CliError::ShowUsage),
+                };
+                odbc_show(&*current(&s)?, only)
+            }
+        },
+    )
+    .with_args();
 
     let s = Arc::clone(service);
     let mappings = CliCommand::new(
@@ -234,5 +254,19 @@ pub fn commands(service: &Service) -> Vec<CliCommand> {
             }
         },
     );
-    vec![load, update, update2, store, destroy, show, mappings]
+    vec![load, update, update2, store, destroy, show, odbc, mappings]
+}
+
+#[cfg(feature = "odbc")]
+fn odbc_show(realtime: &crate::Realtime, only: Option<String>) -> Result<String, CliError> {
+    let mut classes = realtime.odbc_status();
+    if let Some(name) = only {
+        classes.retain(|c| c.class == name);
+    }
+    Ok(crate::odbc::render(&classes))
+}
+
+#[cfg(not(feature = "odbc"))]
+fn odbc_show(_: &crate::Realtime, _: Option<String>) -> Result<String, CliError> {
+    Ok(format!("{}.\n", crate::odbc::NOT_BUILT))
 }

@@ -1,11 +1,13 @@
 //! Which databases exist: `res_config_sqlite3.conf`, `res_pgsql.conf`,
-//! `res_config_mysql.conf`, read with Asterisk's option names.
+//! `res_config_mysql.conf`, `res_odbc.conf`, read with Asterisk's option names.
 
 use std::path::{Path, PathBuf};
 
 use obelus_conf::Config;
 use obelus_core::diagnostic::{Diagnostic, Severity};
 use obelus_core::settings::Settings;
+
+use crate::odbc::{self, OdbcSettings};
 
 /// The realtime drivers Asterisk users name in `extconfig.conf`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -16,6 +18,9 @@ pub enum DriverKind {
     Pgsql,
     /// `mysql`: connections are sections of `res_config_mysql.conf`.
     Mysql,
+    /// `odbc`: connection classes are sections of `res_odbc.conf`; the DBMS
+    /// behind the DSN decides the SQL dialect.
+    Odbc,
 }
 
 impl DriverKind {
@@ -25,6 +30,7 @@ impl DriverKind {
             "sqlite3" => Some(Self::Sqlite3),
             "pgsql" => Some(Self::Pgsql),
             "mysql" => Some(Self::Mysql),
+            "odbc" => Some(Self::Odbc),
             _ => None,
         }
     }
@@ -35,6 +41,7 @@ impl DriverKind {
             Self::Sqlite3 => "sqlite3",
             Self::Pgsql => "pgsql",
             Self::Mysql => "mysql",
+            Self::Odbc => "odbc",
         }
     }
 
@@ -50,6 +57,7 @@ impl DriverKind {
             Self::Sqlite3 => "res_config_sqlite3.conf",
             Self::Pgsql => "res_pgsql.conf",
             Self::Mysql => "res_config_mysql.conf",
+            Self::Odbc => "res_odbc.conf",
         }
     }
 }
@@ -79,12 +87,14 @@ pub enum Target {
         /// Application name (PostgreSQL) shown in `pg_stat_activity`.
         appname: Option<String>,
     },
+    /// An ODBC connection class.
+    Odbc(OdbcSettings),
 }
 
 /// One named database connection.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct ConnectionSpec {
-    /// `driver/database`, e.g. `sqlite3/obelus`, `pgsql/general`, `mysql/general`.
+    /// `driver/database`, e.g. `sqlite3/obelus`, `pgsql/general`, `odbc/asterisk`.
     pub name: String,
     /// The driver.
     pub driver: DriverKind,
@@ -110,6 +120,12 @@ impl ConnectionSpec {
                 Some(socket) => format!("{user}@{socket}/{dbname}"),
                 None => format!("{user}@{host}:{port}/{dbname}"),
             },
+            Target::Odbc(settings) if settings.username.is_empty() => {
+                format!("DSN {}", settings.display_dsn())
+            }
+            Target::Odbc(settings) => {
+                format!("DSN {} as {}", settings.display_dsn(), settings.username)
+            }
         }
     }
 }
@@ -118,7 +134,12 @@ impl ConnectionSpec {
 pub fn read_connections(settings: &Settings) -> (Vec<ConnectionSpec>, Vec<Diagnostic>) {
     let mut specs = Vec::new();
     let mut problems = Vec::new();
-    for kind in [DriverKind::Sqlite3, DriverKind::Pgsql, DriverKind::Mysql] {
+    for kind in [
+        DriverKind::Sqlite3,
+        DriverKind::Pgsql,
+        DriverKind::Mysql,
+        DriverKind::Odbc,
+    ] {
         match settings.load_conf(kind.config_file()) {
             Ok(config) => specs.extend(connections_of(
                 kind,
@@ -139,6 +160,17 @@ fn connections_of(
     db_dir: &Path,
     problems: &mut Vec<Diagnostic>,
 ) -> Vec<ConnectionSpec> {
+    if kind == DriverKind::Odbc {
+        return odbc::settings::read(config, problems)
+            .into_iter()
+            .map(|(class, settings)| ConnectionSpec {
+                name: format!("odbc/{class}"),
+                driver: kind,
+                database: class,
+                target: Target::Odbc(settings),
+            })
+            .collect();
+    }
     let mut specs = Vec::new();
     for category in config.categories() {
         let get = |keys: &[&str]| {
@@ -165,6 +197,7 @@ fn connections_of(
                 };
                 Target::Sqlite { path }
             }
+            DriverKind::Odbc => continue, // read above
             DriverKind::Pgsql | DriverKind::Mysql => {
                 if kind == DriverKind::Pgsql && !section.eq_ignore_ascii_case("general") {
                     continue;
@@ -210,7 +243,7 @@ fn connections_of(
     specs
 }
 
-/// A warning for a driver Obelus does not have (`odbc`, `ldap`, `curl`).
+/// A warning for a driver Obelus does not have (`ldap`, `curl`).
 pub fn unsupported_driver(location: &obelus_conf::Location, key: &str, driver: &str) -> Diagnostic {
     Diagnostic {
         severity: Severity::Warning,
@@ -218,7 +251,7 @@ pub fn unsupported_driver(location: &obelus_conf::Location, key: &str, driver: &
             location,
             key,
             format!(
-                "realtime driver '{driver}' is not available in Obelus (use sqlite3, pgsql or mysql); mapping ignored"
+                "realtime driver '{driver}' is not available in Obelus (use sqlite3, pgsql, mysql or odbc); mapping ignored"
             ),
         )
     }

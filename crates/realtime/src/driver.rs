@@ -7,15 +7,17 @@ use std::time::SystemTime;
 
 use async_trait::async_trait;
 
-use crate::config::ConnectionSpec;
+use crate::config::{ConnectionSpec, DriverKind, Target};
 use crate::criteria::{Criterion, identifier};
 use crate::error::RealtimeError;
 use crate::escape;
 use crate::row::{Row, StaticRow};
-use crate::sql::{self, Bind, ColumnInfo, Pool};
+use crate::sql::{self, BackendError, Bind, ColumnInfo, Pool, Syntax};
 
-/// Asterisk's realtime operations on one database. Implemented for the sqlx
-/// drivers (SQLite, PostgreSQL, MySQL); ODBC plugs in behind the same trait.
+/// Asterisk's realtime operations on one database. Implemented by
+/// [`SqlDriver`] for every backend: the sqlx pools (SQLite, PostgreSQL,
+/// MySQL) and ODBC classes, which share the SQL builders, the column cache
+/// and the health tracking and differ only in their [`Pool`].
 #[async_trait]
 pub trait Driver: Send + Sync {
     /// The connection name (`sqlite3/obelus`).
@@ -74,7 +76,8 @@ struct Health {
     since: Option<SystemTime>,
 }
 
-/// A driver over an sqlx pool.
+/// A driver over a pool: an sqlx pool or an ODBC class (Asterisk's
+/// res_config_odbc over res_odbc).
 pub struct SqlDriver {
     spec: ConnectionSpec,
     pool: Pool,
@@ -117,7 +120,7 @@ impl SqlDriver {
 
     /// Records the outcome of an operation; logs once per change of state,
     /// naming the connection, so a flapping database does not flood the log.
-    fn record<T>(&self, result: Result<T, sqlx::Error>) -> Result<T, RealtimeError> {
+    fn record<T>(&self, result: Result<T, BackendError>) -> Result<T, RealtimeError> {
         let mut health = self.health.lock().unwrap_or_else(|e| e.into_inner());
         match result {
             Ok(value) => {
@@ -132,20 +135,18 @@ impl SqlDriver {
                 Ok(value)
             }
             Err(e) => {
-                let unavailable = matches!(
-                    e,
-                    sqlx::Error::Io(_)
-                        | sqlx::Error::PoolTimedOut
-                        | sqlx::Error::PoolClosed
-                        | sqlx::Error::Tls(_)
-                        | sqlx::Error::Protocol(_)
-                        | sqlx::Error::WorkerCrashed
-                );
                 let message = e.to_string();
-                if unavailable {
+                if e.is_unavailable() {
                     if health.up != Some(false) {
+                        let retry = match &self.spec.target {
+                            Target::Odbc(odbc) => format!(
+                                "reconnecting with a backoff of up to {} s",
+                                odbc.negative_connection_cache.as_secs()
+                            ),
+                            _ => "retrying on every request".to_owned(),
+                        };
                         tracing::error!(
-                            "realtime connection '{}' ({}) is down: {message}; retrying on every request",
+                            "realtime connection '{}' ({}) is down: {message}; {retry}",
                             self.spec.name,
                             self.spec.describe()
                         );
@@ -165,6 +166,22 @@ impl SqlDriver {
                 }
             }
         }
+    }
+
+    /// The connection's SQL syntax (an ODBC class connects to learn it).
+    /// Only a failure counts for the health: a syntax already known says
+    /// nothing about the database being up.
+    pub async fn syntax(&self) -> Result<Syntax, RealtimeError> {
+        match self.pool.syntax().await {
+            Ok(syntax) => Ok(syntax),
+            Err(e) => self.record(Err(e)),
+        }
+    }
+
+    /// Connects an ODBC class that has not connected yet (`pre-connect`);
+    /// the outcome shows in `db show` and the log.
+    pub async fn connect(&self) -> Result<(), RealtimeError> {
+        self.record(self.pool.syntax().await).map(|_| ())
     }
 
     /// The columns of a table, fetched once and cached.
@@ -198,7 +215,11 @@ impl SqlDriver {
         for (column, value) in raw {
             // SQL NULL: "not set", the option's default applies.
             let Some(value) = value else { continue };
-            if self.spec.driver.encodes_values() {
+            if self.spec.driver == DriverKind::Odbc {
+                for part in escape::split_column_odbc(&column, &value) {
+                    fields.push((column.clone(), part));
+                }
+            } else if self.spec.driver.encodes_values() {
                 for part in escape::split_column(&column, &value) {
                     fields.push((column.clone(), part));
                 }
@@ -218,7 +239,7 @@ impl SqlDriver {
         let columns = self.table_columns(table).await?;
         let encode = self.encoder();
         let query = sql::select(
-            self.pool.dialect(),
+            self.syntax().await?,
             table,
             &columns,
             criteria,
@@ -271,7 +292,7 @@ impl Driver for SqlDriver {
         let columns = self.table_columns(table).await?;
         let encode = self.encoder();
         let (query, skipped) = sql::update(
-            self.pool.dialect(),
+            self.syntax().await?,
             table,
             &columns,
             criteria,
@@ -285,7 +306,7 @@ impl Driver for SqlDriver {
     async fn store(&self, table: &str, fields: &[(String, String)]) -> Result<u64, RealtimeError> {
         let columns = self.table_columns(table).await?;
         let encode = self.encoder();
-        let (query, skipped) = sql::insert(self.pool.dialect(), table, &columns, fields, &encode)?;
+        let (query, skipped) = sql::insert(self.syntax().await?, table, &columns, fields, &encode)?;
         self.skipped(table, &skipped);
         self.record(self.pool.execute(&query.sql, &query.binds).await)
     }
@@ -293,13 +314,14 @@ impl Driver for SqlDriver {
     async fn destroy(&self, table: &str, criteria: &[Criterion]) -> Result<u64, RealtimeError> {
         let columns = self.table_columns(table).await?;
         let encode = self.encoder();
-        let query = sql::delete(self.pool.dialect(), table, &columns, criteria, &encode)?;
+        let query = sql::delete(self.syntax().await?, table, &columns, criteria, &encode)?;
         self.record(self.pool.execute(&query.sql, &query.binds).await)
     }
 
     async fn load_static(&self, table: &str, file: &str) -> Result<Vec<StaticRow>, RealtimeError> {
         identifier(table)?;
-        let dialect = self.pool.dialect();
+        let syntax = self.syntax().await?;
+        let dialect = syntax.dialect;
         let q = |c: &str| dialect.quote(c);
         // SQLite3 orders categories ascending, the others descending, as the
         // respective Asterisk drivers do.
@@ -321,7 +343,7 @@ impl Driver for SqlDriver {
             text("var_val"),
             q(table),
             q("filename"),
-            dialect.placeholder(1),
+            syntax.placeholder(1),
             q("commented"),
             q("cat_metric"),
             q("var_metric"),

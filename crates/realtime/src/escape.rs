@@ -4,7 +4,8 @@
 //! ODBC, PostgreSQL and MySQL drivers encode `;` as `^3B` and `^` as `^5E` on
 //! every value they send (bound values, WHERE values, LIKE patterns), and on
 //! read split a column at `;` into several values and decode `^HH`. The SQLite
-//! driver does neither: its values are stored verbatim.
+//! driver does neither: its values are stored verbatim. ODBC reads with its
+//! own rules ([`split_column_odbc`]).
 
 /// Encodes a value for storage: `;` -> `^3B`, `^` -> `^5E`; nothing else.
 pub fn encode(value: &str) -> String {
@@ -22,6 +23,19 @@ pub fn encode(value: &str) -> String {
 /// Decodes every `^HH` (two hex digits, either case) back into its byte; a
 /// `^` not followed by two hex digits is kept as it is.
 pub fn decode(value: &str) -> String {
+    decode_with(value, hex)
+}
+
+/// res_config_odbc's decoder: as [`decode`], but only upper-case hex digits
+/// (`^3b` stays as written).
+pub fn decode_upper(value: &str) -> String {
+    decode_with(
+        value,
+        |b| if b.is_ascii_lowercase() { None } else { hex(b) },
+    )
+}
+
+fn decode_with(value: &str, hex: impl Fn(u8) -> Option<u8>) -> String {
     let bytes = value.as_bytes();
     let mut out = Vec::with_capacity(bytes.len());
     let mut i = 0;
@@ -72,6 +86,24 @@ pub fn split_column(column: &str, value: &str) -> Vec<String> {
     }
 }
 
+/// Splits a column value read through ODBC as res_config_odbc does: `@`
+/// columns (sorcery extended fields) are kept whole, an empty one as a single
+/// space (which the core turns back into "empty but set"); other columns are
+/// split at `;`, each chunk trimmed, blank chunks dropped (so an empty column
+/// gives nothing), and `^HH` decoded.
+pub fn split_column_odbc(column: &str, value: &str) -> Vec<String> {
+    if column.starts_with('@') {
+        let value = if value.is_empty() { " " } else { value };
+        return vec![value.to_owned()];
+    }
+    value
+        .split(';')
+        .map(str::trim)
+        .filter(|chunk| !chunk.is_empty())
+        .map(decode_upper)
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -98,5 +130,19 @@ mod tests {
         assert_eq!(split_column("id", "alice^3B@5f"), ["alice;@5f"]);
         assert_eq!(split_column("@body", "a;b"), ["a;b"]);
         assert_eq!(split_column("x", ""), [""]);
+    }
+
+    #[test]
+    fn splits_like_res_config_odbc() {
+        assert_eq!(
+            split_column_odbc("allow", "ulaw; alaw;;g722 "),
+            ["ulaw", "alaw", "g722"]
+        );
+        assert_eq!(split_column_odbc("id", "alice^3B@5f^5E"), ["alice;@5f^"]);
+        assert_eq!(split_column_odbc("id", "a^3b"), ["a^3b"], "upper case only");
+        assert!(split_column_odbc("context", "").is_empty());
+        assert!(split_column_odbc("callerid", " ").is_empty());
+        assert_eq!(split_column_odbc("@body", ""), [" "]);
+        assert_eq!(split_column_odbc("@body", "a;b^3B"), ["a;b^3B"]);
     }
 }

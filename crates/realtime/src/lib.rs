@@ -3,10 +3,12 @@
 //! - [`extconfig`]: which family (`ps_endpoints`) or file (`queues.conf`)
 //!   lives in which database, with failover priorities.
 //! - [`config`]: the databases (`res_config_sqlite3.conf`, `res_pgsql.conf`,
-//!   `res_config_mysql.conf`).
+//!   `res_config_mysql.conf`, `res_odbc.conf`).
 //! - [`driver`]: the realtime operations (load, multientry, update, store,
-//!   destroy, static load) over SQLite, PostgreSQL and MySQL/MariaDB, always
-//!   with bound parameters, with `^3B` escaping where Asterisk applies it.
+//!   destroy, static load) over SQLite, PostgreSQL, MySQL/MariaDB and ODBC,
+//!   always with bound parameters, with `^3B` escaping where Asterisk applies it.
+//! - [`odbc`]: res_odbc's connection classes over unixODBC, the dialect taken
+//!   from the DBMS behind the DSN, and `odbc show`.
 //! - [`registry`]: [`Realtime`], the families with failover, and
 //!   [`RealtimeService`], the reloadable handle modules share.
 //! - [`schema`]: Asterisk's realtime tables and `obelus db upgrade`.
@@ -22,6 +24,7 @@ pub mod error;
 pub mod escape;
 pub mod extconfig;
 pub mod module;
+pub mod odbc;
 pub mod registry;
 pub mod row;
 pub mod schema;

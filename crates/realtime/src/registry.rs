@@ -6,12 +6,16 @@ use std::sync::{Arc, RwLock};
 use obelus_core::diagnostic::Diagnostic;
 use obelus_core::settings::Settings;
 
-use crate::config::{ConnectionSpec, read_connections};
+use crate::config::{ConnectionSpec, Target, read_connections};
 use crate::criteria::Criterion;
 use crate::driver::{ConnectionStatus, Driver, SqlDriver};
 use crate::error::RealtimeError;
 use crate::extconfig::{ExtConfig, Mapping};
+#[cfg(feature = "odbc")]
+use crate::odbc::OdbcStatus;
 use crate::row::{Row, StaticRow};
+#[cfg(feature = "odbc")]
+use crate::sql::Pool;
 
 /// The Realtime Architecture as configured now: `extconfig.conf` mappings and
 /// a driver per database connection.
@@ -54,14 +58,21 @@ impl Realtime {
 
     /// Reads the configuration and prepares a pool per connection; pools
     /// connect lazily, so a database that is down does not delay the start.
-    /// Must run inside the tokio runtime.
+    /// ODBC classes with `pre-connect = yes` start connecting in the
+    /// background. Must run inside the tokio runtime.
     pub fn configure(settings: &Settings) -> (Self, Vec<Diagnostic>) {
         let (extconfig, specs, mut problems) = Self::read_config(settings);
         let mut drivers = BTreeMap::new();
         for spec in specs {
+            let pre_connect = matches!(&spec.target, Target::Odbc(odbc) if odbc.pre_connect);
             match SqlDriver::new(spec) {
                 Ok(driver) => {
-                    drivers.insert(driver.spec().name.clone(), Arc::new(driver));
+                    let driver = Arc::new(driver);
+                    if pre_connect && let Ok(runtime) = tokio::runtime::Handle::try_current() {
+                        let driver = Arc::clone(&driver);
+                        runtime.spawn(async move { driver.connect().await });
+                    }
+                    drivers.insert(driver.spec().name.clone(), driver);
                 }
                 Err(e) => problems.push(Diagnostic::file(
                     obelus_core::diagnostic::Severity::Error,
@@ -91,6 +102,18 @@ impl Realtime {
     /// Every connection's health.
     pub fn status(&self) -> Vec<ConnectionStatus> {
         self.drivers.values().map(|d| d.status()).collect()
+    }
+
+    /// The ODBC classes of `res_odbc.conf`, for `odbc show`, in name order.
+    #[cfg(feature = "odbc")]
+    pub fn odbc_status(&self) -> Vec<OdbcStatus> {
+        self.drivers
+            .values()
+            .filter_map(|d| match d.pool() {
+                Pool::Odbc(pool) => Some(pool.status()),
+                _ => None,
+            })
+            .collect()
     }
 
     /// Runs `op` on each priority of the family until one is available.

@@ -1,6 +1,9 @@
 //! The realtime driver suite, run for real against SQLite, PostgreSQL
-//! (127.0.0.1:5432) and MariaDB (127.0.0.1:3306). Each run gets a database of
-//! its own, created and dropped here, so runs never see each other's rows.
+//! (127.0.0.1:5432) and MariaDB (127.0.0.1:3306), the last two also through
+//! ODBC (unixODBC with Debian's `odbc-mariadb` and `odbc-postgresql`
+//! drivers, DSN-less: `tests/odbc_dsn.rs` goes through a named DSN). Each run
+//! gets a database of its own, created and dropped here, so runs never see
+//! each other's rows.
 
 use std::path::Path;
 
@@ -14,6 +17,34 @@ enum Backend {
     Sqlite,
     Postgres,
     MariaDb,
+    /// PostgreSQL through unixODBC and psqlODBC.
+    #[cfg_attr(not(feature = "odbc"), allow(dead_code))]
+    PostgresOdbc,
+    /// MariaDB through unixODBC and MariaDB Connector/ODBC.
+    #[cfg_attr(not(feature = "odbc"), allow(dead_code))]
+    MariaDbOdbc,
+}
+
+impl Backend {
+    fn is_odbc(self) -> bool {
+        matches!(self, Backend::PostgresOdbc | Backend::MariaDbOdbc)
+    }
+}
+
+/// The ODBC driver library a Debian package installs, found without reading
+/// root-owned configuration (`/usr/lib/<triplet>/odbc/<file>`).
+fn odbc_driver(file: &str, package: &str) -> String {
+    let found = std::fs::read_dir("/usr/lib")
+        .into_iter()
+        .flatten()
+        .flatten()
+        .map(|entry| entry.path().join("odbc").join(file))
+        .chain([Path::new("/usr/lib/odbc").join(file)])
+        .find(|path| path.exists());
+    match found {
+        Some(path) => path.display().to_string(),
+        None => panic!("{file} not found: install {package} (scripts/test does)"),
+    }
 }
 
 /// A private database and a configuration directory pointing at it.
@@ -50,7 +81,7 @@ impl Fixture {
                 );
                 ("sqlite3", "obelus")
             }
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresOdbc => {
                 let mut admin = sqlx::PgConnection::connect(PG_ADMIN)
                     .await
                     .expect("PostgreSQL must be running on 127.0.0.1:5432 (user postgres, trust)");
@@ -58,16 +89,28 @@ impl Fixture {
                     .execute(&mut admin)
                     .await
                     .expect("create database");
-                write(
-                    dir.path(),
-                    "res_pgsql.conf",
-                    &format!(
-                        "[general]\ndbhost=127.0.0.1\ndbport=5432\ndbname={dbname}\ndbuser=postgres\ndbpass=\n"
-                    ),
-                );
-                ("pgsql", "general")
+                if backend == Backend::PostgresOdbc {
+                    let driver = odbc_driver("psqlodbcw.so", "odbc-postgresql");
+                    write(
+                        dir.path(),
+                        "res_odbc.conf",
+                        &format!(
+                            "[obelus]\ndsn => Driver={driver}\\;Servername=127.0.0.1\\;Port=5432\\;Database={dbname}\nusername => postgres\n"
+                        ),
+                    );
+                    ("odbc", "obelus")
+                } else {
+                    write(
+                        dir.path(),
+                        "res_pgsql.conf",
+                        &format!(
+                            "[general]\ndbhost=127.0.0.1\ndbport=5432\ndbname={dbname}\ndbuser=postgres\ndbpass=\n"
+                        ),
+                    );
+                    ("pgsql", "general")
+                }
             }
-            Backend::MariaDb => {
+            Backend::MariaDb | Backend::MariaDbOdbc => {
                 let mut admin = sqlx::MySqlConnection::connect(MY_ADMIN)
                     .await
                     .expect("MariaDB must be running on 127.0.0.1:3306 (root, no password)");
@@ -75,14 +118,26 @@ impl Fixture {
                     .execute(&mut admin)
                     .await
                     .expect("create database");
-                write(
-                    dir.path(),
-                    "res_config_mysql.conf",
-                    &format!(
-                        "[general]\ndbhost=127.0.0.1\ndbport=3306\ndbname={dbname}\ndbuser=root\n"
-                    ),
-                );
-                ("mysql", "general")
+                if backend == Backend::MariaDbOdbc {
+                    let driver = odbc_driver("libmaodbc.so", "odbc-mariadb");
+                    write(
+                        dir.path(),
+                        "res_odbc.conf",
+                        &format!(
+                            "[obelus]\ndsn => Driver={driver}\\;Server=127.0.0.1\\;Port=3306\\;Database={dbname}\nusername => root\nmax_connections => 4\n"
+                        ),
+                    );
+                    ("odbc", "obelus")
+                } else {
+                    write(
+                        dir.path(),
+                        "res_config_mysql.conf",
+                        &format!(
+                            "[general]\ndbhost=127.0.0.1\ndbport=3306\ndbname={dbname}\ndbuser=root\n"
+                        ),
+                    );
+                    ("mysql", "general")
+                }
             }
         };
         let mut families = String::from("[settings]\n");
@@ -123,7 +178,7 @@ impl Fixture {
                     .await
                     .expect(statement);
             }
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresOdbc => {
                 let url = format!("postgres://postgres@127.0.0.1:5432/{}", self.dbname);
                 let mut c = sqlx::PgConnection::connect(&url).await.expect("pg");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
@@ -131,7 +186,7 @@ impl Fixture {
                     .await
                     .expect(statement);
             }
-            Backend::MariaDb => {
+            Backend::MariaDb | Backend::MariaDbOdbc => {
                 let url = format!("mysql://root@127.0.0.1:3306/{}", self.dbname);
                 let mut c = sqlx::MySqlConnection::connect(&url).await.expect("mysql");
                 sqlx::raw_sql(sqlx::AssertSqlSafe(statement.to_owned()))
@@ -158,7 +213,7 @@ impl Fixture {
                     .expect(query)
                     .get(0)
             }
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresOdbc => {
                 let url = format!("postgres://postgres@127.0.0.1:5432/{}", self.dbname);
                 let mut c = sqlx::PgConnection::connect(&url).await.expect("pg");
                 sqlx::query(sqlx::AssertSqlSafe(query.to_owned()))
@@ -167,7 +222,7 @@ impl Fixture {
                     .expect(query)
                     .get(0)
             }
-            Backend::MariaDb => {
+            Backend::MariaDb | Backend::MariaDbOdbc => {
                 let url = format!("mysql://root@127.0.0.1:3306/{}", self.dbname);
                 let mut c = sqlx::MySqlConnection::connect(&url).await.expect("mysql");
                 sqlx::query(sqlx::AssertSqlSafe(query.to_owned()))
@@ -183,14 +238,14 @@ impl Fixture {
         let statement = format!("DROP DATABASE IF EXISTS {}", self.dbname);
         match self.backend {
             Backend::Sqlite => {}
-            Backend::Postgres => {
+            Backend::Postgres | Backend::PostgresOdbc => {
                 if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN).await {
                     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(format!("{statement} WITH (FORCE)")))
                         .execute(&mut admin)
                         .await;
                 }
             }
-            Backend::MariaDb => {
+            Backend::MariaDb | Backend::MariaDbOdbc => {
                 if let Ok(mut admin) = sqlx::MySqlConnection::connect(MY_ADMIN).await {
                     let _ = sqlx::raw_sql(sqlx::AssertSqlSafe(statement))
                         .execute(&mut admin)
@@ -358,6 +413,27 @@ async fn suite(backend: Backend) {
             .is_none()
     );
 
+    // Text that is not ASCII arrives in the database as UTF-8, and back.
+    realtime
+        .update(
+            "ps_endpoints",
+            &id("101"),
+            &fields(&[("callerid", "\"Zoë Ångström\" <101>")]),
+        )
+        .await
+        .unwrap();
+    assert_eq!(
+        fx.raw("SELECT callerid FROM ps_endpoints WHERE id = '101'")
+            .await,
+        "\"Zoë Ångström\" <101>"
+    );
+    let e101 = realtime
+        .load("ps_endpoints", &id("101"))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(e101.get("callerid"), Some("\"Zoë Ångström\" <101>"));
+
     // A row added after start is visible at once: nothing is cached.
     fx.sql("INSERT INTO ps_aors (id, max_contacts) VALUES ('103', 2)")
         .await;
@@ -373,7 +449,13 @@ async fn suite(backend: Backend) {
         .unwrap()
         .unwrap();
     assert_eq!(e104.get("context"), None);
-    assert_eq!(e104.get("callerid"), Some(""));
+    if backend.is_odbc() {
+        // res_config_odbc trims every `;`-separated chunk and drops blank
+        // ones: a lone space is "not set" through ODBC.
+        assert_eq!(e104.get("callerid"), None);
+    } else {
+        assert_eq!(e104.get("callerid"), Some(""));
+    }
 
     // Bad requests are errors, never SQL.
     let bad = realtime
@@ -423,6 +505,18 @@ async fn mariadb_driver() {
     suite(Backend::MariaDb).await;
 }
 
+#[cfg(feature = "odbc")]
+#[tokio::test]
+async fn mariadb_through_odbc() {
+    suite(Backend::MariaDbOdbc).await;
+}
+
+#[cfg(feature = "odbc")]
+#[tokio::test]
+async fn postgres_through_odbc() {
+    suite(Backend::PostgresOdbc).await;
+}
+
 /// A database that is down never blocks: priority 1 is unreachable, priority
 /// 2 answers, and the connection's state says why.
 #[tokio::test]
@@ -460,4 +554,111 @@ async fn failover_to_the_next_priority_when_a_database_is_down() {
         .unwrap();
     assert_eq!(down.up, Some(false));
     assert!(down.last_error.is_some());
+}
+
+/// A TCP relay to MariaDB that can be cut and restored, standing in for a
+/// database that goes away and comes back.
+#[cfg(feature = "odbc")]
+struct Relay {
+    port: u16,
+    task: Option<tokio::task::JoinHandle<()>>,
+}
+
+#[cfg(feature = "odbc")]
+impl Relay {
+    async fn start(port: u16) -> Self {
+        let listener = tokio::net::TcpListener::bind(("127.0.0.1", port))
+            .await
+            .expect("relay port");
+        let port = listener.local_addr().unwrap().port();
+        let task = tokio::spawn(async move {
+            let mut links = tokio::task::JoinSet::new();
+            loop {
+                let Ok((mut client, _)) = listener.accept().await else {
+                    return;
+                };
+                links.spawn(async move {
+                    if let Ok(mut server) = tokio::net::TcpStream::connect("127.0.0.1:3306").await {
+                        let _ = tokio::io::copy_bidirectional(&mut client, &mut server).await;
+                    }
+                });
+            }
+        });
+        Self {
+            port,
+            task: Some(task),
+        }
+    }
+
+    /// Closes the listener and every relayed connection.
+    async fn cut(&mut self) {
+        if let Some(task) = self.task.take() {
+            task.abort();
+            let _ = task.await;
+        }
+    }
+}
+
+/// The database behind a DSN goes away: requests fail at once as
+/// "unavailable" (never hang, never crash), `db show` says down, and once it
+/// is back the class reconnects by itself.
+#[cfg(feature = "odbc")]
+#[tokio::test]
+async fn odbc_reconnects_when_the_database_comes_back() {
+    let fx = Fixture::new(Backend::MariaDbOdbc).await;
+    let mut relay = Relay::start(0).await;
+    let driver = odbc_driver("libmaodbc.so", "odbc-mariadb");
+    write(
+        &fx.settings.dirs.etc,
+        "res_odbc.conf",
+        &format!(
+            "[obelus]\ndsn => Driver={driver}\\;Server=127.0.0.1\\;Port={}\\;Database={}\nusername => root\nconnect_timeout => 5\n",
+            relay.port, fx.dbname
+        ),
+    );
+    let realtime = fx.realtime();
+    let connection = realtime.drivers().next().unwrap();
+    migrate::upgrade(connection, &mut |_| {}).await.unwrap();
+    fx.sql("INSERT INTO ps_aors (id, max_contacts) VALUES ('101', 1)")
+        .await;
+    assert!(
+        realtime
+            .load("ps_aors", &id("101"))
+            .await
+            .unwrap()
+            .is_some()
+    );
+
+    relay.cut().await;
+    let lost = realtime.load("ps_aors", &id("101")).await;
+    assert!(
+        matches!(lost, Err(RealtimeError::Unavailable { .. })),
+        "{lost:?}"
+    );
+    let again = realtime.load("ps_aors", &id("101")).await;
+    assert!(
+        matches!(again, Err(RealtimeError::Unavailable { .. })),
+        "{again:?}"
+    );
+    let status = &realtime.status()[0];
+    assert_eq!(status.up, Some(false));
+    assert_eq!(status.open, 0, "the broken connection was dropped");
+
+    let _relay = Relay::start(relay.port).await;
+    let mut back = None;
+    for _ in 0..120 {
+        match realtime.load("ps_aors", &id("101")).await {
+            Ok(row) => {
+                back = row;
+                break;
+            }
+            Err(RealtimeError::Unavailable { .. }) => {
+                tokio::time::sleep(std::time::Duration::from_millis(250)).await
+            }
+            Err(e) => panic!("{e}"),
+        }
+    }
+    assert_eq!(back.expect("reconnected").get("max_contacts"), Some("1"));
+    assert_eq!(realtime.status()[0].up, Some(true));
+    fx.drop_database().await;
 }

@@ -12,7 +12,7 @@ use super::model::Table;
 use super::static_config::{AST_CONFIG, MANAGER_QUEUE};
 use crate::driver::SqlDriver;
 use crate::error::RealtimeError;
-use crate::sql::{Bind, Dialect, Pool};
+use crate::sql::{BackendError, Bind, Dialect, Pool};
 
 /// One migration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -61,7 +61,7 @@ pub struct Current {
 
 const VERSION_TABLE: &str = "obelus_schema_version";
 
-fn err(driver: &SqlDriver, e: sqlx::Error) -> RealtimeError {
+fn err(driver: &SqlDriver, e: BackendError) -> RealtimeError {
     RealtimeError::Query {
         connection: driver.spec().name.clone(),
         message: e.to_string(),
@@ -77,7 +77,7 @@ async fn exec(driver: &SqlDriver, sql: &str, binds: &[Bind]) -> Result<u64, Real
 }
 
 async fn ensure_bookkeeping(driver: &SqlDriver) -> Result<(), RealtimeError> {
-    let d = driver.pool().dialect();
+    let d = driver.syntax().await?.dialect;
     let q = |n: &str| d.quote(n);
     exec(
         driver,
@@ -108,7 +108,7 @@ async fn ensure_bookkeeping(driver: &SqlDriver) -> Result<(), RealtimeError> {
 
 /// What is applied.
 pub async fn history(driver: &SqlDriver) -> Result<Vec<Applied>, RealtimeError> {
-    let d = driver.pool().dialect();
+    let d = driver.syntax().await?.dialect;
     let q = |n: &str| d.quote(n);
     let text = |n: &str| match d {
         Dialect::Postgres => format!("{}::text", q(n)),
@@ -162,7 +162,7 @@ pub async fn current(driver: &SqlDriver) -> Result<Current, RealtimeError> {
         .map_err(|e| err(driver, e))?
         .is_empty();
     let alembic = if alembic_exists {
-        let d = driver.pool().dialect();
+        let d = driver.syntax().await?.dialect;
         let rows = driver
             .pool()
             .fetch(
@@ -187,7 +187,7 @@ pub async fn current(driver: &SqlDriver) -> Result<Current, RealtimeError> {
 
 /// Creates tables that are missing and adds columns that are missing.
 async fn reconcile_table(driver: &SqlDriver, table: &Table) -> Result<usize, RealtimeError> {
-    let dialect = driver.pool().dialect();
+    let dialect = driver.syntax().await?.dialect;
     let existing = driver
         .pool()
         .columns(table.name)
@@ -226,7 +226,8 @@ pub async fn upgrade(
 ) -> Result<Vec<u32>, RealtimeError> {
     ensure_bookkeeping(driver).await?;
     let done: Vec<u32> = history(driver).await?.iter().map(|a| a.version).collect();
-    let dialect = driver.pool().dialect();
+    let syntax = driver.syntax().await?;
+    let dialect = syntax.dialect;
     let pool: &Pool = driver.pool();
     let mut applied = Vec::new();
     for migration in MIGRATIONS {
@@ -263,9 +264,9 @@ pub async fn upgrade(
         }
         let now = chrono::Utc::now().format("%Y-%m-%d %H:%M:%S").to_string();
         let (p1, p2, p3) = (
-            dialect.placeholder(1),
-            dialect.placeholder(2),
-            dialect.placeholder(3),
+            syntax.placeholder(1),
+            syntax.placeholder(2),
+            syntax.placeholder(3),
         );
         let cast = |p: &str| {
             if dialect == Dialect::Postgres {
@@ -302,7 +303,7 @@ pub async fn upgrade(
             &format!(
                 "INSERT INTO {table} ({}) VALUES ({})",
                 dialect.quote("version_num"),
-                dialect.placeholder(1)
+                syntax.placeholder(1)
             ),
             &[Bind::Text(ALEMBIC_HEAD.to_owned())],
         )

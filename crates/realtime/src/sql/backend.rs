@@ -1,5 +1,6 @@
-//! The connection pools (sqlx) and the two things realtime asks of them:
-//! rows as text, and statements that change rows.
+//! The connection pools (sqlx, or an ODBC class) and the three things
+//! realtime asks of them: rows as text, statements that change rows, and the
+//! columns of a table.
 
 use std::str::FromStr;
 use std::time::Duration;
@@ -9,8 +10,42 @@ use sqlx::postgres::{PgConnectOptions, PgPool, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
 use sqlx::{Column as _, ValueRef as _};
 
-use super::Dialect;
+use super::{Dialect, Syntax};
 use crate::config::{ConnectionSpec, Target};
+#[cfg(feature = "odbc")]
+use crate::odbc::{OdbcError, OdbcPool};
+
+/// Why a pool operation failed.
+#[derive(Debug, thiserror::Error)]
+pub enum BackendError {
+    /// From sqlx (SQLite, PostgreSQL, MySQL).
+    #[error(transparent)]
+    Sqlx(#[from] sqlx::Error),
+    /// From an ODBC class.
+    #[cfg(feature = "odbc")]
+    #[error(transparent)]
+    Odbc(#[from] OdbcError),
+}
+
+impl BackendError {
+    /// Whether the database could not be reached (another priority may be
+    /// tried), as opposed to refusing the statement.
+    pub fn is_unavailable(&self) -> bool {
+        match self {
+            BackendError::Sqlx(e) => matches!(
+                e,
+                sqlx::Error::Io(_)
+                    | sqlx::Error::PoolTimedOut
+                    | sqlx::Error::PoolClosed
+                    | sqlx::Error::Tls(_)
+                    | sqlx::Error::Protocol(_)
+                    | sqlx::Error::WorkerCrashed
+            ),
+            #[cfg(feature = "odbc")]
+            BackendError::Odbc(e) => e.is_unavailable(),
+        }
+    }
+}
 
 /// A bound parameter: realtime values are text, or NULL.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -60,6 +95,9 @@ pub enum Pool {
     Postgres(PgPool),
     /// MySQL / MariaDB.
     MySql(MySqlPool),
+    /// An ODBC connection class; its dialect is the DBMS behind the DSN.
+    #[cfg(feature = "odbc")]
+    Odbc(OdbcPool),
 }
 
 impl Pool {
@@ -68,6 +106,14 @@ impl Pool {
     pub fn connect_lazy(spec: &ConnectionSpec) -> Result<Self, sqlx::Error> {
         use crate::config::DriverKind;
         Ok(match (&spec.target, spec.driver) {
+            #[cfg(feature = "odbc")]
+            (Target::Odbc(settings), _) => {
+                Pool::Odbc(OdbcPool::new(&spec.database, settings.clone()))
+            }
+            #[cfg(not(feature = "odbc"))]
+            (Target::Odbc(_), _) => {
+                return Err(sqlx::Error::Configuration(crate::odbc::NOT_BUILT.into()));
+            }
             (Target::Sqlite { path }, _) => {
                 if let Some(dir) = path.parent() {
                     let _ = std::fs::create_dir_all(dir);
@@ -145,13 +191,16 @@ impl Pool {
         })
     }
 
-    /// The pool's dialect.
-    pub fn dialect(&self) -> Dialect {
-        match self {
-            Pool::Sqlite(_) => Dialect::Sqlite,
-            Pool::Postgres(_) => Dialect::Postgres,
-            Pool::MySql(_) => Dialect::MySql,
-        }
+    /// The pool's SQL syntax. An ODBC class connects to learn its DBMS if no
+    /// connection has opened yet.
+    pub async fn syntax(&self) -> Result<Syntax, BackendError> {
+        Ok(match self {
+            Pool::Sqlite(_) => Dialect::Sqlite.into(),
+            Pool::Postgres(_) => Dialect::Postgres.into(),
+            Pool::MySql(_) => Dialect::MySql.into(),
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(pool) => pool.syntax().await?,
+        })
     }
 
     /// Connections open and idle, for `db show`.
@@ -160,11 +209,13 @@ impl Pool {
             Pool::Sqlite(p) => (p.size(), p.num_idle()),
             Pool::Postgres(p) => (p.size(), p.num_idle()),
             Pool::MySql(p) => (p.size(), p.num_idle()),
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(p) => p.usage(),
         }
     }
 
     /// Runs a query and returns its rows as text.
-    pub async fn fetch(&self, sql: &str, binds: &[Bind]) -> Result<Vec<RawRow>, sqlx::Error> {
+    pub async fn fetch(&self, sql: &str, binds: &[Bind]) -> Result<Vec<RawRow>, BackendError> {
         macro_rules! run {
             ($pool:expr) => {{
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
@@ -175,18 +226,23 @@ impl Pool {
                     };
                 }
                 let rows = query.fetch_all($pool).await?;
-                rows.iter().map(|row| decode_row(row)).collect()
+                Ok(rows
+                    .iter()
+                    .map(|row| decode_row(row))
+                    .collect::<Result<_, _>>()?)
             }};
         }
         match self {
             Pool::Sqlite(pool) => run!(pool),
             Pool::Postgres(pool) => run!(pool),
             Pool::MySql(pool) => run!(pool),
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(pool) => Ok(pool.fetch(sql, binds).await?),
         }
     }
 
     /// Runs a statement and returns the number of rows it changed.
-    pub async fn execute(&self, sql: &str, binds: &[Bind]) -> Result<u64, sqlx::Error> {
+    pub async fn execute(&self, sql: &str, binds: &[Bind]) -> Result<u64, BackendError> {
         macro_rules! run {
             ($pool:expr) => {{
                 let mut query = sqlx::query(sqlx::AssertSqlSafe(sql.to_owned()));
@@ -203,25 +259,33 @@ impl Pool {
             Pool::Sqlite(pool) => run!(pool),
             Pool::Postgres(pool) => run!(pool),
             Pool::MySql(pool) => run!(pool),
+            #[cfg(feature = "odbc")]
+            Pool::Odbc(pool) => Ok(pool.execute(sql, binds).await?),
         }
     }
 
     /// The columns of a table, in order; empty if the table does not exist.
-    pub async fn columns(&self, table: &str) -> Result<Vec<ColumnInfo>, sqlx::Error> {
-        let (sql, text_types): (&str, &[&str]) = match self {
-            Pool::Sqlite(_) => (
-                "SELECT name, type, type FROM pragma_table_info(?)",
+    pub async fn columns(&self, table: &str) -> Result<Vec<ColumnInfo>, BackendError> {
+        let syntax = self.syntax().await?;
+        let p = syntax.placeholder(1);
+        let (sql, text_types): (String, &[&str]) = match syntax.dialect {
+            Dialect::Sqlite => (
+                format!("SELECT name, type, type FROM pragma_table_info({p})"),
                 &["", "TEXT", "VARCHAR", "CHAR", "CLOB"],
             ),
-            Pool::Postgres(_) => (
-                "SELECT column_name::text, data_type::text, udt_name::text FROM information_schema.columns \
-                 WHERE table_schema = current_schema() AND table_name = $1 ORDER BY ordinal_position",
+            Dialect::Postgres => (
+                format!(
+                    "SELECT column_name::text, data_type::text, udt_name::text FROM information_schema.columns \
+                     WHERE table_schema = current_schema() AND table_name = {p} ORDER BY ordinal_position"
+                ),
                 &["character varying", "text", "character"],
             ),
-            Pool::MySql(_) => (
-                "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR) \
-                 FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = ? \
-                 ORDER BY ORDINAL_POSITION",
+            Dialect::MySql => (
+                format!(
+                    "SELECT CAST(COLUMN_NAME AS CHAR), CAST(DATA_TYPE AS CHAR), CAST(DATA_TYPE AS CHAR) \
+                     FROM information_schema.COLUMNS WHERE TABLE_SCHEMA = DATABASE() AND TABLE_NAME = {p} \
+                     ORDER BY ORDINAL_POSITION"
+                ),
                 &[
                     "varchar",
                     "text",
@@ -232,7 +296,7 @@ impl Pool {
                 ],
             ),
         };
-        let rows = self.fetch(sql, &[Bind::Text(table.to_owned())]).await?;
+        let rows = self.fetch(&sql, &[Bind::Text(table.to_owned())]).await?;
         Ok(rows
             .into_iter()
             .filter_map(|row| {

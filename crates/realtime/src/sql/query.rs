@@ -2,8 +2,8 @@
 
 use std::fmt::Write as _;
 
-use super::Dialect;
 use super::backend::{Bind, ColumnInfo};
+use super::{Dialect, Syntax};
 use crate::criteria::Criterion;
 use crate::error::RealtimeError;
 
@@ -18,6 +18,7 @@ pub struct Query {
 
 struct Builder<'a> {
     dialect: Dialect,
+    syntax: Syntax,
     columns: &'a [ColumnInfo],
     table: &'a str,
     sql: String,
@@ -25,9 +26,10 @@ struct Builder<'a> {
 }
 
 impl<'a> Builder<'a> {
-    fn new(dialect: Dialect, table: &'a str, columns: &'a [ColumnInfo]) -> Self {
+    fn new(syntax: Syntax, table: &'a str, columns: &'a [ColumnInfo]) -> Self {
         Self {
-            dialect,
+            dialect: syntax.dialect,
+            syntax,
             columns,
             table,
             sql: String::with_capacity(128),
@@ -48,7 +50,7 @@ impl<'a> Builder<'a> {
     /// needs it (PostgreSQL will not compare an integer with text).
     fn bind(&mut self, column: &ColumnInfo, value: Bind) {
         self.binds.push(value);
-        let placeholder = self.dialect.placeholder(self.binds.len());
+        let placeholder = self.syntax.placeholder(self.binds.len());
         if self.dialect == Dialect::Postgres {
             let _ = write!(self.sql, "CAST({placeholder} AS \"{}\")", column.type_name);
         } else {
@@ -74,7 +76,7 @@ impl<'a> Builder<'a> {
                 };
                 let _ = write!(self.sql, "{quoted}{cast} {} ", criterion.op.sql());
                 self.binds.push(value_of(column, &criterion.value));
-                let placeholder = self.dialect.placeholder(self.binds.len());
+                let placeholder = self.syntax.placeholder(self.binds.len());
                 self.sql.push_str(&placeholder);
                 self.sql.push_str(self.dialect.like_escape());
             } else {
@@ -96,14 +98,16 @@ impl<'a> Builder<'a> {
 
 /// `SELECT <every column, as text> FROM table WHERE ... [ORDER BY first] [LIMIT 1]`.
 pub fn select(
-    dialect: Dialect,
+    syntax: impl Into<Syntax>,
     table: &str,
     columns: &[ColumnInfo],
     criteria: &[Criterion],
     encode: &dyn Fn(&str) -> String,
     single: bool,
 ) -> Result<Query, RealtimeError> {
-    let mut b = Builder::new(dialect, table, columns);
+    let syntax = syntax.into();
+    let dialect = syntax.dialect;
+    let mut b = Builder::new(syntax, table, columns);
     b.sql.push_str("SELECT ");
     for (i, column) in columns.iter().enumerate() {
         if i > 0 {
@@ -147,7 +151,7 @@ fn written(column: &ColumnInfo, value: &str, encode: &dyn Fn(&str) -> String) ->
 /// `UPDATE table SET ... WHERE ...`; fields naming unknown columns are
 /// skipped (returned in the second value) as Asterisk's ODBC driver does.
 pub fn update(
-    dialect: Dialect,
+    syntax: impl Into<Syntax>,
     table: &str,
     columns: &[ColumnInfo],
     criteria: &[Criterion],
@@ -159,7 +163,9 @@ pub fn update(
             "an update needs at least one lookup field".into(),
         ));
     }
-    let mut b = Builder::new(dialect, table, columns);
+    let syntax = syntax.into();
+    let dialect = syntax.dialect;
+    let mut b = Builder::new(syntax, table, columns);
     let _ = write!(b.sql, "UPDATE {} SET ", dialect.quote(table));
     let mut skipped = Vec::new();
     let mut any = false;
@@ -187,13 +193,15 @@ pub fn update(
 
 /// `INSERT INTO table (...) VALUES (...)`; unknown columns are skipped.
 pub fn insert(
-    dialect: Dialect,
+    syntax: impl Into<Syntax>,
     table: &str,
     columns: &[ColumnInfo],
     fields: &[(String, String)],
     encode: &dyn Fn(&str) -> String,
 ) -> Result<(Query, Vec<String>), RealtimeError> {
-    let mut b = Builder::new(dialect, table, columns);
+    let syntax = syntax.into();
+    let dialect = syntax.dialect;
+    let mut b = Builder::new(syntax, table, columns);
     let mut skipped = Vec::new();
     let mut known = Vec::new();
     for (name, value) in fields {
@@ -227,7 +235,7 @@ pub fn insert(
 
 /// `DELETE FROM table WHERE ...` (never without a WHERE).
 pub fn delete(
-    dialect: Dialect,
+    syntax: impl Into<Syntax>,
     table: &str,
     columns: &[ColumnInfo],
     criteria: &[Criterion],
@@ -238,7 +246,9 @@ pub fn delete(
             "a delete needs at least one lookup field".into(),
         ));
     }
-    let mut b = Builder::new(dialect, table, columns);
+    let syntax = syntax.into();
+    let dialect = syntax.dialect;
+    let mut b = Builder::new(syntax, table, columns);
     let _ = write!(b.sql, "DELETE FROM {}", dialect.quote(table));
     b.where_clause(criteria, |_, v| Bind::Text(encode(v)))?;
     Ok(b.finish())
@@ -279,6 +289,24 @@ mod tests {
             "SELECT \"id\"::text AS \"id\", \"max_contacts\"::text AS \"max_contacts\" FROM \"ps_aors\" WHERE \"max_contacts\" > CAST($1 AS \"int4\") AND \"id\"::text LIKE $2 ESCAPE '\\' ORDER BY \"max_contacts\""
         );
         assert_eq!(q.binds, [Bind::Text("1".into()), Bind::Text("10%".into())]);
+    }
+
+    #[test]
+    fn postgres_over_odbc_keeps_the_casts_with_question_marks() {
+        let criteria = [Criterion::parse("max_contacts >", "1").unwrap()];
+        let q = select(
+            Syntax::odbc(Dialect::Postgres),
+            "ps_aors",
+            &columns(),
+            &criteria,
+            &same,
+            true,
+        )
+        .unwrap();
+        assert_eq!(
+            q.sql,
+            "SELECT \"id\"::text AS \"id\", \"max_contacts\"::text AS \"max_contacts\" FROM \"ps_aors\" WHERE \"max_contacts\" > CAST(? AS \"int4\") LIMIT 1"
+        );
     }
 
     #[test]
