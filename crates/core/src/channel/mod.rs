@@ -174,6 +174,10 @@ pub struct Channel {
     redirect: Mutex<Option<(String, String, i32)>>,
     hangup_notify: Notify,
     hung_up: AtomicBool,
+    /// Set once `Hangup` is published; held while publishing, so that an
+    /// event raised from another task (a hangup request racing the
+    /// channel's own end) never reaches the bus after `Hangup`.
+    ended: Mutex<bool>,
     registry: std::sync::Weak<Channels>,
 }
 
@@ -266,6 +270,7 @@ impl Channel {
             redirect: Mutex::new(None),
             hangup_notify: Notify::new(),
             hung_up: AtomicBool::new(false),
+            ended: Mutex::new(false),
             registry: Arc::downgrade(channels),
         });
         channels.insert(&channel);
@@ -331,6 +336,11 @@ impl Channel {
     }
 
     fn publish(&self, kind: ChannelEventKind) {
+        let mut ended = self.ended.lock().unwrap_or_else(|e| e.into_inner());
+        if *ended {
+            return;
+        }
+        *ended = matches!(kind, ChannelEventKind::Hangup { .. });
         self.bus.publish(Event::Channel(ChannelEvent {
             channel: Arc::new(self.snapshot()),
             kind,
@@ -702,5 +712,62 @@ impl ControlReceiver {
     /// Waits `duration`, discarding frames; `Err` on hangup.
     pub async fn sleep(&mut self, duration: Duration) -> Result<(), HungUp> {
         self.wait(duration, |_| false).await.map(|_| ())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::events::EventBus;
+
+    struct Quiet;
+
+    #[async_trait::async_trait]
+    impl Driver for Quiet {
+        async fn call(&self, _: &Arc<Channel>) -> Result<(), Cause> {
+            Ok(())
+        }
+        async fn answer(&self, _: &Arc<Channel>) -> Result<(), Cause> {
+            Ok(())
+        }
+        async fn indicate(&self, _: &Arc<Channel>, _: Indication) {}
+        async fn hangup(&self, _: &Arc<Channel>, _: Cause) {}
+        async fn send_digit(&self, _: &Arc<Channel>, _: char, _: u32) {}
+    }
+
+    #[tokio::test]
+    async fn nothing_is_published_about_a_channel_after_its_hangup() {
+        let bus = Arc::new(EventBus::default());
+        let mut events = bus.subscribe();
+        let channels = Channels::new(Arc::clone(&bus));
+        let init = ChannelInit {
+            tech: "Test",
+            resource: "a".into(),
+            state: ChannelState::Ring,
+            caller: Party::default(),
+            context: "default".into(),
+            exten: "s".into(),
+            language: String::new(),
+            accountcode: String::new(),
+        };
+        let channel = Channel::create(&channels, init, Arc::new(Quiet), None);
+        channel.hangup(Cause::NORMAL_CLEARING).await;
+        // Late requests from other tasks (AMI Hangup, the far end's BYE).
+        channel.request_hangup(Cause::NORMAL_CLEARING);
+        channel.set_state(ChannelState::Up);
+        let mut kinds = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let Event::Channel(e) = event.as_ref() {
+                kinds.push(format!("{:?}", e.kind));
+            }
+        }
+        assert!(
+            kinds.first().is_some_and(|k| k.starts_with("New")),
+            "{kinds:?}"
+        );
+        assert!(
+            kinds.last().is_some_and(|k| k.starts_with("Hangup {")),
+            "{kinds:?}"
+        );
     }
 }
