@@ -2,11 +2,82 @@
 
 Usage: python3 ami_panoramisk.py PORT USERNAME SECRET
 Exits 0 when every step behaved as an Asterisk client expects; prints why otherwise.
+
+Besides the basics (login, Ping, Command, UserEvent, errors) it runs a call:
+Originate (Async) to Local/100@somecontext, whose dialplan answers and waits;
+the channel events arrive through panoramisk's event callbacks and the
+OriginateResponse as the action's last message (it carries the ActionID);
+the channel is found with CoreShowChannels, hung up with Hangup, and its
+Hangup event is seen.
 """
 import asyncio
 import sys
 
 from panoramisk import Manager
+
+
+async def wait_until(condition, what, seconds=10):
+    """Waits (bounded) until condition() holds; fails naming what was awaited."""
+    for _ in range(seconds * 20):
+        if condition():
+            return
+        await asyncio.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+async def call(manager):
+    """Originate to a Local channel, watch its events, hang it up."""
+    channel_events = []
+
+    @manager.register_event("Newchannel")
+    @manager.register_event("Newstate")
+    @manager.register_event("Hangup")
+    def on_channel_event(_manager, message):
+        channel_events.append(message)
+
+    replies = await asyncio.wait_for(manager.send_action({
+        "Action": "Originate",
+        "Channel": "Local/100@somecontext",
+        "Application": "Wait",
+        "Data": "30",
+        "CallerID": "\"Panoramisk\" <555>",
+        "Async": "true",
+    }), 15)
+    # Async: the queued response, then OriginateResponse with our ActionID.
+    assert isinstance(replies, list) and len(replies) == 2, f"Originate: {replies}"
+    queued, outcome = replies
+    assert queued.Response == "Success" and "successfully queued" in queued.Message, f"{queued}"
+    assert outcome.Event == "OriginateResponse", f"{outcome}"
+    assert outcome.Response == "Success" and outcome.Reason == "4", f"{outcome}"
+    assert outcome.CallerIDNum == "555", f"{outcome}"
+    name = outcome.Channel
+    assert name.startswith("Local/100@somecontext-") and name.endswith(";1"), f"{outcome}"
+    uniqueid = outcome.Uniqueid
+
+    def events_of(kind, unique):
+        return [e for e in channel_events if e.Event == kind and e.Uniqueid == unique]
+
+    await wait_until(lambda: events_of("Newchannel", uniqueid), "Newchannel of " + name)
+    created = events_of("Newchannel", uniqueid)[0]
+    assert created.Channel == name, f"Newchannel: {created}"
+    await wait_until(lambda: any(e.ChannelStateDesc == "Up" for e in events_of("Newstate", uniqueid)),
+                     "Newstate Up of " + name)
+    other_half = name[:-1] + "2"
+    assert any(e.Channel == other_half for e in channel_events if e.Event == "Newchannel"), \
+        f"no Newchannel for {other_half}: {channel_events}"
+
+    listing = await asyncio.wait_for(manager.send_action({"Action": "CoreShowChannels"}), 10)
+    found = [m for m in listing if m.Event == "CoreShowChannel" and m.Channel == name]
+    assert found, f"CoreShowChannels lists {name}: {listing}"
+    assert found[0].Application == "Wait", f"{found[0]}"
+
+    hungup = await asyncio.wait_for(manager.send_action(
+        {"Action": "Hangup", "Channel": name, "Cause": "16"}), 10)
+    assert hungup.Response == "Success" and hungup.Message == "Channel Hungup", f"Hangup: {hungup}"
+    await wait_until(lambda: events_of("Hangup", uniqueid), "Hangup of " + name)
+    gone = events_of("Hangup", uniqueid)[0]
+    assert gone.Cause == "16" and gone.get("Cause-txt") == "Normal Clearing", f"{gone}"
+    print(f"panoramisk: originated, saw {len(channel_events)} channel events, hung up {name}")
 
 
 async def main(port, username, secret):
@@ -43,6 +114,8 @@ async def main(port, username, secret):
 
     status = await asyncio.wait_for(manager.send_action({"Action": "CoreStatus"}), 10)
     assert status.Response == "Success" and status.CoreStartupDate, f"CoreStatus: {status}"
+
+    await call(manager)
 
     manager.close()
     print("panoramisk: all steps passed")

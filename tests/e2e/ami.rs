@@ -13,6 +13,9 @@ fn manager_conf(port: u16) -> String {
          [admin]\nsecret = s3cret\nread = all\nwrite = all\nwritetimeout = 5000\n\n\
          [frozen]\nsecret = cold\nread = all\nwrite = all\n\n\
          [limited]\nsecret = pw\nread = system\nwrite = user\n\n\
+         [filtered]\nsecret = pw\nread = all\nwrite = all\n\
+         eventfilter(action(include),name(UserEvent),header(UserEvent),method(starts_with)) = Keep\n\
+         eventfilter = !Seq: 2\n\n\
          [faraway]\nsecret = pw\ndeny = 0.0.0.0/0.0.0.0\npermit = 10.0.0.0/8\nread = all\nwrite = all\n"
     )
 }
@@ -232,10 +235,16 @@ fn md5_of(text: &str) -> u128 {
     u128::from_str_radix(String::from_utf8_lossy(&out.stdout).trim(), 16).unwrap()
 }
 
-/// panoramisk, an unmodified AMI client library, against Obelus.
+/// panoramisk, an unmodified AMI client library, against Obelus: the basic
+/// actions, then a call it originates to a Local channel, watches through
+/// its event callbacks and hangs up.
 #[test]
 fn panoramisk_client_library() {
     let conf = ConfDir::new();
+    conf.write(
+        "extensions.conf",
+        "[somecontext]\nexten => 100,1,Answer()\n same => n,Wait(30)\n",
+    );
     let (_daemon, port) = start(&conf);
     let script = concat!(
         env!("CARGO_MANIFEST_DIR"),
@@ -335,6 +344,137 @@ fn a_frozen_client_cannot_stall_anyone() {
 
     flood.join().unwrap();
     let _ = acker.join();
+    let _ = frozen.writer.shutdown(std::net::Shutdown::Both);
+}
+
+/// The frozen client again, now against calls: 1,000 originated Local
+/// calls run while one client never reads. The far half answers; the
+/// originated half, once answered, runs `Hangup`, which ends both (hanging
+/// up on the originated side keeps each originate's outcome certain).
+/// Another client sees every channel of every call from `Newchannel` to
+/// `Hangup`, in that order; the frozen one is dropped after its write
+/// timeout; the daemon's memory stays bounded.
+#[test]
+fn a_frozen_client_cannot_stall_calls() {
+    const CALLS: usize = 1_000;
+    const SENDERS: usize = 4;
+    let conf = ConfDir::new();
+    conf.write(
+        "extensions.conf",
+        "[short]\nexten => 1,1,Answer()\n same => n,Wait(20)\n",
+    );
+    // Below the kernel's ephemeral ports (32768+), apart from the other
+    // tests' RTP ranges in this process (ami_calls uses the rest of this
+    // hundred).
+    let start_port = 25000 + (std::process::id() % 70) as u16 * 100;
+    conf.write(
+        "rtp.conf",
+        &format!(
+            "[general]\nrtpstart={start_port}\nrtpend={}\n",
+            start_port + 68
+        ),
+    );
+    let (daemon, port) = start(&conf);
+
+    let mut frozen = Client::login(port, "frozen", "cold");
+    let _ = frozen.read(); // FullyBooted; then it never reads again.
+    let mut watcher = Client::login(port, "admin", "s3cret");
+    let _ = watcher.read();
+    let rss_before = daemon.rss_kb();
+
+    // Senders run synchronous Originates; they take no events themselves.
+    // A long caller name makes every channel event big: more than the
+    // socket buffers of the frozen client can hold.
+    let caller = format!("\"{}\" <100>", "x".repeat(900));
+    let senders: Vec<_> = (0..SENDERS)
+        .map(|n| {
+            let mut c = Client::login(port, "admin", "s3cret");
+            c.send(&[
+                ("Action", "Events"),
+                ("EventMask", "off"),
+                ("ActionID", "q"),
+            ]);
+            let _ = c.read_until(|m| m.contains("ActionID: q\r\n"));
+            let caller = caller.clone();
+            std::thread::spawn(move || {
+                for i in 0..CALLS / SENDERS {
+                    let id = format!("o{n}-{i}");
+                    c.send(&[
+                        ("Action", "Originate"),
+                        ("ActionID", &id),
+                        ("Channel", "Local/1@short"),
+                        ("Application", "Hangup"),
+                        ("CallerID", &caller),
+                    ]);
+                    let r = c.read_until(|m| m.contains(&format!("ActionID: {id}\r\n")));
+                    assert!(r.starts_with("Response: Success"), "{id}: {r}");
+                }
+            })
+        })
+        .collect();
+
+    // Every event of every Local/1@short channel, by uniqueid.
+    let mut channels: std::collections::HashMap<String, Vec<String>> = Default::default();
+    let mut hung_up = 0;
+    while hung_up < 2 * CALLS {
+        let m = watcher.read();
+        assert!(
+            !m.is_empty(),
+            "watcher disconnected after {hung_up} hangups"
+        );
+        let field = |key: &str| {
+            m.lines()
+                .find_map(|l| l.strip_prefix(key))
+                .map(|v| v.trim_end().to_owned())
+        };
+        let (Some(event), Some(channel), Some(uniqueid)) =
+            (field("Event: "), field("Channel: "), field("Uniqueid: "))
+        else {
+            continue;
+        };
+        if !channel.starts_with("Local/1@short-") {
+            continue;
+        }
+        let seen = channels.entry(uniqueid.clone()).or_default();
+        assert!(
+            seen.last().is_none_or(|e| e != "Hangup"),
+            "{event} after Hangup for {uniqueid}: {seen:?}"
+        );
+        if seen.is_empty() {
+            assert_eq!(event, "Newchannel", "first event of {uniqueid}");
+        }
+        if event == "Hangup" {
+            hung_up += 1;
+        }
+        seen.push(event);
+    }
+    for sender in senders {
+        sender.join().expect("sender");
+    }
+    assert_eq!(channels.len(), 2 * CALLS, "two halves per call");
+    for (uniqueid, events) in &channels {
+        let count = |name: &str| events.iter().filter(|e| *e == name).count();
+        assert_eq!(
+            (count("Newchannel"), count("Hangup")),
+            (1, 1),
+            "{uniqueid}: {events:?}"
+        );
+    }
+
+    let (_, connected, _) = conf.rx("manager show connected");
+    assert!(
+        !connected.contains("frozen"),
+        "the frozen client was dropped:\n{connected}"
+    );
+    let (_, settings, _) = conf.rx("manager show settings");
+    assert!(
+        settings.contains("Sessions dropped (slow):   1"),
+        "{settings}"
+    );
+    // About 8 MB of events went by; the shared event ring holds at most
+    // 8,192 of them, so growth beyond that would be a queue without bound.
+    let growth = daemon.rss_kb().saturating_sub(rss_before);
+    assert!(growth < 32 * 1024, "daemon memory grew by {growth} kB");
     let _ = frozen.writer.shutdown(std::net::Shutdown::Both);
 }
 
@@ -739,4 +879,500 @@ fn show_dialplan_lists_priorities() {
     ]);
     let missing = c.read_until(|m| m.starts_with("Response:") && m.contains("ActionID: n"));
     assert!(missing.contains("Did not find context nosuch"), "{missing}");
+}
+
+/// The `Seq` values of the `UserEvent`s a client reads until `last`.
+fn user_events_until(c: &mut Client, last: &str) -> Vec<String> {
+    let mut seen = Vec::new();
+    loop {
+        let m = c.read();
+        assert!(!m.is_empty(), "closed; saw {seen:?}");
+        if !m.starts_with("Event: UserEvent\r\n") {
+            continue;
+        }
+        let name = m
+            .lines()
+            .find_map(|l| l.strip_prefix("UserEvent: "))
+            .unwrap_or("");
+        let seq = m
+            .lines()
+            .find_map(|l| l.strip_prefix("Seq: "))
+            .unwrap_or("");
+        let item = format!("{name}/{seq}");
+        if name == last {
+            return seen;
+        }
+        seen.push(item);
+    }
+}
+
+/// Event filters: a user's `eventfilter` lines in both syntaxes, and the
+/// `Filter` action adding advanced and legacy filters to one session.
+#[test]
+fn advanced_and_legacy_event_filters() {
+    let conf = ConfDir::new();
+    let (_daemon, port) = start(&conf);
+    let mut filtered = Client::login(port, "filtered", "pw");
+    let mut dynamic = Client::login(port, "admin", "s3cret");
+    let run = |c: &mut Client, pairs: &[(&str, &str)]| {
+        c.send(pairs);
+        c.read_until(|m| m.starts_with("Response:"))
+    };
+    let added = run(
+        &mut dynamic,
+        &[
+            ("Action", "Filter"),
+            ("ActionID", "f1"),
+            ("Operation", "Add"),
+            (
+                "MatchCriteria",
+                "action(exclude),header(UserEvent),method(exact)",
+            ),
+            ("Filter", "Noise"),
+        ],
+    );
+    assert_eq!(
+        added,
+        "Response: Success\r\nActionID: f1\r\nMessage: Success\r\n"
+    );
+    let added = run(
+        &mut dynamic,
+        &[
+            ("Action", "Filter"),
+            ("ActionID", "f2"),
+            ("Filter", "!Seq: 3"),
+        ],
+    );
+    assert!(added.contains("Message: Success"), "{added}");
+    let bad = run(
+        &mut dynamic,
+        &[
+            ("Action", "Filter"),
+            ("ActionID", "f3"),
+            ("MatchCriteria", "color(red)"),
+            ("Filter", "x"),
+        ],
+    );
+    assert_eq!(
+        bad,
+        "Response: Error\r\nActionID: f3\r\nMessage: Filter was formatted incorrectly.  Check the syntax of the filter given.\r\n"
+    );
+    let bad = run(
+        &mut dynamic,
+        &[("Action", "Filter"), ("ActionID", "f4"), ("Filter", "(")],
+    );
+    assert!(bad.contains("Filter did not compile."), "{bad}");
+
+    let mut sender = Client::login(port, "admin", "s3cret");
+    for (name, seq) in [
+        ("Keep", "1"),
+        ("Drop", "1"),
+        ("Keep", "2"),
+        ("Noise", "1"),
+        ("KeepToo", "3"),
+        ("Signal", "4"),
+        ("KeepEnd", "9"),
+    ] {
+        sender.send(&[("Action", "UserEvent"), ("UserEvent", name), ("Seq", seq)]);
+        let _ = sender.read_until(|m| m.contains("Event Sent"));
+    }
+    // manager.conf: only UserEvents named Keep*, and never Seq 2.
+    assert_eq!(
+        user_events_until(&mut filtered, "KeepEnd"),
+        ["Keep/1", "KeepToo/3"]
+    );
+    // Filter actions: no UserEvent named exactly Noise, and never Seq 3.
+    assert_eq!(
+        user_events_until(&mut dynamic, "KeepEnd"),
+        ["Keep/1", "Drop/1", "Keep/2", "Signal/4"]
+    );
+}
+
+/// WaitEvent on a connection (ends with an event, a timeout, or the next
+/// action) and over HTTP (long-polls for the events since login).
+#[test]
+fn wait_event_over_tcp_and_http() {
+    let conf = ConfDir::new();
+    let (ami_port, http_port) = (free_port(), free_port());
+    conf.write(
+        "http.conf",
+        &format!("[general]\nenabled = yes\nbindaddr = 127.0.0.1\nbindport = {http_port}\n"),
+    );
+    conf.write(
+        "manager.conf",
+        &format!("[general]\nenabled = yes\nwebenabled = yes\nport = {ami_port}\nbindaddr = 127.0.0.1\n[admin]\nsecret = s3cret\nread = all\nwrite = all\nwritetimeout = 5000\n"),
+    );
+    let _daemon = conf.start_foreground();
+    let mut sender = Client::login(ami_port, "admin", "s3cret");
+    sender.send(&[
+        ("Action", "Events"),
+        ("EventMask", "off"),
+        ("ActionID", "off"),
+    ]);
+    let _ = sender.read_until(|m| m.contains("ActionID: off"));
+    // The waiter takes only user events, so its own login's security
+    // events cannot end a wait.
+    let mut waiter = Client::login(ami_port, "admin", "s3cret");
+    waiter.send(&[
+        ("Action", "Events"),
+        ("EventMask", "user"),
+        ("ActionID", "m"),
+    ]);
+    let _ = waiter.read_until(|m| m.contains("ActionID: m"));
+
+    waiter.send(&[
+        ("Action", "WaitEvent"),
+        ("ActionID", "w1"),
+        ("Timeout", "30"),
+    ]);
+    let response = waiter.read();
+    assert_eq!(
+        response,
+        "Response: Success\r\nActionID: w1\r\nMessage: Waiting for Event completed.\r\n"
+    );
+    sender.send(&[("Action", "UserEvent"), ("UserEvent", "Wake")]);
+    let event = waiter.read();
+    assert!(event.contains("UserEvent: Wake"), "{event}");
+    assert_eq!(
+        waiter.read(),
+        "Event: WaitEventComplete\r\nActionID: w1\r\n"
+    );
+
+    // Nothing happens: the timeout ends the wait.
+    waiter.send(&[
+        ("Action", "WaitEvent"),
+        ("ActionID", "w2"),
+        ("Timeout", "1"),
+    ]);
+    assert!(
+        waiter
+            .read()
+            .contains("ActionID: w2\r\nMessage: Waiting for Event completed.")
+    );
+    assert_eq!(
+        waiter.read(),
+        "Event: WaitEventComplete\r\nActionID: w2\r\n"
+    );
+
+    // No timeout: the next action ends the wait, and is answered after it.
+    waiter.send(&[("Action", "WaitEvent"), ("ActionID", "w3")]);
+    assert!(waiter.read().contains("ActionID: w3\r\n"));
+    waiter.send(&[("Action", "Ping"), ("ActionID", "p")]);
+    assert_eq!(
+        waiter.read(),
+        "Event: WaitEventComplete\r\nActionID: w3\r\n"
+    );
+    assert!(
+        waiter
+            .read()
+            .starts_with("Response: Success\r\nActionID: p\r\nPing: Pong")
+    );
+
+    // HTTP: events since login wait for the WaitEvent request.
+    let (_, headers, body) = http_get(
+        http_port,
+        "/rawman?action=login&username=admin&secret=s3cret",
+        None,
+    );
+    assert!(body.contains("Authentication accepted"), "{body}");
+    let cookie = headers
+        .lines()
+        .find_map(|l| {
+            l.strip_prefix("set-cookie: ")
+                .or_else(|| l.strip_prefix("Set-Cookie: "))
+        })
+        .and_then(|c| c.split(';').next())
+        .expect("a session cookie")
+        .to_owned();
+    sender.send(&[
+        ("Action", "UserEvent"),
+        ("UserEvent", "HttpWake"),
+        ("ActionID", "u"),
+    ]);
+    let _ = sender.read_until(|m| m.contains("ActionID: u"));
+    let (_, _, body) = http_get(
+        http_port,
+        "/rawman?action=waitevent&timeout=20&actionid=hw",
+        Some(&cookie),
+    );
+    assert!(
+        body.starts_with(
+            "Response: Success\r\nActionID: hw\r\nMessage: Waiting for Event completed.\r\n"
+        ),
+        "{body}"
+    );
+    assert!(body.contains("UserEvent: HttpWake"), "{body}");
+    assert!(
+        body.ends_with("Event: WaitEventComplete\r\nActionID: hw\r\n\r\n"),
+        "{body}"
+    );
+}
+
+/// MailboxCount and MailboxStatus count app_voicemail's message files.
+#[test]
+fn mailbox_count_and_status() {
+    let conf = ConfDir::new();
+    let (_daemon, port) = start(&conf);
+    let vm = conf.path().join("spool/voicemail");
+    for (folder, n) in [
+        ("default/100/INBOX", 0),
+        ("default/100/INBOX", 1),
+        ("default/100/Old", 0),
+        ("default/100/Urgent", 0),
+        ("sales/200/Old", 0),
+    ] {
+        let dir = vm.join(folder);
+        std::fs::create_dir_all(&dir).unwrap();
+        std::fs::write(dir.join(format!("msg{n:04}.txt")), "[message]\n").unwrap();
+        std::fs::write(dir.join(format!("msg{n:04}.wav")), "").unwrap();
+    }
+    let mut c = Client::login(port, "admin", "s3cret");
+    let mut run = |pairs: &[(&str, &str)]| {
+        c.send(pairs);
+        c.read_until(|m| m.starts_with("Response:"))
+    };
+    assert_eq!(
+        run(&[
+            ("Action", "MailboxCount"),
+            ("ActionID", "c"),
+            ("Mailbox", "100@default")
+        ]),
+        "Response: Success\r\nActionID: c\r\nMessage: Mailbox Message Count\r\nMailbox: 100@default\r\nUrgMessages: 1\r\nNewMessages: 2\r\nOldMessages: 1\r\n"
+    );
+    assert!(
+        run(&[("Action", "MailboxCount"), ("Mailbox", "100,200@sales")])
+            .contains("UrgMessages: 1\r\nNewMessages: 2\r\nOldMessages: 2\r\n")
+    );
+    assert_eq!(
+        run(&[
+            ("Action", "MailboxStatus"),
+            ("ActionID", "s"),
+            ("Mailbox", "100")
+        ]),
+        "Response: Success\r\nActionID: s\r\nMessage: Mailbox Status\r\nMailbox: 100\r\nWaiting: 1\r\n"
+    );
+    assert!(run(&[("Action", "MailboxStatus"), ("Mailbox", "200@sales")]).contains("Waiting: 0"));
+    assert_eq!(
+        run(&[("Action", "MailboxStatus"), ("ActionID", "e")]),
+        "Response: Error\r\nActionID: e\r\nMessage: Mailbox not specified\r\n"
+    );
+}
+
+/// The value of a SIP header in a request.
+fn sip_header<'a>(request: &'a str, name: &str) -> &'a str {
+    request
+        .lines()
+        .find_map(|l| {
+            let (k, v) = l.split_once(':')?;
+            k.trim().eq_ignore_ascii_case(name).then(|| v.trim())
+        })
+        .unwrap_or("")
+}
+
+/// PJSIPShowEndpoint lists an endpoint with every object tied to it;
+/// PJSIPQualify pings its registered contact at once, which a phone (a UDP
+/// socket here) answers: ContactStatus says Reachable.
+#[test]
+fn pjsip_show_endpoint_and_qualify() {
+    let conf = ConfDir::new();
+    let sip_port = free_port();
+    conf.write(
+        "pjsip.conf",
+        &format!(
+            "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip_port}\n\n\
+             [101]\ntype=endpoint\ncontext=default\naors=101\noutbound_auth=101-out\ntransport=transport-udp\n\n\
+             [101-out]\ntype=auth\nauth_type=userpass\nusername=101\npassword=secret101\n\n\
+             [101]\ntype=aor\nmax_contacts=1\n\n\
+             [101-id]\ntype=identify\nendpoint=101\nmatch=192.0.2.1\n\n\
+             [102]\ntype=endpoint\ncontext=default\n"
+        ),
+    );
+    let (_daemon, port) = start(&conf);
+    let mut c = Client::login(port, "admin", "s3cret");
+    let list = |c: &mut Client, action: &str, id: &str| {
+        c.send(&[("Action", action), ("ActionID", id), ("Endpoint", "101")]);
+        let start = c.read_until(|m| m.contains(&format!("ActionID: {id}\r\n")));
+        let mut items = vec![start];
+        while !items
+            .last()
+            .unwrap()
+            .starts_with("Event: EndpointDetailComplete")
+        {
+            let m = c.read();
+            if m.contains(&format!("ActionID: {id}\r\n")) {
+                items.push(m);
+            }
+        }
+        items
+    };
+
+    let items = list(&mut c, "PJSIPShowEndpoint", "s1");
+    assert_eq!(
+        items[0],
+        "Response: Success\r\nActionID: s1\r\nEventList: start\r\nMessage: Following are Events for each object associated with the Endpoint\r\n"
+    );
+    let names: Vec<&str> = items[1..]
+        .iter()
+        .map(|m| m.lines().next().unwrap_or(""))
+        .collect();
+    assert_eq!(
+        names,
+        [
+            "Event: EndpointDetail",
+            "Event: AuthDetail",
+            "Event: AorDetail",
+            "Event: TransportDetail",
+            "Event: IdentifyDetail",
+            "Event: EndpointDetailComplete",
+        ]
+    );
+    let detail = &items[1];
+    assert!(
+        detail.starts_with(
+            "Event: EndpointDetail\r\nActionID: s1\r\nObjectType: endpoint\r\nObjectName: 101\r\n"
+        ),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("Context: default\r\n") && detail.contains("Aors: 101\r\n"),
+        "{detail}"
+    );
+    assert!(
+        detail.contains("DeviceState: Unavailable\r\nActiveChannels: \r\n"),
+        "{detail}"
+    );
+    assert!(items[2].contains("ObjectName: 101-out\r\n") && items[2].contains("EndpointName: 101"));
+    assert!(
+        items[3].contains("TotalContacts: 0\r\nContactsRegistered: 0\r\nEndpointName: 101"),
+        "{}",
+        items[3]
+    );
+    assert!(
+        items[4].contains("ObjectName: transport-udp\r\n"),
+        "{}",
+        items[4]
+    );
+    assert!(
+        items[5].contains("ObjectName: 101-id\r\n") && items[5].contains("Match: 192.0.2.1"),
+        "{}",
+        items[5]
+    );
+    assert!(
+        items[6].contains("EventList: Complete\r\nListItems: 5\r\n"),
+        "{}",
+        items[6]
+    );
+
+    let run = |c: &mut Client, pairs: &[(&str, &str)]| {
+        c.send(pairs);
+        c.read_until(|m| m.starts_with("Response:"))
+    };
+    let missing = run(
+        &mut c,
+        &[("Action", "PJSIPShowEndpoint"), ("Endpoint", "nosuch")],
+    );
+    assert!(
+        missing.contains("Message: Unable to retrieve endpoint nosuch"),
+        "{missing}"
+    );
+    let no_aors = run(&mut c, &[("Action", "PJSIPQualify"), ("Endpoint", "102")]);
+    assert!(
+        no_aors.contains("Message: No AoRs configured for endpoint"),
+        "{no_aors}"
+    );
+    let unknown = run(
+        &mut c,
+        &[("Action", "PJSIPQualify"), ("Endpoint", "nosuch")],
+    );
+    assert!(
+        unknown.contains("Message: Could not find endpoint"),
+        "{unknown}"
+    );
+
+    // The phone registers (the endpoint has no inbound auth).
+    let phone = std::net::UdpSocket::bind("127.0.0.1:0").unwrap();
+    phone
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let me = phone.local_addr().unwrap().port();
+    let register = format!(
+        "REGISTER sip:127.0.0.1:{sip_port} SIP/2.0\r\n\
+         Via: SIP/2.0/UDP 127.0.0.1:{me};branch=z9hG4bK-reg-1;rport\r\n\
+         Max-Forwards: 70\r\nFrom: <sip:101@127.0.0.1>;tag=reg1\r\nTo: <sip:101@127.0.0.1>\r\n\
+         Call-ID: reg-1@127.0.0.1\r\nCSeq: 1 REGISTER\r\nContact: <sip:101@127.0.0.1:{me}>\r\n\
+         Expires: 3600\r\nContent-Length: 0\r\n\r\n"
+    );
+    phone
+        .send_to(register.as_bytes(), ("127.0.0.1", sip_port))
+        .unwrap();
+    let mut buf = [0u8; 4096];
+    let (n, _) = phone.recv_from(&mut buf).expect("a REGISTER response");
+    let answer = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(answer.starts_with("SIP/2.0 200"), "{answer}");
+
+    let qualified = run(
+        &mut c,
+        &[
+            ("Action", "PJSIPQualify"),
+            ("ActionID", "q"),
+            ("Endpoint", "101"),
+        ],
+    );
+    assert_eq!(
+        qualified,
+        "Response: Success\r\nActionID: q\r\nMessage: Endpoint found, will qualify\r\n"
+    );
+    // The OPTIONS ping arrives; the phone answers it.
+    let (n, from) = phone.recv_from(&mut buf).expect("an OPTIONS ping");
+    let options = String::from_utf8_lossy(&buf[..n]).into_owned();
+    assert!(
+        options.starts_with("OPTIONS sip:101@127.0.0.1:"),
+        "{options}"
+    );
+    let ok = format!(
+        "SIP/2.0 200 OK\r\nVia: {}\r\nFrom: {}\r\nTo: {};tag=phone\r\nCall-ID: {}\r\nCSeq: {}\r\nContent-Length: 0\r\n\r\n",
+        sip_header(&options, "Via"),
+        sip_header(&options, "From"),
+        sip_header(&options, "To"),
+        sip_header(&options, "Call-ID"),
+        sip_header(&options, "CSeq"),
+    );
+    phone.send_to(ok.as_bytes(), from).unwrap();
+    let status = c.read_until(|m| m.starts_with("Event: ContactStatus") && m.contains("Reachable"));
+    assert!(
+        status.contains(&format!("URI: sip:101@127.0.0.1:{me}\r\nContactStatus: Reachable\r\nAOR: 101\r\nEndpointName: 101\r\n")),
+        "{status}"
+    );
+
+    c.send(&[("Action", "PJSIPShowEndpoints"), ("ActionID", "all")]);
+    let listed = c.read_until(|m| {
+        m.starts_with("Event: EndpointList\r\n") && m.contains("ObjectName: 101\r\n")
+    });
+    assert!(
+        listed.contains(&format!(
+            "Contacts: 101/sip:101@127.0.0.1:{me}\r\nDeviceState: Not in use\r\nActiveChannels: \r\n"
+        )),
+        "{listed}"
+    );
+
+    let items = list(&mut c, "PJSIPShowEndpoint", "s2");
+    let contact = items
+        .iter()
+        .find(|m| m.starts_with("Event: ContactStatusDetail"))
+        .expect("a ContactStatusDetail");
+    assert!(
+        contact.contains(&format!(
+            "AOR: 101\r\nURI: sip:101@127.0.0.1:{me}\r\nStatus: Reachable\r\n"
+        )),
+        "{contact}"
+    );
+    let aor = items
+        .iter()
+        .find(|m| m.starts_with("Event: AorDetail"))
+        .unwrap();
+    assert!(
+        aor.contains("TotalContacts: 1\r\nContactsRegistered: 1\r\n"),
+        "{aor}"
+    );
+    assert!(items.last().unwrap().contains("ListItems: 6\r\n"));
 }

@@ -1,12 +1,14 @@
 //! AMI call control against real calls: Originate to a registered phone
 //! (sipp), CoreShowChannels and Status, Setvar/Getvar, Redirect, Hangup,
-//! and the channel events a client sees meanwhile.
+//! and the channel events a client sees meanwhile; bridges (BridgeList,
+//! BridgeInfo) and hint states (ExtensionStatus) of a Dial between Local
+//! channels.
 
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
 
 use crate::call::add_phone;
-use crate::common::{AmiSession, enable_ami, free_port};
+use crate::common::{AmiSession, ConfDir, enable_ami, free_port};
 use crate::sip_register::scenario;
 use crate::sip_shared_db::server;
 
@@ -209,4 +211,147 @@ fn originate_redirect_and_hang_up_a_real_call() {
     ami.send("Action: Originate\r\nActionID: o2\r\nChannel: nonsense");
     let bad = ami.response("o2");
     assert!(bad.contains("Response: Error"), "{bad}");
+}
+
+/// A Dial between Local channels makes a bridge: BridgeList and BridgeInfo
+/// show it while it lasts; the hint on the dialled device reports its
+/// states as ExtensionStatus events.
+#[test]
+fn bridges_and_hint_states_over_ami() {
+    let conf = ConfDir::new();
+    let ami_port = enable_ami(&conf, "all");
+    // The upper part of the hundred whose lower part ami.rs's frozen-client
+    // test uses.
+    let start = 25070 + (std::process::id() % 70) as u16 * 100;
+    conf.write(
+        "rtp.conf",
+        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 28),
+    );
+    conf.write(
+        "extensions.conf",
+        "[br]\nexten => 100,1,Answer()\n same => n,Dial(Local/200@br)\n\
+         exten => 200,1,Answer()\n same => n,Wait(30)\n\
+         exten => 300,hint,Local/200@br\n",
+    );
+    let _daemon = conf.start_foreground();
+    let mut ami = AmiSession::login(ami_port);
+
+    ami.send("Action: BridgeList\r\nActionID: b0");
+    let empty = ami.read_until("Event: BridgeListComplete") + &ami.read_until("\r\n\r\n");
+    assert!(
+        empty.contains(
+            "Event: BridgeListComplete\r\nActionID: b0\r\nEventList: Complete\r\nListItems: 0\r\n"
+        ),
+        "{empty}"
+    );
+
+    ami.send("Action: Originate\r\nActionID: o1\r\nChannel: Local/100@br\r\nApplication: Wait\r\nData: 30\r\nAsync: true");
+    // The order of these depends on timing; wait for all of them.
+    let started = collect_until(&mut ami, |t| {
+        t.matches("Event: BridgeEnter").count() == 2
+            && t.contains("Event: OriginateResponse")
+            && t.contains("StatusText: InUse")
+    });
+    let created = &started[started.find("Event: BridgeCreate").expect("BridgeCreate")..];
+    let bridge = header(created, "BridgeUniqueid").unwrap().to_owned();
+    assert!(
+        created.contains("BridgeType: basic\r\nBridgeTechnology: simple_bridge\r\nBridgeCreator: Dial\r\nBridgeName: <unknown>\r\n"),
+        "{created}"
+    );
+    assert!(
+        started.contains("Event: ExtensionStatus\r\nPrivilege: call,all\r\nExten: 300\r\nContext: br\r\nHint: Local/200@br\r\nStatus: 1\r\nStatusText: InUse\r\n"),
+        "{started}"
+    );
+    let outcome = &started[started.find("Event: OriginateResponse").unwrap()..];
+    let originated = header(outcome, "Channel").unwrap().to_owned();
+    assert!(originated.starts_with("Local/100@br-"), "{outcome}");
+
+    ami.send("Action: BridgeList\r\nActionID: b1");
+    let list = ami.read_until("Event: BridgeListComplete") + &ami.read_until("\r\n\r\n");
+    assert!(
+        list.contains("Response: Success\r\nActionID: b1\r\nEventList: start\r\nMessage: Bridge listing will follow\r\n"),
+        "{list}"
+    );
+    assert!(
+        list.contains(&format!(
+            "Event: BridgeListItem\r\nActionID: b1\r\nBridgeUniqueid: {bridge}\r\nBridgeType: basic\r\n"
+        )),
+        "{list}"
+    );
+    assert!(list.contains("BridgeNumChannels: 2\r\n"), "{list}");
+    assert!(list.contains("ListItems: 1\r\n"), "{list}");
+    ami.send("Action: BridgeList\r\nActionID: b2\r\nBridgeType: softmix");
+    let none = ami.read_until("Event: BridgeListComplete") + &ami.read_until("\r\n\r\n");
+    assert!(
+        none.contains("ListItems: 0"),
+        "filtered by technology: {none}"
+    );
+
+    ami.send(&format!(
+        "Action: BridgeInfo\r\nActionID: i1\r\nBridgeUniqueid: {bridge}"
+    ));
+    let info = ami.read_until("Event: BridgeInfoComplete") + &ami.read_until("\r\n\r\n");
+    assert!(
+        info.contains("Message: Bridge channel listing will follow"),
+        "{info}"
+    );
+    let channels: Vec<&str> = info
+        .split("\r\n\r\n")
+        .filter(|m| m.contains("Event: BridgeInfoChannel"))
+        .filter_map(|m| header(m, "Channel"))
+        .collect();
+    assert_eq!(channels.len(), 2, "{info}");
+    assert!(
+        channels
+            .iter()
+            .any(|c| c.starts_with("Local/100@br-") && c.ends_with(";2"))
+            && channels
+                .iter()
+                .any(|c| c.starts_with("Local/200@br-") && c.ends_with(";1")),
+        "{channels:?}"
+    );
+    let complete = &info[info.find("Event: BridgeInfoComplete").unwrap()..];
+    assert!(
+        complete.contains(&format!(
+            "ActionID: i1\r\nEventList: Complete\r\nListItems: 2\r\nBridgeUniqueid: {bridge}\r\n"
+        )),
+        "{complete}"
+    );
+    ami.send("Action: BridgeInfo\r\nActionID: i2\r\nBridgeUniqueid: nosuch");
+    assert!(
+        ami.response("i2")
+            .contains("Message: Specified BridgeUniqueid not found")
+    );
+    ami.send("Action: BridgeInfo\r\nActionID: i3");
+    assert!(
+        ami.response("i3")
+            .contains("Message: BridgeUniqueid must be provided")
+    );
+
+    // Hanging up the originated half ends everything.
+    ami.send(&format!(
+        "Action: Hangup\r\nActionID: h1\r\nChannel: {originated}"
+    ));
+    assert!(ami.response("h1").contains("Channel Hungup"));
+    let ended = collect_until(&mut ami, |t| {
+        t.contains("Event: BridgeDestroy") && t.contains("StatusText: Idle")
+    });
+    assert!(
+        ended.contains(
+            "Exten: 300\r\nContext: br\r\nHint: Local/200@br\r\nStatus: 0\r\nStatusText: Idle\r\n"
+        ),
+        "{ended}"
+    );
+    ami.send("Action: BridgeList\r\nActionID: b3");
+    let after = ami.read_until("Event: BridgeListComplete") + &ami.read_until("\r\n\r\n");
+    assert!(after.contains("ListItems: 0"), "{after}");
+}
+
+/// Reads whole messages until what was read satisfies `done`.
+fn collect_until(ami: &mut AmiSession, done: impl Fn(&str) -> bool) -> String {
+    let mut text = String::new();
+    while !done(&text) {
+        text.push_str(&ami.read_until("\r\n\r\n"));
+    }
+    text
 }

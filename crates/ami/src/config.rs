@@ -9,6 +9,7 @@ use obelus_core::diagnostic::Diagnostic;
 use obelus_core::settings::parse_bool;
 
 use crate::classes;
+use crate::filter::EventFilter;
 
 /// One `[user]` section.
 #[derive(Debug, Clone)]
@@ -25,8 +26,8 @@ pub struct User {
     pub acl: Acl,
     /// `writetimeout`: how long a write may wait before the session is dropped.
     pub write_timeout: Duration,
-    /// `eventfilter`: `regex` (include) or `!regex` (exclude) on the event text.
-    pub event_filters: Vec<String>,
+    /// `eventfilter` lines, legacy and advanced (see [`crate::filter`]).
+    pub event_filters: Vec<EventFilter>,
     /// `allowmultiplelogin` for this user.
     pub allow_multiple_login: Option<bool>,
 }
@@ -196,6 +197,18 @@ impl ManagerConf {
             };
             for var in category.variables() {
                 let v = var.value.trim();
+                // Advanced filters carry case-sensitive criteria in the name.
+                if let Some(filter) = EventFilter::from_conf(&var.name, v) {
+                    match filter {
+                        Ok(f) => user.event_filters.push(f),
+                        Err(e) => problems.push(Diagnostic::error_at(
+                            &var.location,
+                            &var.name,
+                            e.to_string(),
+                        )),
+                    }
+                    continue;
+                }
                 match var.name.to_ascii_lowercase().as_str() {
                     "secret" => user.secret = v.to_owned(),
                     "read" | "write" => match classes::parse(v) {
@@ -224,17 +237,6 @@ impl ManagerConf {
                             format!("expected milliseconds >= 100, got '{v}'; using 100"),
                         )),
                     },
-                    "eventfilter" => {
-                        let pattern = v.strip_prefix('!').unwrap_or(v);
-                        match regex::Regex::new(pattern) {
-                            Ok(_) => user.event_filters.push(v.to_owned()),
-                            Err(e) => problems.push(Diagnostic::error_at(
-                                &var.location,
-                                "eventfilter",
-                                format!("invalid regular expression: {e}"),
-                            )),
-                        }
-                    }
                     "allowmultiplelogin" => user.allow_multiple_login = parse_bool(v),
                     _ => {}
                 }

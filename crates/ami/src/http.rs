@@ -2,12 +2,12 @@
 //! (HTML) and `/mxml` (XML), with the same actions, permissions and login as
 //! the TCP interface. Parameters come from the query string or a form body;
 //! the session is kept by the `mansession_id` cookie and ends after
-//! `httptimeout` seconds without a request. HTTP sessions receive no
-//! asynchronous events.
+//! `httptimeout` seconds without a request. HTTP sessions receive
+//! asynchronous events only through `WaitEvent`, which long-polls.
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
+use std::sync::atomic::AtomicU64;
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
@@ -23,7 +23,7 @@ use crate::server::Ami;
 use crate::session::{Outbound, Session, State};
 
 /// How long an idle HTTP session lives (Asterisk's `httptimeout` default).
-const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
+pub(crate) const HTTP_TIMEOUT: Duration = Duration::from_secs(60);
 
 #[derive(Clone, Copy)]
 enum Format {
@@ -45,6 +45,7 @@ impl Sessions {
         cookie: Option<&str>,
         peer: SocketAddr,
         local: SocketAddr,
+        events: impl FnOnce() -> tokio::sync::broadcast::Receiver<Arc<crate::render::AmiEvent>>,
     ) -> (String, Arc<Session>) {
         let mut map = self.by_id.lock().unwrap_or_else(|e| e.into_inner());
         let now = Instant::now();
@@ -56,16 +57,14 @@ impl Sessions {
             return (id.to_owned(), Arc::clone(session));
         }
         let id = format!("{:08x}", rand::random::<u32>());
-        let session = Arc::new(Session {
-            id: 1_000_000 + self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
+        let events = events();
+        let session = Arc::new(Session::new(
+            1_000_000 + self.next.fetch_add(1, std::sync::atomic::Ordering::Relaxed),
             peer,
             local,
-            since: now,
-            mask: AtomicU32::new(0),
-            state: Mutex::new(State::default()),
-            actions: AtomicU64::new(0),
-            dropped: AtomicBool::new(false),
-        });
+            State::default(),
+            Some(events),
+        ));
         map.insert(id.clone(), (Arc::clone(&session), now));
         (id, session)
     }
@@ -144,15 +143,13 @@ async fn handle(
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let local = SocketAddr::from(([0, 0, 0, 0], ami.conf().port));
-    let (id, session) = sessions.get_or_create(cookie(&headers).as_deref(), peer, local);
-    let text = match crate::actions::dispatch(&ami, &session, Message::from_pairs(&refs)).await {
-        Outbound::Text(text) => text,
-        Outbound::Close(text) => {
-            sessions.end(&id);
-            text
-        }
-        Outbound::Hold => String::new(),
-    };
+    let (id, session) =
+        sessions.get_or_create(cookie(&headers).as_deref(), peer, local, || ami.subscribe());
+    let outcome = crate::actions::dispatch(&ami, &session, Message::from_pairs(&refs)).await;
+    if matches!(outcome, Outbound::Close(_)) {
+        sessions.end(&id);
+    }
+    let text = outcome.into_text();
     let (content_type, body) = match format {
         Format::Raw => ("text/plain", text),
         Format::Html => ("text/html", html(&text)),

@@ -5,6 +5,9 @@
 //! - [`config`]: `manager.conf` (listener, users, permissions, ACLs).
 //! - [`actions`]: the action registry, login and the actions.
 //! - [`render`]: bus events rendered once as AMI text.
+//! - [`filter`]: `eventfilter` / `Filter`, legacy and advanced syntax.
+//! - [`bridges`], [`hints`]: what the bus told about bridges and hint
+//!   states (`BridgeList`, `BridgeInfo`, `ExtensionStatus`).
 //! - [`session`]: one connection; the writer is the only thing a slow client
 //!   can slow down, and it is dropped when a write misses its deadline.
 //! - [`server`]: [`Ami`], the listener, sessions, throttling.
@@ -16,9 +19,12 @@
 //! console commands, and knows nothing of SIP or the dialplan.
 
 pub mod actions;
+pub mod bridges;
 pub mod classes;
 pub mod cli;
 pub mod config;
+pub mod filter;
+pub mod hints;
 pub mod http;
 pub mod message;
 pub mod module;

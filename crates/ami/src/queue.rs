@@ -13,15 +13,14 @@
 //! again, so no row runs twice and none is lost.
 
 use std::net::SocketAddr;
-use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
+use std::sync::Arc;
+use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use obelus_realtime::{Criterion, Realtime, RealtimeService};
 
 use crate::message::Message;
 use crate::server::Ami;
-use crate::session::{Outbound, Session, State};
+use crate::session::{Session, State};
 
 /// The realtime family of the queue.
 pub const FAMILY: &str = "manager_queue";
@@ -205,25 +204,21 @@ async fn run_row(ami: &Arc<Ami>, row: &obelus_realtime::Row) -> (&'static str, S
         .map(|(k, v)| (k.as_str(), v.as_str()))
         .collect();
     let unspecified = SocketAddr::from(([127, 0, 0, 1], 0));
-    let session = Arc::new(Session {
-        id: 0,
-        peer: unspecified,
-        local: unspecified,
-        since: Instant::now(),
-        mask: AtomicU32::new(0),
-        state: Mutex::new(State {
+    let session = Arc::new(Session::new(
+        0,
+        unspecified,
+        unspecified,
+        State {
             user: Some(user.name.clone()),
             read: user.read,
             write: user.write,
             ..State::default()
-        }),
-        actions: AtomicU64::new(0),
-        dropped: AtomicBool::new(false),
-    });
-    let text = match crate::actions::dispatch(ami, &session, Message::from_pairs(&refs)).await {
-        Outbound::Text(text) | Outbound::Close(text) => text,
-        Outbound::Hold => String::new(),
-    };
+        },
+        None,
+    ));
+    let text = crate::actions::dispatch(ami, &session, Message::from_pairs(&refs))
+        .await
+        .into_text();
     let status = if text.starts_with("Response: Error") {
         "failed"
     } else {

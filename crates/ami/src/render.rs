@@ -11,7 +11,7 @@ use crate::message::one_line;
 
 mod call;
 
-pub(crate) use call::channel_block;
+pub(crate) use call::{bridge_block, channel_block, extension_status};
 
 /// An event rendered for AMI: its class for the session mask, its name for
 /// `disabledevents`, and the wire text shared by all sessions.
@@ -196,6 +196,44 @@ mod tests {
         assert_eq!(
             &*e.text,
             "Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 248\r\nLastReload: 248\r\nStatus: Fully Booted\r\n\r\n"
+        );
+    }
+
+    #[test]
+    fn extension_status_and_bridge_block_as_asterisk_prints_them() {
+        let change = crate::hints::HintChange {
+            exten: "300".into(),
+            context: "br".into(),
+            hint: "PJSIP/300&Custom:dnd".into(),
+            status: 8,
+            status_text: "Ringing",
+        };
+        let e = extension_status(&change, &RenderOptions::default());
+        assert_eq!((e.class, e.name), (classes::CALL, "ExtensionStatus"));
+        assert_eq!(
+            &*e.text,
+            "Event: ExtensionStatus\r\nPrivilege: call,all\r\nExten: 300\r\nContext: br\r\nHint: PJSIP/300&Custom:dnd\r\nStatus: 8\r\nStatusText: Ringing\r\n\r\n"
+        );
+        let block = bridge_block(&obelus_core::events::BridgeSnapshot {
+            id: "b1".into(),
+            kind: "basic".into(),
+            technology: "simple_bridge".into(),
+            creator: String::new(),
+            name: String::new(),
+            num_channels: 2,
+        });
+        let text: Vec<String> = block.iter().map(|(k, v)| format!("{k}: {v}")).collect();
+        assert_eq!(
+            text,
+            [
+                "BridgeUniqueid: b1",
+                "BridgeType: basic",
+                "BridgeTechnology: simple_bridge",
+                "BridgeCreator: <unknown>",
+                "BridgeName: <unknown>",
+                "BridgeNumChannels: 2",
+                "BridgeVideoSourceMode: none",
+            ]
         );
     }
 

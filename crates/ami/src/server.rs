@@ -2,15 +2,18 @@
 
 use std::collections::HashMap;
 use std::net::{IpAddr, SocketAddr};
-use std::sync::atomic::{AtomicU32, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, RwLock};
 use std::time::{Duration, Instant};
 
 use obelus_core::Core;
+use obelus_core::events::Event;
 use tokio::net::TcpListener;
 use tokio::sync::broadcast;
 
+use crate::bridges::BridgeView;
 use crate::config::ManagerConf;
+use crate::hints::HintWatch;
 use crate::render::{AmiEvent, RenderOptions};
 use crate::session::{Session, State};
 
@@ -39,6 +42,10 @@ pub struct Ami {
     dropped: AtomicU64,
     /// Events rendered since start.
     pub rendered: AtomicU64,
+    /// The live bridges (`BridgeList`, `BridgeInfo`).
+    pub bridges: BridgeView,
+    /// Hint states, for `ExtensionStatus` events.
+    hints: HintWatch,
 }
 
 impl Ami {
@@ -59,6 +66,8 @@ impl Ami {
             failures: Mutex::new(HashMap::new()),
             dropped: AtomicU64::new(0),
             rendered: AtomicU64::new(0),
+            bridges: BridgeView::default(),
+            hints: HintWatch::default(),
         })
     }
 
@@ -101,13 +110,28 @@ impl Ami {
     /// sessions read: no AMI event is ever skipped; a session that falls a
     /// whole ring behind is disconnected instead.
     pub fn attach_to_bus(self: &Arc<Self>) {
+        self.hints.prime(&self.core);
         let ami = Arc::downgrade(self);
         self.core.events.add_tap(Box::new(move |event| {
             let Some(ami) = ami.upgrade() else { return };
-            let rendered = crate::render::render(event, &ami.render_options());
-            ami.rendered.fetch_add(1, Ordering::Relaxed);
-            let _ = ami.events.send(Arc::new(rendered));
+            let options = ami.render_options();
+            if let Event::Bridge(bridge) = event.as_ref() {
+                ami.bridges.apply(bridge);
+            }
+            ami.send(crate::render::render(event, &options));
+            // A device change may change hints: ExtensionStatus follows
+            // the DeviceStateChange that caused it.
+            if let Event::DeviceState { device, .. } = event.as_ref() {
+                for change in ami.hints.device_changed(&ami.core, device) {
+                    ami.send(crate::render::extension_status(&change, &options));
+                }
+            }
         }));
+    }
+
+    fn send(&self, event: AmiEvent) {
+        self.rendered.fetch_add(1, Ordering::Relaxed);
+        let _ = self.events.send(Arc::new(event));
     }
 
     /// Accepts connections until the listener fails or `stop` fires; with an
@@ -144,16 +168,13 @@ impl Ami {
                 continue;
             }
             let local = stream.local_addr().unwrap_or(peer);
-            let session = Arc::new(Session {
-                id: self.next_id.fetch_add(1, Ordering::Relaxed),
+            let session = Arc::new(Session::new(
+                self.next_id.fetch_add(1, Ordering::Relaxed),
                 peer,
                 local,
-                since: Instant::now(),
-                mask: AtomicU32::new(0),
-                state: Mutex::new(State::default()),
-                actions: AtomicU64::new(0),
-                dropped: Default::default(),
-            });
+                State::default(),
+                None,
+            ));
             self.unauthenticated.fetch_add(1, Ordering::Relaxed);
             self.sessions
                 .lock()

@@ -28,6 +28,31 @@ pub enum Outbound {
     Text(String),
     /// A last response, then close (Logoff, failed login).
     Close(String),
+    /// `WaitEvent` on a connection: `response` now (ends a hold), then the
+    /// events as they come, then `complete` as soon as one was written, the
+    /// timeout passed (`None`: no timeout) or the client sent another action.
+    WaitEvent {
+        /// `Response: Success` ... `Waiting for Event completed.`
+        response: String,
+        /// `Event: WaitEventComplete`.
+        complete: String,
+        /// How long to wait for an event.
+        timeout: Option<Duration>,
+    },
+}
+
+impl Outbound {
+    /// The text as written at once, for callers that have no connection
+    /// (HTTP, the action queue): a `WaitEvent` answer there is immediate.
+    pub fn into_text(self) -> String {
+        match self {
+            Outbound::Hold => String::new(),
+            Outbound::Text(text) | Outbound::Close(text) => text,
+            Outbound::WaitEvent {
+                response, complete, ..
+            } => response + &complete,
+        }
+    }
 }
 
 /// Per-session state that actions read and change.
@@ -41,8 +66,8 @@ pub struct State {
     pub write: u32,
     /// The pending MD5 challenge.
     pub challenge: Option<String>,
-    /// Event filters (`regex` include, `!regex` exclude).
-    pub filters: Vec<(bool, regex::Regex)>,
+    /// Event filters (the user's `eventfilter`s, then `Filter` actions').
+    pub filters: Vec<crate::filter::EventFilter>,
     /// The user's write timeout.
     pub write_timeout: Option<Duration>,
 }
@@ -65,9 +90,33 @@ pub struct Session {
     pub actions: AtomicU64,
     /// Set when the writer gave up on the client.
     pub dropped: AtomicBool,
+    /// HTTP sessions only: the events since login, kept for `WaitEvent`
+    /// (a place in the shared event ring, so waiting costs no memory).
+    pub http_events: Option<tokio::sync::Mutex<broadcast::Receiver<Arc<AmiEvent>>>>,
 }
 
 impl Session {
+    /// A session with this state; `http_events` for HTTP sessions.
+    pub fn new(
+        id: u64,
+        peer: SocketAddr,
+        local: SocketAddr,
+        state: State,
+        http_events: Option<broadcast::Receiver<Arc<AmiEvent>>>,
+    ) -> Self {
+        Self {
+            id,
+            peer,
+            local,
+            since: Instant::now(),
+            mask: AtomicU32::new(0),
+            state: Mutex::new(state),
+            actions: AtomicU64::new(0),
+            dropped: AtomicBool::new(false),
+            http_events: http_events.map(tokio::sync::Mutex::new),
+        }
+    }
+
     /// Locks the state.
     pub fn state(&self) -> std::sync::MutexGuard<'_, State> {
         self.state.lock().unwrap_or_else(|e| e.into_inner())
@@ -164,6 +213,83 @@ enum Next {
     Stop,
 }
 
+/// A `WaitEvent` in progress on a connection.
+struct Waiting {
+    complete: String,
+    deadline: Option<tokio::time::Instant>,
+    /// An event was written since the response.
+    seen: bool,
+}
+
+/// What the writer keeps between batches.
+struct Writer {
+    buf: Vec<u8>,
+    /// An action runs: no events until its response.
+    holding: bool,
+    waiting: Option<Waiting>,
+}
+
+impl Writer {
+    /// Ends a `WaitEvent`: its `WaitEventComplete` goes out next.
+    fn end_wait(&mut self) {
+        if let Some(waiting) = self.waiting.take() {
+            self.buf.extend_from_slice(waiting.complete.as_bytes());
+        }
+    }
+
+    fn take_outbound(&mut self, out: Outbound) -> Next {
+        // Whatever comes from the reader next (another action) ends a wait.
+        self.end_wait();
+        match out {
+            Outbound::Hold => {
+                self.holding = true;
+                Next::Continue
+            }
+            Outbound::Text(text) => {
+                self.holding = false;
+                self.buf.extend_from_slice(text.as_bytes());
+                Next::Continue
+            }
+            Outbound::Close(text) => {
+                self.buf.extend_from_slice(text.as_bytes());
+                Next::CloseAfterWrite
+            }
+            Outbound::WaitEvent {
+                response,
+                complete,
+                timeout,
+            } => {
+                self.holding = false;
+                self.buf.extend_from_slice(response.as_bytes());
+                self.waiting = Some(Waiting {
+                    complete,
+                    deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+                    seen: false,
+                });
+                Next::Continue
+            }
+        }
+    }
+
+    fn take_event(&mut self, ami: &Ami, session: &Session, event: &AmiEvent) {
+        if wants(ami, session, event) {
+            self.buf.extend_from_slice(event.text.as_bytes());
+            if let Some(waiting) = &mut self.waiting {
+                waiting.seen = true;
+            }
+        }
+    }
+
+    /// When the current wait times out (never if there is none or it has
+    /// no timeout).
+    async fn wait_deadline(&self) {
+        match self.waiting.as_ref().and_then(|w| w.deadline) {
+            Some(deadline) => tokio::time::sleep_until(deadline).await,
+            None => std::future::pending().await,
+        }
+    }
+}
+
 async fn write_loop<W: AsyncWrite + Unpin>(
     mut write: W,
     mut outbound: mpsc::Receiver<Outbound>,
@@ -172,21 +298,22 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     session: Arc<Session>,
     closed: watch::Sender<bool>,
 ) {
-    let mut holding = false;
-    let mut buf: Vec<u8> = Vec::with_capacity(BATCH);
+    let mut w = Writer {
+        buf: Vec::with_capacity(BATCH),
+        holding: false,
+        waiting: None,
+    };
     loop {
         // Wait for the first thing to write; responses come before events.
         let mut next = tokio::select! {
             biased;
             out = outbound.recv() => match out {
                 None => Next::Stop,
-                Some(out) => take_outbound(out, &mut buf, &mut holding),
+                Some(out) => w.take_outbound(out),
             },
-            event = events.recv(), if !holding => match event {
+            event = events.recv(), if !w.holding => match event {
                 Ok(event) => {
-                    if wants(&ami, &session, &event) {
-                        buf.extend_from_slice(event.text.as_bytes());
-                    }
+                    w.take_event(&ami, &session, &event);
                     Next::Continue
                 }
                 Err(broadcast::error::RecvError::Lagged(missed)) => {
@@ -195,27 +322,27 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 }
                 Err(broadcast::error::RecvError::Closed) => Next::Stop,
             },
+            () = w.wait_deadline(), if w.waiting.is_some() => {
+                w.end_wait();
+                Next::Continue
+            }
         };
         // Then everything else already queued, in the same order rules.
-        while matches!(next, Next::Continue) && buf.len() < BATCH {
+        while matches!(next, Next::Continue) && w.buf.len() < BATCH {
             match outbound.try_recv() {
                 Ok(out) => {
-                    next = take_outbound(out, &mut buf, &mut holding);
+                    next = w.take_outbound(out);
                     continue;
                 }
                 Err(mpsc::error::TryRecvError::Disconnected) => {
                     next = Next::Stop;
                     break;
                 }
-                Err(mpsc::error::TryRecvError::Empty) if holding => break,
+                Err(mpsc::error::TryRecvError::Empty) if w.holding => break,
                 Err(mpsc::error::TryRecvError::Empty) => {}
             }
             match events.try_recv() {
-                Ok(event) => {
-                    if wants(&ami, &session, &event) {
-                        buf.extend_from_slice(event.text.as_bytes());
-                    }
-                }
+                Ok(event) => w.take_event(&ami, &session, &event),
                 Err(broadcast::error::TryRecvError::Lagged(missed)) => {
                     give_up(&ami, &session, &format!("{missed} events behind"));
                     next = Next::Stop;
@@ -223,9 +350,13 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 Err(_) => break,
             }
         }
-        if !buf.is_empty() {
+        // A wait ends once the events queued so far are out.
+        if w.waiting.as_ref().is_some_and(|wt| wt.seen) {
+            w.end_wait();
+        }
+        if !w.buf.is_empty() {
             let limit = write_timeout(&session);
-            if let Err(e) = deadline(&mut write, &buf, limit).await {
+            if let Err(e) = deadline(&mut write, &w.buf, limit).await {
                 if e.kind() == std::io::ErrorKind::TimedOut {
                     give_up(
                         &ami,
@@ -235,7 +366,7 @@ async fn write_loop<W: AsyncWrite + Unpin>(
                 }
                 break;
             }
-            buf.clear();
+            w.buf.clear();
         }
         if !matches!(next, Next::Continue) {
             break;
@@ -243,24 +374,6 @@ async fn write_loop<W: AsyncWrite + Unpin>(
     }
     let _ = write.shutdown().await;
     let _ = closed.send(true);
-}
-
-fn take_outbound(out: Outbound, buf: &mut Vec<u8>, holding: &mut bool) -> Next {
-    match out {
-        Outbound::Hold => {
-            *holding = true;
-            Next::Continue
-        }
-        Outbound::Text(text) => {
-            *holding = false;
-            buf.extend_from_slice(text.as_bytes());
-            Next::Continue
-        }
-        Outbound::Close(text) => {
-            buf.extend_from_slice(text.as_bytes());
-            Next::CloseAfterWrite
-        }
-    }
 }
 
 fn write_timeout(session: &Session) -> Duration {
@@ -297,21 +410,12 @@ async fn deadline<W: AsyncWrite + Unpin>(
 
 /// Whether the session receives this event: class in its mask, not disabled,
 /// and through its filters (includes first, then excludes).
-fn wants(ami: &Ami, session: &Session, event: &AmiEvent) -> bool {
+pub(crate) fn wants(ami: &Ami, session: &Session, event: &AmiEvent) -> bool {
     if session.mask.load(Ordering::Relaxed) & event.class == 0 {
         return false;
     }
     if ami.is_disabled(event.name) {
         return false;
     }
-    let state = session.state();
-    if state.filters.is_empty() {
-        return true;
-    }
-    let (includes, excludes): (Vec<_>, Vec<_>) =
-        state.filters.iter().partition(|(include, _)| *include);
-    if !includes.is_empty() && !includes.iter().any(|(_, re)| re.is_match(&event.text)) {
-        return false;
-    }
-    !excludes.iter().any(|(_, re)| re.is_match(&event.text))
+    crate::filter::passes(&session.state().filters, event)
 }

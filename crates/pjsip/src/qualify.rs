@@ -41,6 +41,21 @@ pub fn result_of(contact_id: &str) -> Option<QualifyResult> {
         .copied()
 }
 
+/// AORs whose contacts are to be pinged at the next tick whatever their
+/// `qualify_frequency` (AMI `PJSIPQualify`).
+static REQUESTED: std::sync::LazyLock<Mutex<std::collections::HashSet<String>>> =
+    std::sync::LazyLock::new(|| Mutex::new(std::collections::HashSet::new()));
+
+/// Asks for the contacts of these AORs to be qualified now (within a
+/// second), even if they are not qualified periodically; results come as
+/// `ContactStatus` events and in [`result_of`].
+pub fn qualify_now(aors: impl IntoIterator<Item = String>) {
+    REQUESTED
+        .lock()
+        .unwrap_or_else(|e| e.into_inner())
+        .extend(aors);
+}
+
 /// Pending pings by transaction, so the dispatcher can hand them responses.
 #[derive(Default)]
 pub(crate) struct Pending {
@@ -131,9 +146,12 @@ pub(crate) fn spawn(
                 continue;
             };
             let now = Instant::now();
+            let requested =
+                std::mem::take(&mut *REQUESTED.lock().unwrap_or_else(|e| e.into_inner()));
             for aor in aors {
                 let frequency = aor.uint("qualify_frequency").unwrap_or(0);
-                if frequency == 0 {
+                let forced = requested.contains(aor.id());
+                if frequency == 0 && !forced {
                     continue;
                 }
                 let timeout = Duration::from_secs_f64(
@@ -150,7 +168,7 @@ pub(crate) fn spawn(
                         reachable: None,
                         next: now,
                     });
-                    if entry.next > now {
+                    if entry.next > now && !forced {
                         continue;
                     }
                     entry.next = now + Duration::from_secs(frequency);

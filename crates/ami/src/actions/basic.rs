@@ -7,6 +7,7 @@ use obelus_core::events::Event;
 
 use super::{ACTIONS, Req};
 use crate::classes;
+use crate::filter::EventFilter;
 use crate::session::Outbound;
 
 /// `Action: Ping`.
@@ -79,26 +80,25 @@ pub async fn user_event(req: Req) -> Outbound {
     Outbound::Text(req.success().header("Message", "Event Sent").finish())
 }
 
-/// `Action: Filter`: adds a session filter (`regex` includes, `!regex` excludes).
+/// `Action: Filter` (`Operation: Add`): adds a session filter, legacy
+/// (`Filter: regex`, `!regex`) or advanced (`MatchCriteria:` given).
 pub async fn filter(req: Req) -> Outbound {
     let operation = req.msg.get("Operation").unwrap_or("Add");
     if !operation.eq_ignore_ascii_case("add") {
         return req.error("Unknown operation");
     }
-    let filter = req.msg.value("Filter");
-    let (include, pattern) = match filter.strip_prefix('!') {
-        Some(p) => (false, p),
-        None => (true, filter),
+    let expression = req.msg.value("Filter");
+    let criteria = req.msg.value("MatchCriteria").trim();
+    let filter = if criteria.is_empty() {
+        EventFilter::legacy(expression)
+    } else {
+        EventFilter::advanced(criteria, expression)
     };
-    match regex::Regex::new(pattern) {
-        Ok(re) if !pattern.is_empty() => {
-            req.session.state().filters.push((include, re));
-            Outbound::Text(
-                req.success()
-                    .header("Message", "Filter Added Successfully")
-                    .finish(),
-            )
+    match filter {
+        Ok(filter) => {
+            req.session.state().filters.push(filter);
+            Outbound::Text(req.success().header("Message", "Success").finish())
         }
-        _ => req.error("Filter Not Added: invalid regular expression"),
+        Err(e) => req.error(&e.to_string()),
     }
 }

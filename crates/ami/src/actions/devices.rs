@@ -1,7 +1,7 @@
 //! Device and extension state actions: `DeviceStateList`,
 //! `ExtensionState`, `ExtensionStateList`.
 
-use obelus_core::devicestate::{aggregate, extension_status};
+use obelus_core::devicestate::extension_status;
 use obelus_dialplan::Hit;
 use obelus_dialplan::module::DialplanService;
 
@@ -11,14 +11,7 @@ use crate::session::Outbound;
 
 /// The state of a hint's devices, from the live device states.
 fn hint_state(req: &Req, devices: &str) -> &'static str {
-    let states = req.ami.core.channels.devices();
-    aggregate(
-        devices
-            .split('&')
-            .map(str::trim)
-            .filter(|d| !d.is_empty())
-            .map(|d| states.state(d)),
-    )
+    crate::hints::hint_state(req.ami.core.channels.devices(), devices)
 }
 
 /// `Action: DeviceStateList`.

@@ -137,19 +137,13 @@ pub async fn login(req: Req) -> Outbound {
         state.read = user.read;
         state.write = user.write;
         state.write_timeout = Some(user.write_timeout);
-        state.filters = user
-            .event_filters
-            .iter()
-            .filter_map(|f| {
-                let (include, pattern) = match f.strip_prefix('!') {
-                    Some(p) => (false, p),
-                    None => (true, f.as_str()),
-                };
-                regex::Regex::new(pattern).ok().map(|re| (include, re))
-            })
-            .collect();
+        state.filters = user.event_filters.clone();
     }
     req.session.mask.store(mask, Ordering::Relaxed);
+    // An HTTP session's WaitEvent starts with the events after login.
+    if let Some(events) = &req.session.http_events {
+        *events.lock().await = req.ami.subscribe();
+    }
     req.ami.logged_in();
     security(
         &req,

@@ -2,6 +2,7 @@
 //! action registers its name, write classes and synopsis here.
 
 mod basic;
+mod bridges;
 mod channels;
 mod command;
 mod config;
@@ -10,8 +11,11 @@ mod db;
 mod devices;
 mod dialplan;
 mod login;
+mod mailbox;
 mod pjsip;
+mod pjsip_endpoint;
 mod sorcery;
+mod wait_event;
 
 use std::future::Future;
 use std::pin::Pin;
@@ -292,6 +296,48 @@ pub static ACTIONS: &[Action] = &[
         classes::SYSTEM,
         "Lists PJSIP endpoints.",
         pjsip::show_endpoints
+    ),
+    action!(
+        "PJSIPShowEndpoint",
+        classes::SYSTEM,
+        "Detail listing of an endpoint and its objects.",
+        pjsip_endpoint::show_endpoint
+    ),
+    action!(
+        "PJSIPQualify",
+        classes::SYSTEM | classes::REPORTING,
+        "Qualify a chan_pjsip endpoint.",
+        pjsip_endpoint::qualify
+    ),
+    action!(
+        "BridgeList",
+        0,
+        "Get a list of bridges in the system.",
+        bridges::bridge_list
+    ),
+    action!(
+        "BridgeInfo",
+        0,
+        "Get information about a bridge.",
+        bridges::bridge_info
+    ),
+    action!(
+        "MailboxStatus",
+        classes::CALL | classes::REPORTING,
+        "Check mailbox.",
+        mailbox::mailbox_status
+    ),
+    action!(
+        "MailboxCount",
+        classes::CALL | classes::REPORTING,
+        "Check Mailbox Message Count.",
+        mailbox::mailbox_count
+    ),
+    action!(
+        "WaitEvent",
+        0,
+        "Wait for an event to occur.",
+        wait_event::wait_event
     ),
     action!(
         "PJSIPShowAors",

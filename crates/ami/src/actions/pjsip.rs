@@ -5,10 +5,11 @@ use std::sync::Arc;
 use obelus_sorcery::{Object, Sorcery, SorceryService};
 
 use super::Req;
+use super::pjsip_endpoint::Live;
 use crate::message::ListEvent;
 use crate::session::Outbound;
 
-fn sorcery(req: &Req) -> Result<Arc<Sorcery>, Outbound> {
+pub(super) fn sorcery(req: &Req) -> Result<Arc<Sorcery>, Outbound> {
     req.ami
         .core
         .service::<SorceryService>()
@@ -59,9 +60,14 @@ pub async fn show_endpoints(req: Req) -> Outbound {
         Ok(e) => e,
         Err(e) => return e,
     };
-    let items = endpoints
-        .iter()
-        .map(|e| {
+    let sorcery = match sorcery(&req) {
+        Ok(s) => s,
+        Err(e) => return e,
+    };
+    let mut items = Vec::with_capacity(endpoints.len());
+    for e in &endpoints {
+        let live = Live::of(&req, &sorcery, e).await;
+        items.push(
             ListEvent::new("EndpointList", req.id())
                 .header("ObjectType", "endpoint")
                 .header("ObjectName", e.id())
@@ -69,12 +75,12 @@ pub async fn show_endpoints(req: Req) -> Outbound {
                 .header("Aor", &e.list("aors").join(","))
                 .header("Auths", &e.list("auth").join(","))
                 .header("OutboundAuths", &e.list("outbound_auth").join(","))
-                .header("Contacts", "")
-                .header("DeviceState", "Unavailable")
-                .header("ActiveChannels", "")
-                .finish()
-        })
-        .collect();
+                .header("Contacts", &live.contacts())
+                .header("DeviceState", live.device_state)
+                .header("ActiveChannels", &live.channels.join(","))
+                .finish(),
+        );
+    }
     list(&req, items, "EndpointListComplete", "No endpoints found\n")
 }
 
@@ -152,7 +158,7 @@ pub async fn show_contacts(req: Req) -> Outbound {
 }
 
 /// `max_contacts` -> `MaxContacts`, as Asterisk names list-event headers.
-fn camel(option: &str) -> String {
+pub(super) fn camel(option: &str) -> String {
     option
         .split(['_', '-'])
         .map(|part| {

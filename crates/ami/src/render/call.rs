@@ -9,6 +9,7 @@ use obelus_core::events::{
 
 use super::{AmiEvent, Builder, RenderOptions};
 use crate::classes;
+use crate::hints::HintChange;
 
 /// Asterisk prints an unknown caller id as `<unknown>`.
 fn or_unknown(s: &str) -> &str {
@@ -50,14 +51,25 @@ fn channel_fields(mut b: Builder, prefix: &str, c: &ChannelSnapshot) -> Builder 
     b
 }
 
-fn bridge_fields(b: Builder, bridge: &BridgeSnapshot) -> Builder {
-    b.field("BridgeUniqueid", &bridge.id)
-        .field("BridgeType", &bridge.kind)
-        .field("BridgeTechnology", &bridge.technology)
-        .field("BridgeCreator", &bridge.creator)
-        .field("BridgeName", &bridge.name)
-        .field("BridgeNumChannels", &bridge.num_channels.to_string())
-        .field("BridgeVideoSourceMode", "none")
+/// The bridge block (`BridgeUniqueid` .. `BridgeVideoSourceMode`); an
+/// empty creator or name is `<unknown>`, as Asterisk prints them.
+pub(crate) fn bridge_block(bridge: &BridgeSnapshot) -> Vec<(&'static str, String)> {
+    vec![
+        ("BridgeUniqueid", bridge.id.clone()),
+        ("BridgeType", bridge.kind.clone()),
+        ("BridgeTechnology", bridge.technology.clone()),
+        ("BridgeCreator", or_unknown(&bridge.creator).to_owned()),
+        ("BridgeName", or_unknown(&bridge.name).to_owned()),
+        ("BridgeNumChannels", bridge.num_channels.to_string()),
+        ("BridgeVideoSourceMode", "none".to_owned()),
+    ]
+}
+
+fn bridge_fields(mut b: Builder, bridge: &BridgeSnapshot) -> Builder {
+    for (k, v) in bridge_block(bridge) {
+        b = b.field(k, &v);
+    }
+    b
 }
 
 /// Renders a channel event.
@@ -182,5 +194,20 @@ pub(super) fn originate_response(r: &OriginateResponse, options: &RenderOptions)
         class: classes::CALL,
         name: "OriginateResponse",
         text: b.finish(),
+    }
+}
+
+/// Renders `ExtensionStatus` (a hint's state changed).
+pub(crate) fn extension_status(change: &HintChange, options: &RenderOptions) -> AmiEvent {
+    AmiEvent {
+        class: classes::CALL,
+        name: "ExtensionStatus",
+        text: Builder::new("ExtensionStatus", classes::CALL, options)
+            .field("Exten", &change.exten)
+            .field("Context", &change.context)
+            .field("Hint", &change.hint)
+            .field("Status", &change.status.to_string())
+            .field("StatusText", change.status_text)
+            .finish(),
     }
 }
