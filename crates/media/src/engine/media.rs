@@ -396,6 +396,11 @@ impl StreamState {
     }
 
     /// Called when the stream leaves its worker or closes: finish sinks.
+    /// Gives up the state, keeping the shared part (and its sockets).
+    pub(crate) fn into_shared(self: Box<Self>) -> Arc<StreamShared> {
+        self.shared
+    }
+
     pub(crate) fn close(&mut self) {
         self.stop_record();
         self.stop_playback();

@@ -92,6 +92,7 @@ pub(crate) struct EngineCore {
     links: Vec<WorkerLink>,
     next_id: AtomicU64,
     next_port: AtomicUsize,
+    pub(crate) ports: ports::PortPool,
     round_robin: AtomicUsize,
     stopped: AtomicBool,
     pub(crate) counters: EngineCounters,
@@ -186,6 +187,7 @@ impl MediaEngine {
             links,
             next_id: AtomicU64::new(1),
             next_port: AtomicUsize::new(rand::random_range(0..span)),
+            ports: ports::PortPool::default(),
             round_robin: AtomicUsize::new(0),
             stopped: AtomicBool::new(false),
             counters: EngineCounters::default(),
@@ -215,13 +217,15 @@ impl MediaEngine {
     }
 
     /// Opens a stream on `ip`: an even RTP port from the range and the RTCP
-    /// port above it (RTCP is read and discarded). Unconfigured streams
+    /// port above it (RTCP is read and discarded), reusing the pair of an
+    /// ended stream when one has rested long enough. Unconfigured streams
     /// receive nothing and send nothing until [`Stream::configure`].
     pub fn open(&self, ip: IpAddr) -> Result<Stream, MediaError> {
         if self.core.stopped.load(Ordering::Acquire) {
             return Err(MediaError::Stopped);
         }
-        let (rtp, rtcp) = ports::bind_pair(&self.core.cfg, ip, &self.core.next_port)?;
+        let (rtp, rtcp) =
+            ports::acquire_pair(&self.core.cfg, ip, &self.core.next_port, &self.core.ports)?;
         let id = self.core.next_id();
         let worker = self.core.pick_worker();
         let (stream, state) = new_stream(id, worker, rtp, rtcp, Arc::clone(&self.core))?;

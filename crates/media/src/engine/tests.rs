@@ -178,20 +178,29 @@ fn open_binds_even_rtp_port_with_rtcp_above() {
     assert!(UdpSocket::bind((LOCALHOST, port + 1)).is_err());
     assert_eq!(e.stats().streams, 1);
     drop(s);
-    // Dropping the handle closes both sockets once the worker lets go.
+    // Dropping the handle hands the pair to the pool once the worker lets go;
+    // it stays bound there, resting, and a new stream gets another pair.
     let deadline = Instant::now() + Duration::from_secs(3);
-    let mut freed = false;
-    while Instant::now() < deadline {
-        if UdpSocket::bind((LOCALHOST, port)).is_ok()
-            && UdpSocket::bind((LOCALHOST, port + 1)).is_ok()
-        {
-            freed = true;
-            break;
-        }
+    while e.core.ports.len() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "pair of port {port} never reached the pool"
+        );
         sleep(Duration::from_millis(10));
     }
-    assert!(freed, "port {port} still bound after drop");
-    assert_eq!(e.stats().streams, 0);
+    assert!(UdpSocket::bind((LOCALHOST, port)).is_err());
+    let next = e.open(LOCALHOST).unwrap();
+    assert_ne!(
+        next.local_addr().port(),
+        port,
+        "a resting pair is not reused at once"
+    );
+    drop(next);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while e.stats().streams != 0 {
+        assert!(Instant::now() < deadline, "streams still counted");
+        sleep(Duration::from_millis(10));
+    }
 }
 
 #[test]
@@ -209,6 +218,17 @@ fn exhausted_range_is_an_error() {
         assert!(held.len() <= 2);
     }
     assert!(matches!(e.open(LOCALHOST), Err(MediaError::NoPorts { .. })));
+    // A pair that just ended serves a new stream when the range has no other.
+    let freed = held.pop().unwrap().local_addr().port();
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while e.core.ports.len() == 0 {
+        assert!(
+            Instant::now() < deadline,
+            "the ended pair never reached the pool"
+        );
+        sleep(Duration::from_millis(10));
+    }
+    assert_eq!(e.open(LOCALHOST).unwrap().local_addr().port(), freed);
 }
 
 #[test]

@@ -319,6 +319,9 @@ impl Worker {
             {
                 return Some((shared, cmd));
             }
+            // Let go first: a removed stream's sockets are recycled only
+            // when the worker's reference is the last one.
+            drop(shared);
             self.stream_command(slot, cmd);
             return None;
         }
@@ -386,6 +389,20 @@ impl Worker {
     fn remove(&mut self, slot: usize) {
         if let Some(mut st) = self.unregister(slot) {
             st.close();
+            // The sockets go back to the pool. When the handle has not let
+            // go of the stream yet (it drops its reference just after asking
+            // for the removal), duplicates of the descriptors go instead: a
+            // `dup` is cheap, and the originals then close without tearing
+            // down the sockets.
+            let now = Instant::now();
+            match Arc::try_unwrap(st.into_shared()) {
+                Ok(shared) => self.core.ports.release(shared.rtp, shared.rtcp, now),
+                Err(shared) => {
+                    if let (Ok(rtp), Ok(rtcp)) = (shared.rtp.try_clone(), shared.rtcp.try_clone()) {
+                        self.core.ports.release(rtp, rtcp, now);
+                    }
+                }
+            }
         }
     }
 
