@@ -6,11 +6,15 @@
 //! `/family/key`, families may nest (`/registrar/contact`). Used by the
 //! `astdb` sorcery wizard, `DB()`, `database show` and AMI `DBGet`/`DBPut`.
 
+use std::collections::{BTreeMap, HashMap};
+use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::{Arc, Mutex, Weak};
 
 use sqlx::Row as _;
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
+use tokio::sync::{RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
 
 /// Why an astdb operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -25,15 +29,32 @@ pub enum AstdbError {
     },
 }
 
-/// The astdb file, opened lazily.
+/// The astdb file, opened lazily, with every entry also held in memory.
+///
+/// Reads are answered from memory (a dial reads the AOR's contacts from
+/// here, so the file must not be on the call path); writes go to the file
+/// first and then to memory. All handles on one file in a process share the
+/// same copy, so a `DB()` write is seen at once by the sorcery wizard. Like
+/// Asterisk, the daemon owns the file while it runs: change it through the
+/// daemon (`database put`, AMI `DBPut`, `DB()`), not behind its back.
 #[derive(Debug, Clone)]
 pub struct Astdb {
+    inner: Arc<Inner>,
+}
+
+#[derive(Debug)]
+struct Inner {
     pool: SqlitePool,
     path: PathBuf,
+    /// Every `(full key, value)`; `None` until first used.
+    entries: RwLock<Option<BTreeMap<String, String>>>,
 }
 
 /// The file name Asterisk uses.
 pub const FILE_NAME: &str = "astdb.sqlite3";
+
+/// The files open in this process, so that every handle on one shares its copy.
+static OPEN: Mutex<Option<HashMap<PathBuf, Weak<Inner>>>> = Mutex::new(None);
 
 fn full_key(family: &str, key: &str) -> String {
     format!("/{}/{}", family.trim_matches('/'), key)
@@ -48,10 +69,26 @@ fn family_prefix(family: &str) -> String {
     }
 }
 
+/// Whether `key` is `prefix` itself or lies under it (`prefix/...`); the
+/// empty prefix holds everything.
+fn is_under(key: &str, prefix: &str) -> bool {
+    prefix.is_empty()
+        || key
+            .strip_prefix(prefix)
+            .is_some_and(|rest| rest.is_empty() || rest.starts_with('/'))
+}
+
 impl Astdb {
-    /// The astdb in `dir` (`settings.dirs.db`); the file is created on first use.
+    /// The astdb in `dir` (`settings.dirs.db`); the file is created on first
+    /// use. Opening a file already open in this process shares its handle.
     pub fn open(dir: &Path) -> Result<Self, AstdbError> {
         let path = dir.join(FILE_NAME);
+        let mut open = OPEN.lock().unwrap_or_else(|p| p.into_inner());
+        let open = open.get_or_insert_with(HashMap::new);
+        open.retain(|_, inner| inner.strong_count() > 0);
+        if let Some(inner) = open.get(&path).and_then(Weak::upgrade) {
+            return Ok(Self { inner });
+        }
         let err = |e: sqlx::Error| AstdbError::Database {
             path: path.display().to_string(),
             message: e.to_string(),
@@ -72,49 +109,104 @@ impl Astdb {
                 })
             })
             .connect_lazy_with(options);
-        Ok(Self { pool, path })
+        let inner = Arc::new(Inner {
+            pool,
+            path: path.clone(),
+            entries: RwLock::new(None),
+        });
+        open.insert(path, Arc::downgrade(&inner));
+        Ok(Self { inner })
     }
 
     fn err(&self, e: sqlx::Error) -> AstdbError {
         AstdbError::Database {
-            path: self.path.display().to_string(),
+            path: self.inner.path.display().to_string(),
             message: e.to_string(),
         }
     }
 
     /// The file.
     pub fn path(&self) -> &Path {
-        &self.path
+        &self.inner.path
+    }
+
+    /// Every entry of the file, read once.
+    async fn load(&self) -> Result<BTreeMap<String, String>, AstdbError> {
+        let rows = sqlx::query("SELECT key, value FROM astdb")
+            .fetch_all(&self.inner.pool)
+            .await
+            .map_err(|e| self.err(e))?;
+        Ok(rows
+            .into_iter()
+            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+            .collect())
+    }
+
+    /// The entries behind a write lock, read from the file on first use.
+    async fn loaded(
+        &self,
+    ) -> Result<RwLockWriteGuard<'_, Option<BTreeMap<String, String>>>, AstdbError> {
+        let mut guard = self.inner.entries.write().await;
+        if guard.is_none() {
+            *guard = Some(self.load().await?);
+        }
+        Ok(guard)
+    }
+
+    /// The entries, for reading.
+    async fn read(&self) -> Result<RwLockReadGuard<'_, BTreeMap<String, String>>, AstdbError> {
+        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+        if let Ok(entries) =
+            RwLockReadGuard::try_map(self.inner.entries.read().await, Option::as_ref)
+        {
+            return Ok(entries);
+        }
+        let loaded = self.loaded().await?;
+        Ok(RwLockWriteGuard::downgrade_map(loaded, |e| {
+            e.as_ref().unwrap_or(&EMPTY)
+        }))
+    }
+
+    /// The entries for a change. Held across the SQL statement, so memory
+    /// and file change in the same order.
+    async fn write(
+        &self,
+    ) -> Result<RwLockMappedWriteGuard<'_, BTreeMap<String, String>>, AstdbError> {
+        let loaded = self.loaded().await?;
+        Ok(RwLockWriteGuard::map(loaded, |e| {
+            e.get_or_insert_with(BTreeMap::new)
+        }))
     }
 
     /// `DB(family/key)`: the value, if set.
     pub async fn get(&self, family: &str, key: &str) -> Result<Option<String>, AstdbError> {
-        let row = sqlx::query("SELECT value FROM astdb WHERE key = ?")
-            .bind(full_key(family, key))
-            .fetch_optional(&self.pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        Ok(row.map(|r| r.get::<String, _>(0)))
+        Ok(self.read().await?.get(&full_key(family, key)).cloned())
     }
 
     /// `DB(family/key)=value`: sets (or replaces) a value.
     pub async fn put(&self, family: &str, key: &str, value: &str) -> Result<(), AstdbError> {
+        let mut entries = self.write().await?;
+        let key = full_key(family, key);
         sqlx::query("INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)")
-            .bind(full_key(family, key))
+            .bind(&key)
             .bind(value)
-            .execute(&self.pool)
+            .execute(&self.inner.pool)
             .await
             .map_err(|e| self.err(e))?;
+        entries.insert(key, value.to_owned());
         Ok(())
     }
 
     /// `DB_DELETE(family/key)`: removes a value; false if it was not there.
     pub async fn del(&self, family: &str, key: &str) -> Result<bool, AstdbError> {
+        let mut entries = self.write().await?;
+        let key = full_key(family, key);
         let done = sqlx::query("DELETE FROM astdb WHERE key = ?")
-            .bind(full_key(family, key))
-            .execute(&self.pool)
+            .bind(&key)
+            .execute(&self.inner.pool)
             .await
             .map_err(|e| self.err(e))?;
+        entries.remove(&key);
         Ok(done.rows_affected() > 0)
     }
 
@@ -125,17 +217,21 @@ impl Astdb {
             Some(sub) if !sub.is_empty() => full_key(family, sub.trim_matches('/')),
             _ => family_prefix(family),
         };
+        let mut entries = self.write().await?;
         let done = if prefix.is_empty() {
-            sqlx::query("DELETE FROM astdb").execute(&self.pool).await
+            sqlx::query("DELETE FROM astdb")
+                .execute(&self.inner.pool)
+                .await
         } else {
             sqlx::query(
                 "DELETE FROM astdb WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",
             )
             .bind(&prefix)
-            .execute(&self.pool)
+            .execute(&self.inner.pool)
             .await
         }
         .map_err(|e| self.err(e))?;
+        entries.retain(|key, _| !is_under(key, &prefix));
         Ok(done.rows_affected())
     }
 
@@ -143,18 +239,27 @@ impl Astdb {
     /// (nested families included), ordered by key. An empty family lists all.
     pub async fn list(&self, family: &str) -> Result<Vec<(String, String)>, AstdbError> {
         let prefix = family_prefix(family);
-        let rows = if prefix.is_empty() {
-            sqlx::query("SELECT key, value FROM astdb ORDER BY key").fetch_all(&self.pool).await
-        } else {
-            sqlx::query("SELECT key, value FROM astdb WHERE substr(key, 1, length(?1) + 1) = ?1 || '/' ORDER BY key")
-                .bind(&prefix)
-                .fetch_all(&self.pool)
-                .await
-        }
-        .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
+        self.list_from(&format!("{prefix}/")).await
+    }
+
+    /// The entries of `family` whose key starts with `key_prefix`, ordered
+    /// by key: the contacts of one AOR (`<aor>;@`) without the others.
+    pub async fn list_prefix(
+        &self,
+        family: &str,
+        key_prefix: &str,
+    ) -> Result<Vec<(String, String)>, AstdbError> {
+        let prefix = family_prefix(family);
+        self.list_from(&format!("{prefix}/{key_prefix}")).await
+    }
+
+    /// Entries whose key starts with `start`, in key order.
+    async fn list_from(&self, start: &str) -> Result<Vec<(String, String)>, AstdbError> {
+        let entries = self.read().await?;
+        Ok(entries
+            .range::<str, _>((Bound::Included(start), Bound::Unbounded))
+            .take_while(|(key, _)| key.starts_with(start))
+            .map(|(k, v)| (k.clone(), v.clone()))
             .collect())
     }
 }
@@ -193,6 +298,43 @@ mod tests {
         assert_eq!(
             again.get("registrarx", "k").await.unwrap().as_deref(),
             Some("not under registrar")
+        );
+    }
+
+    #[tokio::test]
+    async fn handles_on_one_file_share_their_entries() {
+        let dir = tempfile::tempdir().unwrap();
+        let writer = Astdb::open(dir.path()).unwrap();
+        let reader = Astdb::open(dir.path()).unwrap();
+        // Loaded before the write: the write must still be seen.
+        assert_eq!(reader.get("cidname", "1000").await.unwrap(), None);
+        writer.put("cidname", "1000", "Alice").await.unwrap();
+        assert_eq!(
+            reader.get("cidname", "1000").await.unwrap().as_deref(),
+            Some("Alice")
+        );
+        writer.del("cidname", "1000").await.unwrap();
+        assert_eq!(reader.get("cidname", "1000").await.unwrap(), None);
+    }
+
+    #[tokio::test]
+    async fn list_prefix_keeps_to_one_range() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Astdb::open(dir.path()).unwrap();
+        for key in ["101;@a", "101;@b", "1010;@c", "102;@d"] {
+            db.put("registrar/contact", key, "{}").await.unwrap();
+        }
+        db.put("registrar/contactx", "101;@z", "{}").await.unwrap();
+        let keys: Vec<String> = db
+            .list_prefix("registrar/contact", "101;@")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|(k, _)| k)
+            .collect();
+        assert_eq!(
+            keys,
+            ["/registrar/contact/101;@a", "/registrar/contact/101;@b"]
         );
     }
 }

@@ -105,7 +105,12 @@ impl Wizard for AstdbWizard {
                 .collect());
         }
         let prefix = format!("/{}/", self.family);
-        let entries = self.db.list(&self.family).await.map_err(Self::err)?;
+        let entries = match query {
+            // The contacts of one AOR: a range of the family, not all of it.
+            Query::Prefix(id_prefix) => self.db.list_prefix(&self.family, id_prefix).await,
+            _ => self.db.list(&self.family).await,
+        }
+        .map_err(Self::err)?;
         Ok(entries
             .iter()
             .filter_map(|(key, value)| {
