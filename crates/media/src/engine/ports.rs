@@ -32,6 +32,17 @@ fn bind_one(addr: SocketAddr) -> std::io::Result<UdpSocket> {
     Ok(socket.into())
 }
 
+/// Whether binding failed because of the port (someone holds it), as
+/// opposed to the process (no descriptors left, no memory).
+fn port_taken(e: &std::io::Error) -> bool {
+    matches!(
+        e.kind(),
+        std::io::ErrorKind::AddrInUse
+            | std::io::ErrorKind::AddrNotAvailable
+            | std::io::ErrorKind::PermissionDenied
+    )
+}
+
 /// Binds an even RTP port and the odd RTCP port above it, trying the pairs of
 /// the range in turn from a rotating cursor (so a port just released is not
 /// handed out again at once).
@@ -58,11 +69,16 @@ pub(crate) fn bind_pair(
     for i in 0..pairs {
         // `port + 1 <= port_end <= u16::MAX`, so both fit in a u16.
         let port = (first + 2 * ((start + i) % pairs) as u32) as u16;
-        let Ok(rtp) = bind_one(SocketAddr::new(ip, port)) else {
-            continue;
+        let rtp = match bind_one(SocketAddr::new(ip, port)) {
+            Ok(socket) => socket,
+            Err(e) if port_taken(&e) => continue,
+            // Out of descriptors or memory: every other port would fail too.
+            Err(e) => return Err(e.into()),
         };
-        let Ok(rtcp) = bind_one(SocketAddr::new(ip, port + 1)) else {
-            continue;
+        let rtcp = match bind_one(SocketAddr::new(ip, port + 1)) {
+            Ok(socket) => socket,
+            Err(e) if port_taken(&e) => continue,
+            Err(e) => return Err(e.into()),
         };
         cursor.store(start + i + 1, Ordering::Relaxed);
         return Ok((rtp, rtcp));
@@ -72,12 +88,28 @@ pub(crate) fn bind_pair(
 
 /// How long a released pair rests before it serves another stream: late
 /// packets of the call that used it (a peer still sending after BYE) must
-/// not reach the next call. The rotating cursor gave about as much before.
-pub(crate) const QUARANTINE: Duration = Duration::from_secs(2);
+/// not reach the next call. A peer stops sending when the BYE goes out, so
+/// only packets in flight remain; half a second keeps the pool small enough
+/// (pairs released per second times this) to cover thousands of calls/s.
+pub(crate) const QUARANTINE: Duration = Duration::from_millis(500);
 
 /// Most pairs kept for reuse; beyond it released pairs are closed, so a burst
 /// of hang-ups cannot hold file descriptors without bound.
 const POOL_LIMIT: usize = 4096;
+
+/// Share of the process's descriptor limit the pool may hold (two per
+/// pair): live calls need the rest.
+const POOL_SHARE_OF_FD_LIMIT: u64 = 8;
+
+/// How many pairs the pool keeps: [`POOL_LIMIT`], or less when the
+/// descriptor limit (`ulimit -n`) is low.
+fn pool_limit() -> usize {
+    let soft = nix::sys::resource::getrlimit(nix::sys::resource::Resource::RLIMIT_NOFILE)
+        .map_or(1024, |(soft, _)| soft);
+    usize::try_from(soft / POOL_SHARE_OF_FD_LIMIT / 2)
+        .unwrap_or(POOL_LIMIT)
+        .min(POOL_LIMIT)
+}
 
 /// A released RTP/RTCP pair waiting to be reused.
 struct Rested {
@@ -87,9 +119,18 @@ struct Rested {
 }
 
 /// The pairs of ended streams, per local address, oldest first.
-#[derive(Default)]
 pub(crate) struct PortPool {
     by_ip: Mutex<HashMap<IpAddr, VecDeque<Rested>>>,
+    limit: usize,
+}
+
+impl Default for PortPool {
+    fn default() -> Self {
+        PortPool {
+            by_ip: Mutex::new(HashMap::new()),
+            limit: pool_limit(),
+        }
+    }
 }
 
 impl PortPool {
@@ -100,7 +141,7 @@ impl PortPool {
         };
         let mut by_ip = self.by_ip.lock().unwrap_or_else(|p| p.into_inner());
         let total: usize = by_ip.values().map(VecDeque::len).sum();
-        if total >= POOL_LIMIT {
+        if total >= self.limit {
             return;
         }
         by_ip.entry(ip).or_default().push_back(Rested {
@@ -192,10 +233,7 @@ mod tests {
             .unwrap();
         let t0 = Instant::now();
         pool.release(rtp, rtcp, t0);
-        assert!(
-            pool.take(LOCALHOST, t0 + Duration::from_millis(500), false)
-                .is_none()
-        );
+        assert!(pool.take(LOCALHOST, t0 + QUARANTINE / 2, false).is_none());
         let (rtp, _rtcp) = pool
             .take(LOCALHOST, t0 + QUARANTINE, false)
             .expect("rested pair");

@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use bytes::Bytes;
 use obelus_core::channel::{Cause, Channel, ChannelState, Control, Indication};
 use obelus_core::events::ChannelEventKind;
-use obelus_media::{Codec, Stream, StreamEvent, StreamParams};
+use obelus_media::{Codec, StreamEvent, StreamParams};
 use obelus_sip::sdp::Direction;
 use obelus_sip::transaction::{ClientTransaction, Event as TxnEvent, TimerConfig, TransactionKey};
 use obelus_sip::{Method, Request, Response, StatusCode};
@@ -16,6 +16,7 @@ use obelus_transport::Reply;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dialog::Dialog;
+use super::handle::MediaSlot;
 use super::sdp::{self, LocalAudio, RemoteAudio};
 use crate::stack::{Origin, Shared, answer, built};
 
@@ -94,7 +95,7 @@ pub(crate) struct Setup {
     pub reply: Reply,
     pub via: String,
     pub reliable: bool,
-    pub media: Arc<Stream>,
+    pub media: MediaSlot,
     pub local: LocalAudio,
     pub allowed: Vec<Codec>,
     pub symmetric: bool,
@@ -111,7 +112,7 @@ pub(crate) struct Actor {
     reply: Reply,
     via: String,
     reliable: bool,
-    media: Arc<Stream>,
+    media: MediaSlot,
     media_events: Option<mpsc::Receiver<StreamEvent>>,
     local: LocalAudio,
     sdp_id: u64,
@@ -138,7 +139,7 @@ fn unix_secs() -> u64 {
 impl Actor {
     pub(crate) fn new(setup: Setup) -> Actor {
         let (responses_tx, responses) = mpsc::unbounded_channel();
-        let media_events = setup.media.take_events();
+        let media_events = setup.media.get().and_then(|m| m.take_events());
         let actor = Actor {
             shared: setup.shared,
             channel: setup.channel,
@@ -174,7 +175,10 @@ impl Actor {
             return;
         };
         let ptime = remote.ptime.unwrap_or(self.local.ptime).clamp(10, 60);
-        self.media.configure(StreamParams {
+        let Some(media) = self.media.get() else {
+            return;
+        };
+        media.configure(StreamParams {
             remote: Some(remote.addr),
             codec,
             payload_type: pt,
@@ -192,8 +196,14 @@ impl Actor {
     pub(crate) async fn run(mut self) {
         loop {
             self.flush().await;
-            if self.phase == Phase::Ended && self.client.is_empty() {
-                break;
+            if self.phase == Phase::Ended {
+                // The call is over; what remains is answering
+                // retransmissions, which needs no ports.
+                self.media.release();
+                self.media_events = None;
+                if self.client.is_empty() {
+                    break;
+                }
             }
             let wake = self.next_wake();
             tokio::select! {

@@ -1,7 +1,7 @@
 //! The channel core's side of a session: [`SessionHandle`] implements the
 //! channel [`Driver`] by posting commands to the session's inbox.
 
-use std::sync::Arc;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
@@ -15,10 +15,34 @@ use super::actor::{Command, Input};
 /// response before the channel goes anyway.
 const HANGUP_WAIT: Duration = Duration::from_secs(2);
 
+/// A session's RTP stream, shared by the session task and the channel
+/// driver, and emptied when the call ends: the stream's ports then go back
+/// to the media engine at once instead of when the session's last
+/// transactions time out (up to 32 s later).
+#[derive(Clone)]
+pub(crate) struct MediaSlot(Arc<Mutex<Option<Arc<Stream>>>>);
+
+impl MediaSlot {
+    /// A slot holding `stream`.
+    pub(crate) fn new(stream: Stream) -> Self {
+        MediaSlot(Arc::new(Mutex::new(Some(Arc::new(stream)))))
+    }
+
+    /// The stream, while the call lasts.
+    pub(crate) fn get(&self) -> Option<Arc<Stream>> {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).clone()
+    }
+
+    /// Lets go of the stream (its sockets close with the last user).
+    pub(crate) fn release(&self) {
+        self.0.lock().unwrap_or_else(|e| e.into_inner()).take();
+    }
+}
+
 /// A PJSIP channel's driver.
 pub(crate) struct SessionHandle {
     pub(crate) tx: mpsc::Sender<Input>,
-    pub(crate) media: Arc<Stream>,
+    pub(crate) media: MediaSlot,
     pub(crate) call_id: String,
     pub(crate) endpoint: String,
     /// The headers of the INVITE that created an inbound channel (for
@@ -69,11 +93,13 @@ impl Driver for SessionHandle {
     }
 
     async fn send_digit(&self, _channel: &Arc<Channel>, digit: char, duration_ms: u32) {
-        self.media.send_dtmf(digit, duration_ms);
+        if let Some(media) = self.media.get() {
+            media.send_dtmf(digit, duration_ms);
+        }
     }
 
     fn media(&self) -> Option<Arc<Stream>> {
-        Some(Arc::clone(&self.media))
+        self.media.get()
     }
 
     fn info(&self, key: &str) -> Option<String> {
@@ -90,7 +116,7 @@ impl Driver for SessionHandle {
         match key.to_ascii_lowercase().replace(' ', "").as_str() {
             "pjsip,call-id" | "call-id" => Some(self.call_id.clone()),
             "endpoint" | "pjsip,endpoint" => Some(self.endpoint.clone()),
-            "rtp,src" | "rtp,local_addr" => Some(self.media.local_addr().to_string()),
+            "rtp,src" | "rtp,local_addr" => self.media.get().map(|m| m.local_addr().to_string()),
             _ => None,
         }
     }

@@ -16,7 +16,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
-use super::handle::SessionHandle;
+use super::handle::{MediaSlot, SessionHandle};
 use super::sdp::{self, LocalAudio};
 use super::{INBOX, local_ip_for};
 use crate::identify;
@@ -151,13 +151,15 @@ async fn admit(
         return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
     };
     let local_ip = local_ip_for(origin.local.ip(), origin.source);
-    let media = match engine.open(local_ip) {
-        Ok(m) => Arc::new(m),
+    let stream = match engine.open(local_ip) {
+        Ok(m) => m,
         Err(e) => {
             tracing::error!("PJSIP: no RTP port for a new call: {e}");
             return Err(Some(StatusCode::SERVICE_UNAVAILABLE));
         }
     };
+    let media_port = stream.local_addr().port();
+    let media = MediaSlot::new(stream);
     let local_sip = SocketAddr::new(local_ip, origin.local.port());
     let public = super::nat::advertised(
         &sorcery,
@@ -174,7 +176,7 @@ async fn admit(
     };
     let dtmf = dtmf_rfc4733(&endpoint);
     let local = LocalAudio {
-        addr: SocketAddr::new(public.media.unwrap_or(local_ip), media.local_addr().port()),
+        addr: SocketAddr::new(public.media.unwrap_or(local_ip), media_port),
         formats: vec![format],
         dtmf_pt: remote.dtmf_pt.filter(|_| dtmf),
         ptime: remote.ptime.unwrap_or(20),
@@ -195,7 +197,7 @@ async fn admit(
         },
         Arc::new(SessionHandle {
             tx: tx.clone(),
-            media: Arc::clone(&media),
+            media: media.clone(),
             call_id: dialog.call_id.clone(),
             endpoint: endpoint.id().to_owned(),
             headers: req

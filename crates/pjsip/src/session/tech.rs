@@ -17,7 +17,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
-use super::handle::SessionHandle;
+use super::handle::{MediaSlot, SessionHandle};
 use super::incoming::{dtmf_rfc4733, endpoint_callerid};
 use super::sdp::{self, DTMF_PT, LocalAudio};
 use super::{INBOX, local_ip_for};
@@ -174,10 +174,12 @@ impl Technology for PjsipTechnology {
             .core
             .service::<MediaEngine>()
             .ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
-        let media = Arc::new(engine.open(local_ip).map_err(|e| {
+        let stream = engine.open(local_ip).map_err(|e| {
             tracing::error!("PJSIP: no RTP port for an outbound call: {e}");
             Cause::CONGESTION
-        })?);
+        })?;
+        let media_port = stream.local_addr().port();
+        let media = MediaSlot::new(stream);
         let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
         if allowed.is_empty() {
             tracing::warn!(
@@ -187,7 +189,7 @@ impl Technology for PjsipTechnology {
             return Err(Cause::BEARERCAPABILITY_NOTAVAIL);
         }
         let local = LocalAudio {
-            addr: SocketAddr::new(public.media.unwrap_or(local_ip), media.local_addr().port()),
+            addr: SocketAddr::new(public.media.unwrap_or(local_ip), media_port),
             formats: sdp::offer_formats(&allowed),
             dtmf_pt: dtmf_rfc4733(&endpoint).then_some(DTMF_PT),
             ptime: 20,
@@ -234,7 +236,7 @@ impl Technology for PjsipTechnology {
             },
             Arc::new(SessionHandle {
                 tx: tx.clone(),
-                media: Arc::clone(&media),
+                media: media.clone(),
                 call_id: dialog.call_id.clone(),
                 endpoint: endpoint.id().to_owned(),
                 headers: Vec::new(),
