@@ -14,4 +14,5 @@ mod sip_identify;
 mod sip_register;
 mod sip_shared_db;
 mod sip_tls;
+mod sip_torture;
 mod sip_ws;
