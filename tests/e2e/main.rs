@@ -5,6 +5,7 @@ mod ami;
 mod ami_calls;
 mod ami_queue;
 mod ari_conference;
+mod ari_config;
 mod call;
 mod common;
 mod config_check;

@@ -7,6 +7,7 @@ mod applications;
 mod asterisk;
 mod bridges;
 mod channels;
+mod config;
 mod device_states;
 mod endpoints;
 mod events;
@@ -39,6 +40,9 @@ pub(crate) async fn dispatch(
         ("asterisk", "listModules") => asterisk::list_modules(ari),
         ("asterisk", "getModule") => asterisk::get_module(ari, p),
         ("asterisk", "reloadModule") => asterisk::reload_module(ari, p).await,
+        ("asterisk", "getObject") => config::get_object(ari, p).await,
+        ("asterisk", "updateObject") => config::update_object(ari, p).await,
+        ("asterisk", "deleteObject") => config::delete_object(ari, p).await,
 
         ("endpoints", "list") => endpoints::list(ari, None).await,
         ("endpoints", "listByTech") => endpoints::list(ari, Some(p.path("tech"))).await,
