@@ -1,7 +1,8 @@
-//! ARI dynamic configuration (`/ari/asterisk/config/dynamic/...`) against
-//! the real daemon: an application creates a PJSIP endpoint in the
-//! realtime database, reads it back, changes it and deletes it, and the
-//! console sees each step without a reload.
+//! ARI dynamic configuration (`/ari/asterisk/config/dynamic/...`) and
+//! mailboxes against the real daemon: an application creates a PJSIP
+//! endpoint in the realtime database, reads it back, changes it and deletes
+//! it, and the console sees each step without a reload; mailbox counts it
+//! keeps survive a restart.
 
 use std::io::{Read, Write};
 use std::net::TcpStream;
@@ -143,5 +144,55 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
     let (status, _) = ari(http, "GET", &format!("{base}/201"), None);
     assert_eq!(status, 404);
     let (status, _) = ari(http, "DELETE", &format!("{base}/201"), None);
+    assert_eq!(status, 404);
+}
+
+/// External MWI: an application keeps a mailbox's counts; they survive a
+/// restart (AstDB) and are gone once deleted.
+#[test]
+fn mailbox_counts_kept_by_an_application_survive_a_restart() {
+    let conf = ConfDir::new();
+    let http = free_port();
+    conf.write(
+        "http.conf",
+        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n"),
+    );
+    conf.write(
+        "ari.conf",
+        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
+    );
+    let daemon = conf.start_foreground();
+    let (status, body) = ari(http, "GET", "/mailboxes/1000@default", None);
+    assert_eq!(status, 404, "{body}");
+    let (status, body) = ari(
+        http,
+        "PUT",
+        "/mailboxes/1000@default?oldMessages=1&newMessages=3",
+        None,
+    );
+    assert_eq!(status, 204, "{body}");
+    let (status, body) = ari(
+        http,
+        "PUT",
+        "/mailboxes/1001@default?oldMessages=-1&newMessages=3",
+        None,
+    );
+    assert_eq!(status, 400, "{body}");
+    drop(daemon);
+
+    let _daemon = conf.start_foreground();
+    let (status, body) = ari(http, "GET", "/mailboxes/1000@default", None);
+    assert_eq!(status, 200, "{body}");
+    let mailbox: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(mailbox["name"], "1000@default");
+    assert_eq!(mailbox["new_messages"], 3);
+    assert_eq!(mailbox["old_messages"], 1);
+    let (status, body) = ari(http, "GET", "/mailboxes", None);
+    assert_eq!(status, 200, "{body}");
+    let list: serde_json::Value = serde_json::from_str(&body).expect("JSON");
+    assert_eq!(list.as_array().map(Vec::len), Some(1), "{body}");
+    let (status, _) = ari(http, "DELETE", "/mailboxes/1000@default", None);
+    assert_eq!(status, 204);
+    let (status, _) = ari(http, "DELETE", "/mailboxes/1000@default", None);
     assert_eq!(status, 404);
 }

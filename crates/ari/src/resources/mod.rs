@@ -11,6 +11,7 @@ mod config;
 mod device_states;
 mod endpoints;
 mod events;
+mod mailboxes;
 mod playbacks;
 mod sounds;
 
@@ -105,6 +106,11 @@ pub(crate) async fn dispatch(
         ("applications", "subscribe") => applications::subscribe(ari, p).await,
         ("applications", "unsubscribe") => applications::unsubscribe(ari, p),
         ("applications", "filter") => applications::filter(ari, p),
+
+        ("mailboxes", "list") => mailboxes::list(ari).await,
+        ("mailboxes", "get") => mailboxes::get(ari, p).await,
+        ("mailboxes", "update") => mailboxes::update(ari, p).await,
+        ("mailboxes", "delete") => mailboxes::delete(ari, p).await,
 
         ("events", "userEvent") => events::user_event(ari, p).await,
 
