@@ -204,7 +204,7 @@ fn call_101_to_102(conf: &ConfDir, sip_port: u16) {
 /// Registers 102, lets 101 dial `dest` (which must reach 102), and checks
 /// the media both ways; `runs` dialplan runs are expected in all, and
 /// `core show channel` of 101's leg must contain `shows` mid-call.
-fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, shows: &str) {
+pub(crate) fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, shows: &str) {
     add_phone(conf, "101", "g722,ulaw");
     add_phone(conf, "102", "ulaw");
     let dir = tempfile::tempdir().unwrap();
@@ -375,7 +375,7 @@ fn rtp_conf(conf: &ConfDir) {
 
 /// A server on an SQLite file of its own (kept alive by the returned
 /// directory).
-fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
+pub(crate) fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
     let shared = tempfile::tempdir().unwrap();
     let connection = format!(
         "[obelus]\ndbfile => {}\n",

@@ -62,12 +62,22 @@ impl Driver for TestDriver {
 /// A core in a scratch directory and an executor over `extensions` (the
 /// text of an `extensions.conf`), with every application and function.
 pub fn executor(extensions: &str) -> (Arc<Core>, Arc<Executor>, tempfile::TempDir) {
+    executor_with(extensions, |_| {})
+}
+
+/// [`executor`] with `asterisk.conf` settings changed by `tweak` first.
+pub fn executor_with(
+    extensions: &str,
+    tweak: impl FnOnce(&mut obelus_core::settings::Settings),
+) -> (Arc<Core>, Arc<Executor>, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let (mut settings, _) =
         obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
-    // Sounds and recordings (`<astdatadir>/sounds`) stay in the scratch
-    // directory.
+    // Sounds and recordings (`<astdatadir>/sounds`, `<astspooldir>`) stay
+    // in the scratch directory.
     settings.dirs.data = dir.path().to_path_buf();
+    settings.dirs.spool = dir.path().join("spool");
+    tweak(&mut settings);
     let core = Arc::new(Core::new(settings, Arc::default()));
     let (dialplan, errors) = obelus_dialplan::from_text(extensions, "extensions.conf");
     assert!(errors.is_empty(), "{errors:?}");

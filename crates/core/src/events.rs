@@ -169,6 +169,18 @@ pub enum ChannelEventKind {
     Hold,
     /// The far end resumed (`Unhold`).
     Unhold,
+    /// A MixMonitor recording of the channel started (`MixMonitorStart`).
+    MixMonitorStart,
+    /// A MixMonitor recording of the channel was stopped (`MixMonitorStop`).
+    MixMonitorStop,
+    /// A MixMonitor recording of the channel was muted or unmuted
+    /// (`MixMonitorMute`).
+    MixMonitorMute {
+        /// `read`, `write` or `both`, as asked.
+        direction: String,
+        /// Muted (true) or unmuted.
+        muted: bool,
+    },
 }
 
 /// A bridge as it was when an event happened.

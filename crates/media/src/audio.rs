@@ -1,7 +1,8 @@
-//! The two traits through which audio enters and leaves the media plane
+//! The traits through which audio enters and leaves the media plane
 //! outside RTP: a source the engine pulls a 20 ms frame from on every tick
-//! (tones, prompts, music), and a sink it pushes received audio into
-//! (recordings, speech recognition).
+//! (tones, prompts, music), a sink it pushes received audio into
+//! (recordings, speech recognition), and a monitor sink that gets both
+//! directions of a call (MixMonitor).
 //!
 //! Both run on a media worker thread inside the 20 ms tick, so they must not
 //! block: a source should have its data in memory, a sink should buffer.
@@ -27,6 +28,28 @@ pub trait AudioSink: Send {
     fn write_frame(&mut self, samples: &[i16]);
 
     /// Called once when recording stops or the stream closes; flush here.
+    fn finish(&mut self);
+}
+
+/// Both directions of a stream's audio, for call recording (MixMonitor):
+/// what the remote sends and what the stream sends it, pushed in step one
+/// 20 ms frame of each at a time.
+///
+/// The engine queues each direction and hands a frame of both over as
+/// soon as both have one, so jitter does not cut holes in either. A
+/// direction that has been silent for a moment (100 ms) is silence beside
+/// the other; while neither carries audio nothing is handed over, as
+/// Asterisk's audiohooks see no frames when none flow.
+pub trait MonitorSink: Send {
+    /// The rate the sink wants: 8000 or 16000. The engine resamples to it.
+    fn sample_rate(&self) -> u32;
+
+    /// Takes one frame of each direction, equally long: `received` is what
+    /// the remote sent (decoded), `sent` what the stream sent to it
+    /// (relayed, transcoded, played or mixed audio).
+    fn write_frames(&mut self, received: &[i16], sent: &[i16]);
+
+    /// Called once when monitoring stops or the stream closes; flush here.
     fn finish(&mut self);
 }
 

@@ -32,8 +32,10 @@
 //!   leg's payload type.
 //! - **Ticks.** Every 20 ms (the epoll timeout aims at the next tick) a
 //!   worker runs playback ([`AudioSource`]: [`ToneSource`],
-//!   [`SoundSource`]), DTMF sending, DTMF timeouts and mixing
-//!   (sum-minus-self at 16 kHz, one encoding per codec for the silent).
+//!   [`SoundSource`]), DTMF sending (RFC 4733 events or in-band tones),
+//!   DTMF timeouts and mixing (sum-minus-self at 16 kHz, one encoding per
+//!   codec for the silent). Streams asked to detect in-band DTMF decode
+//!   what they receive and run it through [`dtmf_detect`].
 //! - **Safety.** Strict RTP drops packets from anyone but the learned or
 //!   configured remote; malformed input is counted, never a panic; events
 //!   go out on a bounded channel and are dropped and counted when it is full.
@@ -56,13 +58,15 @@
 //! ```
 //!
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
-//! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`], [`tone`],
+//! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`],
+//! [`dtmf_detect`] (in-band DTMF), [`tone`],
 //! [`sound`], [`mixer`].
 
 pub mod analysis;
 pub mod audio;
 pub mod codec;
 pub mod dtmf;
+pub mod dtmf_detect;
 mod engine;
 pub mod error;
 pub mod g711;
@@ -73,7 +77,7 @@ pub mod sound;
 pub mod tone;
 pub mod transcode;
 
-pub use audio::{AudioSink, AudioSource};
+pub use audio::{AudioSink, AudioSource, MonitorSink};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
     EngineStats, MediaEngine, Mixer, RtpConfig, Stream, StreamEvent, StreamParams, StreamStats,

@@ -192,6 +192,15 @@ fn wav_header(rate: u32, data_len: u32) -> [u8; 44] {
     h
 }
 
+fn not_appendable(rate: u32) -> io::Error {
+    io::Error::new(
+        io::ErrorKind::InvalidData,
+        format!(
+            "cannot append: not a PCM16 mono wav file at {rate} Hz with a plain 44-byte header"
+        ),
+    )
+}
+
 /// Writes `samples` as a PCM16 mono `.wav` file.
 pub fn write_wav(path: impl AsRef<Path>, rate: u32, samples: &[i16]) -> io::Result<()> {
     let mut w = WavWriter::create(path, rate)?;
@@ -218,6 +227,45 @@ impl WavWriter {
             file: Some(file),
             rate,
             data_len: 0,
+            error: None,
+        })
+    }
+
+    /// Opens `path` to record more into it (`MixMonitor(x.wav,a)`): a file
+    /// this writer made (PCM16 mono at `rate`, the 44-byte header) goes on
+    /// where its audio ends, even if its header was never patched; a
+    /// missing or empty file is created. Anything else is an error rather
+    /// than a file made unreadable.
+    pub fn append(path: impl AsRef<Path>, rate: u32) -> io::Result<WavWriter> {
+        let path = path.as_ref();
+        let mut file = match std::fs::OpenOptions::new()
+            .read(true)
+            .write(true)
+            .open(path)
+        {
+            Ok(f) => f,
+            Err(e) if e.kind() == io::ErrorKind::NotFound => return WavWriter::create(path, rate),
+            Err(e) => return Err(e),
+        };
+        let len = file.metadata()?.len();
+        if len == 0 {
+            return WavWriter::create(path, rate);
+        }
+        let mut header = [0u8; 44];
+        io::Read::read_exact(&mut file, &mut header).map_err(|_| not_appendable(rate))?;
+        let mut expected = wav_header(rate, 0);
+        expected[4..8].copy_from_slice(&header[4..8]);
+        expected[40..44].copy_from_slice(&header[40..44]);
+        if header != expected {
+            return Err(not_appendable(rate));
+        }
+        // Whole samples only: a torn last write is overwritten.
+        let data_len = u32::try_from((len - 44) & !1).unwrap_or(u32::MAX - 1);
+        file.seek(SeekFrom::Start(44 + u64::from(data_len)))?;
+        Ok(WavWriter {
+            file: Some(BufWriter::with_capacity(32 * 1024, file)),
+            rate,
+            data_len,
             error: None,
         })
     }
@@ -439,6 +487,33 @@ mod tests {
         assert_eq!(src.read_frame(&mut f), 80);
         assert_eq!(f[0], 320);
         assert_eq!(src.read_frame(&mut f), 0);
+    }
+
+    #[test]
+    fn wav_writer_appends_to_its_own_files_only() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("more.wav");
+        let mut w = WavWriter::append(&path, 8000).unwrap();
+        w.write_samples(&[1; 100]).unwrap();
+        w.close().unwrap();
+        let mut w = WavWriter::append(&path, 8000).unwrap();
+        w.write_samples(&[2; 50]).unwrap();
+        w.close().unwrap();
+        let s = read_sound(&path).unwrap();
+        assert_eq!(s.samples.len(), 150);
+        assert_eq!((s.samples[99], s.samples[100]), (1, 2));
+        assert_eq!(
+            std::fs::metadata(&path).unwrap().len(),
+            44 + 300,
+            "no second header"
+        );
+        // Another rate, or not a wav file at all, is refused untouched.
+        assert!(WavWriter::append(&path, 16000).is_err());
+        let text = dir.path().join("text.wav");
+        let words = b"hello, this is not audio at all, not even close to it.";
+        std::fs::write(&text, words).unwrap();
+        assert!(WavWriter::append(&text, 8000).is_err());
+        assert_eq!(std::fs::read(&text).unwrap(), words);
     }
 
     #[test]

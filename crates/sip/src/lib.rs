@@ -21,7 +21,8 @@
 //! - [`ParseError`]: what was wrong, and the response to send for it;
 //! - [`sdp::SessionDescription`] and [`digest`];
 //! - [`transaction`]: the RFC 3261 §17 state machines, driven by explicit
-//!   events and a caller-supplied clock.
+//!   events and a caller-supplied clock;
+//! - [`session_timer`]: RFC 4028 session timers, the same way.
 //!
 //! ```
 //! use obelus_sip::{Message, StatusCode, Response};
@@ -45,6 +46,7 @@ mod message;
 mod method;
 pub mod parse;
 pub mod sdp;
+pub mod session_timer;
 mod status;
 pub mod transaction;
 pub mod uri;
@@ -52,7 +54,9 @@ mod version;
 
 pub use error::{HeaderError, ParseError};
 pub use framing::{Frame, FrameError, MAX_BODY, MAX_HEAD, frame_stream};
-pub use header::{AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, Via};
+pub use header::{
+    AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, Refresher, SessionExpires, Via,
+};
 pub use ids::{new_branch, new_call_id, new_tag};
 pub use message::{
     BodyPart, Headers, Message, Request, RequestBuilder, Response, ResponseBuilder, Values,

@@ -60,6 +60,7 @@ codes! {
     UNSUPPORTED_URI_SCHEME = 416, "Unsupported URI Scheme";
     BAD_EXTENSION = 420, "Bad Extension";
     EXTENSION_REQUIRED = 421, "Extension Required";
+    SESSION_INTERVAL_TOO_SMALL = 422, "Session Interval Too Small";
     INTERVAL_TOO_BRIEF = 423, "Interval Too Brief";
     TEMPORARILY_UNAVAILABLE = 480, "Temporarily Unavailable";
     CALL_OR_TRANSACTION_DOES_NOT_EXIST = 481, "Call/Transaction Does Not Exist";

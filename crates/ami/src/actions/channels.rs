@@ -17,7 +17,7 @@ use crate::session::Outbound;
 /// Asterisk's default Originate timeout (ms).
 const ORIGINATE_TIMEOUT_MS: u64 = 30_000;
 
-fn executor(req: &Req) -> Result<Arc<Executor>, Outbound> {
+pub(super) fn executor(req: &Req) -> Result<Arc<Executor>, Outbound> {
     req.ami
         .core
         .service::<Executor>()
@@ -42,7 +42,7 @@ fn matching(req: &Req, spec: &str) -> Result<Vec<Arc<Channel>>, Outbound> {
         .ok_or_else(|| req.error("No such channel"))
 }
 
-fn one_channel(req: &Req) -> Result<Arc<Channel>, Outbound> {
+pub(super) fn one_channel(req: &Req) -> Result<Arc<Channel>, Outbound> {
     let name = req.msg.value("Channel").trim();
     if name.is_empty() {
         return Err(req.error("No channel specified"));

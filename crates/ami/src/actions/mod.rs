@@ -12,6 +12,7 @@ mod devices;
 mod dialplan;
 mod login;
 mod mailbox;
+mod mixmonitor;
 mod pjsip;
 mod pjsip_endpoint;
 mod sorcery;
@@ -350,6 +351,24 @@ pub static ACTIONS: &[Action] = &[
         classes::SYSTEM,
         "Lists PJSIP Auths.",
         pjsip::show_auths
+    ),
+    action!(
+        "MixMonitor",
+        classes::SYSTEM,
+        "Record a call and mix the audio during the recording.  Use of StopMixMonitor is required to guarantee the audio file is available for processing during dialplan execution.",
+        mixmonitor::mix_monitor
+    ),
+    action!(
+        "StopMixMonitor",
+        classes::SYSTEM | classes::CALL,
+        "Stop recording a call through MixMonitor, and free the recording's file handle.",
+        mixmonitor::stop_mix_monitor
+    ),
+    action!(
+        "MixMonitorMute",
+        classes::SYSTEM | classes::CALL,
+        "Mute / unMute a Mixmonitor recording.",
+        mixmonitor::mix_monitor_mute
     ),
 ];
 

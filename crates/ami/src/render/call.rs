@@ -89,6 +89,9 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         ChannelEventKind::DialEnd { .. } => ("DialEnd", classes::CALL),
         ChannelEventKind::Hold => ("Hold", classes::CALL),
         ChannelEventKind::Unhold => ("Unhold", classes::CALL),
+        ChannelEventKind::MixMonitorStart => ("MixMonitorStart", classes::CALL),
+        ChannelEventKind::MixMonitorStop => ("MixMonitorStop", classes::CALL),
+        ChannelEventKind::MixMonitorMute { .. } => ("MixMonitorMute", classes::CALL),
     };
     let mut b = channel_fields(Builder::new(name, class, options), "", &event.channel);
     b = match &event.kind {
@@ -123,10 +126,15 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         | ChannelEventKind::DialEnd { dest, status } => {
             channel_fields(b, "Dest", dest).field("DialStatus", status)
         }
+        ChannelEventKind::MixMonitorMute { direction, muted } => b
+            .field("Direction", direction)
+            .field("State", if *muted { "1" } else { "0" }),
         ChannelEventKind::New
         | ChannelEventKind::State
         | ChannelEventKind::Hold
-        | ChannelEventKind::Unhold => b,
+        | ChannelEventKind::Unhold
+        | ChannelEventKind::MixMonitorStart
+        | ChannelEventKind::MixMonitorStop => b,
     };
     AmiEvent {
         class,
@@ -209,5 +217,76 @@ pub(crate) fn extension_status(change: &HintChange, options: &RenderOptions) -> 
             .field("Status", &change.status.to_string())
             .field("StatusText", change.status_text)
             .finish(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::sync::Arc;
+    use std::time::SystemTime;
+
+    use obelus_core::channel::{ChannelState, Party};
+
+    use super::*;
+
+    fn snapshot() -> ChannelSnapshot {
+        ChannelSnapshot {
+            name: "PJSIP/101-00000001".into(),
+            uniqueid: "1700000000.1".into(),
+            linkedid: "1700000000.1".into(),
+            state: ChannelState::Up,
+            caller: Party {
+                number: "101".into(),
+                name: "Alice".into(),
+            },
+            connected: Party::default(),
+            language: "en".into(),
+            accountcode: String::new(),
+            context: "testing".into(),
+            exten: "500".into(),
+            priority: 2,
+            application: String::new(),
+            data: String::new(),
+            bridge_id: None,
+            created: SystemTime::now(),
+        }
+    }
+
+    fn render(kind: ChannelEventKind) -> AmiEvent {
+        channel(
+            &ChannelEvent {
+                channel: Arc::new(snapshot()),
+                kind,
+            },
+            &RenderOptions::default(),
+        )
+    }
+
+    const BLOCK: &str = "Channel: PJSIP/101-00000001\r\nChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: 101\r\nCallerIDName: Alice\r\nConnectedLineNum: <unknown>\r\nConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: testing\r\nExten: 500\r\nPriority: 2\r\nUniqueid: 1700000000.1\r\nLinkedid: 1700000000.1\r\n";
+
+    #[test]
+    fn mixmonitor_events_are_the_channel_block_in_class_call() {
+        for (kind, name) in [
+            (ChannelEventKind::MixMonitorStart, "MixMonitorStart"),
+            (ChannelEventKind::MixMonitorStop, "MixMonitorStop"),
+        ] {
+            let e = render(kind);
+            assert_eq!((e.class, e.name), (classes::CALL, name));
+            assert_eq!(
+                &*e.text,
+                format!("Event: {name}\r\nPrivilege: call,all\r\n{BLOCK}\r\n")
+            );
+        }
+        let e = render(ChannelEventKind::MixMonitorMute {
+            direction: "both".into(),
+            muted: true,
+        });
+        assert_eq!((e.class, e.name), (classes::CALL, "MixMonitorMute"));
+        assert_eq!(
+            &*e.text,
+            format!(
+                "Event: MixMonitorMute\r\nPrivilege: call,all\r\n{BLOCK}Direction: both\r\nState: 1\r\n\r\n"
+            )
+        );
     }
 }

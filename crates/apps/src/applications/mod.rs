@@ -18,6 +18,7 @@ mod gotoiftime;
 mod hangup;
 mod log;
 mod milliwatt;
+pub mod mixmonitor;
 mod mset;
 mod noop;
 mod playback;
@@ -56,6 +57,7 @@ pub fn register_all(registry: &Registry) {
     registry.add_application(Arc::new(hangup::Hangup));
     registry.add_application(Arc::new(log::Log));
     registry.add_application(Arc::new(milliwatt::Milliwatt));
+    registry.add_application(Arc::new(mixmonitor::MixMonitor));
     registry.add_application(Arc::new(mset::MSet));
     registry.add_application(Arc::new(noop::NoOp));
     registry.add_application(Arc::new(playback::Playback));
@@ -68,6 +70,7 @@ pub fn register_all(registry: &Registry) {
     registry.add_application(Arc::new(senddtmf::SendDtmf));
     registry.add_application(Arc::new(set::Set));
     registry.add_application(Arc::new(stopplaytones::StopPlayTones));
+    registry.add_application(Arc::new(mixmonitor::StopMixMonitor));
     registry.add_application(Arc::new(userevent::UserEvent));
     registry.add_application(Arc::new(verbose::Verbose));
     registry.add_application(Arc::new(wait::Wait));

@@ -10,7 +10,7 @@ mod db;
 mod db_delete;
 mod db_exists;
 mod dec;
-mod env;
+pub(crate) mod env;
 mod eval;
 mod exists;
 mod fieldnum;

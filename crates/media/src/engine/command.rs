@@ -4,7 +4,7 @@ use std::sync::Arc;
 
 use super::media::StreamState;
 use super::stream::{StreamParams, StreamShared};
-use crate::audio::{AudioSink, AudioSource};
+use crate::audio::{AudioSink, AudioSource, MonitorSink};
 
 /// One unit of work for a worker, processed between packet batches.
 pub(crate) enum Command {
@@ -30,8 +30,14 @@ pub(crate) enum StreamCmd {
     StopPlayback,
     Record(Box<dyn AudioSink>),
     StopRecord,
+    Monitor(u64, Box<dyn MonitorSink>),
+    StopMonitor(u64),
     Echo(bool),
     SendDtmf(char, u32),
+    /// Detect DTMF tones in the received audio, or stop.
+    InbandDetect(bool),
+    /// Play a DTMF key as its tone pair.
+    SendInbandDtmf(char, u32),
     /// Hand the stream over to another worker.
     Migrate(usize),
     MixerAdd(u64),

@@ -23,7 +23,6 @@ impl SampleFifo {
         }
     }
 
-    #[cfg(test)]
     pub(crate) fn len(&self) -> usize {
         self.len
     }

@@ -18,12 +18,15 @@ use tokio::sync::mpsc;
 use super::conference::{MixSlot, MixerState};
 use super::fifo::SampleFifo;
 use super::io::SendQueue;
+use super::monitor::Monitor;
 use super::stream::{StreamEvent, StreamParams, StreamShared};
 use crate::audio::{AudioSink, AudioSource, frame_len};
 use crate::codec::{Codec, Decoder, Encoder};
 use crate::dtmf::{DtmfReceiver, DtmfSender, TelephoneEvent};
 use crate::resample::Resampler;
 use crate::rtp::{self, RtpHeader, RtpPacket};
+
+mod inband;
 
 /// The media tick.
 pub(crate) const TICK_MS: u32 = 20;
@@ -212,6 +215,10 @@ pub(crate) struct StreamState {
     playback: Option<Box<Playback>>,
     record: Option<Box<Recorder>>,
     pub(crate) mix: Option<Box<MixSlot>>,
+    /// Call recording taps (both directions); see `monitor.rs`.
+    pub(crate) monitor: Option<Box<Monitor>>,
+    /// In-band DTMF detection and sending; see `media/inband.rs`.
+    inband: Option<Box<inband::Inband>>,
 }
 
 impl StreamState {
@@ -235,6 +242,8 @@ impl StreamState {
             playback: None,
             record: None,
             mix: None,
+            monitor: None,
+            inband: None,
         }
     }
 
@@ -253,7 +262,7 @@ impl StreamState {
     /// Whether this stream's outgoing audio currently comes from itself
     /// (playback or DTMF), so relayed or mixed audio must not be sent.
     pub(crate) fn busy_generating(&self) -> bool {
-        self.playback.is_some() || self.dtmf_tx.is_some()
+        self.playback.is_some() || self.dtmf_tx.is_some() || self.inband_sending()
     }
 
     pub(crate) fn emit(&self, ev: StreamEvent) {
@@ -293,6 +302,7 @@ impl StreamState {
             self.decoder = Decoder::new(p.codec);
             self.encoder = Encoder::new(p.codec);
             self.dtmf_rx = DtmfReceiver::new(p.codec.rtp_clock_rate());
+            self.inband_codec_changed(p.codec);
         }
         self.send_to = p.remote;
         self.locked_source = if p.symmetric { None } else { p.remote };
@@ -402,6 +412,7 @@ impl StreamState {
     }
 
     pub(crate) fn close(&mut self) {
+        self.stop_monitors();
         self.stop_record();
         self.stop_playback();
     }
@@ -413,6 +424,7 @@ impl StreamState {
             return;
         };
         let (codec, pt, ptime) = (p.codec, p.payload_type, p.ptime_ms);
+        self.tap_sent_pcm(pcm);
         let (seq, ts, marker) =
             self.out
                 .generated(codec.frame_ticks(ptime), codec.rtp_clock_rate(), now_ms);
@@ -481,6 +493,7 @@ impl StreamState {
             timestamp: ts,
             ssrc: self.out.ssrc,
         };
+        self.tap_sent_payload(payload);
         self.send_payload(q, out, payload);
     }
 
@@ -556,6 +569,9 @@ impl StreamState {
         }
         if self.dtmf_tx.is_some() {
             self.tick_dtmf(q, now_ms);
+            return;
+        }
+        if self.tick_inband(q, scratch, now_ms) {
             return;
         }
         self.tick_playback(q, scratch, now_ms);
@@ -680,6 +696,7 @@ impl StreamState {
             timestamp: ts,
             ssrc: self.out.ssrc,
         };
+        self.tap_sent_payload(payload);
         self.send_payload(q, h, payload);
     }
 
@@ -729,6 +746,7 @@ impl StreamState {
         if let Some(mix) = self.mix.as_mut() {
             mix.feed(pcm, scratch);
         }
+        self.tap_received(pcm);
     }
 }
 
@@ -915,8 +933,8 @@ impl Media {
         let Some(st) = streams.get_mut(slot).and_then(|s| s.as_deref_mut()) else {
             return;
         };
-        let local = st.record.is_some() || st.mix.is_some();
-        let n = if local || peer_transcodes {
+        let local = st.record.is_some() || st.mix.is_some() || st.monitor.is_some();
+        let n = if local || peer_transcodes || st.detects_inband() {
             st.decoder.decode(pkt.payload, &mut scratch.pcm)
         } else {
             0
@@ -924,6 +942,7 @@ impl Media {
         if local {
             st.feed_local(&scratch.pcm[..n], &mut scratch.resampled);
         }
+        st.detect_inband(&scratch.pcm[..n], &mut scratch.resampled);
         if st.echo {
             if !st.busy_generating() {
                 st.forward(sendq, &pkt.header, pkt.payload, true, now);
@@ -974,6 +993,7 @@ impl Media {
             st.tick(sendq, scratch, now);
         }
         super::conference::tick_mixers(self);
+        super::monitor::tick_monitors(self);
     }
 
     /// Breaks the link and leaves the mixer `slot` is in.

@@ -13,6 +13,7 @@ mod conference;
 mod fifo;
 mod io;
 mod media;
+mod monitor;
 mod ports;
 mod stream;
 mod worker;
@@ -304,5 +305,7 @@ impl Drop for MediaEngine {
     }
 }
 
+#[cfg(test)]
+mod monitor_tests;
 #[cfg(test)]
 mod tests;

@@ -12,7 +12,7 @@ use tokio::sync::mpsc;
 use super::EngineCore;
 use super::command::StreamCmd;
 use super::media::StreamState;
-use crate::audio::{AudioSink, AudioSource};
+use crate::audio::{AudioSink, AudioSource, MonitorSink};
 use crate::codec::Codec;
 use crate::error::MediaError;
 
@@ -167,6 +167,7 @@ pub(crate) fn new_stream(
             shared,
             core,
             next_play: AtomicU64::new(1),
+            next_monitor: AtomicU64::new(1),
         },
         state,
     ))
@@ -178,6 +179,7 @@ pub struct Stream {
     pub(crate) shared: Arc<StreamShared>,
     pub(crate) core: Arc<EngineCore>,
     next_play: AtomicU64,
+    next_monitor: AtomicU64,
 }
 
 impl Stream {
@@ -230,6 +232,25 @@ impl Stream {
         self.core.send_stream(&self.shared, StreamCmd::StopRecord);
     }
 
+    /// Hands both directions of the stream's audio to `sink` in 20 ms
+    /// frames (call recording: what the remote says and what it hears),
+    /// beside any other monitor and any [`Stream::record`] sink. Returns
+    /// the id [`Stream::stop_monitor`] takes. The sink is finished when
+    /// monitoring stops or the stream closes, or dropped unfinished if the
+    /// stream closed before it was attached.
+    pub fn monitor(&self, sink: Box<dyn MonitorSink>) -> u64 {
+        let id = self.next_monitor.fetch_add(1, Ordering::Relaxed);
+        self.core
+            .send_stream(&self.shared, StreamCmd::Monitor(id, sink));
+        id
+    }
+
+    /// Detaches monitor `id` and finishes its sink.
+    pub fn stop_monitor(&self, id: u64) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::StopMonitor(id));
+    }
+
     /// Sends received audio and DTMF straight back to the remote (the Echo
     /// application), instead of to a linked stream.
     pub fn set_echo(&self, on: bool) {
@@ -241,6 +262,24 @@ impl Stream {
     pub fn send_dtmf(&self, digit: char, duration_ms: u32) {
         self.core
             .send_stream(&self.shared, StreamCmd::SendDtmf(digit, duration_ms));
+    }
+
+    /// Looks for DTMF tones in the received audio (`dtmf_mode=inband`) and
+    /// reports the keys as [`StreamEvent::DtmfBegin`] and
+    /// [`StreamEvent::Dtmf`], as RFC 4733 keys are. Off by default: it
+    /// costs a decode and eight Goertzel filters per packet.
+    pub fn detect_inband_dtmf(&self, on: bool) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::InbandDetect(on));
+    }
+
+    /// Plays a DTMF key as its tone pair in the outgoing audio for
+    /// `duration_ms`, then a short pause (`dtmf_mode=inband`, for peers
+    /// without telephone-event). Keys queue; non-DTMF characters are
+    /// ignored.
+    pub fn send_dtmf_inband(&self, digit: char, duration_ms: u32) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::SendInbandDtmf(digit, duration_ms));
     }
 
     /// A snapshot of the counters.

@@ -352,8 +352,14 @@ impl Worker {
             StreamCmd::StopPlayback => self.with(slot, StreamState::stop_playback),
             StreamCmd::Record(sink) => self.with(slot, |st| st.record(sink)),
             StreamCmd::StopRecord => self.with(slot, StreamState::stop_record),
+            StreamCmd::Monitor(id, sink) => self.with(slot, |st| st.start_monitor(id, sink)),
+            StreamCmd::StopMonitor(id) => self.with(slot, |st| st.stop_monitor(id)),
             StreamCmd::Echo(on) => self.with(slot, |st| st.set_echo(on)),
             StreamCmd::SendDtmf(digit, ms) => self.with(slot, |st| st.queue_dtmf(digit, ms)),
+            StreamCmd::InbandDetect(on) => self.with(slot, |st| st.set_inband_detect(on)),
+            StreamCmd::SendInbandDtmf(digit, ms) => {
+                self.with(slot, |st| st.queue_inband_dtmf(digit, ms));
+            }
             StreamCmd::Migrate(to) => self.migrate(slot, to),
             StreamCmd::MixerAdd(id) => conference::add_member(&mut self.media, id, slot),
             StreamCmd::MixerRemove(id) => conference::remove_member(&mut self.media, id, slot),

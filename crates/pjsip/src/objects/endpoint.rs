@@ -71,7 +71,11 @@ pub fn object_type() -> Result<ObjectType, TypeError> {
             FieldKind::Enum(&["no", "required", "peer_supported", "yes"]),
             "yes",
         )
-        .enumeration("timers", &["forced", "no", "required", "yes"], "yes")
+        .enumeration(
+            "timers",
+            &["forced", "no", "required", "yes", "always"],
+            "yes",
+        )
         .uint("timers_min_se", 90, u64::from(u32::MAX), "90")
         .uint("timers_sess_expires", 90, u64::from(u32::MAX), "1800")
         .booleans(

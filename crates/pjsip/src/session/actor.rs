@@ -1,6 +1,10 @@
 //! The session task: one per call leg, owning the dialog, the INVITE
 //! transaction's answers, client transactions (INVITE, CANCEL, BYE) and the
-//! media stream's parameters.
+//! media stream's parameters. Session timers live in [`timer`], DTMF
+//! sending and SIP INFO in [`digits`].
+
+mod digits;
+mod timer;
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -10,12 +14,14 @@ use obelus_core::channel::{Cause, Channel, ChannelState, Control, Indication};
 use obelus_core::events::ChannelEventKind;
 use obelus_media::{Codec, StreamEvent, StreamParams};
 use obelus_sip::sdp::Direction;
+use obelus_sip::session_timer::{Agreement, SessionTimer};
 use obelus_sip::transaction::{ClientTransaction, Event as TxnEvent, TimerConfig, TransactionKey};
 use obelus_sip::{Method, Request, Response, StatusCode};
 use obelus_transport::Reply;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dialog::Dialog;
+use super::dtmf::{DtmfMode, DtmfPath};
 use super::handle::MediaSlot;
 use super::sdp::{self, LocalAudio, RemoteAudio};
 use crate::stack::{Origin, Shared, answer, built};
@@ -44,6 +50,8 @@ pub(crate) enum Command {
     Answer(oneshot::Sender<Result<(), Cause>>),
     Indicate(Indication),
     Hangup(Cause, oneshot::Sender<()>),
+    /// Send a DTMF key for this long (ms) the way the call agreed.
+    Digit(char, u32),
 }
 
 /// Which side of the INVITE we are.
@@ -71,6 +79,10 @@ enum Phase {
 enum Kind {
     Invite,
     Bye,
+    /// A session refresh (re-INVITE or UPDATE) of ours.
+    Refresh,
+    /// A DTMF INFO of ours.
+    Info,
     Other,
 }
 
@@ -103,6 +115,15 @@ pub(crate) struct Setup {
     pub inbox: mpsc::Receiver<Input>,
     /// The peer's offer (UAS) that `local` answers.
     pub remote: Option<RemoteAudio>,
+    /// The endpoint's session timer (`timers`, `timers_min_se`,
+    /// `timers_sess_expires`).
+    pub timer: SessionTimer,
+    /// What our 2xx to the peer's INVITE agrees to (UAS).
+    pub agreement: Option<Agreement>,
+    /// The peer's `Allow` lists UPDATE (refreshes then use it).
+    pub peer_allows_update: bool,
+    /// The endpoint's `dtmf_mode`.
+    pub dtmf: DtmfMode,
 }
 
 pub(crate) struct Actor {
@@ -128,6 +149,11 @@ pub(crate) struct Actor {
     client: Vec<ClientTxn>,
     registered: Vec<TransactionKey>,
     ok_resend: Option<OkResend>,
+    timer: SessionTimer,
+    agreement: Option<Agreement>,
+    peer_allows_update: bool,
+    dtmf: DtmfMode,
+    dtmf_path: DtmfPath,
 }
 
 fn unix_secs() -> u64 {
@@ -140,7 +166,7 @@ impl Actor {
     pub(crate) fn new(setup: Setup) -> Actor {
         let (responses_tx, responses) = mpsc::unbounded_channel();
         let media_events = setup.media.get().and_then(|m| m.take_events());
-        let actor = Actor {
+        let mut actor = Actor {
             shared: setup.shared,
             channel: setup.channel,
             dialog: setup.dialog,
@@ -163,6 +189,12 @@ impl Actor {
             client: Vec::new(),
             registered: Vec::new(),
             ok_resend: None,
+            timer: setup.timer,
+            agreement: setup.agreement,
+            peer_allows_update: setup.peer_allows_update,
+            dtmf: setup.dtmf,
+            // Until the answer says otherwise, what our offer proposes.
+            dtmf_path: setup.dtmf.path(setup.dtmf.offers_rfc4733()),
         };
         if let Some(remote) = &setup.remote {
             actor.configure_media(remote);
@@ -170,10 +202,12 @@ impl Actor {
         actor
     }
 
-    fn configure_media(&self, remote: &RemoteAudio) {
+    fn configure_media(&mut self, remote: &RemoteAudio) {
         let Some((pt, codec)) = self.local.formats.first().copied() else {
             return;
         };
+        let telephone_event = remote.dtmf_pt.filter(|_| self.local.dtmf_pt.is_some());
+        self.dtmf_path = self.dtmf.path(telephone_event.is_some());
         let ptime = remote.ptime.unwrap_or(self.local.ptime).clamp(10, 60);
         let Some(media) = self.media.get() else {
             return;
@@ -182,10 +216,11 @@ impl Actor {
             remote: Some(remote.addr),
             codec,
             payload_type: pt,
-            dtmf_payload_type: remote.dtmf_pt.filter(|_| self.local.dtmf_pt.is_some()),
+            dtmf_payload_type: telephone_event,
             ptime_ms: ptime,
             symmetric: self.symmetric,
         });
+        media.detect_inband_dtmf(self.dtmf_path == DtmfPath::Inband);
     }
 
     fn sdp(&mut self) -> Vec<u8> {
@@ -252,24 +287,40 @@ impl Actor {
         if let Some(r) = &self.ok_resend {
             wake = wake.min(r.next).min(r.give_up);
         }
+        if let Some(t) = self.timer.poll_timeout() {
+            wake = wake.min(t);
+        }
         wake
     }
 
     /// Sends what the client transactions queued and handles their events.
+    /// Handling an event may start a transaction (a BYE, an INVITE again
+    /// after 422, a refresh): its request goes out in the next round.
     async fn flush(&mut self) {
-        let mut out = Vec::new();
-        let mut events = Vec::new();
-        for c in &mut self.client {
-            while let Some(bytes) = c.txn.poll_transmit() {
-                out.push(bytes);
+        loop {
+            let mut out = Vec::new();
+            let mut events = Vec::new();
+            for c in &mut self.client {
+                while let Some(bytes) = c.txn.poll_transmit() {
+                    out.push(bytes);
+                }
+                while let Some(e) = c.txn.poll_event() {
+                    events.push((c.kind, c.key.clone(), e));
+                }
             }
-            while let Some(e) = c.txn.poll_event() {
-                events.push((c.kind, c.key.clone(), e));
+            if out.is_empty() && events.is_empty() {
+                break;
             }
+            for bytes in out {
+                self.send(bytes).await;
+            }
+            self.on_txn_events(events).await;
         }
-        for bytes in out {
-            self.send(bytes).await;
-        }
+        self.client
+            .retain(|c| c.txn.state() != obelus_sip::transaction::State::Terminated);
+    }
+
+    async fn on_txn_events(&mut self, events: Vec<(Kind, TransactionKey, TxnEvent)>) {
         for (kind, key, event) in events {
             match event {
                 TxnEvent::Response(r) => self.on_txn_response(kind, r).await,
@@ -284,8 +335,6 @@ impl Actor {
                 _ => {}
             }
         }
-        self.client
-            .retain(|c| c.txn.state() != obelus_sip::transaction::State::Terminated);
     }
 
     fn forget(&mut self, key: &TransactionKey) {
@@ -357,6 +406,16 @@ impl Actor {
         let status = response.status();
         match kind {
             Kind::Invite => self.on_invite_response(response).await,
+            Kind::Refresh => self.on_refresh_response(response).await,
+            Kind::Info => {
+                if status.is_final() && !status.is_success() {
+                    tracing::debug!(
+                        "{}: DTMF INFO answered {}",
+                        self.channel.name(),
+                        status.as_u16()
+                    );
+                }
+            }
             Kind::Bye | Kind::Other => {
                 if status.is_final() && kind == Kind::Bye {
                     tracing::debug!("{}: BYE answered {}", self.channel.name(), status.as_u16());
@@ -394,6 +453,7 @@ impl Actor {
             }
             self.dialog.confirm(&response);
             self.send_ack(response.headers().cseq().seq).await;
+            self.timer_on_success(&response);
             if !self.apply_answer(response.body()) {
                 self.phase = Phase::Confirmed;
                 self.channel
@@ -406,6 +466,9 @@ impl Actor {
             self.phase = Phase::Confirmed;
             self.channel.set_state(ChannelState::Up);
             self.channel.queue(Control::Answer);
+            return;
+        }
+        if code == 422 && self.phase == Phase::Early && self.retry_invite(&response) {
             return;
         }
         // 3xx-6xx: the attempt failed.
@@ -508,6 +571,7 @@ impl Actor {
             self.phase = Phase::Ended;
             self.channel.request_hangup(Cause::RECOVERY_ON_TIMER_EXPIRE);
         }
+        self.on_session_timer(now).await;
     }
 
     async fn on_input(&mut self, input: Input) {
@@ -528,25 +592,36 @@ impl Actor {
                 self.flush().await;
                 let _ = done.send(());
             }
+            Input::Command(Command::Digit(digit, duration_ms)) => {
+                self.send_digit(digit, duration_ms);
+            }
             Input::Cancel => self.cancelled().await,
             Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
         }
     }
 
     fn send_invite(&mut self) -> Result<(), Cause> {
-        let Role::Uac { invite, .. } = &mut self.role else {
+        let Role::Uac { invite, .. } = &self.role else {
             return Err(Cause::FAILURE);
         };
         if invite.is_some() {
             return Ok(());
         }
+        self.start_invite(Some(1))
+    }
+
+    /// Sends our INVITE with its offer: the first (CSeq 1), or the next
+    /// CSeq when a 422 asked for a longer session interval.
+    fn start_invite(&mut self, cseq: Option<u32>) -> Result<(), Cause> {
         let body = sdp::render(self.sdp_id, self.sdp_version, &self.local);
         let caller = self.channel.caller();
         let request = self
             .dialog
-            .request(Method::Invite, &self.via, Some(1))
+            .request(Method::Invite, &self.via, cseq)
             .header("Allow", crate::stack::ALLOW)
-            .header("Supported", "replaces, timer")
+            .header("Supported", self.supported());
+        let request = self
+            .with_timer_headers(request)
             .body("application/sdp", body.into_bytes());
         let request = if caller.name.is_empty() {
             request
@@ -563,7 +638,9 @@ impl Actor {
                 return Err(Cause::FAILURE);
             }
         };
-        *invite = Some(request.clone());
+        if let Role::Uac { invite } = &mut self.role {
+            *invite = Some(request.clone());
+        }
         self.start_client(request, Kind::Invite);
         Ok(())
     }
@@ -589,13 +666,19 @@ impl Actor {
         let b = response_to(&invite, StatusCode::OK, &self.dialog.local_tag);
         let b = self
             .contact_headers(b)
-            .header("Supported", "replaces, timer")
+            .header("Supported", self.supported());
+        let agreement = self.agreement.take();
+        let b = agreement
+            .iter()
+            .flat_map(Agreement::response_headers)
+            .fold(b, |b, (name, value)| b.header(name, value))
             .body("application/sdp", body);
         let Some(ok) = built(b) else {
             return Err(Cause::FAILURE);
         };
         let bytes = ok.to_bytes();
         self.respond(&key, ok).await;
+        self.timer.start(agreement, Instant::now());
         self.shared.sessions.remove_pending(&invite);
         self.phase = Phase::Confirmed;
         if !self.reliable {
@@ -677,6 +760,7 @@ impl Actor {
 
     async fn send_bye(&mut self) {
         self.ok_resend = None;
+        self.timer.stop();
         match self.dialog.request(Method::Bye, &self.via, None).build() {
             Ok(bye) => self.start_client(bye, Kind::Bye),
             Err(e) => tracing::warn!("{}: BYE not built: {e}", self.channel.name()),
@@ -762,12 +846,7 @@ impl Actor {
                 self.channel.request_hangup(Cause::NORMAL_CLEARING);
             }
             Method::Invite | Method::Update => self.reoffer(&req, &key, &origin).await,
-            Method::Info => {
-                self.info(&req);
-                if let Some(r) = built(answer(&req, &origin, StatusCode::OK)) {
-                    self.respond(&key, r).await;
-                }
-            }
+            Method::Info => self.on_info(&req, &key, &origin).await,
             Method::Options => {
                 let b = self.contact_headers(answer(&req, &origin, StatusCode::OK));
                 if let Some(r) = built(b) {
@@ -784,9 +863,28 @@ impl Actor {
         }
     }
 
-    /// A re-INVITE or UPDATE with a new offer (hold, resume, new address or
-    /// codec); without SDP we answer with our current description.
+    /// A re-INVITE or UPDATE from the peer: a session refresh (RFC 4028)
+    /// and/or a new offer (hold, resume, new address or codec). A
+    /// re-INVITE without SDP gets our current description as its offer; an
+    /// UPDATE without SDP gets no body (RFC 3311 §5.2).
     async fn reoffer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        let update = *req.method() == Method::Update;
+        if self.glare(update, !req.body().is_empty()) {
+            // RFC 3261 §14.2, RFC 3311 §5.2: our own offer is in flight.
+            if let Some(r) = built(answer(req, origin, StatusCode::REQUEST_PENDING)) {
+                self.respond(key, r).await;
+            }
+            return;
+        }
+        let agreement = match self.timer_on_request(req, origin) {
+            Ok(agreement) => agreement,
+            Err(refusal) => {
+                if let Some(r) = built(*refusal) {
+                    self.respond(key, r).await;
+                }
+                return;
+            }
+        };
         if !req.body().is_empty() {
             let remote = match sdp::remote_audio(req.body()) {
                 Ok(r) => r,
@@ -830,50 +928,33 @@ impl Actor {
             }
             self.sdp_version += 1;
         }
-        let body = self.sdp();
         let b = self
             .contact_headers(answer(req, origin, StatusCode::OK))
-            .body("application/sdp", body);
+            .header("Supported", self.supported());
+        let b = agreement
+            .iter()
+            .flat_map(Agreement::response_headers)
+            .fold(b, |b, (name, value)| b.header(name, value));
+        let b = if update && req.body().is_empty() {
+            b
+        } else {
+            b.body("application/sdp", self.sdp())
+        };
         if let Some(r) = built(b) {
             self.respond(key, r).await;
         }
+        self.timer.start(agreement, Instant::now());
     }
 
-    /// SIP INFO DTMF (`application/dtmf-relay`: `Signal=5`, `Duration=160`).
-    fn info(&self, req: &Request) {
-        let is_dtmf = req
-            .headers()
-            .content_type()
-            .ok()
-            .flatten()
-            .is_some_and(|t| t.is("application/dtmf-relay"));
-        if !is_dtmf {
-            return;
-        }
-        let body = String::from_utf8_lossy(req.body());
-        let mut digit = None;
-        let mut duration = 100;
-        for line in body.lines() {
-            if let Some((k, v)) = line.split_once('=') {
-                match k.trim().to_ascii_lowercase().as_str() {
-                    "signal" => digit = v.trim().chars().next(),
-                    "duration" => duration = v.trim().parse().unwrap_or(100),
-                    _ => {}
-                }
-            }
-        }
-        if let Some(digit) = digit.filter(|d| "0123456789*#ABCDabcd".contains(*d)) {
-            let digit = digit.to_ascii_uppercase();
-            self.channel.announce(ChannelEventKind::DtmfEnd {
-                digit,
-                duration_ms: duration,
-                direction: "Received",
-            });
-            self.channel.queue(Control::Dtmf {
-                digit,
-                duration_ms: duration,
-            });
-        }
+    /// Whether a peer's re-INVITE (or UPDATE with an offer) crosses a
+    /// re-INVITE of ours (which carries an offer) still waiting for its
+    /// answer.
+    fn glare(&self, update: bool, offer: bool) -> bool {
+        (!update || offer)
+            && self
+                .client
+                .iter()
+                .any(|c| c.kind == Kind::Refresh && c.txn.request().method() == &Method::Invite)
     }
 }
 

@@ -93,9 +93,12 @@ impl Driver for SessionHandle {
     }
 
     async fn send_digit(&self, _channel: &Arc<Channel>, digit: char, duration_ms: u32) {
-        if let Some(media) = self.media.get() {
-            media.send_dtmf(digit, duration_ms);
-        }
+        // The session knows how the call agreed to carry DTMF (RTP
+        // events, tones, or SIP INFO).
+        let _ = self
+            .tx
+            .send(Input::Command(Command::Digit(digit, duration_ms)))
+            .await;
     }
 
     fn media(&self) -> Option<Arc<Stream>> {

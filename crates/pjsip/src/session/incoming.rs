@@ -1,7 +1,8 @@
 //! A new INVITE: who is calling (endpoint identification, ACL, digest
-//! authentication), what they offer (488 when nothing fits), where it goes
-//! (404 when the extension does not exist), then the channel, the session
-//! task and the dialplan.
+//! authentication), whether its session timer is acceptable (420, 421,
+//! 422), what they offer (488 when nothing fits), where it goes (404 when
+//! the extension does not exist), then the channel, the session task and
+//! the dialplan.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -9,13 +10,15 @@ use std::sync::Arc;
 use obelus_core::channel::{Channel, ChannelInit, ChannelState, Party};
 use obelus_media::MediaEngine;
 use obelus_sip::sdp::Direction;
+use obelus_sip::session_timer::{Agreement, PeerTimer, SessionTimer, TimerMode, TimerSettings};
 use obelus_sip::transaction::TransactionKey;
-use obelus_sip::{Request, StatusCode};
+use obelus_sip::{HeaderName, Headers, Request, ResponseBuilder, StatusCode};
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
+use super::dtmf::DtmfMode;
 use super::handle::{MediaSlot, SessionHandle};
 use super::sdp::{self, LocalAudio};
 use super::{INBOX, local_ip_for};
@@ -94,6 +97,16 @@ async fn admit(
     }
     let Some(endpoint) = endpoint else {
         return Err(Some(StatusCode::FORBIDDEN));
+    };
+    let mut timer = SessionTimer::new(timer_settings(&endpoint));
+    let agreement = match session_timer(&mut timer, req, origin) {
+        Ok(agreement) => agreement,
+        Err(refusal) => {
+            if let Some(r) = built(*refusal) {
+                shared.send_in_txn(key, &r).await;
+            }
+            return Err(None);
+        }
     };
     let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
     if req.body().is_empty() {
@@ -174,11 +187,11 @@ async fn admit(
     let Some(dialog) = Dialog::for_uas(req, &local_tag, &local_contact) else {
         return Err(Some(StatusCode::BAD_REQUEST));
     };
-    let dtmf = dtmf_rfc4733(&endpoint);
+    let dtmf = DtmfMode::of(&endpoint);
     let local = LocalAudio {
         addr: SocketAddr::new(public.media.unwrap_or(local_ip), media_port),
         formats: vec![format],
-        dtmf_pt: remote.dtmf_pt.filter(|_| dtmf),
+        dtmf_pt: remote.dtmf_pt.filter(|_| dtmf.offers_rfc4733()),
         ptime: remote.ptime.unwrap_or(20),
         direction: Direction::SendRecv,
     };
@@ -233,6 +246,10 @@ async fn admit(
         },
         inbox,
         remote: Some(remote),
+        timer,
+        agreement,
+        peer_allows_update: allows_update(req.headers()).unwrap_or(false),
+        dtmf,
     });
     tokio::spawn(actor.run());
     pbx.start(channel);
@@ -249,12 +266,58 @@ fn transport_param(origin: &Origin) -> &'static str {
     }
 }
 
-/// Whether DTMF goes in RTP (RFC 4733) for the endpoint's `dtmf_mode`.
-pub(crate) fn dtmf_rfc4733(endpoint: &obelus_sorcery::Object) -> bool {
-    matches!(
-        endpoint.str("dtmf_mode").unwrap_or("rfc4733"),
-        "rfc4733" | "auto" | "auto_info"
-    )
+/// The endpoint's session timer options (`timers`, `timers_min_se`,
+/// `timers_sess_expires`).
+pub(crate) fn timer_settings(endpoint: &obelus_sorcery::Object) -> TimerSettings {
+    let defaults = TimerSettings::default();
+    let seconds = |name, default: u32| {
+        endpoint
+            .uint(name)
+            .and_then(|v| u32::try_from(v).ok())
+            .unwrap_or(default)
+    };
+    TimerSettings {
+        mode: endpoint
+            .str("timers")
+            .and_then(TimerMode::parse)
+            .unwrap_or(defaults.mode),
+        min_se: seconds("timers_min_se", defaults.min_se),
+        sess_expires: seconds("timers_sess_expires", defaults.sess_expires),
+    }
+}
+
+/// The session timer of an INVITE or UPDATE from the peer (RFC 4028 §9):
+/// what our 2xx will agree to, or the response refusing the request (400
+/// for a malformed header, 420 with `Unsupported: timer` when the endpoint
+/// has `timers=no` and the request requires them, 421, or 422 with our
+/// Min-SE).
+pub(crate) fn session_timer(
+    timer: &mut SessionTimer,
+    req: &Request,
+    origin: &Origin,
+) -> Result<Option<Agreement>, Box<ResponseBuilder>> {
+    let peer = PeerTimer::from_headers(req.headers()).map_err(|e| {
+        Box::new(
+            answer(req, origin, StatusCode::BAD_REQUEST).reason(format!("Malformed {}", e.name)),
+        )
+    })?;
+    timer.on_request(&peer).map_err(|refusal| {
+        tracing::info!(
+            "PJSIP: {} from {} refused with {}: session timer",
+            req.method().as_str(),
+            origin.source,
+            refusal.status().as_u16()
+        );
+        let (name, value) = refusal.header();
+        Box::new(answer(req, origin, refusal.status()).header(name, value))
+    })
+}
+
+/// Whether a message's `Allow` lists UPDATE (session refreshes then use
+/// it); `None` without an `Allow`.
+pub(crate) fn allows_update(h: &Headers) -> Option<bool> {
+    h.get(HeaderName::Allow)?;
+    Some(h.allow().any(|m| m.trim().eq_ignore_ascii_case("UPDATE")))
 }
 
 /// The endpoint's `callerid` option (`"Alice" <101>`), if set.

@@ -12,10 +12,13 @@
 //!   and the extension, then create the channel and start the dialplan.
 //! * [`tech::PjsipTechnology`]: `Dial(PJSIP/102)` — an outbound leg to the
 //!   endpoint's registered contacts.
-//! * [`sdp`]: offer/answer; [`dialog`]: RFC 3261 §12 dialog state.
+//! * [`sdp`]: offer/answer; [`dialog`]: RFC 3261 §12 dialog state;
+//!   `dtmf`: `dtmf_mode` and SIP INFO bodies. Session timers (RFC 4028)
+//!   run in each session task, on `obelus_sip::session_timer`.
 
 mod actor;
 pub mod dialog;
+mod dtmf;
 mod handle;
 mod incoming;
 mod nat;

@@ -12,13 +12,15 @@ use obelus_core::channel::{Cause, Channel, ChannelInit, ChannelState, Channels, 
 use obelus_media::MediaEngine;
 use obelus_sip::Uri;
 use obelus_sip::sdp::Direction;
+use obelus_sip::session_timer::SessionTimer;
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
+use super::dtmf::DtmfMode;
 use super::handle::{MediaSlot, SessionHandle};
-use super::incoming::{dtmf_rfc4733, endpoint_callerid};
+use super::incoming::{endpoint_callerid, timer_settings};
 use super::sdp::{self, DTMF_PT, LocalAudio};
 use super::{INBOX, local_ip_for};
 use crate::stack::Shared;
@@ -191,7 +193,7 @@ impl Technology for PjsipTechnology {
         let local = LocalAudio {
             addr: SocketAddr::new(public.media.unwrap_or(local_ip), media_port),
             formats: sdp::offer_formats(&allowed),
-            dtmf_pt: dtmf_rfc4733(&endpoint).then_some(DTMF_PT),
+            dtmf_pt: DtmfMode::of(&endpoint).offers_rfc4733().then_some(DTMF_PT),
             ptime: 20,
             direction: Direction::SendRecv,
         };
@@ -260,6 +262,10 @@ impl Technology for PjsipTechnology {
             role: Role::Uac { invite: None },
             inbox,
             remote: None,
+            timer: SessionTimer::new(timer_settings(&endpoint)),
+            agreement: None,
+            peer_allows_update: false,
+            dtmf: DtmfMode::of(&endpoint),
         });
         tokio::spawn(actor.run());
         Ok(channel)

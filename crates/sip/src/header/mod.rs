@@ -8,6 +8,7 @@ mod cseq;
 mod media_type;
 mod name_addr;
 mod scalar;
+mod session_expires;
 mod via;
 
 pub use auth::AuthHeader;
@@ -17,6 +18,7 @@ pub use name_addr::{ContactList, NameAddr};
 pub(crate) use scalar::{
     is_http_date, parse_call_id, parse_delta_seconds, parse_max_forwards, parse_warning,
 };
+pub use session_expires::{Refresher, SessionExpires, parse_min_se};
 pub use via::Via;
 
 use std::fmt;

@@ -8,8 +8,8 @@ use bytes::Bytes;
 
 use crate::error::{HeaderError, ParseError};
 use crate::header::{
-    AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, Via, is_http_date,
-    parse_delta_seconds, parse_max_forwards, parse_warning,
+    AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, SessionExpires, Via,
+    is_http_date, parse_delta_seconds, parse_max_forwards, parse_min_se, parse_warning,
 };
 use crate::parse::{SplitList, split_list, trim};
 
@@ -253,6 +253,18 @@ impl Headers {
         self.get(HeaderName::MinExpires)
             .map(|v| parse_delta_seconds(v).ok_or(HeaderError::new("Min-Expires")))
             .transpose()
+    }
+
+    /// Session-Expires (RFC 4028 §4), if present.
+    pub fn session_expires(&self) -> Result<Option<SessionExpires<'_>>, HeaderError> {
+        self.get(HeaderName::SessionExpires)
+            .map(SessionExpires::parse)
+            .transpose()
+    }
+
+    /// Min-SE in seconds (RFC 4028 §5), if present.
+    pub fn min_se(&self) -> Result<Option<u32>, HeaderError> {
+        self.get(HeaderName::MinSe).map(parse_min_se).transpose()
     }
 
     /// Content-Type, if present.

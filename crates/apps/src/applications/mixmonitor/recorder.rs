@@ -1,0 +1,315 @@
+//! A running MixMonitor: the sink the media thread feeds, and the thread
+//! that writes the files (Asterisk's `mixmonitor_thread`).
+//!
+//! The media thread must never wait on a disk, so the sink only copies
+//! each pair of 20 ms frames into a bounded channel (preallocated; a
+//! writer that falls seconds behind loses frames, counted, rather than
+//! stalling the call). The writer thread applies mute and volume, mixes
+//! the two directions (saturating), and writes the mixed, receive and
+//! transmit files, only while the channel is bridged with `b`. It ends
+//! when the sink is finished (StopMixMonitor, or the stream closing at
+//! hangup); it also notices a hangup itself and asks the stream to let go,
+//! for channels whose stream outlives the call. Then it closes the files
+//! (wav headers get their sizes), reports that they are complete, and runs
+//! the post-processing command if one is allowed.
+
+use std::process::{Command, Stdio};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::{Arc, Weak};
+use std::time::{Duration, Instant};
+
+use obelus_core::channel::Channel;
+use obelus_media::{MonitorSink, Stream};
+use tokio::sync::watch;
+
+use super::files::Output;
+
+/// Frames the channel to the writer holds: two seconds.
+const QUEUE_FRAMES: usize = 100;
+/// Samples in the largest frame (20 ms at 16 kHz).
+const FRAME_MAX: usize = 320;
+/// How often the writer looks for a hangup when no audio flows.
+const POLL: Duration = Duration::from_millis(200);
+/// How long after a hangup the writer waits for the stream to finish it.
+const HANGUP_GRACE: Duration = Duration::from_secs(2);
+
+/// A volume factor as `get_volfactor` makes it from `-4..=4`: 0 leaves the
+/// audio alone, a positive value multiplies, a negative one divides.
+pub(super) fn volume_factor(level: i32) -> i32 {
+    match level {
+        0 => 0,
+        l if l > 0 => 1 << l.min(4),
+        l => -(1 << (-l).min(4)),
+    }
+}
+
+/// Applies a [`volume_factor`] in place, saturating.
+fn adjust(samples: &mut [i16], factor: i32) {
+    match factor {
+        0 => {}
+        f if f > 0 => {
+            for s in samples {
+                *s = s.saturating_mul(f as i16);
+            }
+        }
+        f => {
+            let d = -f as i16;
+            for s in samples {
+                *s /= d;
+            }
+        }
+    }
+}
+
+/// The saturating sum of the two directions into `out`.
+pub(super) fn mix(received: &[i16], sent: &[i16], out: &mut [i16]) {
+    for ((o, &r), &s) in out.iter_mut().zip(received).zip(sent) {
+        *o = r.saturating_add(s);
+    }
+}
+
+/// What the AMI `MixMonitorMute` action changes while the recording runs.
+#[derive(Debug, Default)]
+pub(super) struct Controls {
+    /// Silence the audio read from the channel (what its party says).
+    pub(super) mute_read: AtomicBool,
+    /// Silence the audio written to the channel (what its party hears).
+    pub(super) mute_write: AtomicBool,
+}
+
+/// One pair of frames on its way to the writer.
+pub(super) struct Frames {
+    received: [i16; FRAME_MAX],
+    sent: [i16; FRAME_MAX],
+    len: usize,
+}
+
+/// The media side: copies frames into the channel, never blocks.
+pub(super) struct Tap {
+    rate: u32,
+    tx: Option<SyncSender<Frames>>,
+    dropped: Arc<AtomicU64>,
+}
+
+impl MonitorSink for Tap {
+    fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn write_frames(&mut self, received: &[i16], sent: &[i16]) {
+        let Some(tx) = self.tx.as_ref() else {
+            return;
+        };
+        let len = received.len().min(sent.len()).min(FRAME_MAX);
+        let mut frames = Frames {
+            received: [0; FRAME_MAX],
+            sent: [0; FRAME_MAX],
+            len,
+        };
+        frames.received[..len].copy_from_slice(&received[..len]);
+        frames.sent[..len].copy_from_slice(&sent[..len]);
+        match tx.try_send(frames) {
+            Ok(()) => {}
+            Err(TrySendError::Full(_)) => {
+                self.dropped.fetch_add(1, Ordering::Relaxed);
+            }
+            Err(TrySendError::Disconnected(_)) => self.tx = None,
+        }
+    }
+
+    /// Closing the channel tells the writer that the recording is over.
+    fn finish(&mut self) {
+        self.tx = None;
+    }
+}
+
+/// Everything the writer thread needs.
+pub(super) struct Job {
+    /// The channel's name, for messages.
+    pub(super) name: String,
+    pub(super) channel: Arc<Channel>,
+    /// The stream, to let go of the sink after a hangup; never kept alive
+    /// by the recording.
+    pub(super) stream: Weak<Stream>,
+    pub(super) media_id: u64,
+    pub(super) mixed: Option<Output>,
+    pub(super) read: Option<Output>,
+    pub(super) write: Option<Output>,
+    pub(super) read_volume: i32,
+    pub(super) write_volume: i32,
+    pub(super) bridged_only: bool,
+    pub(super) controls: Arc<Controls>,
+    /// Run through `/bin/sh -c` after the files are closed.
+    pub(super) command: Option<String>,
+    /// Set to true once the files are complete.
+    pub(super) done: watch::Sender<bool>,
+}
+
+/// The sink to attach to the stream and the receiving end for the writer.
+pub(super) fn channel(rate: u32) -> (Tap, Receiver<Frames>, Arc<AtomicU64>) {
+    let (tx, rx) = sync_channel(QUEUE_FRAMES);
+    let dropped = Arc::new(AtomicU64::new(0));
+    let tap = Tap {
+        rate,
+        tx: Some(tx),
+        dropped: Arc::clone(&dropped),
+    };
+    (tap, rx, dropped)
+}
+
+/// Starts the writer thread; `finished` runs on it once the files are
+/// complete (before the command).
+pub(super) fn spawn(
+    job: Job,
+    rx: Receiver<Frames>,
+    dropped: Arc<AtomicU64>,
+    finished: impl FnOnce() + Send + 'static,
+) -> std::io::Result<()> {
+    std::thread::Builder::new()
+        .name("mixmonitor".into())
+        .spawn(move || run(job, &rx, &dropped, finished))
+        .map(|_| ())
+}
+
+fn run(mut job: Job, rx: &Receiver<Frames>, dropped: &AtomicU64, finished: impl FnOnce()) {
+    tracing::info!(verbose = 2, "Begin MixMonitor Recording {}", job.name);
+    let mut hangup_seen: Option<Instant> = None;
+    let mut mixed = [0i16; FRAME_MAX];
+    loop {
+        let frames = match rx.recv_timeout(POLL) {
+            Ok(frames) => Some(frames),
+            Err(RecvTimeoutError::Timeout) => None,
+            Err(RecvTimeoutError::Disconnected) => break,
+        };
+        if job.channel.is_hung_up() {
+            let first = hangup_seen.is_none();
+            let since = *hangup_seen.get_or_insert_with(Instant::now);
+            if first && let Some(stream) = job.stream.upgrade() {
+                stream.stop_monitor(job.media_id);
+            }
+            if since.elapsed() > HANGUP_GRACE {
+                break;
+            }
+        }
+        if let Some(mut frames) = frames {
+            write(&mut job, &mut frames, &mut mixed);
+        }
+    }
+    let lost = dropped.load(Ordering::Relaxed);
+    if lost > 0 {
+        tracing::warn!(
+            "MixMonitor {}: {lost} frames lost, the disk did not keep up",
+            job.name
+        );
+    }
+    for (output, what) in [
+        (job.mixed.take(), "mixed"),
+        (job.read.take(), "read"),
+        (job.write.take(), "write"),
+    ] {
+        if let Some(output) = output {
+            let path = output.path.clone();
+            match output.close() {
+                Ok(()) => tracing::info!(verbose = 2, "MixMonitor close filestream ({what})"),
+                Err(e) => tracing::warn!("MixMonitor: {}: {e}", path.display()),
+            }
+        }
+    }
+    // Nobody waiting is fine: the recording was not stopped by hand.
+    let _ = job.done.send(true);
+    finished();
+    if let Some(command) = job.command.take() {
+        tracing::info!(verbose = 2, "Executing [{command}]");
+        run_command(&command);
+    }
+    tracing::info!(verbose = 2, "End MixMonitor Recording {}", job.name);
+}
+
+/// One pair of frames into the files.
+fn write(job: &mut Job, frames: &mut Frames, mixed: &mut [i16; FRAME_MAX]) {
+    if job.bridged_only && job.channel.bridge().is_none() {
+        return;
+    }
+    let n = frames.len;
+    let (received, sent) = (&mut frames.received[..n], &mut frames.sent[..n]);
+    if job.controls.mute_read.load(Ordering::Relaxed) {
+        received.fill(0);
+    }
+    if job.controls.mute_write.load(Ordering::Relaxed) {
+        sent.fill(0);
+    }
+    adjust(received, job.read_volume);
+    adjust(sent, job.write_volume);
+    if let Some(out) = job.read.as_mut() {
+        out.write(received);
+    }
+    if let Some(out) = job.write.as_mut() {
+        out.write(sent);
+    }
+    if let Some(out) = job.mixed.as_mut() {
+        mix(received, sent, &mut mixed[..n]);
+        out.write(&mixed[..n]);
+    }
+}
+
+/// `ast_safe_system`: the command through `/bin/sh -c`, with the
+/// environment the dialplan set (`ENV()`), waited for.
+fn run_command(command: &str) {
+    let mut cmd = Command::new("/bin/sh");
+    cmd.arg("-c")
+        .arg(command)
+        .stdin(Stdio::null())
+        .stdout(Stdio::null())
+        .stderr(Stdio::null());
+    crate::functions::env::apply(&mut cmd);
+    match cmd.status() {
+        Ok(status) if !status.success() => {
+            tracing::warn!("MixMonitor command [{command}] ended with {status}");
+        }
+        Ok(_) => {}
+        Err(e) => tracing::warn!("MixMonitor command [{command}] could not run: {e}"),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn volume_factors_follow_get_volfactor() {
+        assert_eq!(
+            (-4..=4).map(volume_factor).collect::<Vec<_>>(),
+            [-16, -8, -4, -2, 0, 2, 4, 8, 16]
+        );
+        let mut s = [1000i16, -1000, 20000];
+        adjust(&mut s, 2);
+        assert_eq!(s, [2000, -2000, i16::MAX]);
+        adjust(&mut s, -4);
+        assert_eq!(s, [500, -500, i16::MAX / 4]);
+        adjust(&mut s, 0);
+        assert_eq!(s, [500, -500, i16::MAX / 4]);
+    }
+
+    #[test]
+    fn mixing_saturates() {
+        let mut out = [0i16; 4];
+        mix(&[1, 30000, -30000, 5], &[2, 30000, -30000, -5], &mut out);
+        assert_eq!(out, [3, i16::MAX, i16::MIN, 0]);
+    }
+
+    #[test]
+    fn a_full_queue_drops_and_counts_instead_of_blocking() {
+        let (mut tap, rx, dropped) = channel(8000);
+        for _ in 0..QUEUE_FRAMES + 5 {
+            tap.write_frames(&[1; 160], &[2; 160]);
+        }
+        assert_eq!(dropped.load(Ordering::Relaxed), 5);
+        let first = rx.recv().unwrap();
+        assert_eq!(first.len, 160);
+        assert_eq!((first.received[0], first.sent[159]), (1, 2));
+        tap.finish();
+        let rest = rx.iter().count();
+        assert_eq!(rest, QUEUE_FRAMES - 1, "queued frames survive the finish");
+    }
+}
