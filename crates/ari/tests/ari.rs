@@ -591,7 +591,7 @@ async fn authentication_and_errors() {
     let method = h.http("PATCH", "/ari/channels").await;
     assert_eq!(method.status, 405);
     assert_eq!(method.header("allow"), Some("GET, POST"));
-    let not_yet = h.http("GET", "/ari/mailboxes").await;
+    let not_yet = h.http("GET", "/ari/recordings/stored").await;
     assert_eq!(not_yet.status, 501);
     assert!(not_yet.json()["message"].as_str().is_some());
     let bad_json = h.http_json("POST", "/ari/bridges", "{oops").await;
