@@ -177,6 +177,13 @@ fn contact_changes_are_ami_events() {
         phone_port
     ));
     read_until("ContactStatus: Removed");
+    // The endpoint lost its last contact: PeerStatus follows.
+    let peer = read_until("PeerStatus: Unreachable\r\n");
+    assert!(
+        peer.contains("Event: PeerStatus\r\n")
+            && peer.contains("ChannelType: PJSIP\r\nPeer: PJSIP/101\r\n"),
+        "{peer}"
+    );
     let empty = ami_action(
         ami_port,
         "Action: PJSIPShowContacts\r\n",

@@ -28,6 +28,7 @@ pub mod hints;
 pub mod http;
 pub mod message;
 pub mod module;
+pub mod peers;
 pub mod queue;
 pub mod render;
 pub mod server;

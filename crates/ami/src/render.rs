@@ -25,6 +25,19 @@ pub struct AmiEvent {
     pub text: Arc<str>,
 }
 
+/// `PeerStatus` for a PJSIP endpoint whose reachability changed.
+pub fn peer_status(change: &crate::peers::PeerChange, options: &RenderOptions) -> AmiEvent {
+    AmiEvent {
+        class: classes::SYSTEM,
+        name: "PeerStatus",
+        text: Builder::new("PeerStatus", classes::SYSTEM, options)
+            .field("ChannelType", "PJSIP")
+            .field("Peer", &format!("PJSIP/{}", change.endpoint))
+            .field("PeerStatus", change.status)
+            .finish(),
+    }
+}
+
 /// Options that change how events look.
 #[derive(Debug, Clone, Default)]
 pub struct RenderOptions {

@@ -14,6 +14,7 @@ use tokio::sync::broadcast;
 use crate::bridges::BridgeView;
 use crate::config::ManagerConf;
 use crate::hints::HintWatch;
+use crate::peers::PeerWatch;
 use crate::render::{AmiEvent, RenderOptions};
 use crate::session::{Session, State};
 
@@ -46,6 +47,8 @@ pub struct Ami {
     pub bridges: BridgeView,
     /// Hint states, for `ExtensionStatus` events.
     hints: HintWatch,
+    /// Endpoint reachability, for `PeerStatus`.
+    peers: PeerWatch,
 }
 
 impl Ami {
@@ -68,6 +71,7 @@ impl Ami {
             rendered: AtomicU64::new(0),
             bridges: BridgeView::default(),
             hints: HintWatch::default(),
+            peers: PeerWatch::default(),
         })
     }
 
@@ -125,6 +129,17 @@ impl Ami {
                 for change in ami.hints.device_changed(&ami.core, device) {
                     ami.send(crate::render::extension_status(&change, &options));
                 }
+            }
+            // PeerStatus follows the ContactStatus that changed the endpoint.
+            if let Event::ContactStatus {
+                uri,
+                status,
+                endpoint,
+                ..
+            } = event.as_ref()
+                && let Some(change) = ami.peers.contact(endpoint, uri, status)
+            {
+                ami.send(crate::render::peer_status(&change, &options));
             }
         }));
     }
