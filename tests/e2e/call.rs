@@ -56,8 +56,14 @@ pub(crate) fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child 
         .expect("run sipp (apt-get install sip-tester)")
 }
 
-pub(crate) fn wait_ok(mut child: Child, what: &str, dir: &Path) {
-    let deadline = Instant::now() + Duration::from_secs(60);
+pub(crate) fn wait_ok(child: Child, what: &str, dir: &Path) {
+    wait_ok_within(child, what, dir, Duration::from_secs(60));
+}
+
+/// Waits for sipp to finish (within `limit`) and fails with its error log
+/// unless the scenario succeeded.
+pub(crate) fn wait_ok_within(mut child: Child, what: &str, dir: &Path, limit: Duration) {
+    let deadline = Instant::now() + limit;
     loop {
         if let Some(status) = child.try_wait().unwrap() {
             if !status.success() {

@@ -19,7 +19,7 @@ use obelus_media::dtmf_detect::{self, DetectorEvent, DtmfDetector};
 use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet};
 use obelus_media::{Codec, Decoder, Encoder};
 
-use crate::call::obelus_media_address;
+use crate::call::{obelus_media_address, wait_ok_within};
 use crate::common::{AmiSession, ConfDir, ami_watcher, enable_ami, free_port};
 use crate::sip_register::scenario;
 
@@ -86,31 +86,6 @@ fn sipp(
         .expect("run sipp (apt-get install sip-tester)")
 }
 
-/// Waits for sipp to finish (within `limit`) and fails with its error
-/// log unless the scenario succeeded.
-fn wait_ok(mut child: Child, what: &str, dir: &Path, limit: Duration) {
-    let deadline = Instant::now() + limit;
-    loop {
-        if let Some(status) = child.try_wait().unwrap() {
-            if !status.success() {
-                let mut errors = String::new();
-                for entry in std::fs::read_dir(dir).unwrap().flatten() {
-                    if entry.file_name().to_string_lossy().contains("errors") {
-                        errors.push_str(&std::fs::read_to_string(entry.path()).unwrap_or_default());
-                    }
-                }
-                panic!("{what} failed ({status}):\n{errors}");
-            }
-            return;
-        }
-        if Instant::now() > deadline {
-            let _ = child.kill();
-            panic!("{what} did not finish");
-        }
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
 /// Waits (bounded) until the server has no channel left.
 fn wait_idle(conf: &ConfDir) {
     let deadline = Instant::now() + Duration::from_secs(10);
@@ -139,7 +114,7 @@ fn refreshed_call(scenario_name: &str, slot: u16) {
         &rtp,
         &["-key", "dest", "700"],
     );
-    wait_ok(call, scenario_name, dir.path(), Duration::from_secs(150));
+    wait_ok_within(call, scenario_name, dir.path(), Duration::from_secs(150));
     wait_idle(&conf);
 }
 
@@ -179,7 +154,7 @@ fn a_session_the_peer_stops_refreshing_is_hung_up() {
         &rtp,
         &["-key", "dest", "700"],
     );
-    wait_ok(
+    wait_ok_within(
         call,
         "the expiring call",
         dir.path(),
@@ -216,7 +191,7 @@ fn session_timers_are_refused_as_configured() {
             &rtp,
             &["-key", "dest", "700"],
         );
-        wait_ok(call, scenario_name, dir.path(), Duration::from_secs(30));
+        wait_ok_within(call, scenario_name, dir.path(), Duration::from_secs(30));
     }
     wait_idle(&conf);
 }
@@ -259,7 +234,7 @@ fn dtmf_by_sip_info_reaches_the_dialplan_and_goes_out_for_senddtmf() {
         &rtp,
         &["-key", "dest", "800"],
     );
-    wait_ok(
+    wait_ok_within(
         alice,
         "alice's INFO keys",
         dir.path(),
@@ -278,7 +253,7 @@ fn dtmf_by_sip_info_reaches_the_dialplan_and_goes_out_for_senddtmf() {
     session.send("Action: Originate\r\nActionID: o1\r\nChannel: PJSIP/bob\r\nContext: test\r\nExten: 900\r\nPriority: 1\r\nAsync: true");
     let response = session.response("o1");
     assert!(response.contains("Response: Success"), "{response}");
-    wait_ok(bob, "bob's INFO keys", dir.path(), Duration::from_secs(30));
+    wait_ok_within(bob, "bob's INFO keys", dir.path(), Duration::from_secs(30));
     wait_idle(&conf);
 }
 
