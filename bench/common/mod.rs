@@ -52,6 +52,17 @@ pub fn cpu_ticks(pid: u32) -> u64 {
 /// into `dir` and an errors-only console) and starts the daemon in the
 /// foreground; returns once `ready` says it is up.
 pub fn start_obelus(dir: &Path, files: &[(&str, String)], ready: impl Fn() -> bool) -> Guard {
+    start_obelus_within(dir, files, ready, Duration::from_secs(20))
+}
+
+/// As [`start_obelus`], waiting up to `patience` for `ready`: a
+/// configuration of tens of thousands of objects takes longer to load.
+pub fn start_obelus_within(
+    dir: &Path,
+    files: &[(&str, String)],
+    ready: impl Fn() -> bool,
+    patience: Duration,
+) -> Guard {
     let root = dir.display();
     std::fs::write(
         dir.join("asterisk.conf"),
@@ -73,7 +84,7 @@ pub fn start_obelus(dir: &Path, files: &[(&str, String)], ready: impl Fn() -> bo
             .spawn()
             .unwrap(),
     );
-    let deadline = Instant::now() + Duration::from_secs(20);
+    let deadline = Instant::now() + patience;
     while !ready() {
         assert!(Instant::now() < deadline, "obelus did not start");
         std::thread::sleep(Duration::from_millis(50));
