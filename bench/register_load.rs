@@ -22,19 +22,20 @@
 //! Memory: two equal batches of distinct contacts into one server; after
 //! each, the bench waits for the server's transactions to end (Timer J) and
 //! reads the proportional set size (`Pss` of `/proc/PID/smaps_rollup`,
-//! summed over the processes, so Kamailio's shared memory counts once).
-//! The growth over the second batch, divided by its contacts, is the memory
-//! per contact; the first batch has the same transient profile (the same
-//! rate and length), so the allocator's high-water mark is already paid.
-//! Both batches are printed: a first batch that grew less than the second
-//! reused memory freed after start-up.
+//! summed over the processes, so Kamailio's shared memory counts once),
+//! per contact of the batch. For Obelus it then has gdb call glibc's
+//! `malloc_trim(0)` in the daemon and reads Pss again: the live figure,
+//! without the free heap glibc keeps after a burst; the next batch starts
+//! from it. Both batches are printed: the second is the cost of one more
+//! contact, the first also pays for what start-up freed or the first burst
+//! left allocated.
 //!
 //! Run: `cargo bench -p obelus --bench register_load` (needs `sipp`:
-//! `apt-get install sip-tester`; without `kamailio` its column is skipped).
-//! `REGISTER_LOAD_RATES=500,1000`, `REGISTER_LOAD_SECONDS=10`,
-//! `REGISTER_LOAD_CONTACTS=20000` (per memory batch, 0 skips the memory
-//! part), `REGISTER_LOAD_MEMORY_RATE=1000`, `REGISTER_LOAD_SETTLE_SECONDS=35`
-//! `REGISTER_LOAD_KAMAILIO_CHILDREN=2` and `REGISTER_LOAD_KAMAILIO_MEMORY=tlsf`
+//! `apt-get install sip-tester`; without `kamailio` its rows are skipped,
+//! without `gdb` the live memory figure). `REGISTER_LOAD_RATES=500,1000`,
+//! `REGISTER_LOAD_SECONDS=10`, `REGISTER_LOAD_CONTACTS=20000` (per memory
+//! batch, 0 skips the memory part), `REGISTER_LOAD_MEMORY_RATE=1000`,
+//! `REGISTER_LOAD_SETTLE_SECONDS=35`, `REGISTER_LOAD_KAMAILIO_CHILDREN=2` and `REGISTER_LOAD_KAMAILIO_MEMORY=tlsf`
 //! (Kamailio's memory manager, `-x`/`-X`; unset: the build's default)
 //! change the run.
 
@@ -572,7 +573,7 @@ fn main() {
     let kamailio = installed("kamailio", "-v");
     if !kamailio {
         eprintln!(
-            "register_load: kamailio is not installed (apt-get install kamailio); its column is skipped"
+            "register_load: kamailio is not installed (apt-get install kamailio); its rows are skipped"
         );
     }
     let settings = Settings::from_env();
