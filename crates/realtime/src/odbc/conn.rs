@@ -97,6 +97,10 @@ pub(super) fn connect(settings: &OdbcSettings) -> Result<Opened, OdbcError> {
             text.push_str(";PWD=");
             text.push_str(&odbc_api::escape_attribute_value(&settings.password));
         }
+        // MariaDB Connector/ODBC reads the last attribute past the end of
+        // the string unless a `;` closes it ("Access denied for user
+        // 'root?'"): close every attribute.
+        text.push(';');
         env.connect_with_connection_string(&text, options)
     } else {
         env.connect(
