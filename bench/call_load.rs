@@ -19,7 +19,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)] // each load bench uses a part of the shared helpers
 mod common;
 
-use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, start_obelus};
+use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, sipp_stat, start_obelus};
 
 fn start(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
     let files = [
@@ -115,18 +115,7 @@ fn sipp_uac(dir: &Path, target: &str, rate: u32, calls: u32) -> (u64, u64, Durat
     if !status.success() {
         eprintln!("call_load: sipp reported failed calls at {rate}/s");
     }
-    let text = std::fs::read_to_string(&stats).unwrap_or_default();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();
-    let last: Vec<&str> = lines.last().unwrap_or("").split(';').collect();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .and_then(|i| last.get(i))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let column = |name: &str| sipp_stat(&stats, name);
     (
         column("SuccessfulCall(C)"),
         column("FailedCall(C)"),

@@ -50,7 +50,9 @@ use md5::{Digest, Md5};
 #[allow(dead_code)] // each load bench uses a part of the shared helpers
 mod common;
 
-use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, start_obelus_within};
+use common::{
+    Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, sipp_stat, start_obelus_within,
+};
 
 /// The first user; users are `FIRST_USER..FIRST_USER + count`.
 const FIRST_USER: u32 = 1000;
@@ -439,18 +441,7 @@ fn sipp_register(dir: &Path, port: u16, first: u32, count: u32, rate: u32) -> Ou
     if !status.success() {
         eprintln!("register_load: sipp reported failed registrations at {rate}/s on port {port}");
     }
-    let text = std::fs::read_to_string(&stats).unwrap_or_default();
-    let mut lines = text.lines();
-    let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();
-    let last: Vec<&str> = lines.last().unwrap_or("").split(';').collect();
-    let column = |name: &str| {
-        header
-            .iter()
-            .position(|h| *h == name)
-            .and_then(|i| last.get(i))
-            .and_then(|v| v.trim().parse::<u64>().ok())
-            .unwrap_or(0)
-    };
+    let column = |name: &str| sipp_stat(&stats, name);
     Outcome {
         completed: column("SuccessfulCall(C)"),
         failed: column("FailedCall(C)"),

@@ -101,3 +101,18 @@ pub fn sip_bound(port: u16) -> impl Fn() -> bool {
 pub fn tcp_listening(port: u16) -> impl Fn() -> bool {
     move || TcpStream::connect(("127.0.0.1", port)).is_ok()
 }
+
+/// The last value of column `name` in a sipp `-trace_stat` file (its final
+/// totals, e.g. `SuccessfulCall(C)`); 0 when missing.
+pub fn sipp_stat(file: &Path, name: &str) -> u64 {
+    let text = std::fs::read_to_string(file).unwrap_or_default();
+    let mut lines = text.lines();
+    let header: Vec<&str> = lines.next().unwrap_or("").split(';').collect();
+    let last: Vec<&str> = lines.last().unwrap_or("").split(';').collect();
+    header
+        .iter()
+        .position(|h| *h == name)
+        .and_then(|i| last.get(i))
+        .and_then(|v| v.trim().parse::<u64>().ok())
+        .unwrap_or(0)
+}
