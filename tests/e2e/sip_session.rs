@@ -4,7 +4,8 @@
 //! 420 and 422 as configured; 422 followed as UAC) and DTMF by SIP INFO (keys that reach the
 //! dialplan, keys `SendDTMF` sends) and in-band (`dtmf_mode=auto` with a
 //! peer without telephone-event: keys heard in the audio and played into
-//! it).
+//! it), and keys crossing a bridge between legs that carry them
+//! differently (SIP INFO in, RFC 4733 out).
 //!
 //! Endpoints live in `pjsip.conf` without authentication, identified by
 //! the From user.
@@ -15,6 +16,7 @@ use std::process::{Child, Command, Stdio};
 use std::thread;
 use std::time::{Duration, Instant};
 
+use obelus_media::dtmf::{TelephoneEvent, event_to_digit};
 use obelus_media::dtmf_detect::{self, DetectorEvent, DtmfDetector};
 use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet};
 use obelus_media::{Codec, Decoder, Encoder};
@@ -24,11 +26,12 @@ use crate::common::{AmiSession, ConfDir, ami_watcher, enable_ami, free_port};
 use crate::sip_register::scenario;
 
 /// 700 holds the call; 800 reads three keys into a global; 810 reads three
-/// keys and plays them back; 900 sends the global's keys and `#`.
+/// keys and plays them back; 820 dials bob; 900 sends the global's keys and `#`.
 const DIALPLAN: &str = "[test]\n\
 exten => 700,1,Answer()\n same => n,Wait(120)\n\
 exten => 800,1,Answer()\n same => n,Read(DIGITS,,3)\n same => n,Set(GLOBAL(GOT)=${DIGITS})\n same => n,Hangup()\n\
 exten => 810,1,Answer()\n same => n,Read(DIGITS,,3)\n same => n,SendDTMF(${DIGITS},200,120)\n same => n,Wait(1)\n same => n,Hangup()\n\
+exten => 820,1,Dial(PJSIP/bob)\n\
 exten => 900,1,SendDTMF(${GLOBAL(GOT)}#)\n same => n,Hangup()\n";
 
 /// An endpoint in context `test` talking PCMU, with extra `options` lines.
@@ -369,5 +372,84 @@ fn auto_dtmf_without_telephone_event_goes_in_band_both_ways() {
         }
     });
     assert_eq!(keys, "456", "keys heard back in {} samples", heard.len());
+    wait_idle(&conf);
+}
+
+/// The keys carried by telephone-events arriving on `socket` (each once,
+/// at its first end packet), until `want` keys came or 20 s passed.
+fn telephone_event_keys(socket: &UdpSocket, want: usize) -> String {
+    socket
+        .set_read_timeout(Some(Duration::from_millis(100)))
+        .unwrap();
+    let (mut keys, mut ended) = (String::new(), Vec::new());
+    let mut buf = [0u8; 1500];
+    let deadline = Instant::now() + Duration::from_secs(20);
+    while keys.len() < want && Instant::now() < deadline {
+        let Ok((n, _)) = socket.recv_from(&mut buf) else {
+            continue;
+        };
+        let Ok(p) = RtpPacket::parse(&buf[..n]) else {
+            continue;
+        };
+        if p.header.payload_type != 101 {
+            continue;
+        }
+        if let Ok(ev) = TelephoneEvent::parse(p.payload)
+            && ev.end
+            && !ended.contains(&p.header.timestamp)
+        {
+            ended.push(p.header.timestamp);
+            keys.extend(event_to_digit(ev.event));
+        }
+    }
+    keys
+}
+
+/// alice (`dtmf_mode=info`) dials bob (RFC 4733) and presses 1 2 3 by SIP
+/// INFO: the bridge hands each key to bob's leg, which sends it the way
+/// bob's call agreed, as telephone-events bob's phone receives.
+#[test]
+fn info_keys_cross_a_bridge_as_telephone_events() {
+    let bob_port = free_port();
+    let endpoints = format!(
+        "{}{}[bob]\ntype=aor\ncontact=sip:bob@127.0.0.1:{bob_port}\n\n",
+        endpoint("alice", "dtmf_mode=info"),
+        endpoint("bob", "aors=bob"),
+    );
+    let (conf, port) = pbx(&endpoints, 5);
+    let _daemon = conf.start_foreground();
+    let dir = tempfile::tempdir().unwrap();
+    let (rtp_alice, rtp_bob) = (
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+        UdpSocket::bind("127.0.0.1:0").unwrap(),
+    );
+    let bob = sipp(
+        port,
+        dir.path(),
+        "call_callee.xml",
+        "bob",
+        bob_port,
+        &rtp_bob,
+        &[],
+    );
+    let alice = sipp(
+        port,
+        dir.path(),
+        "info_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &["-key", "dest", "820"],
+    );
+    let keys = telephone_event_keys(&rtp_bob, 3);
+    assert_eq!(keys, "123", "keys bob received as telephone-events");
+    conf.rx("channel request hangup all");
+    wait_ok_within(
+        alice,
+        "alice's INFO keys",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
     wait_idle(&conf);
 }

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use obelus_media::MediaEngine;
 
 use crate::Core;
-use crate::channel::{Cause, Channel, Control, ControlReceiver, HungUp};
+use crate::channel::{Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp};
 use crate::events::{BridgeEvent, BridgeEventKind, BridgeSnapshot, Event};
 
 /// How a two-party bridge ended.
@@ -54,8 +54,9 @@ fn publish(core: &Core, snapshot: &BridgeSnapshot, kind: BridgeEventKind) {
 }
 
 /// Bridges `a` and `b` until one of them hangs up; `creator` names who
-/// made the bridge (`Dial`). DTMF and other frames are relayed as
-/// indications where they make sense; media never passes through here.
+/// made the bridge (`Dial`). Hold and DTMF the media relay did not carry
+/// are passed on to the other side's driver; media never passes through
+/// here.
 pub async fn two_party(
     core: &Arc<Core>,
     creator: &str,
@@ -106,11 +107,11 @@ pub async fn two_party(
         tokio::select! {
             frame = a.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::First(cause),
-                Ok(control) => relay(&second, control).await,
+                Ok(control) => relay(&first, &second, control).await,
             },
             frame = b.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::Second(cause),
-                Ok(control) => relay(&first, control).await,
+                Ok(control) => relay(&second, &first, control).await,
             },
         }
     };
@@ -130,16 +131,29 @@ pub async fn two_party(
     end
 }
 
-/// What one side's frame means for the other side in a bridge.
-async fn relay(to: &Arc<Channel>, control: Control) {
+/// What a frame of `from` means for `to`, the other side of the bridge.
+async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control) {
     use crate::channel::Indication;
     let indication = match control {
         Control::Hold => Indication::Hold,
         Control::Unhold => Indication::Unhold,
-        // DTMF travels in the media relay; answers and progress are over.
+        Control::Dtmf { digit, duration_ms } => {
+            if !crossed_with_media(from.driver().dtmf_transport(), to.driver().dtmf_transport()) {
+                to.driver().send_digit(to, digit, duration_ms).await;
+            }
+            return;
+        }
+        // Answers and progress are over once bridged.
         _ => return,
     };
     to.driver().indicate(to, indication).await;
+}
+
+/// Whether a digit between channels carrying DTMF as `from` and `to` do
+/// already reached `to` through the media link: telephone-events are
+/// forwarded by the relay, and tones ride in the audio.
+fn crossed_with_media(from: DtmfTransport, to: DtmfTransport) -> bool {
+    from == to && matches!(from, DtmfTransport::Rfc4733 | DtmfTransport::Inband)
 }
 
 #[cfg(test)]
@@ -153,5 +167,23 @@ mod tests {
         assert_ne!(a, b);
         assert_eq!(a.len(), 36);
         assert_eq!(a.matches('-').count(), 4);
+    }
+
+    #[test]
+    fn digits_cross_with_media_only_when_both_sides_carry_them_there() {
+        use DtmfTransport::*;
+        assert!(crossed_with_media(Rfc4733, Rfc4733));
+        assert!(crossed_with_media(Inband, Inband));
+        for (from, to) in [
+            (Rfc4733, Info),
+            (Info, Rfc4733),
+            (Rfc4733, Inband),
+            (Inband, Rfc4733),
+            (Info, Info),
+            (None, Rfc4733),
+            (Rfc4733, None),
+        ] {
+            assert!(!crossed_with_media(from, to), "{from:?} -> {to:?}");
+        }
     }
 }

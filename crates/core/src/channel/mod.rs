@@ -73,6 +73,23 @@ pub enum Control {
     Unhold,
 }
 
+/// How a channel carries DTMF on the wire, once its media is agreed. A
+/// bridge asks both sides: when they carry digits the same way inside the
+/// media (RFC 4733 events, which the media relay forwards, or tones in the
+/// audio) a digit has already crossed with the media; otherwise the bridge
+/// hands it to the other side's driver to send its own way.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum DtmfTransport {
+    /// RFC 4733 telephone-events in RTP.
+    Rfc4733,
+    /// Tones in the audio.
+    Inband,
+    /// SIP INFO requests.
+    Info,
+    /// Not carried (or the technology has no wire of its own, like Local).
+    None,
+}
+
 /// What the owner asks a driver to signal.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Indication {
@@ -106,6 +123,10 @@ pub trait Driver: Send + Sync {
     async fn hangup(&self, channel: &Arc<Channel>, cause: Cause);
     /// Sends a DTMF digit to the far end.
     async fn send_digit(&self, channel: &Arc<Channel>, digit: char, duration_ms: u32);
+    /// How digits travel on this channel's wire (see [`DtmfTransport`]).
+    fn dtmf_transport(&self) -> DtmfTransport {
+        DtmfTransport::None
+    }
     /// The media stream (RTP) carrying the channel's audio, once negotiated.
     fn media(&self) -> Option<Arc<obelus_media::Stream>> {
         None

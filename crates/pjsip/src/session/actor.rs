@@ -21,7 +21,7 @@ use obelus_transport::Reply;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dialog::Dialog;
-use super::dtmf::{DtmfMode, DtmfPath};
+use super::dtmf::{DtmfMode, DtmfPath, SharedPath};
 use super::handle::MediaSlot;
 use super::sdp::{self, LocalAudio, RemoteAudio};
 use crate::stack::{Origin, Shared, answer, built};
@@ -124,6 +124,8 @@ pub(crate) struct Setup {
     pub peer_allows_update: bool,
     /// The endpoint's `dtmf_mode`.
     pub dtmf: DtmfMode,
+    /// Where the agreed DTMF path is published for the channel driver.
+    pub dtmf_path: SharedPath,
 }
 
 pub(crate) struct Actor {
@@ -154,6 +156,8 @@ pub(crate) struct Actor {
     peer_allows_update: bool,
     dtmf: DtmfMode,
     dtmf_path: DtmfPath,
+    /// `dtmf_path` as the channel driver sees it.
+    dtmf_shared: SharedPath,
 }
 
 fn unix_secs() -> u64 {
@@ -195,7 +199,9 @@ impl Actor {
             dtmf: setup.dtmf,
             // Until the answer says otherwise, what our offer proposes.
             dtmf_path: setup.dtmf.path(setup.dtmf.offers_rfc4733()),
+            dtmf_shared: setup.dtmf_path,
         };
+        actor.dtmf_shared.set(actor.dtmf_path);
         if let Some(remote) = &setup.remote {
             actor.configure_media(remote);
         }
@@ -208,6 +214,7 @@ impl Actor {
         };
         let telephone_event = remote.dtmf_pt.filter(|_| self.local.dtmf_pt.is_some());
         self.dtmf_path = self.dtmf.path(telephone_event.is_some());
+        self.dtmf_shared.set(self.dtmf_path);
         let ptime = remote.ptime.unwrap_or(self.local.ptime).clamp(10, 60);
         let Some(media) = self.media.get() else {
             return;

@@ -3,6 +3,9 @@
 //! res_pjsip_dtmf_info (`application/dtmf-relay` with `Signal=`/`Duration=`
 //! lines, and `application/dtmf` with the bare key).
 
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
+
 /// An endpoint's `dtmf_mode`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum DtmfMode {
@@ -20,17 +23,34 @@ pub(crate) enum DtmfMode {
     None,
 }
 
-/// How digits go and come on one call, once the SDP is agreed.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) enum DtmfPath {
-    /// Telephone-events.
-    Rfc4733,
-    /// Tones, sent and detected in the audio.
-    Inband,
-    /// SIP INFO.
-    Info,
-    /// Not at all.
-    None,
+/// How digits go and come on one call, once the SDP is agreed (the
+/// channel core's [`DtmfTransport`], which bridges read through the driver).
+pub(crate) use obelus_core::channel::DtmfTransport as DtmfPath;
+
+/// The call's current [`DtmfPath`], written by the session task when the
+/// SDP is agreed and read by the channel driver for bridges.
+#[derive(Clone, Default)]
+pub(crate) struct SharedPath(Arc<AtomicU8>);
+
+impl SharedPath {
+    pub(crate) fn set(&self, path: DtmfPath) {
+        let v = match path {
+            DtmfPath::None => 0,
+            DtmfPath::Rfc4733 => 1,
+            DtmfPath::Inband => 2,
+            DtmfPath::Info => 3,
+        };
+        self.0.store(v, Ordering::Relaxed);
+    }
+
+    pub(crate) fn get(&self) -> DtmfPath {
+        match self.0.load(Ordering::Relaxed) {
+            1 => DtmfPath::Rfc4733,
+            2 => DtmfPath::Inband,
+            3 => DtmfPath::Info,
+            _ => DtmfPath::None,
+        }
+    }
 }
 
 impl DtmfMode {

@@ -5,11 +5,12 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use obelus_core::channel::{Cause, Channel, Driver, Indication};
+use obelus_core::channel::{Cause, Channel, Driver, DtmfTransport, Indication};
 use obelus_media::Stream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actor::{Command, Input};
+use super::dtmf::SharedPath;
 
 /// How long a hangup waits for the session to send its BYE or final
 /// response before the channel goes anyway.
@@ -48,6 +49,8 @@ pub(crate) struct SessionHandle {
     /// The headers of the INVITE that created an inbound channel (for
     /// `PJSIP_HEADER(read,...)`), in order; empty for outbound legs.
     pub(crate) headers: Vec<(String, String)>,
+    /// How the call carries DTMF, as the session agreed it.
+    pub(crate) dtmf: SharedPath,
 }
 
 impl SessionHandle {
@@ -103,6 +106,10 @@ impl Driver for SessionHandle {
 
     fn media(&self) -> Option<Arc<Stream>> {
         self.media.get()
+    }
+
+    fn dtmf_transport(&self) -> DtmfTransport {
+        self.dtmf.get()
     }
 
     fn info(&self, key: &str) -> Option<String> {

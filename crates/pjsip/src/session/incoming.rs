@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
-use super::dtmf::DtmfMode;
+use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
 use super::sdp::{self, LocalAudio};
 use super::{INBOX, local_ip_for};
@@ -196,6 +196,7 @@ async fn admit(
         direction: Direction::SendRecv,
     };
     let (tx, inbox) = mpsc::channel(INBOX);
+    let dtmf_path = SharedPath::default();
     let channel = Channel::create(
         &shared.core.channels,
         ChannelInit {
@@ -213,6 +214,7 @@ async fn admit(
             media: media.clone(),
             call_id: dialog.call_id.clone(),
             endpoint: endpoint.id().to_owned(),
+            dtmf: dtmf_path.clone(),
             headers: req
                 .headers()
                 .iter()
@@ -250,6 +252,7 @@ async fn admit(
         agreement,
         peer_allows_update: allows_update(req.headers()).unwrap_or(false),
         dtmf,
+        dtmf_path,
     });
     tokio::spawn(actor.run());
     pbx.start(channel);

@@ -18,7 +18,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup};
 use super::dialog::Dialog;
-use super::dtmf::DtmfMode;
+use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
 use super::incoming::{endpoint_callerid, timer_settings};
 use super::sdp::{self, DTMF_PT, LocalAudio};
@@ -221,6 +221,7 @@ impl Technology for PjsipTechnology {
             &format!("<sip:{from_user}@{sip_host}>"),
         );
         let (tx, inbox) = mpsc::channel(INBOX);
+        let dtmf_path = SharedPath::default();
         let channel = Channel::create(
             channels,
             ChannelInit {
@@ -242,6 +243,7 @@ impl Technology for PjsipTechnology {
                 call_id: dialog.call_id.clone(),
                 endpoint: endpoint.id().to_owned(),
                 headers: Vec::new(),
+                dtmf: dtmf_path.clone(),
             }),
             requestor,
         );
@@ -266,6 +268,7 @@ impl Technology for PjsipTechnology {
             agreement: None,
             peer_allows_update: false,
             dtmf: DtmfMode::of(&endpoint),
+            dtmf_path,
         });
         tokio::spawn(actor.run());
         Ok(channel)
