@@ -243,8 +243,12 @@ async fn serve(
     core.events.publish(obelus_core::events::Event::Shutdown {
         clean: stop != ShutdownMode::Now || core.shutdown.active_calls() == 0,
     });
-    // Let interfaces deliver the Shutdown event before the sockets close.
+    // Let interfaces deliver the Shutdown event before the sockets close,
+    // and the astdb write its last batch.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;
+    if let Some(astdb) = core.service::<obelus_sorcery::astdb::Astdb>() {
+        astdb.flush().await;
+    }
     cleanup(&socket, &pid_file);
     0
 }

@@ -103,6 +103,9 @@ pub async fn apply(
                     sorcery.create(object).await
                 };
                 stored.map_err(|e| format!("contact {id}: {e}"))?;
+                if !exists {
+                    crate::qualify::contact_created(owner.aor);
+                }
                 applied.push(Applied {
                     uri: b.uri.clone(),
                     status: if exists { "Updated" } else { "Created" },

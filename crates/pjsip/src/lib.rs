@@ -22,6 +22,7 @@ pub mod registrar;
 pub mod session;
 mod show;
 pub mod stack;
+mod txn_table;
 
 pub use module::PjsipModule;
 pub use stack::{SipStack, start_sip};

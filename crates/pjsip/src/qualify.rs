@@ -23,6 +23,12 @@ use tokio::sync::mpsc;
 /// How often the schedule is looked at.
 const TICK: Duration = Duration::from_secs(1);
 
+/// How often the list of AORs to qualify is read again: reading every AOR
+/// each tick cost a full table read per second with realtime AORs (and
+/// a walk over tens of thousands of objects with file ones) for the few
+/// that qualify. A new or changed AOR starts qualifying within this time.
+const RESCAN: Duration = Duration::from_secs(15);
+
 /// The last qualify result of each contact (by id): reachable, and the
 /// round trip. One table per process, as the SIP stack is (Asterisk's
 /// contact status container); read by `pjsip show contacts`.
@@ -54,6 +60,21 @@ pub fn qualify_now(aors: impl IntoIterator<Item = String>) {
         .lock()
         .unwrap_or_else(|e| e.into_inner())
         .extend(aors);
+}
+
+/// AORs that got a new contact since the last tick: one the last scan did
+/// not see as qualifying is looked up again, so a phone registering to an
+/// AOR just added to the database is qualified at once, not at the next
+/// scan.
+static NEW_CONTACTS: std::sync::LazyLock<Mutex<std::collections::HashSet<String>>> =
+    std::sync::LazyLock::new(|| Mutex::new(std::collections::HashSet::new()));
+
+/// Tells qualify that `aor` has a new contact (the registrar calls it).
+pub(crate) fn contact_created(aor: &str) {
+    let mut new = NEW_CONTACTS.lock().unwrap_or_else(|e| e.into_inner());
+    if !new.contains(aor) {
+        new.insert(aor.to_owned());
+    }
 }
 
 /// Pending pings by transaction, so the dispatcher can hand them responses.
@@ -114,6 +135,8 @@ pub(crate) fn spawn(
         let (done_tx, mut done_rx) =
             mpsc::unbounded_channel::<(String, String, String, String, Outcome)>();
         let mut tick = tokio::time::interval(TICK);
+        let mut qualifying: Vec<Arc<Object>> = Vec::new();
+        let mut scanned: Option<Instant> = None;
         loop {
             tokio::select! {
                 _ = tick.tick() => {}
@@ -142,12 +165,37 @@ pub(crate) fn spawn(
                 }
             }
             let Some(store) = sorcery.get() else { continue };
-            let Ok(aors) = store.retrieve_all("aor").await else {
-                continue;
-            };
             let now = Instant::now();
+            if scanned.is_none_or(|at| now.duration_since(at) >= RESCAN) {
+                let Ok(aors) = store.retrieve_all("aor").await else {
+                    continue;
+                };
+                qualifying = aors
+                    .into_iter()
+                    .filter(|aor| aor.uint("qualify_frequency").unwrap_or(0) > 0)
+                    .collect();
+                scanned = Some(now);
+            }
+            let fresh =
+                std::mem::take(&mut *NEW_CONTACTS.lock().unwrap_or_else(|e| e.into_inner()));
+            for id in fresh {
+                if !qualifying.iter().any(|aor| aor.id() == id)
+                    && let Ok(Some(aor)) = store.retrieve_by_id("aor", &id).await
+                    && aor.uint("qualify_frequency").unwrap_or(0) > 0
+                {
+                    qualifying.push(aor);
+                }
+            }
             let requested =
                 std::mem::take(&mut *REQUESTED.lock().unwrap_or_else(|e| e.into_inner()));
+            let mut aors = qualifying.clone();
+            for id in &requested {
+                if !aors.iter().any(|aor| aor.id() == id)
+                    && let Ok(Some(aor)) = store.retrieve_by_id("aor", id).await
+                {
+                    aors.push(aor);
+                }
+            }
             for aor in aors {
                 let frequency = aor.uint("qualify_frequency").unwrap_or(0);
                 let forced = requested.contains(aor.id());

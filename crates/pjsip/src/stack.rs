@@ -3,10 +3,10 @@
 //!
 //! One dispatcher task reads what every listener receives; each new request
 //! gets a server transaction (RFC 3261 §17.2) that absorbs retransmissions,
-//! and a task that computes the answer. A timer task drives the
-//! transactions' timers, and a pruning task deletes lapsed contacts.
+//! and a task that computes the answer. A timer task fires the
+//! transactions' timers as they fall due (a heap, see [`crate::txn_table`]),
+//! and a pruning task deletes lapsed contacts.
 
-use std::collections::HashMap;
 use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
@@ -16,7 +16,7 @@ use obelus_core::Core;
 use obelus_core::events::{Event, SecurityEvent, SecurityKind};
 use obelus_sip::digest::Algorithm;
 use obelus_sip::parse::split_list;
-use obelus_sip::transaction::{ServerTransaction, State, TimerConfig, TransactionKey};
+use obelus_sip::transaction::{ServerTransaction, TimerConfig, TransactionKey};
 use obelus_sip::{
     HeaderName, Message, Method, Request, Response, ResponseBuilder, StatusCode, Via, new_tag,
 };
@@ -29,6 +29,7 @@ use crate::auth::{Authenticator, Credential, DEFAULT_REALM, Verdict};
 use crate::contacts::{self, Owner};
 use crate::identify;
 use crate::registrar::{self, AorPolicy, Outcome};
+use crate::txn_table::{Txn, TxnTable, drain};
 
 /// What the stack answers in `Allow`: the methods it implements.
 pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, INFO";
@@ -36,7 +37,8 @@ pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, IN
 const QUEUE: usize = 4096;
 /// Requests processed concurrently (registrar work waits on storage).
 const MAX_IN_FLIGHT: usize = 1024;
-/// How often transaction timers are checked.
+/// How often due transaction timers are fired (Timer G starts at 500 ms,
+/// so 50 ms is a tenth of the shortest).
 const TICK: Duration = Duration::from_millis(50);
 /// How often lapsed contacts are pruned when `[global]` does not say
 /// (Asterisk's `contact_expiration_check_interval` default, seconds).
@@ -188,7 +190,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         core: Arc::clone(core),
         sorcery,
         auth: Authenticator::default(),
-        txns: Mutex::new(HashMap::new()),
+        txns: Mutex::new(TxnTable::default()),
         register_lock: tokio::sync::Mutex::new(()),
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         pending: Arc::new(crate::qualify::Pending::default()),
@@ -237,18 +239,13 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
     Ok(SipStack { listeners, tasks })
 }
 
-struct Txn {
-    t: ServerTransaction,
-    reply: Reply,
-}
-
 /// What the stack's tasks share: configuration access, the transactions,
 /// the sessions.
 pub(crate) struct Shared {
     pub(crate) core: Arc<Core>,
     pub(crate) sorcery: Arc<SorceryService>,
     pub(crate) auth: Authenticator,
-    txns: Mutex<HashMap<TransactionKey, Txn>>,
+    txns: Mutex<TxnTable>,
     register_lock: tokio::sync::Mutex<()>,
     reg_server: String,
     /// Client transactions (qualify pings, session requests) waiting for
@@ -291,15 +288,9 @@ async fn send_all(reply: &Reply, out: Vec<Bytes>) {
     }
 }
 
-fn drain(t: &mut ServerTransaction) -> Vec<Bytes> {
-    while t.poll_event().is_some() {}
-    std::iter::from_fn(|| t.poll_transmit()).collect()
-}
-
 impl Shared {
     fn with_txn<R>(&self, key: &TransactionKey, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
-        let mut map = self.txns.lock().ok()?;
-        map.get_mut(key).map(f)
+        self.txns.lock().ok()?.with(key, f)
     }
 
     /// Sends a response through the server transaction `key` (which then
@@ -384,14 +375,8 @@ async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
             continue;
         };
         let first = drain(&mut t);
-        if let Ok(mut map) = shared.txns.lock() {
-            map.insert(
-                key.clone(),
-                Txn {
-                    t,
-                    reply: inc.reply.clone(),
-                },
-            );
+        if let Ok(mut table) = shared.txns.lock() {
+            table.insert(key.clone(), Txn::new(t, inc.reply.clone()));
         }
         send_all(&inc.reply, first).await;
         let Ok(permit) = Arc::clone(&shared.busy).acquire_owned().await else {
@@ -407,8 +392,8 @@ async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
             };
             let Some(resp) = respond(&shared, &req, &origin).await else {
                 // Silently dropped (throttled): forget the transaction.
-                if let Ok(mut map) = shared.txns.lock() {
-                    map.remove(&key);
+                if let Ok(mut table) = shared.txns.lock() {
+                    table.remove(&key);
                 }
                 return;
             };
@@ -429,20 +414,10 @@ async fn timers(shared: Arc<Shared>) {
     let mut tick = tokio::time::interval(TICK);
     loop {
         tick.tick().await;
-        let now = Instant::now();
-        let mut sends = Vec::new();
-        if let Ok(mut map) = shared.txns.lock() {
-            for txn in map.values_mut() {
-                if txn.t.poll_timeout().is_some_and(|at| at <= now) {
-                    txn.t.handle_timeout(now);
-                    let out = drain(&mut txn.t);
-                    if !out.is_empty() {
-                        sends.push((txn.reply.clone(), out));
-                    }
-                }
-            }
-            map.retain(|_, txn| txn.t.state() != State::Terminated);
-        }
+        let sends = match shared.txns.lock() {
+            Ok(mut table) => table.expire(Instant::now()),
+            Err(_) => Vec::new(),
+        };
         for (reply, out) in sends {
             send_all(&reply, out).await;
         }
@@ -833,12 +808,13 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             for change in &changes {
                 match change {
                     registrar::Change::Upsert(b) => tracing::info!(
+                        verbose = 3,
                         "Added/updated contact '{}' to AOR '{aor_name}' with expiration of {} seconds",
                         b.uri,
                         b.expiration_time.saturating_sub(now)
                     ),
                     registrar::Change::Remove(uri) => {
-                        tracing::info!("Removed contact '{uri}' from AOR '{aor_name}'")
+                        tracing::info!(verbose = 3, "Removed contact '{uri}' from AOR '{aor_name}'")
                     }
                 }
             }

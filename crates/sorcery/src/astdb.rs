@@ -10,11 +10,15 @@ use std::collections::{BTreeMap, HashMap};
 use std::ops::Bound;
 use std::path::{Path, PathBuf};
 use std::str::FromStr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, Weak};
+use std::time::Duration;
 
 use sqlx::Row as _;
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions};
-use tokio::sync::{RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
+use sqlx::sqlite::{
+    SqliteConnectOptions, SqliteJournalMode, SqlitePool, SqlitePoolOptions, SqliteSynchronous,
+};
+use tokio::sync::{Notify, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
 
 /// Why an astdb operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -32,8 +36,12 @@ pub enum AstdbError {
 /// The astdb file, opened lazily, with every entry also held in memory.
 ///
 /// Reads are answered from memory (a dial reads the AOR's contacts from
-/// here, so the file must not be on the call path); writes go to the file
-/// first and then to memory. All handles on one file in a process share the
+/// here, so the file must not be on the call path). Writes change memory at
+/// once and reach the file in batches: a background task writes every
+/// change made in the last [`BATCH_WINDOW`] in one transaction, as
+/// Asterisk's astdb commits from a sync thread, so a REGISTER does not wait
+/// for a disk write ([`Astdb::flush`] waits for the file; the daemon
+/// flushes when it stops). All handles on one file in a process share the
 /// same copy, so a `DB()` write is seen at once by the sorcery wizard. Like
 /// Asterisk, the daemon owns the file while it runs: change it through the
 /// daemon (`database put`, AMI `DBPut`, `DB()`), not behind its back.
@@ -48,6 +56,126 @@ struct Inner {
     path: PathBuf,
     /// Every `(full key, value)`; `None` until first used.
     entries: RwLock<Option<BTreeMap<String, String>>>,
+    /// Changes made in memory and not yet written, in order.
+    pending: Mutex<Vec<Change>>,
+    /// Whether a batch writer task is on its way (at most one at a time).
+    scheduled: AtomicBool,
+    /// Told after every batch written, for [`Astdb::flush`].
+    written: Notify,
+}
+
+/// One change waiting for the file.
+#[derive(Debug)]
+enum Change {
+    Put(String, String),
+    Delete(String),
+    /// A whole subtree (the empty prefix: everything).
+    DeleteTree(String),
+}
+
+/// How long changes gather before they are written together.
+pub const BATCH_WINDOW: Duration = Duration::from_millis(20);
+
+/// How long a failed write waits before it is tried again.
+const RETRY_AFTER: Duration = Duration::from_secs(1);
+
+impl Inner {
+    /// Starts a batch writer unless one is on its way. It holds the file
+    /// open until its batch is written, even if every handle goes.
+    fn schedule(inner: &Arc<Inner>) {
+        if inner
+            .scheduled
+            .compare_exchange(false, true, Ordering::AcqRel, Ordering::Acquire)
+            .is_err()
+        {
+            return;
+        }
+        let inner = Arc::clone(inner);
+        tokio::spawn(async move {
+            tokio::time::sleep(BATCH_WINDOW).await;
+            inner.write_pending().await;
+            inner.scheduled.store(false, Ordering::Release);
+            // A change queued after the batch was taken found a writer on
+            // its way and did not start one: start it now.
+            let more = !inner
+                .pending
+                .lock()
+                .unwrap_or_else(|p| p.into_inner())
+                .is_empty();
+            if more {
+                Inner::schedule(&inner);
+            }
+            inner.written.notify_waiters();
+        });
+    }
+
+    /// Writes every pending change in one transaction, trying again until
+    /// the file takes them (a full disk, a locked file).
+    async fn write_pending(&self) {
+        let mut batch =
+            std::mem::take(&mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()));
+        let mut failing = false;
+        while !batch.is_empty() {
+            match self.apply(&batch).await {
+                Ok(()) => {
+                    if failing {
+                        tracing::info!("astdb {}: changes written again", self.path.display());
+                    }
+                    batch.clear();
+                }
+                Err(e) => {
+                    if !failing {
+                        tracing::error!(
+                            "astdb {}: {} changes not written ({e}); kept in memory, retrying every {} s",
+                            self.path.display(),
+                            batch.len(),
+                            RETRY_AFTER.as_secs()
+                        );
+                        failing = true;
+                    }
+                    tokio::time::sleep(RETRY_AFTER).await;
+                    // Later changes go after these, in order.
+                    let mut later = std::mem::take(
+                        &mut *self.pending.lock().unwrap_or_else(|p| p.into_inner()),
+                    );
+                    batch.append(&mut later);
+                }
+            }
+        }
+    }
+
+    async fn apply(&self, batch: &[Change]) -> Result<(), sqlx::Error> {
+        let mut tx = self.pool.begin().await?;
+        for change in batch {
+            match change {
+                Change::Put(key, value) => {
+                    sqlx::query("INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)")
+                        .bind(key)
+                        .bind(value)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Change::Delete(key) => {
+                    sqlx::query("DELETE FROM astdb WHERE key = ?")
+                        .bind(key)
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                Change::DeleteTree(prefix) if prefix.is_empty() => {
+                    sqlx::query("DELETE FROM astdb").execute(&mut *tx).await?;
+                }
+                Change::DeleteTree(prefix) => {
+                    sqlx::query(
+                        "DELETE FROM astdb WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",
+                    )
+                    .bind(prefix)
+                    .execute(&mut *tx)
+                    .await?;
+                }
+            }
+        }
+        tx.commit().await
+    }
 }
 
 /// The file name Asterisk uses.
@@ -97,7 +225,10 @@ impl Astdb {
             .map_err(err)?
             .filename(&path)
             .create_if_missing(true)
-            .journal_mode(SqliteJournalMode::Wal);
+            .journal_mode(SqliteJournalMode::Wal)
+            // With WAL, NORMAL cannot corrupt the file on power loss; it
+            // only may lose the last commits, which batching risks anyway.
+            .synchronous(SqliteSynchronous::Normal);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .after_connect(|conn, _| {
@@ -113,6 +244,9 @@ impl Astdb {
             pool,
             path: path.clone(),
             entries: RwLock::new(None),
+            pending: Mutex::new(Vec::new()),
+            scheduled: AtomicBool::new(false),
+            written: Notify::new(),
         });
         open.insert(path, Arc::downgrade(&inner));
         Ok(Self { inner })
@@ -187,13 +321,8 @@ impl Astdb {
     pub async fn put(&self, family: &str, key: &str, value: &str) -> Result<(), AstdbError> {
         let mut entries = self.write().await?;
         let key = full_key(family, key);
-        sqlx::query("INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)")
-            .bind(&key)
-            .bind(value)
-            .execute(&self.inner.pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        entries.insert(key, value.to_owned());
+        entries.insert(key.clone(), value.to_owned());
+        self.queue(Change::Put(key, value.to_owned()));
         Ok(())
     }
 
@@ -201,13 +330,11 @@ impl Astdb {
     pub async fn del(&self, family: &str, key: &str) -> Result<bool, AstdbError> {
         let mut entries = self.write().await?;
         let key = full_key(family, key);
-        let done = sqlx::query("DELETE FROM astdb WHERE key = ?")
-            .bind(&key)
-            .execute(&self.inner.pool)
-            .await
-            .map_err(|e| self.err(e))?;
-        entries.remove(&key);
-        Ok(done.rows_affected() > 0)
+        let was = entries.remove(&key).is_some();
+        if was {
+            self.queue(Change::Delete(key));
+        }
+        Ok(was)
     }
 
     /// `database deltree family [keytree]`: removes a family (or a subtree of
@@ -218,21 +345,43 @@ impl Astdb {
             _ => family_prefix(family),
         };
         let mut entries = self.write().await?;
-        let done = if prefix.is_empty() {
-            sqlx::query("DELETE FROM astdb")
-                .execute(&self.inner.pool)
-                .await
-        } else {
-            sqlx::query(
-                "DELETE FROM astdb WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",
-            )
-            .bind(&prefix)
-            .execute(&self.inner.pool)
-            .await
-        }
-        .map_err(|e| self.err(e))?;
+        let before = entries.len();
         entries.retain(|key, _| !is_under(key, &prefix));
-        Ok(done.rows_affected())
+        let removed = (before - entries.len()) as u64;
+        if removed > 0 {
+            self.queue(Change::DeleteTree(prefix));
+        }
+        Ok(removed)
+    }
+
+    /// Waits until every change made so far is in the file (or failed to
+    /// get there and was logged).
+    pub async fn flush(&self) {
+        loop {
+            let written = self.inner.written.notified();
+            let idle = !self.inner.scheduled.load(Ordering::Acquire)
+                && self
+                    .inner
+                    .pending
+                    .lock()
+                    .unwrap_or_else(|p| p.into_inner())
+                    .is_empty();
+            if idle {
+                return;
+            }
+            written.await;
+        }
+    }
+
+    /// Queues a change for the file; called with the entries' write lock
+    /// held, so the file sees changes in the order memory did.
+    fn queue(&self, change: Change) {
+        self.inner
+            .pending
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .push(change);
+        Inner::schedule(&self.inner);
     }
 
     /// `database show [family]`: `(full key, value)` pairs under a family
@@ -293,6 +442,7 @@ mod tests {
         assert_eq!(db.deltree("registrar", Some("contact")).await.unwrap(), 2);
         assert_eq!(db.list("registrarx").await.unwrap().len(), 1);
         // Asterisk's table layout, so existing astdb.sqlite3 files work as they are.
+        db.flush().await;
         drop(db);
         let again = Astdb::open(dir.path()).unwrap();
         assert_eq!(
@@ -336,5 +486,37 @@ mod tests {
             keys,
             ["/registrar/contact/101;@a", "/registrar/contact/101;@b"]
         );
+    }
+
+    #[tokio::test]
+    async fn changes_reach_the_file_even_if_every_handle_went() {
+        let dir = tempfile::tempdir().unwrap();
+        let db = Astdb::open(dir.path()).unwrap();
+        for n in 0..200 {
+            db.put("registrar/contact", &format!("{n};@x"), "{}")
+                .await
+                .unwrap();
+        }
+        db.del("registrar/contact", "7;@x").await.unwrap();
+        drop(db);
+        let url = format!("sqlite://{}", dir.path().join(FILE_NAME).display());
+        let deadline = std::time::Instant::now() + Duration::from_secs(10);
+        loop {
+            let mut conn = <sqlx::SqliteConnection as sqlx::Connection>::connect(&url)
+                .await
+                .unwrap();
+            let rows: i64 = sqlx::query_scalar("SELECT count(*) FROM astdb")
+                .fetch_one(&mut conn)
+                .await
+                .unwrap_or(0);
+            if rows == 199 {
+                break;
+            }
+            assert!(
+                std::time::Instant::now() < deadline,
+                "{rows} rows in the file"
+            );
+            tokio::time::sleep(Duration::from_millis(20)).await;
+        }
     }
 }
