@@ -54,6 +54,53 @@ async fn udp_delivers_and_replies_to_source() {
     assert_eq!(l.stats().received, 1);
 }
 
+/// A burst larger than one receive batch, keep-alives mixed in, from two
+/// sources: every request arrives once, in order per source, with its own
+/// source address.
+#[tokio::test]
+async fn udp_bursts_arrive_whole_through_batched_receive() {
+    let (tx, mut rx) = mpsc::channel(1024);
+    let l = Listener::start(local(Protocol::Udp), tx).await.unwrap();
+    let (a, b) = (
+        UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+        UdpSocket::bind("127.0.0.1:0").await.unwrap(),
+    );
+    for n in 0..100usize {
+        let request = OPTIONS.replace("Call-ID: c1", &format!("Call-ID: c{n}"));
+        let from = if n.is_multiple_of(2) { &a } else { &b };
+        from.send_to(request.as_bytes(), l.local_addr())
+            .await
+            .unwrap();
+        from.send_to(b"\r\n\r\n", l.local_addr()).await.unwrap();
+    }
+    let mut seen = Vec::new();
+    while seen.len() < 100 {
+        let inc = tokio::time::timeout(Duration::from_secs(5), rx.recv())
+            .await
+            .expect("all 100 requests")
+            .unwrap();
+        let Message::Request(req) = inc.message else {
+            panic!("a request");
+        };
+        let n: usize = req
+            .headers()
+            .call_id()
+            .trim_start_matches('c')
+            .parse()
+            .unwrap();
+        let from = if n.is_multiple_of(2) { &a } else { &b };
+        assert_eq!(inc.source, from.local_addr().unwrap());
+        seen.push(n);
+    }
+    let evens: Vec<usize> = seen
+        .iter()
+        .copied()
+        .filter(|n| n.is_multiple_of(2))
+        .collect();
+    assert!(evens.windows(2).all(|w| w[0] < w[1]), "{evens:?}");
+    assert_eq!(l.stats().received, 100);
+}
+
 /// RFC 3261 §21.5.7 / RFC 4475 §3.1.2.17: an unknown version gets 505;
 /// a bad header a 400 naming it (RFC 4475 §3.1.2); garbage is dropped.
 #[tokio::test]
