@@ -17,46 +17,20 @@ use std::sync::{Arc, Mutex};
 use std::thread::{JoinHandle, sleep};
 use std::time::{Duration, Instant};
 
+#[path = "common/thread_cpu.rs"]
+mod thread_cpu;
+
 use criterion::{Criterion, SamplingMode, criterion_group, criterion_main};
 use obelus_media::rtp::{RtpHeader, build_packet};
 use obelus_media::{Codec, MediaEngine, RtpConfig, Stream, StreamParams};
+
+use thread_cpu::thread_cpu_ns;
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 /// Packets per second offered to the relay.
 const RATE: u64 = 50_000;
 /// The offered load is sent in bursts every millisecond.
 const BURST_EVERY: Duration = Duration::from_millis(1);
-
-/// Run time in ns of this process's threads whose name starts with `prefix`.
-fn thread_cpu_ns(prefix: &str) -> u64 {
-    let Ok(tasks) = std::fs::read_dir("/proc/self/task") else {
-        return 0;
-    };
-    let mut total = 0;
-    for t in tasks.flatten() {
-        let dir = t.path();
-        let name = std::fs::read_to_string(dir.join("comm")).unwrap_or_default();
-        if !name.trim_end().starts_with(prefix) {
-            continue;
-        }
-        if let Ok(s) = std::fs::read_to_string(dir.join("schedstat")) {
-            total += s
-                .split_whitespace()
-                .next()
-                .and_then(|v| v.parse::<u64>().ok())
-                .unwrap_or(0);
-        } else if let Ok(s) = std::fs::read_to_string(dir.join("stat")) {
-            // utime + stime in clock ticks (assumed 100 Hz), after the ")" of the name.
-            let rest = s.rsplit(')').next().unwrap_or("");
-            let f: Vec<&str> = rest.split_whitespace().collect();
-            let ticks: u64 = f
-                .get(11..13)
-                .map_or(0, |v| v.iter().filter_map(|x| x.parse::<u64>().ok()).sum());
-            total += ticks * 10_000_000;
-        }
-    }
-    total
-}
 
 /// The sender and receiver sides shared by both relays.
 struct Rig {

@@ -5,14 +5,15 @@
 //! Reported per step: packets sent and received by the phones (loss), and
 //! Obelus's CPU per call-second (utime+stime from /proc over the window,
 //! divided by calls x seconds), beside the same figure per forwarded
-//! packet. The phones' sockets are plain blocking sockets on one thread:
-//! check the loss column before reading the CPU one.
+//! packet. The phones are two banks (one socket each, one per leg side)
+//! sending with batched `sendmmsg` and counting with `recvmmsg`
+//! (bench/common/phones.rs): check the loss column before the CPU one.
 //!
 //! Run: `cargo bench -p obelus --bench rtp_load` (needs `sipp`).
 //! `RTP_LOAD_CALLS=100,500` and `RTP_LOAD_SECONDS=10` change the steps.
 
 use std::collections::HashSet;
-use std::net::{SocketAddr, UdpSocket};
+use std::net::SocketAddr;
 use std::path::{Path, PathBuf};
 use std::process::{Command, Stdio};
 use std::time::{Duration, Instant};
@@ -21,6 +22,7 @@ use std::time::{Duration, Instant};
 #[allow(dead_code)] // each load bench uses a part of the shared helpers
 mod common;
 
+use common::phones::{PhoneBank, Voice, phone_socket};
 use common::{Guard, TICKS_PER_SECOND, cpu_ticks, free_port, sip_bound, start_obelus};
 
 fn scenario(name: &str) -> PathBuf {
@@ -76,22 +78,6 @@ fn sipp(dir: &Path, args: &[&str]) -> Guard {
             .spawn()
             .expect("sipp (apt-get install sip-tester)"),
     )
-}
-
-/// A phone-side socket for every call's media: the whole step's packets
-/// arrive here in bursts each 20 ms, so it gets the largest receive buffer
-/// the system allows (`net.core.rmem_max`), or the phones would drop what
-/// Obelus relayed and the loss column would measure this program.
-fn phone_socket() -> UdpSocket {
-    let socket = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let raw = socket2::SockRef::from(&socket);
-    let max = std::fs::read_to_string("/proc/sys/net/core/rmem_max")
-        .ok()
-        .and_then(|m| m.trim().parse::<usize>().ok())
-        .unwrap_or(4 << 20);
-    let _ = raw.set_recv_buffer_size(max);
-    let _ = raw.set_send_buffer_size(max);
-    socket
 }
 
 /// The Obelus RTP addresses sipp logged (`RTP ip:port` lines).
@@ -197,52 +183,25 @@ fn step(calls: usize, seconds: u64) {
         );
         std::thread::sleep(Duration::from_millis(250));
     };
-    for s in [&phone_a, &phone_b] {
-        s.set_nonblocking(true).unwrap();
-    }
-    let mut packet = [0u8; 172];
-    packet[0] = 0x80;
-    let (mut sent, mut received) = (0u64, 0u64);
-    let mut buf = [0u8; 2048];
     let started = Instant::now();
     let before = cpu_ticks(obelus.0.id());
-    let mut tick = started;
-    let mut seq: u16 = 0;
-    while started.elapsed() < Duration::from_secs(seconds) {
-        if Instant::now() >= tick {
-            packet[2..4].copy_from_slice(&seq.to_be_bytes());
-            packet[4..8].copy_from_slice(&(u32::from(seq) * 160).to_be_bytes());
-            for (socket, legs) in [(&phone_a, &legs_a), (&phone_b, &legs_b)] {
-                for (i, leg) in legs.iter().enumerate() {
-                    packet[8..12].copy_from_slice(&(i as u32).to_be_bytes());
-                    if socket.send_to(&packet, leg).is_ok() {
-                        sent += 1;
-                    }
-                }
-            }
-            seq = seq.wrapping_add(1);
-            tick += Duration::from_millis(20);
-        }
-        let mut idle = true;
-        for socket in [&phone_a, &phone_b] {
-            while let Ok((_, _)) = socket.recv_from(&mut buf) {
-                received += 1;
-                idle = false;
-            }
-        }
-        if idle {
-            std::thread::sleep(Duration::from_micros(200));
-        }
-    }
+    let talking = |legs: Vec<SocketAddr>| legs.into_iter().map(|l| (l, Voice::Talking)).collect();
+    let mut banks = [
+        PhoneBank::start(phone_a, talking(legs_a)),
+        PhoneBank::start(phone_b, talking(legs_b)),
+    ];
+    std::thread::sleep(Duration::from_secs(seconds));
+    banks.iter_mut().for_each(PhoneBank::stop_sending);
+    let (window, used) = (
+        started.elapsed().as_secs_f64(),
+        cpu_ticks(obelus.0.id()).saturating_sub(before) as f64 / TICKS_PER_SECOND,
+    );
     // Late packets still in flight.
     std::thread::sleep(Duration::from_millis(200));
-    for socket in [&phone_a, &phone_b] {
-        while socket.recv_from(&mut buf).is_ok() {
-            received += 1;
-        }
-    }
-    let window = started.elapsed().as_secs_f64();
-    let used = cpu_ticks(obelus.0.id()).saturating_sub(before) as f64 / TICKS_PER_SECOND;
+    let (sent, received) = banks
+        .iter()
+        .map(PhoneBank::counts)
+        .fold((0, 0), |(s, r), (a, b)| (s + a, r + b));
     let loss = 100.0 * (sent.saturating_sub(received)) as f64 / sent.max(1) as f64;
     println!(
         "{:>6} {:>10} {:>10} {:>7.2}% {:>14.3} {:>12.2}",

@@ -2,6 +2,8 @@
 //! scratch configuration, free ports, and the daemon's CPU time from /proc
 //! (so that figures are CPU per unit of work, not bare times).
 
+pub mod phones;
+
 use std::net::{TcpListener, TcpStream, UdpSocket};
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
