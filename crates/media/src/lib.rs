@@ -90,7 +90,8 @@ pub mod transcode;
 pub use audio::{AudioSink, AudioSource, MonitorSink};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
-    EngineStats, MediaEngine, Mixer, RtpConfig, RtpStats, Stream, StreamEvent, StreamParams, StreamStats,
+    EngineStats, MediaEngine, Mixer, RtpConfig, RtpStats, Stream, StreamEvent, StreamParams,
+    StreamStats,
 };
 pub use error::{MediaError, RtpError};
 pub use resample::Resampler;

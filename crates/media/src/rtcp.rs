@@ -252,9 +252,16 @@ mod tests {
             delay_since_last_sr: 0x0002_0000,
         };
         let mut buf = [0u8; 200];
-        let n = write_report(0xDEAD_BEEF, Some(&sender), Some(&block), b"obelus", &mut buf);
-        // SR with one block: 7 + 6 words; SDES: 2 words + "obelus" item.
-        assert_eq!(n, 52 + 16);
+        let n = write_report(
+            0xDEAD_BEEF,
+            Some(&sender),
+            Some(&block),
+            b"obelus",
+            &mut buf,
+        );
+        // SR with one block: 7 + 6 words; SDES: 2 words, then the CNAME
+        // item (2 + 6 bytes) and its end, padded to 3 words.
+        assert_eq!(n, 52 + 20);
         assert_eq!(n % 4, 0);
         assert_eq!(&buf[..2], &[0x81, 200]);
         let all: Vec<Report<'_>> = reports(&buf[..n]).collect();

@@ -107,10 +107,7 @@ mod tests {
     fn spy_directions_pick_and_mix_with_saturation() {
         assert_eq!(spied(SnoopDirection::In), vec![1000, 30_000, -30_000]);
         assert_eq!(spied(SnoopDirection::Out), vec![10, 30_000, -30_000]);
-        assert_eq!(
-            spied(SnoopDirection::Both),
-            vec![1010, i16::MAX, i16::MIN]
-        );
+        assert_eq!(spied(SnoopDirection::Both), vec![1010, i16::MAX, i16::MIN]);
     }
 
     #[test]

@@ -463,9 +463,7 @@ mod tests {
         let mut rx = RxStats::default();
         // 65530..65535, then 0..9 with 3 and 4 missing, 2 duplicated, and
         // 7 arriving late (after 8).
-        let seqs: Vec<u16> = (65530..=65535)
-            .chain([0, 1, 2, 2, 5, 6, 8, 7, 9])
-            .collect();
+        let seqs: Vec<u16> = (65530..=65535).chain([0, 1, 2, 2, 5, 6, 8, 7, 9]).collect();
         feed(&mut rx, &seqs, |_| 0);
         assert_eq!(rx.expected(), 16);
         assert_eq!(rx.received, 15);
@@ -535,7 +533,10 @@ mod tests {
         assert_eq!((s.local_ssrc, s.remote_ssrc), (0x5555, 0xABCD));
         assert_eq!(s.rxoctetcount, 480);
         assert!((s.txjitter - 0.01).abs() < 1e-12);
-        assert_eq!((s.rtt, s.minrtt, s.maxrtt, s.normdevrtt), (0.75, 0.25, 0.75, 0.5));
+        assert_eq!(
+            (s.rtt, s.minrtt, s.maxrtt, s.normdevrtt),
+            (0.75, 0.25, 0.75, 0.5)
+        );
         assert!((s.stdevrtt - 0.25).abs() < 1e-12);
         assert_eq!((s.remote_maxrxploss, s.remote_minrxploss), (4.0, 0.0));
     }

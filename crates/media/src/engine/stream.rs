@@ -12,12 +12,12 @@ use tokio::sync::mpsc;
 use super::EngineCore;
 use super::command::StreamCmd;
 use super::media::StreamState;
+use super::stats::{RtpStats, SharedStats};
 use crate::audio::{AudioSink, AudioSource, MonitorSink};
 use crate::codec::Codec;
 use crate::error::MediaError;
 use crate::pipe::PipeReader;
 use crate::snoop::SnoopDirection;
-use super::stats::{RtpStats, SharedStats};
 
 /// Capacity of a stream's event channel; when the consumer lags, further
 /// events are dropped and counted rather than stalling the media thread.

@@ -58,7 +58,14 @@ impl Peer {
         self.sock.local_addr().unwrap()
     }
 
-    pub(super) fn send(&mut self, to: SocketAddr, pt: u8, marker: bool, payload: &[u8], ticks: u32) {
+    pub(super) fn send(
+        &mut self,
+        to: SocketAddr,
+        pt: u8,
+        marker: bool,
+        payload: &[u8],
+        ticks: u32,
+    ) {
         let h = RtpHeader {
             marker,
             payload_type: pt,

@@ -60,14 +60,9 @@ impl StreamState {
     pub(super) fn count_received(&mut self, h: &RtpHeader, payload_len: usize, now_us: u64) {
         let clock = self.clock();
         let r = &mut self.reports;
-        if r.rx.on_packet(
-            h.ssrc,
-            h.sequence,
-            h.timestamp,
-            payload_len,
-            now_us,
-            clock,
-        ) {
+        if r.rx
+            .on_packet(h.ssrc, h.sequence, h.timestamp, payload_len, now_us, clock)
+        {
             r.dirty = true;
         }
     }
@@ -103,7 +98,10 @@ impl StreamState {
         if !self.params.as_ref().is_some_and(|p| p.rtcp) {
             return;
         }
-        let Some(dest) = self.send_to.filter(|d| d.port() != 0 && d.port() != u16::MAX) else {
+        let Some(dest) = self
+            .send_to
+            .filter(|d| d.port() != 0 && d.port() != u16::MAX)
+        else {
             return;
         };
         if self.reports.next_report_ms == 0 {
