@@ -183,11 +183,9 @@ impl RxStats {
         self.expected_prior = expected;
         self.received_prior = self.received;
         self.loss_summary.add(lost_interval as f64);
-        let fraction_lost = if expected_interval == 0 {
-            0
-        } else {
-            ((lost_interval << 8) / expected_interval).min(255) as u8
-        };
+        let fraction_lost = (lost_interval << 8)
+            .checked_div(expected_interval)
+            .map_or(0, |f| f.min(255) as u8);
         let (last_sr, delay_since_last_sr) = match self.last_sr {
             Some((lsr, at)) => {
                 let delay = now_us.saturating_sub(at).saturating_mul(65536) / 1_000_000;

@@ -39,9 +39,9 @@ pub struct StreamParams {
     /// `rtp_symmetric`: send to wherever the remote's packets come from
     /// (NAT), learning it from the first packet.
     pub symmetric: bool,
-    /// Send RTCP reports (RFC 3550 §6.4) every 5 s to the remote's port
-    /// + 1, as Asterisk does for SIP calls; reports received are read
-    /// either way.
+    /// Send RTCP reports (RFC 3550 §6.4) every 5 s to the port above the
+    /// remote's, as Asterisk does for SIP calls; reports received are
+    /// read either way.
     pub rtcp: bool,
 }
 
