@@ -10,7 +10,7 @@ use std::net::TcpStream;
 use crate::common::{ConfDir, free_port};
 
 /// One ARI request with Basic auth `ari:s3cret`; (status code, body).
-fn ari(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
+pub(crate) fn ari(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
     let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
     let body = body.unwrap_or("");
     let request = format!(

@@ -11,7 +11,7 @@ use std::thread;
 use std::time::{Duration, Instant};
 
 use obelus_media::analysis::{goertzel_power, sine};
-use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet};
+use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet, is_rtcp};
 use obelus_media::{Codec, Decoder, Encoder};
 use sqlx::Connection as _;
 
@@ -121,6 +121,20 @@ pub(crate) fn phone_media(
     tone: f32,
 ) -> Heard {
     let obelus = obelus_media_address(&log);
+    talk_to(&socket, obelus, codec, pt, tone, TALK)
+}
+
+/// Sends `tone` Hz encoded with `codec` (payload type `pt`) from `socket`
+/// to `obelus` every 20 ms for `talk`, and decodes what comes back (RTCP
+/// that comes by is not audio and is left out).
+pub(crate) fn talk_to(
+    socket: &UdpSocket,
+    obelus: SocketAddr,
+    codec: Codec,
+    pt: u8,
+    tone: f32,
+    talk: Duration,
+) -> Heard {
     socket
         .set_read_timeout(Some(Duration::from_millis(5)))
         .unwrap();
@@ -141,7 +155,7 @@ pub(crate) fn phone_media(
     let mut packet = [0u8; 500];
     let mut buf = [0u8; 1500];
     let mut pcm = vec![0i16; 2000];
-    while started.elapsed() < TALK {
+    while started.elapsed() < talk {
         if Instant::now() >= next {
             let i = usize::from(seq) % 250;
             let samples = &signal[i * frame..(i + 1) * frame];
@@ -159,6 +173,7 @@ pub(crate) fn phone_media(
             next += Duration::from_millis(20);
         }
         if let Ok((n, _)) = socket.recv_from(&mut buf)
+            && !is_rtcp(&buf[..n])
             && let Ok(p) = RtpPacket::parse(&buf[..n])
         {
             heard.payload_types.push(p.header.payload_type);

@@ -11,7 +11,9 @@
 //!   variables, globals, functions).
 //! * [`switch`]: `switch => Realtime/...` providers; [`realtime_switch`]
 //!   reads the `extensions` table.
-//! * [`local`]: the `Local/exten@context` channel technology.
+//! * [`local`]: the `Local/exten@context` channel technology;
+//!   [`unicast_rtp`]: `UnicastRTP/host:port`, plain RTP to an external
+//!   host (ARI `externalMedia`).
 //! * [`originate`]: call a dial string and send the answered channel to
 //!   the dialplan or an application (AMI Originate, ARI).
 //! * [`sounds`]: sound files found as Asterisk finds them
@@ -41,5 +43,6 @@ pub mod sounds;
 pub mod switch;
 #[cfg(test)]
 mod testing;
+pub mod unicast_rtp;
 
 pub use module::PbxModule;

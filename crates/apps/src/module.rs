@@ -138,6 +138,10 @@ impl Module for PbxModule {
         core.provide(Arc::clone(&executor));
         core.channels
             .register_technology(Arc::new(crate::local::LocalTechnology::new(core)));
+        core.channels
+            .register_technology(Arc::new(crate::unicast_rtp::UnicastRtpTechnology::new(
+                core,
+            )));
         core.channels.set_pbx(executor);
         // `[globals]` follow `dialplan reload`: a tap (a cheap match on each
         // event, on the publisher's thread) rather than a task woken by every

@@ -29,6 +29,10 @@
 //! - **Bridges and playbacks** use the media engine: an ARI mixing bridge
 //!   is a mixer holding its members' RTP streams ([`bridges`]); a playback
 //!   plays decoded sound files or tones on the streams ([`playback`]).
+//! - **Snoop and external media.** A snoop channel taps another channel's
+//!   stream through lock-free audio pipes (`snoop`); `externalMedia` makes
+//!   a `UnicastRTP` channel (`obelus_apps::unicast_rtp`). Both enter their
+//!   application on a task of their own (`enter`).
 //!
 //! Layer: an interface beside AMI, above the channels, the dialplan
 //! executor (`obelus-apps`) and the media engine; mounted on the shared
@@ -41,6 +45,7 @@ pub mod auth;
 mod bridges;
 pub mod cli;
 pub mod config;
+mod enter;
 pub mod error;
 pub mod events;
 pub mod http;
@@ -49,6 +54,7 @@ mod module;
 pub mod params;
 mod playback;
 mod resources;
+mod snoop;
 pub mod stasis;
 mod state;
 mod websocket;

@@ -36,6 +36,13 @@
 //!   DTMF timeouts and mixing (sum-minus-self at 16 kHz, one encoding per
 //!   codec for the silent). Streams asked to detect in-band DTMF decode
 //!   what they receive and run it through [`dtmf_detect`].
+//! - **Statistics.** Each stream counts what it receives (loss from
+//!   sequence numbers, RFC 3550 jitter, SSRCs, octets), reads the remote's
+//!   RTCP reports and, for SIP calls, sends its own every 5 s; the worker
+//!   publishes the figures in atomics that [`Stream::rtp_stats`] reads.
+//! - **Snooping.** [`snoop::SpySink`] taps a stream's two directions into
+//!   a lock-free [`pipe`]; [`Stream::whisper`] mixes a pipe's audio back
+//!   into one or both directions (ARI snoop channels).
 //! - **Safety.** Strict RTP drops packets from anyone but the learned or
 //!   configured remote; malformed input is counted, never a panic; events
 //!   go out on a bounded channel and are dropped and counted when it is full.
@@ -58,7 +65,7 @@
 //! ```
 //!
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
-//! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`],
+//! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`rtcp`], [`dtmf`],
 //! [`dtmf_detect`] (in-band DTMF), [`tone`],
 //! [`sound`], [`mixer`].
 
@@ -71,8 +78,11 @@ mod engine;
 pub mod error;
 pub mod g711;
 pub mod mixer;
+pub mod pipe;
 pub mod resample;
+pub mod rtcp;
 pub mod rtp;
+pub mod snoop;
 pub mod sound;
 pub mod tone;
 pub mod transcode;
@@ -80,7 +90,8 @@ pub mod transcode;
 pub use audio::{AudioSink, AudioSource, MonitorSink};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
-    EngineStats, MediaEngine, Mixer, RtpConfig, Stream, StreamEvent, StreamParams, StreamStats,
+    EngineStats, MediaEngine, Mixer, RtpConfig, RtpStats, Stream, StreamEvent, StreamParams,
+    StreamStats,
 };
 pub use error::{MediaError, RtpError};
 pub use resample::Resampler;

@@ -235,7 +235,7 @@ pub(super) fn set_vars(ari: &Ari, p: &Params) -> AriResult {
 
 /// The `variables` object of a JSON body: values are strings, or objects
 /// with a `value` (`{"value": "1", "report_events": true}`).
-fn variables(p: &Params) -> Result<Vec<(String, String)>, AriError> {
+pub(super) fn variables(p: &Params) -> Result<Vec<(String, String)>, AriError> {
     let Some(vars) = p.body_object("variables") else {
         return Ok(Vec::new());
     };

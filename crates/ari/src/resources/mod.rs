@@ -11,8 +11,11 @@ mod config;
 mod device_states;
 mod endpoints;
 mod events;
+mod external_media;
 mod mailboxes;
 mod playbacks;
+mod rtp_statistics;
+mod snoop;
 mod sounds;
 
 use std::sync::Arc;
@@ -79,6 +82,10 @@ pub(crate) async fn dispatch(
         ("channels", "setChannelVar") => channels::set_var(ari, p),
         ("channels", "getChannelVars") => channels::get_vars(ari, p),
         ("channels", "setChannelVars") => channels::set_vars(ari, p),
+        ("channels", "snoopChannel") => snoop::snoop(ari, p, p.string("snoopId")).await,
+        ("channels", "snoopChannelWithId") => snoop::snoop(ari, p, Some(p.path("snoopId"))).await,
+        ("channels", "externalMedia") => external_media::external_media(ari, p).await,
+        ("channels", "rtpstatistics") => rtp_statistics::rtp_statistics(ari, p),
 
         ("bridges", "list") => bridges::list(ari),
         ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),

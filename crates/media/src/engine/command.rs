@@ -5,6 +5,8 @@ use std::sync::Arc;
 use super::media::StreamState;
 use super::stream::{StreamParams, StreamShared};
 use crate::audio::{AudioSink, AudioSource, MonitorSink};
+use crate::pipe::PipeReader;
+use crate::snoop::SnoopDirection;
 
 /// One unit of work for a worker, processed between packet batches.
 pub(crate) enum Command {
@@ -32,6 +34,9 @@ pub(crate) enum StreamCmd {
     StopRecord,
     Monitor(u64, Box<dyn MonitorSink>),
     StopMonitor(u64),
+    /// Mix a pipe's audio (at the given rate) into one or both directions.
+    Whisper(u64, SnoopDirection, PipeReader, u32),
+    StopWhisper(u64),
     Echo(bool),
     SendDtmf(char, u32),
     /// Detect DTMF tones in the received audio, or stop.

@@ -27,6 +27,7 @@ use crate::resample::Resampler;
 use crate::rtp::{self, RtpHeader, RtpPacket};
 
 mod inband;
+mod reports;
 
 /// The media tick.
 pub(crate) const TICK_MS: u32 = 20;
@@ -219,10 +220,15 @@ pub(crate) struct StreamState {
     pub(crate) monitor: Option<Box<Monitor>>,
     /// In-band DTMF detection and sending; see `media/inband.rs`.
     inband: Option<Box<inband::Inband>>,
+    /// RTP statistics and RTCP; see `media/reports.rs`.
+    reports: reports::Reports,
+    /// Audio whispered into the stream (a snoop); see `whisper.rs`.
+    pub(crate) whisper: Option<Box<super::whisper::Whispers>>,
 }
 
 impl StreamState {
     pub(crate) fn new(shared: Arc<StreamShared>, events: mpsc::Sender<StreamEvent>) -> StreamState {
+        let reports = reports::Reports::new(shared.id);
         StreamState {
             shared,
             events,
@@ -244,6 +250,8 @@ impl StreamState {
             mix: None,
             monitor: None,
             inband: None,
+            reports,
+            whisper: None,
         }
     }
 
@@ -255,7 +263,7 @@ impl StreamState {
         self.params.as_ref().map(|p| p.codec)
     }
 
-    fn ptime(&self) -> u32 {
+    pub(crate) fn ptime(&self) -> u32 {
         self.params.as_ref().map_or(TICK_MS, |p| p.ptime_ms)
     }
 
@@ -303,6 +311,7 @@ impl StreamState {
             self.encoder = Encoder::new(p.codec);
             self.dtmf_rx = DtmfReceiver::new(p.codec.rtp_clock_rate());
             self.inband_codec_changed(p.codec);
+            self.whisper_follow(p.codec);
         }
         self.send_to = p.remote;
         self.locked_source = if p.symmetric { None } else { p.remote };
@@ -412,6 +421,7 @@ impl StreamState {
     }
 
     pub(crate) fn close(&mut self) {
+        self.whisper = None;
         self.stop_monitors();
         self.stop_record();
         self.stop_playback();
@@ -419,12 +429,16 @@ impl StreamState {
 
     /// Encodes `pcm` (one frame at the codec rate) and queues it as a
     /// generated packet.
-    fn send_generated(&mut self, q: &mut SendQueue, pcm: &[i16], now_ms: u64) {
+    pub(crate) fn send_generated(&mut self, q: &mut SendQueue, pcm: &[i16], now_ms: u64) {
         let (Some(p), Some(dest)) = (self.params.as_ref(), self.send_to) else {
             return;
         };
         let (codec, pt, ptime) = (p.codec, p.payload_type, p.ptime_ms);
         self.tap_sent_pcm(pcm);
+        let pcm = match self.whisper.as_deref_mut() {
+            Some(w) if w.to_remote() => w.mix_out(pcm, now_ms),
+            _ => pcm,
+        };
         let (seq, ts, marker) =
             self.out
                 .generated(codec.frame_ticks(ptime), codec.rtp_clock_rate(), now_ms);
@@ -439,6 +453,19 @@ impl StreamState {
         };
         if h.write(&mut buf[..]).is_ok() {
             self.commit(q, dest, RtpHeader::LEN + n);
+        }
+    }
+
+    /// With a whisper to the remote, a payload that would go out as is is
+    /// decoded, whispered into and encoded again; returns whether it was.
+    fn resend_whispered(&mut self, q: &mut SendQueue, payload: &[u8], now_ms: u64) -> bool {
+        let mut pcm = [0i16; 1920];
+        match self.whisper_decode(payload, &mut pcm) {
+            Some(n) => {
+                self.send_generated(q, &pcm[..n], now_ms);
+                true
+            }
+            None => false,
         }
     }
 
@@ -458,6 +485,10 @@ impl StreamState {
         let c = &self.shared.counters;
         c.packets_tx.fetch_add(1, Ordering::Relaxed);
         c.bytes_tx.fetch_add(len as u64, Ordering::Relaxed);
+        self.shared
+            .stats
+            .tx_octets
+            .fetch_add(len.saturating_sub(RtpHeader::LEN) as u64, Ordering::Relaxed);
     }
 
     /// Sends a payload taken from `h` (another stream's, or our own for
@@ -474,6 +505,9 @@ impl StreamState {
             return;
         };
         let (codec, pt) = (p.codec, p.payload_type);
+        if self.resend_whispered(q, payload, now_ms) {
+            return;
+        }
         let map = if echo {
             &mut self.echo_map
         } else {
@@ -686,6 +720,9 @@ impl StreamState {
             return;
         };
         let (codec, pt) = (p.codec, p.payload_type);
+        if self.resend_whispered(q, payload, now_ms) {
+            return;
+        }
         let (seq, ts, marker) =
             self.out
                 .generated(codec.frame_ticks(TICK_MS), codec.rtp_clock_rate(), now_ms);
@@ -728,8 +765,11 @@ impl StreamState {
         }
     }
 
-    /// Decoded audio received on this stream, for the recorder and the mixer.
-    fn feed_local(&mut self, pcm: &[i16], scratch: &mut [i16]) {
+    /// Decoded audio received on this stream, for the monitor taps, then
+    /// (with any inward whisper added) the recorder and the mixer.
+    fn feed_local(&mut self, pcm: &mut [i16], scratch: &mut [i16]) {
+        self.tap_received(pcm);
+        self.whisper_in(pcm);
         if let Some(rec) = self.record.as_mut() {
             let m = rec.rs.process(pcm, scratch);
             rec.fifo.push(&scratch[..m]);
@@ -746,7 +786,6 @@ impl StreamState {
         if let Some(mix) = self.mix.as_mut() {
             mix.feed(pcm, scratch);
         }
-        self.tap_received(pcm);
     }
 }
 
@@ -803,6 +842,14 @@ impl Media {
         self.streams.get_mut(slot).and_then(|s| s.as_deref_mut())
     }
 
+    /// One datagram received on the RTCP socket of `slot`.
+    pub(crate) fn on_rtcp_datagram(&mut self, slot: usize, data: &[u8]) {
+        let now_us = self.now_us;
+        if let Some(st) = self.get(slot) {
+            st.on_rtcp(data, now_us);
+        }
+    }
+
     /// One datagram received on the RTP socket of `slot`.
     pub(crate) fn on_datagram(
         &mut self,
@@ -835,7 +882,8 @@ impl Media {
             return;
         }
         if !truncated && rtp::is_rtcp(data) {
-            // rtcp-mux: read and discarded like the RTCP port.
+            // rtcp-mux: read like the RTCP port.
+            st.on_rtcp(data, *now_us);
             return;
         }
         let pkt = match RtpPacket::parse(data) {
@@ -859,6 +907,9 @@ impl Media {
             Some(p) if pt == p.payload_type => Some(false),
             _ => None,
         };
+        if kind.is_some() {
+            st.count_received(&pkt.header, pkt.payload.len(), *now_us);
+        }
         let now = self.now_ms;
         match kind {
             Some(true) => self.on_dtmf(slot, &pkt, now),
@@ -933,14 +984,15 @@ impl Media {
         let Some(st) = streams.get_mut(slot).and_then(|s| s.as_deref_mut()) else {
             return;
         };
-        let local = st.record.is_some() || st.mix.is_some() || st.monitor.is_some();
+        let whispered = st.whispers_to_peer();
+        let local = st.record.is_some() || st.mix.is_some() || st.monitor.is_some() || whispered;
         let n = if local || peer_transcodes || st.detects_inband() {
             st.decoder.decode(pkt.payload, &mut scratch.pcm)
         } else {
             0
         };
         if local {
-            st.feed_local(&scratch.pcm[..n], &mut scratch.resampled);
+            st.feed_local(&mut scratch.pcm[..n], &mut scratch.resampled);
         }
         st.detect_inband(&scratch.pcm[..n], &mut scratch.resampled);
         if st.echo {
@@ -959,6 +1011,8 @@ impl Media {
             return;
         }
         match dst.relay.transcode.as_mut() {
+            // The whisper changed the audio: it goes out encoded anew.
+            None if whispered => dst.send_generated(sendq, &scratch.pcm[..n], now),
             None => dst.forward(sendq, &pkt.header, pkt.payload, false, now),
             Some(t) => {
                 let m = t.rs.process(&scratch.pcm[..n], &mut scratch.resampled);
@@ -982,7 +1036,7 @@ impl Media {
 
     /// The 20 ms tick: every stream, then every mixer.
     pub(crate) fn tick(&mut self) {
-        let now = self.now_ms;
+        let (now, now_us) = (self.now_ms, self.now_us);
         let Media {
             streams,
             sendq,
@@ -991,9 +1045,11 @@ impl Media {
         } = self;
         for st in streams.iter_mut().flatten() {
             st.tick(sendq, scratch, now);
+            st.tick_reports(sendq, now, now_us);
         }
         super::conference::tick_mixers(self);
         super::monitor::tick_monitors(self);
+        super::whisper::tick_whispers(self);
     }
 
     /// Breaks the link and leaves the mixer `slot` is in.

@@ -15,7 +15,9 @@ mod io;
 mod media;
 mod monitor;
 mod ports;
+mod stats;
 mod stream;
+mod whisper;
 mod worker;
 
 use std::net::IpAddr;
@@ -30,6 +32,7 @@ use nix::sys::eventfd::{EfdFlags, EventFd};
 use crate::error::MediaError;
 use command::{Command, StreamCmd};
 pub use conference::Mixer;
+pub use stats::RtpStats;
 pub use stream::{Stream, StreamEvent, StreamParams, StreamStats};
 use stream::{StreamShared, new_stream};
 
@@ -218,7 +221,7 @@ impl MediaEngine {
     }
 
     /// Opens a stream on `ip`: an even RTP port from the range and the RTCP
-    /// port above it (RTCP is read and discarded), reusing the pair of an
+    /// port above it (RTCP reports are read into the statistics), reusing the pair of an
     /// ended stream when one has rested long enough. Unconfigured streams
     /// receive nothing and send nothing until [`Stream::configure`].
     pub fn open(&self, ip: IpAddr) -> Result<Stream, MediaError> {
@@ -307,5 +310,7 @@ impl Drop for MediaEngine {
 
 #[cfg(test)]
 mod monitor_tests;
+#[cfg(test)]
+mod snoop_tests;
 #[cfg(test)]
 mod tests;

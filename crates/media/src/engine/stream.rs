@@ -12,9 +12,12 @@ use tokio::sync::mpsc;
 use super::EngineCore;
 use super::command::StreamCmd;
 use super::media::StreamState;
+use super::stats::{RtpStats, SharedStats};
 use crate::audio::{AudioSink, AudioSource, MonitorSink};
 use crate::codec::Codec;
 use crate::error::MediaError;
+use crate::pipe::PipeReader;
+use crate::snoop::SnoopDirection;
 
 /// Capacity of a stream's event channel; when the consumer lags, further
 /// events are dropped and counted rather than stalling the media thread.
@@ -36,11 +39,15 @@ pub struct StreamParams {
     /// `rtp_symmetric`: send to wherever the remote's packets come from
     /// (NAT), learning it from the first packet.
     pub symmetric: bool,
+    /// Send RTCP reports (RFC 3550 §6.4) every 5 s to the port above the
+    /// remote's, as Asterisk does for SIP calls; reports received are
+    /// read either way.
+    pub rtcp: bool,
 }
 
 impl StreamParams {
     /// Parameters for `codec` with its static payload type (96 for L16),
-    /// 20 ms, telephone-event on 101, no remote yet.
+    /// 20 ms, telephone-event on 101, no remote yet, no RTCP sent.
     pub fn new(codec: Codec) -> StreamParams {
         StreamParams {
             remote: None,
@@ -49,6 +56,7 @@ impl StreamParams {
             dtmf_payload_type: Some(101),
             ptime_ms: 20,
             symmetric: false,
+            rtcp: false,
         }
     }
 }
@@ -134,6 +142,8 @@ pub(crate) struct StreamShared {
     pub(crate) rtcp: UdpSocket,
     pub(crate) local: SocketAddr,
     pub(crate) counters: StreamCounters,
+    /// RTP statistics, published by the worker.
+    pub(crate) stats: SharedStats,
     pub(crate) events_rx: Mutex<Option<mpsc::Receiver<StreamEvent>>>,
     pub(crate) remote_learned: Mutex<Option<SocketAddr>>,
 }
@@ -158,6 +168,7 @@ pub(crate) fn new_stream(
         rtcp,
         local,
         counters: StreamCounters::default(),
+        stats: SharedStats::default(),
         events_rx: Mutex::new(Some(rx)),
         remote_learned: Mutex::new(None),
     });
@@ -168,6 +179,7 @@ pub(crate) fn new_stream(
             core,
             next_play: AtomicU64::new(1),
             next_monitor: AtomicU64::new(1),
+            next_whisper: AtomicU64::new(1),
         },
         state,
     ))
@@ -180,6 +192,7 @@ pub struct Stream {
     pub(crate) core: Arc<EngineCore>,
     next_play: AtomicU64,
     next_monitor: AtomicU64,
+    next_whisper: AtomicU64,
 }
 
 impl Stream {
@@ -251,6 +264,26 @@ impl Stream {
             .send_stream(&self.shared, StreamCmd::StopMonitor(id));
     }
 
+    /// Mixes audio read from `reader` (`rate` Hz: 8000 or 16000) into what
+    /// the remote hears (`Out`), into what it says before that goes on to
+    /// a linked stream, a mixer or a recording (`In`), or both: a snoop's
+    /// whisper. Several may whisper at once. Returns the id
+    /// [`Stream::stop_whisper`] takes.
+    pub fn whisper(&self, direction: SnoopDirection, reader: PipeReader, rate: u32) -> u64 {
+        let id = self.next_whisper.fetch_add(1, Ordering::Relaxed);
+        self.core.send_stream(
+            &self.shared,
+            StreamCmd::Whisper(id, direction, reader, rate),
+        );
+        id
+    }
+
+    /// Stops whisper `id`.
+    pub fn stop_whisper(&self, id: u64) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::StopWhisper(id));
+    }
+
     /// Sends received audio and DTMF straight back to the remote (the Echo
     /// application), instead of to a linked stream.
     pub fn set_echo(&self, on: bool) {
@@ -280,6 +313,14 @@ impl Stream {
     pub fn send_dtmf_inband(&self, digit: char, duration_ms: u32) {
         self.core
             .send_stream(&self.shared, StreamCmd::SendInbandDtmf(digit, duration_ms));
+    }
+
+    /// The RTP statistics (ARI's `rtp_statistics`): counts, loss, jitter,
+    /// SSRCs, and what the remote's RTCP reports said. Read from figures
+    /// the worker publishes every 20 ms; never waits for it.
+    pub fn rtp_stats(&self) -> RtpStats {
+        let sent = self.shared.counters.packets_tx.load(Ordering::Relaxed);
+        self.shared.stats.read(sent)
     }
 
     /// A snapshot of the counters.

@@ -18,7 +18,7 @@ use crate::tone::ToneSource;
 
 const LOCALHOST: IpAddr = IpAddr::V4(Ipv4Addr::LOCALHOST);
 
-fn engine() -> Arc<MediaEngine> {
+pub(super) fn engine() -> Arc<MediaEngine> {
     MediaEngine::start(RtpConfig {
         port_start: 20000,
         port_end: 40000,
@@ -30,19 +30,19 @@ fn engine() -> Arc<MediaEngine> {
 
 /// Commands are asynchronous, and linking may move a stream to another
 /// worker; give the workers a moment to apply them.
-fn settle() {
+pub(super) fn settle() {
     sleep(Duration::from_millis(150));
 }
 
-struct Peer {
-    sock: UdpSocket,
-    ssrc: u32,
-    seq: u16,
+pub(super) struct Peer {
+    pub(super) sock: UdpSocket,
+    pub(super) ssrc: u32,
+    pub(super) seq: u16,
     ts: u32,
 }
 
 impl Peer {
-    fn new() -> Peer {
+    pub(super) fn new() -> Peer {
         let sock = UdpSocket::bind((LOCALHOST, 0)).unwrap();
         sock.set_read_timeout(Some(Duration::from_millis(20)))
             .unwrap();
@@ -54,11 +54,18 @@ impl Peer {
         }
     }
 
-    fn addr(&self) -> SocketAddr {
+    pub(super) fn addr(&self) -> SocketAddr {
         self.sock.local_addr().unwrap()
     }
 
-    fn send(&mut self, to: SocketAddr, pt: u8, marker: bool, payload: &[u8], ticks: u32) {
+    pub(super) fn send(
+        &mut self,
+        to: SocketAddr,
+        pt: u8,
+        marker: bool,
+        payload: &[u8],
+        ticks: u32,
+    ) {
         let h = RtpHeader {
             marker,
             payload_type: pt,
@@ -74,7 +81,7 @@ impl Peer {
     }
 
     /// Sends `seconds` of a `freq` tone in `codec`, one 20 ms packet every `pace`.
-    fn send_tone(
+    pub(super) fn send_tone(
         &mut self,
         to: SocketAddr,
         codec: Codec,
@@ -99,7 +106,7 @@ impl Peer {
     }
 
     /// Everything received until `quiet` passes with nothing new (or `max` elapses).
-    fn collect(&self, quiet: Duration, max: Duration) -> Vec<(RtpHeader, Vec<u8>)> {
+    pub(super) fn collect(&self, quiet: Duration, max: Duration) -> Vec<(RtpHeader, Vec<u8>)> {
         let start = Instant::now();
         let mut last = Instant::now();
         let mut out = Vec::new();
@@ -115,14 +122,14 @@ impl Peer {
     }
 }
 
-fn params(codec: Codec, remote: SocketAddr) -> StreamParams {
+pub(super) fn params(codec: Codec, remote: SocketAddr) -> StreamParams {
     StreamParams {
         remote: Some(remote),
         ..StreamParams::new(codec)
     }
 }
 
-fn decode(codec: Codec, packets: &[(RtpHeader, Vec<u8>)]) -> Vec<i16> {
+pub(super) fn decode(codec: Codec, packets: &[(RtpHeader, Vec<u8>)]) -> Vec<i16> {
     let mut dec = Decoder::new(codec);
     let mut out = Vec::new();
     for (_, payload) in packets {

@@ -181,14 +181,17 @@ impl Worker {
         }
     }
 
+    /// Reads what arrived on a stream's RTCP port into its statistics.
     fn drain_rtcp(&mut self, slot: usize) {
         let Some(st) = self.media.get(slot) else {
             return;
         };
+        let shared = Arc::clone(&st.shared);
         let mut buf = [0u8; 1500];
         for _ in 0..64 {
-            if st.shared.rtcp.recv_from(&mut buf).is_err() {
-                break;
+            match shared.rtcp.recv_from(&mut buf) {
+                Ok((n, _)) => self.media.on_rtcp_datagram(slot, &buf[..n]),
+                Err(_) => break,
             }
         }
     }
@@ -354,6 +357,10 @@ impl Worker {
             StreamCmd::StopRecord => self.with(slot, StreamState::stop_record),
             StreamCmd::Monitor(id, sink) => self.with(slot, |st| st.start_monitor(id, sink)),
             StreamCmd::StopMonitor(id) => self.with(slot, |st| st.stop_monitor(id)),
+            StreamCmd::Whisper(id, direction, reader, rate) => {
+                self.with(slot, |st| st.start_whisper(id, direction, reader, rate));
+            }
+            StreamCmd::StopWhisper(id) => self.with(slot, |st| st.stop_whisper(id)),
             StreamCmd::Echo(on) => self.with(slot, |st| st.set_echo(on)),
             StreamCmd::SendDtmf(digit, ms) => self.with(slot, |st| st.queue_dtmf(digit, ms)),
             StreamCmd::InbandDetect(on) => self.with(slot, |st| st.set_inband_detect(on)),

@@ -226,6 +226,7 @@ impl Actor {
             dtmf_payload_type: telephone_event,
             ptime_ms: ptime,
             symmetric: self.symmetric,
+            rtcp: true,
         });
         media.detect_inband_dtmf(self.dtmf_path == DtmfPath::Inband);
     }
