@@ -148,7 +148,8 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
 }
 
 /// External MWI: an application keeps a mailbox's counts; they survive a
-/// restart (AstDB) and are gone once deleted.
+/// restart (AstDB, written in batches and flushed when the daemon stops)
+/// and are gone once deleted.
 #[test]
 fn mailbox_counts_kept_by_an_application_survive_a_restart() {
     let conf = ConfDir::new();
@@ -178,7 +179,8 @@ fn mailbox_counts_kept_by_an_application_survive_a_restart() {
         None,
     );
     assert_eq!(status, 400, "{body}");
-    drop(daemon);
+    conf.rx("core stop now");
+    assert_eq!(daemon.wait(), 0, "a clean stop");
 
     let _daemon = conf.start_foreground();
     let (status, body) = ari(http, "GET", "/mailboxes/1000@default", None);
