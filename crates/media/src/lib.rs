@@ -77,7 +77,7 @@ pub mod sound;
 pub mod tone;
 pub mod transcode;
 
-pub use audio::{AudioSink, AudioSource, MonitorSink};
+pub use audio::{AudioSink, AudioSource, ControlledSource, MonitorSink, PlaybackControl};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
     EngineStats, MediaEngine, Mixer, RtpConfig, Stream, StreamEvent, StreamParams, StreamStats,
