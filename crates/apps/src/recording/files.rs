@@ -1,42 +1,17 @@
-//! The files a MixMonitor writes: names as `filename_parse` makes them
-//! (relative names go under `<astspooldir>/monitor/`, the directory is
-//! created), formats chosen by extension as Asterisk's format modules
-//! register them, and a writer per file that takes linear audio at the
-//! recording's rate.
+//! Recording files: formats chosen by extension as Asterisk's format
+//! modules register them, and a writer per file that takes linear audio at
+//! the recording's rate.
 
 use std::fs::{File, OpenOptions};
 use std::io::{self, BufWriter, Write};
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 use obelus_media::{Codec, Encoder, Resampler, WavWriter};
-
-/// Where relative recording names go (`ast_config_AST_MONITOR_DIR`).
-pub(super) fn monitor_dir(spool: &Path) -> PathBuf {
-    spool.join("monitor")
-}
-
-/// `filename_parse`: an absolute name as is, a relative one under the
-/// monitor directory; the directory it names is created (a failure shows
-/// when the file cannot be opened).
-pub(super) fn resolve(spool: &Path, name: &str) -> String {
-    let full = if name.starts_with('/') {
-        name.to_owned()
-    } else {
-        format!("{}/{name}", monitor_dir(spool).display())
-    };
-    if let Some((dir, _)) = full.rsplit_once('/')
-        && !dir.is_empty()
-        && let Err(e) = std::fs::create_dir_all(dir)
-    {
-        tracing::warn!("Unable to create directory {dir}: {e}");
-    }
-    full
-}
 
 /// A file name split as `mixmonitor_save_prep` splits it: the extension is
 /// what follows the last dot of the last path component, `raw` when there
 /// is none.
-pub(super) fn split_extension(name: &str) -> (&str, &str) {
+pub fn split_extension(name: &str) -> (&str, &str) {
     let last_slash = name.rfind('/');
     match name.rfind('.') {
         Some(dot) if last_slash.is_none_or(|s| dot > s) => (&name[..dot], &name[dot + 1..]),
@@ -56,7 +31,7 @@ enum Container {
 /// A recording format: its container and the encoding of its samples
 /// (which fixes the rate).
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(super) struct Format {
+pub struct Format {
     container: Container,
     codec: Codec,
 }
@@ -65,7 +40,7 @@ impl Format {
     /// The format Asterisk writes for a file extension (`wav`, `wav16`,
     /// `sln`/`raw`, `sln16`, `ulaw`/`pcm`/`ul`/`mu`/`ulw`, `alaw`/`al`/
     /// `alw`, `g722`); `None` for formats Obelus does not write.
-    pub(super) fn from_extension(ext: &str) -> Option<Format> {
+    pub fn from_extension(ext: &str) -> Option<Format> {
         let (container, codec) = match ext.to_ascii_lowercase().as_str() {
             "wav" => (Container::Wav, Codec::Slin8),
             "wav16" => (Container::Wav, Codec::Slin16),
@@ -80,7 +55,7 @@ impl Format {
     }
 
     /// The sample rate of the stored audio.
-    pub(super) fn rate(self) -> u32 {
+    pub fn rate(self) -> u32 {
         self.codec.sample_rate()
     }
 }
@@ -95,9 +70,9 @@ enum Sink {
 }
 
 /// One open recording file.
-pub(super) struct Output {
+pub struct Output {
     /// The file, for messages.
-    pub(super) path: PathBuf,
+    pub path: PathBuf,
     sink: Sink,
     /// From the recording's rate to the file's, when they differ.
     resampler: Option<Resampler>,
@@ -109,7 +84,7 @@ pub(super) struct Output {
 impl Output {
     /// Opens `name` (a full name with its extension) for a recording at
     /// `rate`; `append` adds to an existing file instead of replacing it.
-    pub(super) fn open(name: &str, append: bool, rate: u32) -> io::Result<Output> {
+    pub fn open(name: &str, append: bool, rate: u32) -> io::Result<Output> {
         let (_, ext) = split_extension(name);
         let path = if name.ends_with(&format!(".{ext}")) {
             PathBuf::from(name)
@@ -152,7 +127,7 @@ impl Output {
 
     /// Writes one frame at the recording's rate. The first error is kept
     /// (and logged) and later frames are dropped.
-    pub(super) fn write(&mut self, pcm: &[i16]) {
+    pub fn write(&mut self, pcm: &[i16]) {
         if self.error.is_some() {
             return;
         }
@@ -178,14 +153,14 @@ impl Output {
             }
         };
         if let Err(e) = result {
-            tracing::warn!("MixMonitor: writing {} failed: {e}", self.path.display());
+            tracing::warn!("Recording: writing {} failed: {e}", self.path.display());
             self.error = Some(e);
         }
     }
 
     /// Flushes and closes the file (a wav file gets its final sizes);
     /// returns the first error of the recording, if any.
-    pub(super) fn close(mut self) -> io::Result<()> {
+    pub fn close(mut self) -> io::Result<()> {
         let closed = match &mut self.sink {
             Sink::Wav(w) => w.close(),
             Sink::Slin(f) | Sink::Coded(f, _) => f.flush(),
@@ -200,21 +175,6 @@ impl Output {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn names_resolve_like_filename_parse() {
-        let dir = tempfile::tempdir().unwrap();
-        let spool = dir.path();
-        let relative = resolve(spool, "calls/2026/x.wav");
-        assert_eq!(
-            relative,
-            format!("{}/monitor/calls/2026/x.wav", spool.display())
-        );
-        assert!(spool.join("monitor/calls/2026").is_dir());
-        let absolute = format!("{}/abs/y.ulaw", spool.display());
-        assert_eq!(resolve(spool, &absolute), absolute);
-        assert!(spool.join("abs").is_dir());
-    }
 
     #[test]
     fn extensions_split_on_the_last_component() {
@@ -276,6 +236,6 @@ mod tests {
         let dir = tempfile::tempdir().unwrap();
         let name = format!("{}/x.gsm", dir.path().display());
         assert!(Output::open(&name, false, 8000).is_err());
-        assert!(!Path::new(&name).exists());
+        assert!(!std::path::Path::new(&name).exists());
     }
 }
