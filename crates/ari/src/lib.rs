@@ -26,9 +26,12 @@
 //! - **Bounded sockets.** Each WebSocket has a bounded queue and a write
 //!   timeout ([`apps`]); a client that stops reading is dropped, never
 //!   waited for.
-//! - **Bridges and playbacks** use the media engine: an ARI mixing bridge
-//!   is a mixer holding its members' RTP streams ([`bridges`]); a playback
-//!   plays decoded sound files or tones on the streams ([`playback`]).
+//! - **Bridges, playbacks and recordings** use the media engine: an ARI
+//!   mixing bridge is a mixer holding its members' RTP streams
+//!   ([`bridges`]); a playback plays decoded sound files or tones on the
+//!   streams ([`playback`]); a recording taps a channel's stream or a
+//!   bridge's mix and writes the file on a thread of its own
+//!   ([`recording`]).
 //!
 //! Layer: an interface beside AMI, above the channels, the dialplan
 //! executor (`obelus-apps`) and the media engine; mounted on the shared
@@ -48,6 +51,7 @@ pub mod json;
 mod module;
 pub mod params;
 mod playback;
+mod recording;
 mod resources;
 pub mod stasis;
 mod state;

@@ -13,6 +13,7 @@ mod endpoints;
 mod events;
 mod mailboxes;
 mod playbacks;
+mod recordings;
 mod sounds;
 
 use std::sync::Arc;
@@ -24,6 +25,7 @@ use obelus_core::channel::Channel;
 use crate::api::Operation;
 use crate::error::{AriError, AriResult, Reply};
 use crate::params::Params;
+use crate::recording::Operation as RecordingOp;
 use crate::state::Ari;
 
 /// Runs the handler of `op` (of `resource`).
@@ -75,6 +77,7 @@ pub(crate) async fn dispatch(
         ("channels", "sendDTMF") => channels::send_dtmf(ari, p).await,
         ("channels", "play") => channels::play(ari, p, p.string("playbackId")),
         ("channels", "playWithId") => channels::play(ari, p, Some(p.path("playbackId"))),
+        ("channels", "record") => channels::record(ari, p),
         ("channels", "getChannelVar") => channels::get_var(ari, p),
         ("channels", "setChannelVar") => channels::set_var(ari, p),
         ("channels", "getChannelVars") => channels::get_vars(ari, p),
@@ -89,12 +92,27 @@ pub(crate) async fn dispatch(
         ("bridges", "removeChannel") => bridges::remove_channel(ari, p),
         ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
         ("bridges", "playWithId") => bridges::play(ari, p, Some(p.path("playbackId"))),
+        ("bridges", "record") => bridges::record(ari, p),
 
         ("sounds", "list") => sounds::list(ari, p).await,
         ("sounds", "get") => sounds::get(ari, p).await,
 
         ("playbacks", "get") => playbacks::get(ari, p),
         ("playbacks", "stop") => playbacks::stop(ari, p),
+        ("playbacks", "control") => playbacks::control(ari, p),
+
+        ("recordings", "listStored") => recordings::list_stored(ari).await,
+        ("recordings", "getStored") => recordings::get_stored(ari, p).await,
+        ("recordings", "deleteStored") => recordings::delete_stored(ari, p).await,
+        ("recordings", "getStoredFile") => recordings::get_stored_file(ari, p).await,
+        ("recordings", "copyStored") => recordings::copy_stored(ari, p).await,
+        ("recordings", "getLive") => recordings::get_live(ari, p),
+        ("recordings", "cancel") => recordings::stop(ari, p, true).await,
+        ("recordings", "stop") => recordings::stop(ari, p, false).await,
+        ("recordings", "pause") => recordings::control(ari, p, RecordingOp::Pause),
+        ("recordings", "unpause") => recordings::control(ari, p, RecordingOp::Unpause),
+        ("recordings", "mute") => recordings::control(ari, p, RecordingOp::Mute),
+        ("recordings", "unmute") => recordings::control(ari, p, RecordingOp::Unmute),
 
         ("deviceStates", "list") => device_states::list(ari),
         ("deviceStates", "get") => device_states::get(ari, p),
