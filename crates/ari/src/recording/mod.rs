@@ -316,7 +316,6 @@ impl Recordings {
         let Some(live) = self.lock().remove(name) else {
             return;
         };
-        live.shared.set_done();
         let mut recording = live.json("failed");
         recording.cause = Some(cause.to_owned());
         notify(
@@ -326,6 +325,9 @@ impl Recordings {
                 target: live.target,
             }],
         );
+        // Only now: whoever waits for the end (the channel leaving Stasis)
+        // goes on after the event.
+        live.shared.set_done();
     }
 
     /// The writer ended: the recording leaves the list, with its event.
@@ -333,7 +335,6 @@ impl Recordings {
         let Some(live) = self.lock().remove(name) else {
             return;
         };
-        live.shared.set_done();
         let state = match (&outcome.end, &outcome.error) {
             (End::Canceled, _) => "canceled",
             (End::Done, Some(_)) => "failed",
@@ -359,6 +360,8 @@ impl Recordings {
                 target: live.target,
             }],
         );
+        // After the event, so that `StasisEnd` follows it.
+        live.shared.set_done();
     }
 
     /// `POST .../stop` (the file is kept) and `DELETE` (`cancel`: it is
@@ -378,7 +381,6 @@ impl Recordings {
                     return Ok(());
                 };
                 drop(map);
-                live.shared.set_done();
                 notify(
                     ari,
                     vec![Notice {
@@ -388,6 +390,7 @@ impl Recordings {
                         target: live.target,
                     }],
                 );
+                live.shared.set_done();
                 return Ok(());
             }
         };

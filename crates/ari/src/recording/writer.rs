@@ -147,9 +147,40 @@ struct Writer {
     silent_ms: u64,
     written: u64,
     talking: u64,
+    /// The last frame came while paused.
+    paused: bool,
 }
 
 impl Writer {
+    fn new(output: Output, rate: u32, max_silence_ms: u64) -> Writer {
+        Writer {
+            output,
+            rate,
+            max_silence_ms,
+            held: Vec::new(),
+            silent_ms: 0,
+            written: 0,
+            talking: 0,
+            paused: false,
+        }
+    }
+
+    /// One frame as the controls stand: dropped while paused, silence
+    /// while muted. Pausing and muting suspend silence detection, which
+    /// starts over afterwards. True when the frame completes the silence
+    /// limit.
+    fn take(&mut self, samples: &[i16], paused: bool, muted: bool) -> bool {
+        if paused {
+            self.paused = true;
+            return false;
+        }
+        if std::mem::take(&mut self.paused) {
+            self.flush_held();
+            self.silent_ms = 0;
+        }
+        self.frame(samples, muted)
+    }
+
     fn write(&mut self, samples: &[i16]) {
         self.output.write(samples);
         self.written += samples.len() as u64;
@@ -166,7 +197,6 @@ impl Writer {
     /// One frame; true when it completes the silence limit.
     fn frame(&mut self, samples: &[i16], muted: bool) -> bool {
         if muted {
-            // Muting suspends silence detection.
             self.flush_held();
             self.silent_ms = 0;
             self.write(&ZEROS[..samples.len().min(ZEROS.len())]);
@@ -189,12 +219,6 @@ impl Writer {
         self.held.extend_from_slice(samples);
         self.silent_ms += n * 1000 / u64::from(self.rate);
         self.silent_ms >= self.max_silence_ms
-    }
-
-    /// Pausing suspends silence detection too: what was held is kept.
-    fn pause(&mut self) {
-        self.flush_held();
-        self.silent_ms = 0;
     }
 
     /// Writes what is held (only its start when ending on silence) and
@@ -225,41 +249,35 @@ fn run(job: Job) -> Outcome {
     } = job;
     tracing::info!(verbose = 3, "Recording '{name}' started");
     let path = output.path.clone();
-    let mut writer = Writer {
-        output,
-        rate,
-        max_silence_ms,
-        held: Vec::new(),
-        silent_ms: 0,
-        written: 0,
-        talking: 0,
+    let mut writer = Writer::new(output, rate, max_silence_ms);
+    let controls = || {
+        (
+            shared.paused.load(Ordering::Acquire),
+            shared.muted.load(Ordering::Acquire),
+        )
     };
     let mut active = Duration::ZERO;
     let mut last = Instant::now();
-    let mut was_paused = false;
     let mut on_silence = false;
     let mut source_gone = false;
     while shared.stop.load(Ordering::Acquire) == RUN {
-        let paused = shared.paused.load(Ordering::Acquire);
         let now = Instant::now();
-        if !paused {
+        if !controls().0 {
             active += now - last;
-        } else if !was_paused {
-            writer.pause();
         }
-        was_paused = paused;
         last = now;
         if max_duration.is_some_and(|max| active >= max) {
             break;
         }
         match frames.recv_timeout(POLL) {
-            Ok(f) if !paused => {
-                if writer.frame(f.received(), shared.muted.load(Ordering::Acquire)) {
+            Ok(f) => {
+                let (paused, muted) = controls();
+                if writer.take(f.received(), paused, muted) {
                     on_silence = true;
                     break;
                 }
             }
-            Ok(_) | Err(RecvTimeoutError::Timeout) => {}
+            Err(RecvTimeoutError::Timeout) => {}
             Err(RecvTimeoutError::Disconnected) => {
                 source_gone = true;
                 break;
@@ -276,8 +294,9 @@ fn run(job: Job) -> Outcome {
             match frames.recv_timeout(wait) {
                 Ok(f) => {
                     let stopped = shared.stop.load(Ordering::Acquire) != RUN;
-                    if stopped && !cancel && !shared.paused.load(Ordering::Acquire) {
-                        writer.frame(f.received(), shared.muted.load(Ordering::Acquire));
+                    if stopped && !cancel {
+                        let (paused, muted) = controls();
+                        writer.take(f.received(), paused, muted);
                     }
                 }
                 Err(_) => break,
@@ -356,70 +375,81 @@ mod tests {
     }
 
     #[test]
-    fn pause_drops_mute_silences_and_stop_keeps_the_file() {
+    fn pause_drops_mute_silences_and_silence_is_held_back() {
+        let dir = tempfile::tempdir().unwrap();
+        let file = dir.path().join("w.wav");
+        let output = Output::open(file.to_str().unwrap(), false, 8000).unwrap();
+        let mut w = Writer::new(output, 8000, 400);
+        let loud = tone(160);
+        for _ in 0..25 {
+            assert!(!w.take(&loud, false, false));
+        }
+        // Paused: dropped; muted: silence, and neither counts as silence.
+        for _ in 0..30 {
+            assert!(!w.take(&[9; 160], true, false));
+        }
+        for _ in 0..30 {
+            assert!(!w.take(&loud, false, true));
+        }
+        // A short silence is written once talk resumes.
+        for _ in 0..5 {
+            assert!(!w.take(&[0; 160], false, false));
+        }
+        assert!(!w.take(&loud, false, false));
+        // 400 ms of silence ends it; 200 ms of it are kept.
+        let ended = (0..20)
+            .map(|_| w.take(&[3; 160], false, false))
+            .collect::<Vec<_>>();
+        assert_eq!(ended.iter().filter(|e| **e).count(), 1);
+        assert!(ended[19]);
+        let (seconds, talking, error) = w.close(true);
+        assert_eq!((seconds, talking, error), (1, 0, None));
+        let got = samples(&file);
+        assert_eq!(got.len(), (25 + 30 + 5 + 1 + 10) * 160);
+        assert!(got[..25 * 160].iter().all(|s| s.abs() == 4000));
+        assert!(
+            got[25 * 160..60 * 160].iter().all(|&s| s == 0),
+            "muted, then silence"
+        );
+        assert!(got[60 * 160..61 * 160].iter().all(|s| s.abs() == 4000));
+        assert!(got[61 * 160..].iter().all(|&s| s.abs() == 3));
+    }
+
+    #[test]
+    fn stop_keeps_what_was_sent_before_it() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("a.wav");
         let (job, mut tap, shared, detached) = new_job(&file, None, 0);
         let (tx, rx) = std::sync::mpsc::channel();
         spawn(job, move |o| tx.send(o).unwrap()).unwrap();
-        // Each step gives the writer time to take what was sent and to see
-        // the controls before the next frames.
-        let settle = || std::thread::sleep(POLL * 5);
-        for _ in 0..50 {
+        for _ in 0..60 {
             tap.write_frame(&tone(160));
         }
-        settle();
-        shared.set_paused(true);
-        settle();
-        tap.write_frame(&[9; 160]);
-        settle();
-        shared.set_paused(false);
-        shared.set_muted(true);
-        settle();
-        tap.write_frame(&tone(160));
-        settle();
-        shared.set_muted(false);
         shared.stop(false);
         let outcome = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert!(detached.load(Ordering::Acquire));
         assert_eq!(outcome.end, End::Done);
         assert_eq!((outcome.seconds, outcome.talking), (1, 1));
         assert_eq!(outcome.error, None);
-        let got = samples(&file);
-        assert_eq!(got.len(), 51 * 160, "the paused frame is not written");
-        assert!(got[..50 * 160].iter().all(|s| s.abs() == 4000));
-        assert!(got[50 * 160..].iter().all(|&s| s == 0), "muted");
+        assert_eq!(samples(&file).len(), 60 * 160);
     }
 
     #[test]
-    fn silence_ends_it_and_only_its_start_is_kept() {
+    fn the_silence_limit_ends_it_in_its_thread() {
         let dir = tempfile::tempdir().unwrap();
         let file = dir.path().join("s.wav");
-        let (job, mut tap, _shared, _) = new_job(&file, None, 1000);
+        let (job, mut tap, _shared, _) = new_job(&file, None, 400);
         let (tx, rx) = std::sync::mpsc::channel();
         spawn(job, move |o| tx.send(o).unwrap()).unwrap();
-        // Talk, a short silence (kept whole when talk resumes), talk, then
-        // more silence than allowed; in batches the queue holds.
-        let batches: [(usize, i16); 4] = [(25, 4000), (10, 0), (25, 4000), (60, 3)];
-        for (frames, level) in batches {
-            for _ in 0..frames {
-                let frame: Vec<i16> = (0..160)
-                    .map(|i| if i % 2 == 0 { level } else { -level })
-                    .collect();
-                tap.write_frame(&frame);
-            }
-            std::thread::sleep(POLL * 5);
+        for _ in 0..10 {
+            tap.write_frame(&tone(160));
+        }
+        for _ in 0..40 {
+            tap.write_frame(&[0; 160]);
         }
         let outcome = rx.recv_timeout(Duration::from_secs(10)).unwrap();
         assert_eq!(outcome.end, End::Done);
-        let got = samples(&file);
-        assert_eq!(
-            got.len(),
-            (60 + 10) * 160,
-            "talk, the short silence, 200 ms"
-        );
-        assert_eq!((outcome.seconds, outcome.talking), (1, 1));
-        assert!(got[25 * 160..35 * 160].iter().all(|&s| s == 0));
+        assert_eq!(samples(&file).len(), (10 + 10) * 160, "talk and 200 ms");
     }
 
     #[test]
