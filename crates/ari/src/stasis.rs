@@ -243,7 +243,10 @@ impl Application for Stasis {
         }
         ari.leave_bridge(&channel);
         ari.playbacks.channel_gone(&ari, channel.uniqueid());
-        ari.recordings.channel_gone(&ari, channel.uniqueid()).await;
+        let target = crate::playback::Target::Channel(channel.uniqueid().to_owned());
+        ari.recordings
+            .target_gone(&ari, &target, "Channel left the Stasis application")
+            .await;
         let app = control.app();
         ari.send_to(
             &app,

@@ -1369,6 +1369,44 @@ async fn bridge_recordings_need_a_mixing_bridge() {
             .is_some_and(|c| !c.is_empty())
     );
     channel.request_hangup(Cause::NORMAL_CLEARING);
+    events.until("StasisEnd").await;
+
+    // A mixing bridge's recording ends, with its event, when the bridge
+    // is destroyed.
+    let engine = MediaEngine::start(RtpConfig {
+        port_start: 46000,
+        port_end: 46999,
+        workers: 1,
+        ..RtpConfig::default()
+    })
+    .expect("media engine");
+    h.core.provide(Arc::clone(&engine));
+    let mixing = h.http("POST", "/ari/bridges?bridgeId=mix").await;
+    assert_eq!(mixing.status, 200, "{}", mixing.body);
+    let (member, _, _run) = h.call("4");
+    events.until("StasisStart").await;
+    let add = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/mix/addChannel?channel={}", member.uniqueid()),
+        )
+        .await;
+    assert_eq!(add.status, 204);
+    let created = h
+        .http("POST", "/ari/bridges/mix/record?name=m&format=wav")
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    events.until("RecordingStarted").await;
+    assert_eq!(h.http("DELETE", "/ari/bridges/mix").await.status, 204);
+    let (finished, skipped) = events.until("RecordingFinished").await;
+    assert_eq!(finished["recording"]["target_uri"], "bridge:mix");
+    assert!(
+        !skipped.contains(&"BridgeDestroyed".to_owned()),
+        "{skipped:?}"
+    );
+    assert_eq!(h.http("GET", "/ari/recordings/stored/m").await.status, 200);
+    member.request_hangup(Cause::NORMAL_CLEARING);
+    engine.stop();
 }
 
 #[tokio::test]

@@ -453,22 +453,19 @@ impl Recordings {
         }
     }
 
-    /// A channel left Stasis: its recordings stop, and are complete when
-    /// this returns (their events come before `StasisEnd`, as in
-    /// Asterisk, where the recording ends before the channel leaves);
-    /// those it never got to start fail.
-    pub(crate) async fn channel_gone(&self, ari: &Ari, uniqueid: &str) {
+    /// A channel left Stasis, or a bridge is being destroyed: its
+    /// recordings stop, and are complete when this returns, so their
+    /// events come first (as in Asterisk, where a channel's recording ends
+    /// before it leaves); those never started fail with `why`.
+    pub(crate) async fn target_gone(&self, ari: &Ari, target: &Target, why: &str) {
         let (running, unstarted) = {
             let map = self.lock();
             let mut running = Vec::new();
             let mut unstarted = Vec::new();
-            for (name, live) in map.iter() {
-                if !matches!(&live.target, Target::Channel(c) if c == uniqueid) {
-                    continue;
-                }
+            for (name, live) in map.iter().filter(|(_, l)| l.target == *target) {
                 if live.claimed {
                     live.shared.stop(false);
-                    running.push(live.shared.done());
+                    running.push((name.clone(), live.shared.done()));
                 } else {
                     unstarted.push(name.clone());
                 }
@@ -476,14 +473,14 @@ impl Recordings {
             (running, unstarted)
         };
         for name in unstarted {
-            self.fail(ari, &name, "Channel left the Stasis application");
+            self.fail(ari, &name, why);
         }
-        for mut done in running {
+        for (name, mut done) in running {
             if tokio::time::timeout(CLOSE_WAIT, done.wait_for(|d| *d))
                 .await
                 .is_err()
             {
-                tracing::warn!("A recording of {uniqueid} did not end in time");
+                tracing::warn!("Recording '{name}' did not end in time");
             }
         }
     }

@@ -52,9 +52,14 @@ fn ari_bridge<'p>(ari: &Ari, p: &'p Params) -> Result<&'p str, AriError> {
     }
 }
 
-/// `DELETE /bridges/{bridgeId}`.
-pub(super) fn destroy(ari: &Ari, p: &Params) -> AriResult {
+/// `DELETE /bridges/{bridgeId}`: its recordings end first, with their
+/// events.
+pub(super) async fn destroy(ari: &Ari, p: &Params) -> AriResult {
     let id = ari_bridge(ari, p)?;
+    let target = Target::Bridge(id.to_owned());
+    ari.recordings
+        .target_gone(ari, &target, "Bridge destroyed")
+        .await;
     ari.destroy_bridge(id)?;
     Ok(Reply::NoContent)
 }

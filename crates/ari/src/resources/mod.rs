@@ -87,7 +87,7 @@ pub(crate) async fn dispatch(
         ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),
         ("bridges", "createWithId") => bridges::create(ari, p, Some(p.path("bridgeId"))),
         ("bridges", "get") => bridges::get(ari, p),
-        ("bridges", "destroy") => bridges::destroy(ari, p),
+        ("bridges", "destroy") => bridges::destroy(ari, p).await,
         ("bridges", "addChannel") => bridges::add_channel(ari, p),
         ("bridges", "removeChannel") => bridges::remove_channel(ari, p),
         ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
