@@ -7,6 +7,7 @@ mod ami_queue;
 mod ari_conference;
 mod ari_config;
 mod ari_media;
+mod ari_recording;
 mod call;
 mod common;
 mod config_check;

@@ -18,7 +18,7 @@ use crate::common::{AmiSession, ConfDir, enable_ami, free_port};
 
 /// Keeps every state directory, the monitor spool included, inside the
 /// test's configuration directory.
-fn spool_inside(conf: &ConfDir) {
+pub(crate) fn spool_inside(conf: &ConfDir) {
     let root = conf.path().display().to_string();
     conf.write(
         "asterisk.conf",

@@ -21,6 +21,8 @@
 //!   Obelus generates when no sound pack is installed. The media
 //!   applications (`Playback`, `Background`, `Read`, `Record`, ...) play
 //!   and record through the channel driver's media stream.
+//! * [`recording`]: recording files and the media tap every recorder uses
+//!   (MixMonitor here, ARI's recordings beside it).
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -37,6 +39,7 @@ pub mod originate;
 pub mod pbx;
 pub mod prompts;
 pub mod realtime_switch;
+pub mod recording;
 pub mod registry;
 pub mod scope;
 pub mod sounds;

@@ -50,7 +50,9 @@ impl Kind {
 struct Bridge {
     name: String,
     kind: Kind,
-    mixer: Option<Mixer>,
+    /// Shared with the bridge's recordings, which hold it weakly: it ends
+    /// with the bridge.
+    mixer: Option<Arc<Mixer>>,
     members: Vec<String>,
 }
 
@@ -96,6 +98,11 @@ impl Bridges {
             .unwrap_or_default()
     }
 
+    /// The mixer of a mixing bridge, to record its mix.
+    pub(crate) fn mixer(&self, id: &str) -> Option<Arc<Mixer>> {
+        self.lock().get(id).and_then(|b| b.mixer.clone())
+    }
+
     /// The ARI bridge a channel is in.
     fn of_channel(&self, uniqueid: &str) -> Option<String> {
         self.lock()
@@ -128,7 +135,10 @@ impl Ari {
                 ));
             }
             let mixer = match kind {
-                Kind::Mixing => self.core.service::<MediaEngine>().map(|e| e.mixer()),
+                Kind::Mixing => self
+                    .core
+                    .service::<MediaEngine>()
+                    .map(|e| Arc::new(e.mixer())),
                 Kind::Holding => None,
             };
             let bridge = Bridge {

@@ -86,6 +86,13 @@ pub enum Reply {
         /// The object.
         body: String,
     },
+    /// 200 with a file's bytes (a stored recording).
+    File {
+        /// `audio/wav`, `audio/sln`, ...
+        content_type: String,
+        /// The file.
+        body: Vec<u8>,
+    },
 }
 
 /// What handlers return.

@@ -78,6 +78,13 @@ impl Context {
                 }
                 response
             }
+            Reply::File { content_type, body } => {
+                let mut response = (StatusCode::OK, body).into_response();
+                if let Ok(value) = HeaderValue::from_str(&content_type) {
+                    response.headers_mut().insert(header::CONTENT_TYPE, value);
+                }
+                response
+            }
         };
         self.finish(response)
     }

@@ -105,8 +105,44 @@ pub struct Playback {
     pub target_uri: String,
     /// The language sounds are looked up in.
     pub language: String,
-    /// `queued`, `playing`, `continuing`, `done`, `failed`.
+    /// `queued`, `playing`, `paused`, `continuing`, `done`, `failed`.
     pub state: &'static str,
+}
+
+/// `LiveRecording`: a recording in progress, or how it ended (in
+/// `RecordingFinished` and `RecordingFailed`).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct LiveRecording {
+    /// The name it is stored under (`sub/dir/name`, no extension).
+    pub name: String,
+    /// The format, also the file's extension (`wav`, `sln`, ...).
+    pub format: String,
+    /// `queued`, `recording`, `paused`, `done`, `failed` or `canceled`.
+    pub state: &'static str,
+    /// `channel:<id>` or `bridge:<id>`.
+    pub target_uri: String,
+    /// Seconds recorded, once it has ended.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub duration: Option<u64>,
+    /// Seconds of talk, once it has ended, when silence was watched for
+    /// (`maxSilenceSeconds`).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub talking_duration: Option<u64>,
+    /// Seconds of silence, alongside `talking_duration`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub silence_duration: Option<u64>,
+    /// Why it failed.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub cause: Option<String>,
+}
+
+/// `StoredRecording`: a recording file on disk.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct StoredRecording {
+    /// Its name (`sub/dir/name`, no extension).
+    pub name: String,
+    /// Its format (the file's extension).
+    pub format: String,
 }
 
 /// `DeviceState`.
@@ -278,6 +314,21 @@ pub enum Payload {
         /// The playback.
         playback: Playback,
     },
+    /// A recording started (or resumed after a pause).
+    RecordingStarted {
+        /// The recording.
+        recording: LiveRecording,
+    },
+    /// A recording ended: stopped, at a limit, or canceled.
+    RecordingFinished {
+        /// The recording.
+        recording: LiveRecording,
+    },
+    /// A recording could not be made.
+    RecordingFailed {
+        /// The recording, with its `cause`.
+        recording: LiveRecording,
+    },
     /// Progress of a dial.
     Dial {
         /// The calling channel, when there is one.
@@ -347,6 +398,9 @@ impl Payload {
             Payload::PlaybackStarted { .. } => "PlaybackStarted",
             Payload::PlaybackContinuing { .. } => "PlaybackContinuing",
             Payload::PlaybackFinished { .. } => "PlaybackFinished",
+            Payload::RecordingStarted { .. } => "RecordingStarted",
+            Payload::RecordingFinished { .. } => "RecordingFinished",
+            Payload::RecordingFailed { .. } => "RecordingFailed",
             Payload::Dial { .. } => "Dial",
             Payload::ApplicationReplaced {} => "ApplicationReplaced",
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",

@@ -26,9 +26,12 @@
 //! - **Bounded sockets.** Each WebSocket has a bounded queue and a write
 //!   timeout ([`apps`]); a client that stops reading is dropped, never
 //!   waited for.
-//! - **Bridges and playbacks** use the media engine: an ARI mixing bridge
-//!   is a mixer holding its members' RTP streams ([`bridges`]); a playback
-//!   plays decoded sound files or tones on the streams ([`playback`]).
+//! - **Bridges, playbacks and recordings** use the media engine: an ARI
+//!   mixing bridge is a mixer holding its members' RTP streams
+//!   ([`bridges`]); a playback plays decoded sound files or tones on the
+//!   streams ([`playback`]); a recording taps a channel's stream or a
+//!   bridge's mix and writes the file on a thread of its own
+//!   ([`recording`]).
 //! - **Snoop and external media.** A snoop channel taps another channel's
 //!   stream through lock-free audio pipes (`snoop`); `externalMedia` makes
 //!   a `UnicastRTP` channel (`obelus_apps::unicast_rtp`). Both enter their
@@ -53,6 +56,7 @@ pub mod json;
 mod module;
 pub mod params;
 mod playback;
+mod recording;
 mod resources;
 mod snoop;
 pub mod stasis;

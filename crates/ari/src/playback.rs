@@ -12,13 +12,21 @@
 //! Progress comes back through the channels' mailboxes
 //! (`PlaybackFinished`), read by the Stasis task of each channel, which
 //! calls [`Playbacks::on_finished`].
+//!
+//! `POST /playbacks/{id}/control` pauses, resumes, restarts or moves a
+//! playing playback by `skipms` ([`Playbacks::control`]): every part plays
+//! under a [`PlaybackControl`] of its channel, which the media thread obeys
+//! on its next tick. A paused playback plays silence and reports `paused`;
+//! resuming it reports `PlaybackStarted` again, as Asterisk does.
 
 use std::collections::{HashMap, VecDeque};
 use std::sync::{Arc, Mutex};
 
 use obelus_core::channel::Channel;
 use obelus_media::sound::Sound;
-use obelus_media::{AudioSource, SoundSource, Stream, ToneSource};
+use obelus_media::{
+    AudioSource, ControlledSource, PlaybackControl, SoundSource, Stream, ToneSource,
+};
 
 use crate::apps::Interest;
 use crate::error::AriError;
@@ -27,6 +35,45 @@ use crate::state::Ari;
 
 /// The sample rate tones are generated at.
 const TONE_RATE: u32 = 8000;
+
+/// What `POST /playbacks/{id}/control` asks.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Operation {
+    /// Start the current media over.
+    Restart,
+    /// Pause.
+    Pause,
+    /// Resume.
+    Unpause,
+    /// Go back `skipms`.
+    Reverse,
+    /// Go forward `skipms`.
+    Forward,
+}
+
+impl Operation {
+    /// The `operation` parameter's value.
+    pub(crate) fn parse(text: &str) -> Option<Operation> {
+        Some(match text {
+            "restart" => Operation::Restart,
+            "pause" => Operation::Pause,
+            "unpause" => Operation::Unpause,
+            "reverse" => Operation::Reverse,
+            "forward" => Operation::Forward,
+            _ => return None,
+        })
+    }
+
+    fn name(self) -> &'static str {
+        match self {
+            Operation::Restart => "restart",
+            Operation::Pause => "pause",
+            Operation::Unpause => "unpause",
+            Operation::Reverse => "reverse",
+            Operation::Forward => "forward",
+        }
+    }
+}
 
 /// What a playback plays on.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -61,6 +108,8 @@ struct Member {
     stream: Arc<Stream>,
     play_id: u64,
     rest: VecDeque<Part>,
+    /// Pause, restart and moves, for whichever part is playing.
+    control: Arc<PlaybackControl>,
 }
 
 struct Entry {
@@ -73,6 +122,8 @@ struct Entry {
     state: &'static str,
     members: Vec<Member>,
     stopped: bool,
+    /// How far `reverse` and `forward` move, in ms.
+    skip_ms: i64,
 }
 
 impl Entry {
@@ -112,15 +163,17 @@ impl Playbacks {
         self.inner.lock().unwrap_or_else(|e| e.into_inner())
     }
 
-    /// Creates a queued playback; 409 if the id is taken.
+    /// Creates a queued playback; 409 if the id is taken. `reverse` and
+    /// `forward` will move it by `skip_ms`.
     pub(crate) fn create(
         &self,
         id: String,
         media: Vec<String>,
         language: String,
-        target: Target,
-        target_uri: String,
+        target: (Target, String),
+        skip_ms: i64,
     ) -> Result<json::Playback, AriError> {
+        let (target, target_uri) = target;
         let mut inner = self.lock();
         if inner.entries.contains_key(&id) {
             return Err(AriError::conflict(format!("Playback {id} already exists")));
@@ -135,6 +188,7 @@ impl Playbacks {
             state: "queued",
             members: Vec::new(),
             stopped: false,
+            skip_ms,
         };
         let json = entry.json();
         inner.entries.insert(id, entry);
@@ -236,12 +290,14 @@ impl Playbacks {
                         continue;
                     };
                     let mut rest: VecDeque<Part> = parts.iter().cloned().collect();
-                    if let Some(play_id) = play_next(&stream, &mut rest) {
+                    let control = Arc::new(PlaybackControl::default());
+                    if let Some(play_id) = play_next(&stream, &mut rest, &control) {
                         entry.members.push(Member {
                             uniqueid: channel.uniqueid().to_owned(),
                             stream,
                             play_id,
                             rest,
+                            control,
                         });
                     }
                 }
@@ -285,7 +341,7 @@ impl Playbacks {
             let member = &mut entry.members[index];
             if completed
                 && !entry.stopped
-                && let Some(play_id) = play_next(&member.stream, &mut member.rest)
+                && let Some(play_id) = play_next(&member.stream, &mut member.rest, &member.control)
             {
                 member.play_id = play_id;
                 return;
@@ -363,6 +419,64 @@ impl Playbacks {
         Ok(())
     }
 
+    /// `POST /playbacks/{id}/control`: 404 without such a playback, 409
+    /// when its state does not allow the operation (Asterisk's table:
+    /// a queued playback may only be restarted, a paused one only resumed,
+    /// resuming a playing one changes nothing).
+    pub(crate) fn control(&self, ari: &Ari, id: &str, op: Operation) -> Result<(), AriError> {
+        let notice = {
+            let mut inner = self.lock();
+            let entry = inner
+                .entries
+                .get_mut(id)
+                .ok_or_else(|| AriError::not_found("Playback not found"))?;
+            let refused = || AriError::conflict(format!("Can only {} playing media", op.name()));
+            match (entry.state, op) {
+                ("paused", Operation::Unpause) => {
+                    entry.state = "playing";
+                    for m in &entry.members {
+                        m.control.set_paused(false);
+                    }
+                    Some(Notice {
+                        payload: Payload::PlaybackStarted {
+                            playback: entry.json(),
+                        },
+                        target: entry.target.clone(),
+                    })
+                }
+                ("queued", Operation::Restart) | ("paused", Operation::Pause) => None,
+                ("queued" | "paused", _) => return Err(refused()),
+                (_, Operation::Unpause) => None,
+                (_, Operation::Pause) => {
+                    entry.state = "paused";
+                    for m in &entry.members {
+                        m.control.set_paused(true);
+                    }
+                    None
+                }
+                (_, Operation::Restart) => {
+                    for m in &entry.members {
+                        m.control.restart();
+                    }
+                    None
+                }
+                (_, Operation::Reverse | Operation::Forward) => {
+                    let ms = if op == Operation::Reverse {
+                        -entry.skip_ms
+                    } else {
+                        entry.skip_ms
+                    };
+                    for m in &entry.members {
+                        m.control.skip(ms);
+                    }
+                    None
+                }
+            }
+        };
+        self.notify(ari, notice.into_iter().collect());
+        Ok(())
+    }
+
     /// A channel left Stasis: its playbacks end as failed, and it stops
     /// hearing bridge playbacks.
     pub(crate) fn channel_gone(&self, ari: &Arc<Ari>, uniqueid: &str) {
@@ -407,11 +521,17 @@ impl Playbacks {
     }
 }
 
-/// Starts the next part on a stream; `None` when none is left.
-fn play_next(stream: &Stream, rest: &mut VecDeque<Part>) -> Option<u64> {
+/// Starts the next part on a stream, under `control`; `None` when none
+/// is left.
+fn play_next(
+    stream: &Stream,
+    rest: &mut VecDeque<Part>,
+    control: &Arc<PlaybackControl>,
+) -> Option<u64> {
     while let Some(part) = rest.pop_front() {
         if let Some(source) = part.source() {
-            return Some(stream.play(source));
+            let controlled = ControlledSource::new(source, Arc::clone(control));
+            return Some(stream.play(Box::new(controlled)));
         }
     }
     None
@@ -457,16 +577,12 @@ async fn resolve(ari: &Ari, uri: &str, language: &str) -> Result<Vec<Part>, Stri
         .ok_or_else(|| format!("media URI '{uri}' has no scheme"))?;
     let names = match scheme {
         "sound" => vec![rest.to_owned()],
-        "recording" => vec![
-            ari.core
-                .settings
-                .dirs
-                .spool
-                .join("recording")
-                .join(rest)
-                .display()
-                .to_string(),
-        ],
+        "recording" => {
+            let dir = crate::recording::dir(ari);
+            let name = crate::recording::find(&dir, rest)
+                .ok_or_else(|| format!("recording '{rest}' not found"))?;
+            vec![name.path.display().to_string()]
+        }
         "digits" => rest.chars().filter_map(say_char).collect(),
         "characters" => rest.chars().filter_map(say_char).collect(),
         "number" => say_number(rest)?,

@@ -53,6 +53,9 @@ pub(crate) enum Command {
     },
     /// `POST /channels/{id}/play`: the playback was created queued.
     Play(String),
+    /// `POST /channels/{id}/record`: the recording (by name) was created
+    /// queued.
+    Record(String),
     /// `POST /channels/{id}/continue`.
     Continue {
         /// Context (current when absent).
@@ -240,6 +243,10 @@ impl Application for Stasis {
         }
         ari.leave_bridge(&channel);
         ari.playbacks.channel_gone(&ari, channel.uniqueid());
+        let target = crate::playback::Target::Channel(channel.uniqueid().to_owned());
+        ari.recordings
+            .target_gone(&ari, &target, "Channel left the Stasis application")
+            .await;
         let app = control.app();
         ari.send_to(
             &app,
@@ -264,7 +271,8 @@ fn refuse(command: Command) {
         | Command::Dtmf { reply: r, .. }
         | Command::Continue { reply: r, .. }
         | Command::Move { reply: r, .. } => r,
-        Command::Play(_) => return,
+        // Left queued, they fail when the channel leaves.
+        Command::Play(_) | Command::Record(_) => return,
     };
     let _ = reply.send(Err(AriError::not_in_stasis()));
 }
@@ -300,11 +308,15 @@ async fn serve(
 }
 
 /// A frame from the channel's mailbox. DTMF reaches applications from the
-/// event bus (the driver announces it there); playback ends drive the
-/// playbacks.
+/// event bus (the driver announces it there), and may end a recording;
+/// playback ends drive the playbacks.
 async fn on_frame(ari: &Arc<Ari>, channel: &Arc<Channel>, frame: Frame) {
-    if let Frame::PlaybackFinished { id, completed } = frame {
-        ari.playbacks.on_finished(ari, channel, id, completed).await;
+    match frame {
+        Frame::PlaybackFinished { id, completed } => {
+            ari.playbacks.on_finished(ari, channel, id, completed).await;
+        }
+        Frame::Dtmf { digit, .. } => ari.recordings.dtmf(channel.uniqueid(), digit),
+        _ => {}
     }
 }
 
@@ -325,6 +337,16 @@ async fn handle(ari: &Arc<Ari>, pbx: &mut Pbx, control: &Arc<Control>, command: 
             let _ = reply.send(Ok(()));
         }
         Command::Play(id) => ari.playbacks.play_on_channel(ari, &channel, &id).await,
+        Command::Record(name) => {
+            let mut frames = Vec::new();
+            let outcome = crate::recording::start_on_channel(ari, pbx, &name, &mut frames).await;
+            for frame in frames {
+                on_frame(ari, &channel, frame).await;
+            }
+            if let Err(HungUp(cause)) = outcome {
+                return Flow::Leave(Exit::HungUp(cause));
+            }
+        }
         Command::Dtmf {
             digits,
             before,

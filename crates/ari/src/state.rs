@@ -1,5 +1,5 @@
 //! [`Ari`]: the state every part of the interface shares — configuration,
-//! applications, channels in Stasis, bridges, playbacks — and the helpers
+//! applications, channels in Stasis, bridges, playbacks, recordings — and the helpers
 //! that render core objects as ARI models and deliver events.
 
 use std::collections::{BTreeMap, HashMap};
@@ -17,6 +17,7 @@ use crate::error::{AriError, encode};
 use crate::events::BridgeView;
 use crate::json::{self, Envelope, Payload};
 use crate::playback::Playbacks;
+use crate::recording::Recordings;
 use crate::stasis::Controls;
 
 /// The interface's shared state (one per daemon, `Arc`-shared).
@@ -34,6 +35,8 @@ pub struct Ari {
     pub(crate) view: BridgeView,
     /// Playbacks in progress.
     pub(crate) playbacks: Playbacks,
+    /// Live recordings.
+    pub(crate) recordings: Recordings,
     /// Device states set through ARI (`Stasis:` devices) and last seen
     /// states of the others.
     pub(crate) device_states: RwLock<BTreeMap<String, String>>,
@@ -54,6 +57,7 @@ impl Ari {
             bridges: Bridges::default(),
             view: BridgeView::default(),
             playbacks: Playbacks::default(),
+            recordings: Recordings::default(),
             device_states: RwLock::new(BTreeMap::new()),
             aliases: RwLock::new((HashMap::new(), HashMap::new())),
             entity_id: entity_id(),

@@ -173,7 +173,11 @@ async fn harness() -> Harness {
 
 async fn harness_with(ari_conf: &str) -> Harness {
     let dir = tempfile::tempdir().expect("tempdir");
-    let (settings, _) = obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
+    let (mut settings, _) =
+        obelus_core::settings::Settings::load(&dir.path().join("asterisk.conf"));
+    // Recordings and sounds stay inside the test's directory.
+    settings.dirs.spool = dir.path().join("spool");
+    settings.dirs.data = dir.path().join("data");
     let core = Arc::new(Core::new(settings, Arc::default()));
     let (dialplan, errors) = obelus_dialplan::from_text(DIALPLAN, "extensions.conf");
     assert!(errors.is_empty(), "{errors:?}");
@@ -591,7 +595,7 @@ async fn authentication_and_errors() {
     let method = h.http("PATCH", "/ari/channels").await;
     assert_eq!(method.status, 405);
     assert_eq!(method.header("allow"), Some("GET, POST"));
-    let not_yet = h.http("GET", "/ari/recordings/stored").await;
+    let not_yet = h.http("GET", "/ari/asterisk/logging").await;
     assert_eq!(not_yet.status, 501);
     assert!(not_yet.json()["message"].as_str().is_some());
     let bad_json = h.http_json("POST", "/ari/bridges", "{oops").await;
@@ -1063,4 +1067,394 @@ async fn device_states_of_stasis_devices() {
         204
     );
     assert_eq!(h.http("GET", "/ari/deviceStates").await.body, "[]");
+}
+
+// ------------------------------------------------------------ recordings
+
+/// A channel in `Stasis(test)` whose media stream talks to `phone`, a UDP
+/// socket of the test playing the far end. With `relay`, the stream's
+/// playback ends reach the channel, as the SIP driver passes them on.
+struct MediaCall {
+    channel: Arc<Channel>,
+    stream: Arc<Stream>,
+    phone: std::net::UdpSocket,
+    run: tokio::task::JoinHandle<()>,
+    engine: Arc<MediaEngine>,
+}
+
+async fn media_call(h: &Harness, events: &mut Events, relay: bool) -> MediaCall {
+    let engine = MediaEngine::start(RtpConfig {
+        port_start: 44000,
+        port_end: 45999,
+        workers: 1,
+        ..RtpConfig::default()
+    })
+    .expect("media engine");
+    h.core.provide(Arc::clone(&engine));
+    let phone = std::net::UdpSocket::bind("127.0.0.1:0").expect("phone");
+    let stream = Arc::new(
+        engine
+            .open("127.0.0.1".parse().expect("ip"))
+            .expect("stream"),
+    );
+    stream.configure(StreamParams {
+        remote: Some(phone.local_addr().expect("addr")),
+        ..StreamParams::new(Codec::Ulaw)
+    });
+    let mut stream_events = stream.take_events().expect("events");
+    let (channel, _) = h.channel("4", Some(Arc::clone(&stream)));
+    let target = Arc::clone(&channel);
+    tokio::spawn(async move {
+        while let Some(event) = stream_events.recv().await {
+            if let (true, StreamEvent::PlaybackFinished { id, completed }) = (relay, event) {
+                target.queue(Control::PlaybackFinished { id, completed });
+            }
+        }
+    });
+    let pbx = Pbx::new(Arc::clone(&h.executor), Arc::clone(&channel)).expect("pbx");
+    let run = tokio::spawn(obelus_apps::pbx::run(pbx));
+    events.until("StasisStart").await;
+    MediaCall {
+        channel,
+        stream,
+        phone,
+        run,
+        engine,
+    }
+}
+
+impl MediaCall {
+    /// The phone says `freq` Hz for `frames` 20 ms packets, in a thread.
+    fn talk(&self, freq: f32, frames: usize) -> std::thread::JoinHandle<()> {
+        let phone = self.phone.try_clone().expect("clone");
+        let to = self.stream.local_addr();
+        std::thread::spawn(move || {
+            let pcm = obelus_media::analysis::sine(8000, freq, 8000.0, 160 * frames);
+            let mut encoder = obelus_media::Encoder::new(Codec::Ulaw);
+            for (seq, frame) in pcm.chunks(160).enumerate() {
+                let mut payload = [0u8; 160];
+                let n = encoder.encode(frame, &mut payload);
+                let header = obelus_media::rtp::RtpHeader {
+                    marker: seq == 0,
+                    payload_type: 0,
+                    sequence: seq as u16,
+                    timestamp: seq as u32 * 160,
+                    ssrc: 0x0bad_cafe,
+                };
+                let mut packet = [0u8; 200];
+                let len = obelus_media::rtp::build_packet(&header, &payload[..n], &mut packet)
+                    .expect("packet");
+                let _ = phone.send_to(&packet[..len], to);
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        })
+    }
+
+    /// Waits until the phone receives a packet that is loud (or silent).
+    async fn hears(&self, loud: bool) {
+        let phone = self.phone.try_clone().expect("clone");
+        let found = tokio::task::spawn_blocking(move || {
+            phone
+                .set_read_timeout(Some(Duration::from_millis(100)))
+                .expect("timeout");
+            let deadline = std::time::Instant::now() + PATIENCE;
+            let mut buf = [0u8; 1500];
+            let mut decoder = obelus_media::Decoder::new(Codec::Ulaw);
+            while std::time::Instant::now() < deadline {
+                let Ok(n) = phone.recv(&mut buf) else {
+                    continue;
+                };
+                let Ok(packet) = obelus_media::rtp::RtpPacket::parse(&buf[..n]) else {
+                    continue;
+                };
+                let mut pcm = [0i16; 1024];
+                let m = decoder.decode(packet.payload, &mut pcm);
+                let power = obelus_media::analysis::signal_power(&pcm[..m]);
+                if (power > 1e5) == loud {
+                    return true;
+                }
+            }
+            false
+        })
+        .await
+        .expect("no panic");
+        assert!(
+            found,
+            "the phone never heard a {} packet",
+            if loud { "loud" } else { "silent" }
+        );
+    }
+
+    async fn hang_up(self) {
+        self.channel.request_hangup(Cause::NORMAL_CLEARING);
+        tokio::time::timeout(PATIENCE, self.run)
+            .await
+            .expect("call ends")
+            .expect("no panic");
+        self.engine.stop();
+    }
+}
+
+/// Writes an 8 kHz tone as `<data>/sounds/en/<name>.wav`.
+fn install_tone(h: &Harness, name: &str, freq: f32, ms: usize) {
+    let dir = h.core.settings.dirs.data.join("sounds/en");
+    std::fs::create_dir_all(&dir).expect("sounds dir");
+    let pcm = obelus_media::analysis::sine(8000, freq, 8000.0, 8 * ms);
+    obelus_media::sound::write_wav(dir.join(format!("{name}.wav")), 8000, &pcm).expect("wav");
+}
+
+#[tokio::test]
+async fn a_channel_recording_takes_what_the_caller_says_after_the_beep() {
+    let h = harness().await;
+    install_tone(&h, "beep", 1000.0, 200);
+    let mut events = h.events("test").await;
+    let call = media_call(&h, &mut events, true).await;
+    let id = call.channel.uniqueid().to_owned();
+    let talk = call.talk(600.0, 150);
+    let created = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/channels/{id}/record?name=t/one&format=sln&maxDurationSeconds=1&beep=yes"
+            ),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    assert_eq!(
+        created.header("location"),
+        Some("/ari/recordings/live/t%2Fone")
+    );
+    assert_eq!(
+        created.body,
+        format!(
+            r#"{{"name":"t/one","format":"sln","state":"queued","target_uri":"channel:{id}"}}"#
+        )
+    );
+    // The beep comes first, then the recording.
+    call.hears(true).await;
+    let (started, _) = events.until("RecordingStarted").await;
+    assert_eq!(started["recording"]["state"], "recording");
+    // It ends by itself at its limit.
+    let (finished, _) = events.until("RecordingFinished").await;
+    let mut recording = finished["recording"].clone();
+    let duration = recording["duration"].take();
+    assert!(duration.as_u64().is_some_and(|d| d <= 1), "{duration}");
+    assert_eq!(
+        recording,
+        serde_json::json!({"name": "t/one", "format": "sln", "state": "done",
+            "target_uri": format!("channel:{id}"), "duration": null})
+    );
+    let bytes = std::fs::read(h.core.settings.dirs.spool.join("recording/t/one.sln"))
+        .expect("the recording file");
+    let samples: Vec<i16> = bytes
+        .chunks_exact(2)
+        .map(|b| i16::from_le_bytes([b[0], b[1]]))
+        .collect();
+    assert!(samples.len() >= 4000, "{} samples", samples.len());
+    let share = obelus_media::analysis::goertzel_power(&samples, 8000, 600.0)
+        / obelus_media::analysis::signal_power(&samples).max(1.0);
+    assert!(share > 0.8, "600 Hz is {share:.2} of the recording");
+    let stored = h.http("GET", "/ari/recordings/stored/t%2Fone/file").await;
+    assert_eq!(stored.header("content-type"), Some("audio/sln"));
+    talk.join().expect("talked");
+    call.hang_up().await;
+}
+
+#[tokio::test]
+async fn recordings_stop_on_their_key_on_hangup_and_not_before_they_start() {
+    let h = harness().await;
+    install_tone(&h, "beep", 1000.0, 200);
+    let mut events = h.events("test").await;
+    // Playback ends are not passed on: the beep is waited for to its
+    // length and a bit, so the recording stays queued meanwhile.
+    let call = media_call(&h, &mut events, false).await;
+    let id = call.channel.uniqueid().to_owned();
+    let created = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/record?name=keyed&format=wav&beep=true&terminateOn=%23"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let queued = h.http("POST", "/ari/recordings/live/keyed/pause").await;
+    assert_eq!(queued.status, 409, "{}", queued.body);
+    assert_eq!(queued.json()["message"], "Recording not in session");
+    events.until("RecordingStarted").await;
+    // Another key does nothing; the terminating one ends it.
+    call.channel.queue(Control::Dtmf {
+        digit: '1',
+        duration_ms: 100,
+    });
+    call.channel.queue(Control::Dtmf {
+        digit: '#',
+        duration_ms: 100,
+    });
+    let (finished, _) = events.until("RecordingFinished").await;
+    assert_eq!(finished["recording"]["state"], "done");
+    assert_eq!(
+        h.http("GET", "/ari/recordings/live/keyed").await.status,
+        404
+    );
+    let stored = h.http("GET", "/ari/recordings/stored/keyed").await;
+    assert_eq!(
+        stored.json(),
+        serde_json::json!({"name": "keyed", "format": "wav"})
+    );
+    let exists = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/record?name=keyed&format=wav"),
+        )
+        .await;
+    assert_eq!(exists.status, 409, "ifExists=fail: {}", exists.body);
+
+    // A recording running when the caller hangs up is finished and kept.
+    let created = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/record?name=keyed&format=wav&ifExists=append"),
+        )
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    events.until("RecordingStarted").await;
+    call.hang_up().await;
+    // It ends before the channel leaves the application.
+    let (finished, skipped) = events.until("RecordingFinished").await;
+    assert_eq!(finished["recording"]["state"], "done");
+    assert!(!skipped.contains(&"StasisEnd".to_owned()), "{skipped:?}");
+    assert_eq!(
+        h.http("GET", "/ari/recordings/stored/keyed").await.status,
+        200
+    );
+}
+
+#[tokio::test]
+async fn bridge_recordings_need_a_mixing_bridge() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let holding = h
+        .http("POST", "/ari/bridges?type=holding&bridgeId=hold")
+        .await;
+    assert_eq!(holding.status, 200, "{}", holding.body);
+    let (channel, _, _run) = h.call("4");
+    events.until("StasisStart").await;
+    let add = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/bridges/hold/addChannel?channel={}",
+                channel.uniqueid()
+            ),
+        )
+        .await;
+    assert_eq!(add.status, 204);
+    let bad = h
+        .http("POST", "/ari/bridges/hold/record?name=h&format=gsm")
+        .await;
+    assert_eq!(bad.status, 422);
+    let missing = h
+        .http("POST", "/ari/bridges/nope/record?name=h&format=wav")
+        .await;
+    assert_eq!(missing.status, 404);
+    let created = h
+        .http("POST", "/ari/bridges/hold/record?name=h&format=wav")
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    let (failed, _) = events.until("RecordingFailed").await;
+    assert_eq!(failed["recording"]["state"], "failed");
+    assert_eq!(failed["recording"]["target_uri"], "bridge:hold");
+    assert!(
+        failed["recording"]["cause"]
+            .as_str()
+            .is_some_and(|c| !c.is_empty())
+    );
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+    events.until("StasisEnd").await;
+
+    // A mixing bridge's recording ends, with its event, when the bridge
+    // is destroyed.
+    let engine = MediaEngine::start(RtpConfig {
+        port_start: 46000,
+        port_end: 46999,
+        workers: 1,
+        ..RtpConfig::default()
+    })
+    .expect("media engine");
+    h.core.provide(Arc::clone(&engine));
+    let mixing = h.http("POST", "/ari/bridges?bridgeId=mix").await;
+    assert_eq!(mixing.status, 200, "{}", mixing.body);
+    let (member, _, _run) = h.call("4");
+    events.until("StasisStart").await;
+    let add = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/mix/addChannel?channel={}", member.uniqueid()),
+        )
+        .await;
+    assert_eq!(add.status, 204);
+    let created = h
+        .http("POST", "/ari/bridges/mix/record?name=m&format=wav")
+        .await;
+    assert_eq!(created.status, 201, "{}", created.body);
+    events.until("RecordingStarted").await;
+    assert_eq!(h.http("DELETE", "/ari/bridges/mix").await.status, 204);
+    let (finished, skipped) = events.until("RecordingFinished").await;
+    assert_eq!(finished["recording"]["target_uri"], "bridge:mix");
+    assert!(
+        !skipped.contains(&"BridgeDestroyed".to_owned()),
+        "{skipped:?}"
+    );
+    assert_eq!(h.http("GET", "/ari/recordings/stored/m").await.status, 200);
+    member.request_hangup(Cause::NORMAL_CLEARING);
+    engine.stop();
+}
+
+#[tokio::test]
+async fn a_paused_playback_is_silent_until_resumed() {
+    let h = harness().await;
+    install_tone(&h, "long", 800.0, 10_000);
+    let mut events = h.events("test").await;
+    let call = media_call(&h, &mut events, true).await;
+    let id = call.channel.uniqueid().to_owned();
+    let play = h
+        .http(
+            "POST",
+            &format!("/ari/channels/{id}/play/long?media=sound:long"),
+        )
+        .await;
+    assert_eq!(play.status, 201, "{}", play.body);
+    events.until("PlaybackStarted").await;
+    call.hears(true).await;
+    let paused = h
+        .http("POST", "/ari/playbacks/long/control?operation=pause")
+        .await;
+    assert_eq!(paused.status, 204, "{}", paused.body);
+    assert_eq!(
+        h.http("GET", "/ari/playbacks/long").await.json()["state"],
+        "paused"
+    );
+    call.hears(false).await;
+    let refused = h
+        .http("POST", "/ari/playbacks/long/control?operation=forward")
+        .await;
+    assert_eq!(refused.status, 409);
+    let resumed = h
+        .http("POST", "/ari/playbacks/long/control?operation=unpause")
+        .await;
+    assert_eq!(resumed.status, 204);
+    let (started, _) = events.until("PlaybackStarted").await;
+    assert_eq!(started["playback"]["state"], "playing");
+    call.hears(true).await;
+    let skip = h
+        .http("POST", "/ari/playbacks/long/control?operation=forward")
+        .await;
+    assert_eq!(skip.status, 204);
+    let bad = h
+        .http("POST", "/ari/playbacks/long/control?operation=sideways")
+        .await;
+    assert_eq!(bad.status, 400);
+    assert_eq!(h.http("DELETE", "/ari/playbacks/long").await.status, 204);
+    let (finished, _) = events.until("PlaybackFinished").await;
+    assert_eq!(finished["playback"]["state"], "done");
+    call.hang_up().await;
 }

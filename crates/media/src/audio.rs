@@ -6,6 +6,14 @@
 //!
 //! Both run on a media worker thread inside the 20 ms tick, so they must not
 //! block: a source should have its data in memory, a sink should buffer.
+//!
+//! A playing source can be paused, moved and restarted from outside (ARI's
+//! `/playbacks/{id}/control`) through a [`PlaybackControl`] shared with a
+//! [`ControlledSource`] wrapping it: the media thread picks the requests up
+//! on its next tick, so the controller never waits on media.
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicI64, Ordering};
 
 /// Audio generated toward a remote party, pulled one 20 ms frame per tick.
 pub trait AudioSource: Send {
@@ -17,6 +25,14 @@ pub trait AudioSource: Send {
     /// returns how many samples were written; a short frame is padded with
     /// silence, and 0 means the source is finished.
     fn read_frame(&mut self, out: &mut [i16]) -> usize;
+
+    /// Moves the read position by `ms` milliseconds (back when negative),
+    /// no further back than the start; forward past the end finishes the
+    /// source. Sources without a position (tones) ignore it.
+    fn skip_ms(&mut self, _ms: i64) {}
+
+    /// Goes back to the start. Sources without a position ignore it.
+    fn restart(&mut self) {}
 }
 
 /// Audio received from a remote party, pushed one 20 ms frame at a time.
@@ -53,7 +69,147 @@ pub trait MonitorSink: Send {
     fn finish(&mut self);
 }
 
+/// Requests to a playing [`ControlledSource`], shared with whoever controls
+/// the playback.
+#[derive(Debug, Default)]
+pub struct PlaybackControl {
+    paused: AtomicBool,
+    skip_ms: AtomicI64,
+    restart: AtomicBool,
+}
+
+impl PlaybackControl {
+    /// Pauses (silence is played meanwhile) or resumes.
+    pub fn set_paused(&self, paused: bool) {
+        self.paused.store(paused, Ordering::Release);
+    }
+
+    /// Whether the playback is paused.
+    pub fn is_paused(&self) -> bool {
+        self.paused.load(Ordering::Acquire)
+    }
+
+    /// Moves the playback by `ms` (back when negative); requests add up
+    /// until the next tick.
+    pub fn skip(&self, ms: i64) {
+        self.skip_ms.fetch_add(ms, Ordering::AcqRel);
+    }
+
+    /// Starts the current source over; pending moves are dropped.
+    pub fn restart(&self) {
+        self.skip_ms.store(0, Ordering::Release);
+        self.restart.store(true, Ordering::Release);
+    }
+}
+
+/// A source obeying a [`PlaybackControl`]: restarts and moves apply before
+/// the next frame is read, and while paused the source plays silence
+/// without advancing.
+pub struct ControlledSource {
+    inner: Box<dyn AudioSource>,
+    control: Arc<PlaybackControl>,
+}
+
+impl ControlledSource {
+    /// Puts `inner` under `control`.
+    pub fn new(inner: Box<dyn AudioSource>, control: Arc<PlaybackControl>) -> ControlledSource {
+        ControlledSource { inner, control }
+    }
+}
+
+impl AudioSource for ControlledSource {
+    fn sample_rate(&self) -> u32 {
+        self.inner.sample_rate()
+    }
+
+    fn read_frame(&mut self, out: &mut [i16]) -> usize {
+        if self.control.restart.swap(false, Ordering::AcqRel) {
+            self.inner.restart();
+        }
+        let skip = self.control.skip_ms.swap(0, Ordering::AcqRel);
+        if skip != 0 {
+            self.inner.skip_ms(skip);
+        }
+        if self.control.is_paused() {
+            let n = frame_len(self.inner.sample_rate()).min(out.len());
+            out[..n].fill(0);
+            return n;
+        }
+        self.inner.read_frame(out)
+    }
+
+    fn skip_ms(&mut self, ms: i64) {
+        self.inner.skip_ms(ms);
+    }
+
+    fn restart(&mut self) {
+        self.inner.restart();
+    }
+}
+
 /// Samples in one 20 ms frame at `rate`.
 pub fn frame_len(rate: u32) -> usize {
     rate as usize / 50
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::sound::{Sound, SoundSource};
+
+    /// 1 s at 8 kHz whose sample `i` is `i / 8` (so a value tells the
+    /// millisecond it was read at).
+    fn ramp() -> Box<dyn AudioSource> {
+        let samples: Vec<i16> = (0..8000).map(|i| (i / 8) as i16).collect();
+        Box::new(SoundSource::new(Sound {
+            rate: 8000,
+            samples: samples.into(),
+        }))
+    }
+
+    #[test]
+    fn a_controlled_source_pauses_moves_and_restarts() {
+        let control = Arc::new(PlaybackControl::default());
+        let mut src = ControlledSource::new(ramp(), Arc::clone(&control));
+        let mut frame = [0i16; 160];
+        assert_eq!(src.read_frame(&mut frame), 160);
+        assert_eq!((frame[0], frame[159]), (0, 19));
+        // Paused: silence, and the position stays.
+        control.set_paused(true);
+        for _ in 0..3 {
+            assert_eq!(src.read_frame(&mut frame), 160);
+            assert!(frame.iter().all(|&s| s == 0));
+        }
+        control.set_paused(false);
+        assert_eq!(src.read_frame(&mut frame), 160);
+        assert_eq!(frame[0], 20);
+        // Forward 500 ms, back 200 ms: from 40 ms to 340 ms.
+        control.skip(500);
+        control.skip(-200);
+        src.read_frame(&mut frame);
+        assert_eq!(frame[0], 340);
+        // Back past the start stops at the start.
+        control.skip(-10_000);
+        src.read_frame(&mut frame);
+        assert_eq!(frame[0], 0);
+        control.skip(300);
+        control.restart();
+        src.read_frame(&mut frame);
+        assert_eq!(frame[0], 0, "a restart drops pending moves");
+        // Forward past the end finishes the source.
+        control.skip(5000);
+        assert_eq!(src.read_frame(&mut frame), 0);
+    }
+
+    #[test]
+    fn tones_ignore_moves() {
+        let control = Arc::new(PlaybackControl::default());
+        let tone = crate::ToneSource::named("!1000/100", 8000).unwrap();
+        let mut src = ControlledSource::new(Box::new(tone), Arc::clone(&control));
+        let mut frame = [0i16; 160];
+        control.skip(50);
+        control.restart();
+        assert_eq!(src.read_frame(&mut frame), 160);
+        assert!(frame.iter().any(|&s| s != 0));
+    }
 }

@@ -87,7 +87,7 @@ pub mod sound;
 pub mod tone;
 pub mod transcode;
 
-pub use audio::{AudioSink, AudioSource, MonitorSink};
+pub use audio::{AudioSink, AudioSource, ControlledSource, MonitorSink, PlaybackControl};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
     EngineStats, MediaEngine, Mixer, RtpConfig, RtpStats, Stream, StreamEvent, StreamParams,

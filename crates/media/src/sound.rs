@@ -364,6 +364,18 @@ impl AudioSource for SoundSource {
         self.pos += n;
         n
     }
+
+    fn skip_ms(&mut self, ms: i64) {
+        let len = self.sound.samples.len();
+        let delta = ms.saturating_mul(i64::from(self.sound.rate)) / 1000;
+        let pos = i64::try_from(self.pos.min(len)).unwrap_or(i64::MAX);
+        let len_i = i64::try_from(len).unwrap_or(i64::MAX);
+        self.pos = usize::try_from(pos.saturating_add(delta).clamp(0, len_i)).unwrap_or(len);
+    }
+
+    fn restart(&mut self) {
+        self.pos = 0;
+    }
 }
 
 #[cfg(test)]

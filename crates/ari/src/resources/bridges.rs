@@ -1,5 +1,5 @@
 //! `/bridges`: creating mixing bridges, putting channels in them, playing
-//! to everyone in them.
+//! to everyone in them, recording their mix.
 
 use std::sync::Arc;
 
@@ -9,6 +9,7 @@ use crate::error::{AriError, AriResult, Reply};
 use crate::json;
 use crate::params::Params;
 use crate::playback::Target;
+use crate::recording::{self, Options};
 use crate::state::Ari;
 
 /// `GET /bridges`.
@@ -51,9 +52,14 @@ fn ari_bridge<'p>(ari: &Ari, p: &'p Params) -> Result<&'p str, AriError> {
     }
 }
 
-/// `DELETE /bridges/{bridgeId}`.
-pub(super) fn destroy(ari: &Ari, p: &Params) -> AriResult {
+/// `DELETE /bridges/{bridgeId}`: its recordings end first, with their
+/// events.
+pub(super) async fn destroy(ari: &Ari, p: &Params) -> AriResult {
     let id = ari_bridge(ari, p)?;
+    let target = Target::Bridge(id.to_owned());
+    ari.recordings
+        .target_gone(ari, &target, "Bridge destroyed")
+        .await;
     ari.destroy_bridge(id)?;
     Ok(Reply::NoContent)
 }
@@ -71,6 +77,9 @@ pub(super) fn add_channel(ari: &Ari, p: &Params) -> AriResult {
             .controls
             .get(found.uniqueid())
             .ok_or_else(|| AriError::unprocessable("Channel not in Stasis application"))?;
+        if ari.recordings.is_recording(found.uniqueid()) {
+            return Err(AriError::conflict("Channel currently recording"));
+        }
         controls.push(control);
     }
     for control in controls {
@@ -110,8 +119,8 @@ pub(super) fn play(ari: &Arc<Ari>, p: &Params, playback_id: Option<&str>) -> Ari
         playback_id.clone(),
         media,
         language,
-        Target::Bridge(id.clone()),
-        format!("bridge:{id}"),
+        (Target::Bridge(id.clone()), format!("bridge:{id}")),
+        p.int("skipms").unwrap_or(super::channels::DEFAULT_SKIP_MS),
     )?;
     let members = ari
         .bridges
@@ -128,5 +137,24 @@ pub(super) fn play(ari: &Arc<Ari>, p: &Params, playback_id: Option<&str>) -> Ari
     Ok(Reply::Created {
         location: format!("/ari/playbacks/{playback_id}"),
         body: ari.encode(&playback)?,
+    })
+}
+
+/// `POST /bridges/{bridgeId}/record`: 201 with the recording, queued; it
+/// records the bridge's mix once its file is open.
+pub(super) fn record(ari: &Arc<Ari>, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?.to_owned();
+    let options = Options::from_params(p)?;
+    let name = options.name.clone();
+    let live = ari.recordings.create(
+        ari,
+        options,
+        Target::Bridge(id.clone()),
+        format!("bridge:{id}"),
+    )?;
+    recording::start_on_bridge(ari, name.clone(), id);
+    Ok(Reply::Created {
+        location: recording::location(&name),
+        body: ari.encode(&live)?,
     })
 }

@@ -17,6 +17,7 @@ use crate::error::{AriError, AriResult, Reply};
 use crate::json::{self, Payload};
 use crate::params::Params;
 use crate::playback::Target;
+use crate::recording::Options;
 use crate::stasis::{Command, Stasis};
 use crate::state::Ari;
 
@@ -158,6 +159,10 @@ fn split_args(args: Option<&str>) -> Vec<String> {
     }
 }
 
+/// How far `reverse` and `forward` move a playback when `skipms` is not
+/// given, in ms.
+pub(super) const DEFAULT_SKIP_MS: i64 = 3000;
+
 /// `POST /channels/{id}/play[/{playbackId}]`: 201 with the playback,
 /// queued; it starts on the channel's task.
 pub(super) fn play(ari: &Ari, p: &Params, playback_id: Option<&str>) -> AriResult {
@@ -177,8 +182,11 @@ pub(super) fn play(ari: &Ari, p: &Params, playback_id: Option<&str>) -> AriResul
         id.clone(),
         media,
         language,
-        Target::Channel(channel.uniqueid().to_owned()),
-        format!("channel:{}", ari.channel_id(channel.uniqueid())),
+        (
+            Target::Channel(channel.uniqueid().to_owned()),
+            format!("channel:{}", ari.channel_id(channel.uniqueid())),
+        ),
+        p.int("skipms").unwrap_or(DEFAULT_SKIP_MS),
     )?;
     if let Err(e) = control.send(Command::Play(id.clone())) {
         ari.playbacks.discard(&id);
@@ -187,6 +195,34 @@ pub(super) fn play(ari: &Ari, p: &Params, playback_id: Option<&str>) -> AriResul
     Ok(Reply::Created {
         location: format!("/ari/playbacks/{id}"),
         body: ari.encode(&playback)?,
+    })
+}
+
+/// `POST /channels/{id}/record`: 201 with the recording, queued; the
+/// channel's task starts it. A bridged channel is not recorded (409): the
+/// bridge is.
+pub(super) fn record(ari: &Ari, p: &Params) -> AriResult {
+    let control = ari.control(p.path("channelId"))?;
+    let options = Options::from_params(p)?;
+    let channel = &control.channel;
+    if channel.bridge().is_some() {
+        return Err(AriError::conflict("Channel is currently bridged"));
+    }
+    let name = options.name.clone();
+    let uniqueid = channel.uniqueid();
+    let recording = ari.recordings.create(
+        ari,
+        options,
+        Target::Channel(uniqueid.to_owned()),
+        format!("channel:{}", ari.channel_id(uniqueid)),
+    )?;
+    if let Err(e) = control.send(Command::Record(name.clone())) {
+        ari.recordings.discard(&name);
+        return Err(e);
+    }
+    Ok(Reply::Created {
+        location: crate::recording::location(&name),
+        body: ari.encode(&recording)?,
     })
 }
 

@@ -14,6 +14,7 @@ mod events;
 mod external_media;
 mod mailboxes;
 mod playbacks;
+mod recordings;
 mod rtp_statistics;
 mod snoop;
 mod sounds;
@@ -27,6 +28,7 @@ use obelus_core::channel::Channel;
 use crate::api::Operation;
 use crate::error::{AriError, AriResult, Reply};
 use crate::params::Params;
+use crate::recording::Operation as RecordingOp;
 use crate::state::Ari;
 
 /// Runs the handler of `op` (of `resource`).
@@ -78,6 +80,7 @@ pub(crate) async fn dispatch(
         ("channels", "sendDTMF") => channels::send_dtmf(ari, p).await,
         ("channels", "play") => channels::play(ari, p, p.string("playbackId")),
         ("channels", "playWithId") => channels::play(ari, p, Some(p.path("playbackId"))),
+        ("channels", "record") => channels::record(ari, p),
         ("channels", "getChannelVar") => channels::get_var(ari, p),
         ("channels", "setChannelVar") => channels::set_var(ari, p),
         ("channels", "getChannelVars") => channels::get_vars(ari, p),
@@ -91,17 +94,32 @@ pub(crate) async fn dispatch(
         ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),
         ("bridges", "createWithId") => bridges::create(ari, p, Some(p.path("bridgeId"))),
         ("bridges", "get") => bridges::get(ari, p),
-        ("bridges", "destroy") => bridges::destroy(ari, p),
+        ("bridges", "destroy") => bridges::destroy(ari, p).await,
         ("bridges", "addChannel") => bridges::add_channel(ari, p),
         ("bridges", "removeChannel") => bridges::remove_channel(ari, p),
         ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
         ("bridges", "playWithId") => bridges::play(ari, p, Some(p.path("playbackId"))),
+        ("bridges", "record") => bridges::record(ari, p),
 
         ("sounds", "list") => sounds::list(ari, p).await,
         ("sounds", "get") => sounds::get(ari, p).await,
 
         ("playbacks", "get") => playbacks::get(ari, p),
         ("playbacks", "stop") => playbacks::stop(ari, p),
+        ("playbacks", "control") => playbacks::control(ari, p),
+
+        ("recordings", "listStored") => recordings::list_stored(ari).await,
+        ("recordings", "getStored") => recordings::get_stored(ari, p).await,
+        ("recordings", "deleteStored") => recordings::delete_stored(ari, p).await,
+        ("recordings", "getStoredFile") => recordings::get_stored_file(ari, p).await,
+        ("recordings", "copyStored") => recordings::copy_stored(ari, p).await,
+        ("recordings", "getLive") => recordings::get_live(ari, p),
+        ("recordings", "cancel") => recordings::stop(ari, p, true).await,
+        ("recordings", "stop") => recordings::stop(ari, p, false).await,
+        ("recordings", "pause") => recordings::control(ari, p, RecordingOp::Pause),
+        ("recordings", "unpause") => recordings::control(ari, p, RecordingOp::Unpause),
+        ("recordings", "mute") => recordings::control(ari, p, RecordingOp::Mute),
+        ("recordings", "unmute") => recordings::control(ari, p, RecordingOp::Unmute),
 
         ("deviceStates", "list") => device_states::list(ari),
         ("deviceStates", "get") => device_states::get(ari, p),

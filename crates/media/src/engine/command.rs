@@ -19,6 +19,10 @@ pub(crate) enum Command {
     MixerCreate(u64),
     /// Remove a mixer; its participants go back to being unbridged.
     MixerDestroy(u64),
+    /// Attach a sink recording the mix: mixer id, recording id, sink.
+    MixerRecord(u64, u64, Box<dyn AudioSink>),
+    /// Detach and finish a mix recording: mixer id, recording id.
+    MixerStopRecord(u64, u64),
     /// Leave the loop.
     Stop,
 }

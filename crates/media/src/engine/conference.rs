@@ -7,14 +7,20 @@
 //! speech are summed; a talker gets the sum minus itself, encoded with its
 //! own encoder; everyone silent gets the full sum, encoded once per codec
 //! and sent to all of them.
+//!
+//! A mixer can also be recorded (an ARI bridge recording): every tick, the
+//! full sum goes to each recording sink attached, resampled to its rate,
+//! silence included, so the recording follows the bridge's clock.
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
 
 use super::EngineCore;
 use super::command::{Command, StreamCmd};
 use super::fifo::SampleFifo;
 use super::media::Media;
 use super::stream::Stream;
+use crate::audio::AudioSink;
 use crate::codec::{Codec, Encoder};
 use crate::mixer::{MIX_FRAME, MixCore};
 use crate::resample::Resampler;
@@ -114,10 +120,18 @@ struct MixGroup {
     valid: bool,
 }
 
+/// A sink recording the mix, and its resampling from the mixing rate.
+struct MixRecorder {
+    id: u64,
+    sink: Box<dyn AudioSink>,
+    rs: Resampler,
+}
+
 /// One mixer on a worker.
 pub(crate) struct MixerState {
     pub(crate) id: u64,
     members: Vec<usize>,
+    recorders: Vec<MixRecorder>,
     frames: Vec<[i16; MIX_FRAME]>,
     spoke: Vec<bool>,
     groups: Vec<MixGroup>,
@@ -131,6 +145,7 @@ impl MixerState {
         MixerState {
             id,
             members: Vec::new(),
+            recorders: Vec::new(),
             frames: Vec::new(),
             spoke: Vec::new(),
             groups: Vec::new(),
@@ -197,12 +212,41 @@ pub(crate) fn remove_member(media: &mut Media, id: u64, slot: usize) {
     }
 }
 
-/// Removes mixer `id`; its participants are left unbridged.
+/// Attaches a recording sink to mixer `id`; without such a mixer (it was
+/// destroyed meanwhile) the sink is finished at once.
+pub(crate) fn start_record(media: &mut Media, id: u64, record: u64, mut sink: Box<dyn AudioSink>) {
+    let Some(m) = media.mixers.iter_mut().find(|m| m.id == id) else {
+        sink.finish();
+        return;
+    };
+    let rs = Resampler::for_rates(Codec::Slin16.sample_rate(), sink.sample_rate());
+    m.recorders.push(MixRecorder {
+        id: record,
+        sink,
+        rs,
+    });
+}
+
+/// Detaches and finishes recording sink `record` of mixer `id`.
+pub(crate) fn stop_record(media: &mut Media, id: u64, record: u64) {
+    if let Some(m) = media.mixers.iter_mut().find(|m| m.id == id)
+        && let Some(k) = m.recorders.iter().position(|r| r.id == record)
+    {
+        let mut r = m.recorders.swap_remove(k);
+        r.sink.finish();
+    }
+}
+
+/// Removes mixer `id`; its participants are left unbridged and its
+/// recordings are finished.
 pub(crate) fn destroy(media: &mut Media, id: u64) {
     let Some(k) = media.mixers.iter().position(|m| m.id == id) else {
         return;
     };
     let m = media.mixers.swap_remove(k);
+    for mut r in m.recorders {
+        r.sink.finish();
+    }
     for slot in m.members {
         if let Some(st) = media.get(slot) {
             st.mix = None;
@@ -236,6 +280,10 @@ pub(crate) fn tick_mixers(media: &mut Media) {
             }
         }
         m.core.total_into(&mut m.total);
+        for r in &mut m.recorders {
+            let n = r.rs.process(&m.total, &mut scratch.resampled);
+            r.sink.write_frame(&scratch.resampled[..n]);
+        }
         for g in &mut m.groups {
             g.valid = false;
         }
@@ -276,11 +324,17 @@ pub struct Mixer {
     id: u64,
     worker: usize,
     core: Arc<EngineCore>,
+    next_record: AtomicU64,
 }
 
 impl Mixer {
     pub(crate) fn new(id: u64, worker: usize, core: Arc<EngineCore>) -> Mixer {
-        Mixer { id, worker, core }
+        Mixer {
+            id,
+            worker,
+            core,
+            next_record: AtomicU64::new(1),
+        }
     }
 
     /// Engine-unique id of the mixer.
@@ -308,6 +362,23 @@ impl Mixer {
     pub fn remove(&self, s: &Stream) {
         self.core
             .send_stream(&s.shared, StreamCmd::MixerRemove(self.id));
+    }
+
+    /// Hands the full mix (what a silent participant hears) to `sink`
+    /// every 20 ms, silence included, beside any other recording. Returns
+    /// the id [`Mixer::stop_record`] takes. The sink is finished when the
+    /// recording stops or the mixer ends.
+    pub fn record(&self, sink: Box<dyn AudioSink>) -> u64 {
+        let id = self.next_record.fetch_add(1, Ordering::Relaxed);
+        self.core
+            .send(self.worker, Command::MixerRecord(self.id, id, sink));
+        id
+    }
+
+    /// Detaches recording `id` and finishes its sink.
+    pub fn stop_record(&self, id: u64) {
+        self.core
+            .send(self.worker, Command::MixerStopRecord(self.id, id));
     }
 }
 

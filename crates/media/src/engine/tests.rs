@@ -723,6 +723,95 @@ fn mixer_sends_a_speaker_to_the_others_only() {
     drop(m);
 }
 
+/// A sink that keeps what it gets, for checking a mixer's recording.
+struct Collect {
+    rate: u32,
+    got: Arc<std::sync::Mutex<(Vec<i16>, bool)>>,
+}
+
+impl crate::audio::AudioSink for Collect {
+    fn sample_rate(&self) -> u32 {
+        self.rate
+    }
+
+    fn write_frame(&mut self, samples: &[i16]) {
+        self.got.lock().unwrap().0.extend_from_slice(samples);
+    }
+
+    fn finish(&mut self) {
+        self.got.lock().unwrap().1 = true;
+    }
+}
+
+#[test]
+fn a_mixer_recording_gets_the_whole_mix_every_tick() {
+    let e = engine();
+    let streams: Vec<Stream> = (0..2).map(|_| e.open(LOCALHOST).unwrap()).collect();
+    let mut peers: Vec<Peer> = (0..2).map(|_| Peer::new()).collect();
+    let m = e.mixer();
+    for (s, p) in streams.iter().zip(&peers) {
+        s.configure(params(Codec::Ulaw, p.addr()));
+        m.add(s);
+    }
+    let got = Arc::new(std::sync::Mutex::new((Vec::new(), false)));
+    let id = m.record(Box::new(Collect {
+        rate: 8000,
+        got: Arc::clone(&got),
+    }));
+    settle();
+    // Both talk at once, each its own tone: the recording holds both.
+    let (to0, to1) = (streams[0].local_addr(), streams[1].local_addr());
+    let mut second = peers.pop().unwrap();
+    let talker = std::thread::spawn(move || {
+        second.send_tone(to1, Codec::Ulaw, 0, 1500.0, 50, Duration::from_millis(20));
+    });
+    peers[0].send_tone(to0, Codec::Ulaw, 0, 600.0, 50, Duration::from_millis(20));
+    talker.join().unwrap();
+    settle();
+    m.stop_record(id);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !got.lock().unwrap().1 {
+        assert!(Instant::now() < deadline, "the sink was never finished");
+        sleep(Duration::from_millis(10));
+    }
+    let (pcm, _) = got.lock().unwrap().clone();
+    // Every tick is recorded, silence included: at least the 1 s of talk.
+    assert!(pcm.len() >= 8000, "{} samples", pcm.len());
+    assert_eq!(pcm.len() % 160, 0, "whole 20 ms frames");
+    let voiced: Vec<i16> = pcm
+        .chunks(160)
+        .filter(|f| signal_power(f) > 1e5)
+        .flatten()
+        .copied()
+        .collect();
+    assert!(voiced.len() >= 30 * 160, "{} voiced samples", voiced.len());
+    let (a, b) = (
+        tone_share(&voiced, 8000, 600.0),
+        tone_share(&voiced, 8000, 1500.0),
+    );
+    assert!(
+        a > 0.2 && b > 0.2 && a + b > 0.8,
+        "600 Hz {a:.2}, 1500 Hz {b:.2}"
+    );
+    // Ending the mixer finishes the recordings still attached.
+    let late = Arc::new(std::sync::Mutex::new((Vec::new(), false)));
+    drop(m);
+    let m2 = e.mixer();
+    m2.record(Box::new(Collect {
+        rate: 16000,
+        got: Arc::clone(&late),
+    }));
+    drop(m2);
+    let deadline = Instant::now() + Duration::from_secs(3);
+    while !late.lock().unwrap().1 {
+        assert!(
+            Instant::now() < deadline,
+            "destroying the mixer finishes its recordings"
+        );
+        sleep(Duration::from_millis(10));
+    }
+}
+
 #[test]
 fn relinking_across_workers_and_mixers_settles() {
     let e = engine();

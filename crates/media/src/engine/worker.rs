@@ -232,6 +232,12 @@ impl Worker {
             Command::Stream(shared, cmd) => self.dispatch(shared, cmd),
             Command::MixerCreate(id) => self.media.mixers.push(MixerState::new(id)),
             Command::MixerDestroy(id) => conference::destroy(&mut self.media, id),
+            Command::MixerRecord(id, record, sink) => {
+                conference::start_record(&mut self.media, id, record, sink);
+            }
+            Command::MixerStopRecord(id, record) => {
+                conference::stop_record(&mut self.media, id, record);
+            }
             Command::Stop => {}
         }
         self.media.sendq.flush();

@@ -12,10 +12,11 @@ use obelus_core::events::ChannelEventKind;
 use obelus_media::Stream;
 use tokio::sync::watch;
 
-use super::files::{Format, Output, resolve, split_extension};
+use super::files::resolve;
 use super::options::Options;
 use super::recorder::{self, Controls, Job};
 use crate::pbx::Executor;
+use crate::recording::{self, Format, Output, split_extension};
 
 /// How long a stop waits for the files to be complete.
 const CLOSE_WAIT: Duration = Duration::from_secs(5);
@@ -224,7 +225,7 @@ pub async fn start(
     let id = new_id();
     let controls = Arc::new(Controls::default());
     let (done_tx, done_rx) = watch::channel(false);
-    let (tap, frames, dropped) = recorder::channel(rate);
+    let (tap, frames, dropped) = recording::tap(rate);
     let media_id = stream.monitor(Box::new(tap));
     let uniqueid = channel.uniqueid().to_owned();
     active().entry(uniqueid.clone()).or_default().push(Active {

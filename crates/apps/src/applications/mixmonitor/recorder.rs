@@ -1,10 +1,9 @@
-//! A running MixMonitor: the sink the media thread feeds, and the thread
-//! that writes the files (Asterisk's `mixmonitor_thread`).
+//! A running MixMonitor: the thread that writes the files (Asterisk's
+//! `mixmonitor_thread`), fed by a [`crate::recording::Tap`] on the stream.
 //!
-//! The media thread must never wait on a disk, so the sink only copies
-//! each pair of 20 ms frames into a bounded channel (preallocated; a
-//! writer that falls seconds behind loses frames, counted, rather than
-//! stalling the call). The writer thread applies mute and volume, mixes
+//! The media thread must never wait on a disk, so the tap only copies
+//! each pair of 20 ms frames into a bounded channel. The writer thread
+//! applies mute and volume, mixes
 //! the two directions (saturating), and writes the mixed, receive and
 //! transmit files, only while the channel is bridged with `b`. It ends
 //! when the sink is finished (StopMixMonitor, or the stream closing at
@@ -15,18 +14,16 @@
 
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
-use std::sync::mpsc::{Receiver, RecvTimeoutError, SyncSender, TrySendError, sync_channel};
+use std::sync::mpsc::{Receiver, RecvTimeoutError};
 use std::sync::{Arc, Weak};
 use std::time::{Duration, Instant};
 
 use obelus_core::channel::Channel;
-use obelus_media::{MonitorSink, Stream};
+use obelus_media::Stream;
 use tokio::sync::watch;
 
-use super::files::Output;
+use crate::recording::{Frames, Output};
 
-/// Frames the channel to the writer holds: two seconds.
-const QUEUE_FRAMES: usize = 100;
 /// Samples in the largest frame (20 ms at 16 kHz).
 const FRAME_MAX: usize = 320;
 /// How often the writer looks for a hangup when no audio flows.
@@ -78,52 +75,6 @@ pub(super) struct Controls {
     pub(super) mute_write: AtomicBool,
 }
 
-/// One pair of frames on its way to the writer.
-pub(super) struct Frames {
-    received: [i16; FRAME_MAX],
-    sent: [i16; FRAME_MAX],
-    len: usize,
-}
-
-/// The media side: copies frames into the channel, never blocks.
-pub(super) struct Tap {
-    rate: u32,
-    tx: Option<SyncSender<Frames>>,
-    dropped: Arc<AtomicU64>,
-}
-
-impl MonitorSink for Tap {
-    fn sample_rate(&self) -> u32 {
-        self.rate
-    }
-
-    fn write_frames(&mut self, received: &[i16], sent: &[i16]) {
-        let Some(tx) = self.tx.as_ref() else {
-            return;
-        };
-        let len = received.len().min(sent.len()).min(FRAME_MAX);
-        let mut frames = Frames {
-            received: [0; FRAME_MAX],
-            sent: [0; FRAME_MAX],
-            len,
-        };
-        frames.received[..len].copy_from_slice(&received[..len]);
-        frames.sent[..len].copy_from_slice(&sent[..len]);
-        match tx.try_send(frames) {
-            Ok(()) => {}
-            Err(TrySendError::Full(_)) => {
-                self.dropped.fetch_add(1, Ordering::Relaxed);
-            }
-            Err(TrySendError::Disconnected(_)) => self.tx = None,
-        }
-    }
-
-    /// Closing the channel tells the writer that the recording is over.
-    fn finish(&mut self) {
-        self.tx = None;
-    }
-}
-
 /// Everything the writer thread needs.
 pub(super) struct Job {
     /// The channel's name, for messages.
@@ -144,18 +95,6 @@ pub(super) struct Job {
     pub(super) command: Option<String>,
     /// Set to true once the files are complete.
     pub(super) done: watch::Sender<bool>,
-}
-
-/// The sink to attach to the stream and the receiving end for the writer.
-pub(super) fn channel(rate: u32) -> (Tap, Receiver<Frames>, Arc<AtomicU64>) {
-    let (tx, rx) = sync_channel(QUEUE_FRAMES);
-    let dropped = Arc::new(AtomicU64::new(0));
-    let tap = Tap {
-        rate,
-        tx: Some(tx),
-        dropped: Arc::clone(&dropped),
-    };
-    (tap, rx, dropped)
 }
 
 /// Starts the writer thread; `finished` runs on it once the files are
@@ -231,8 +170,8 @@ fn write(job: &mut Job, frames: &mut Frames, mixed: &mut [i16; FRAME_MAX]) {
     if job.bridged_only && job.channel.bridge().is_none() {
         return;
     }
-    let n = frames.len;
-    let (received, sent) = (&mut frames.received[..n], &mut frames.sent[..n]);
+    let n = frames.len();
+    let (received, sent) = frames.split_mut();
     if job.controls.mute_read.load(Ordering::Relaxed) {
         received.fill(0);
     }
@@ -296,20 +235,5 @@ mod tests {
         let mut out = [0i16; 4];
         mix(&[1, 30000, -30000, 5], &[2, 30000, -30000, -5], &mut out);
         assert_eq!(out, [3, i16::MAX, i16::MIN, 0]);
-    }
-
-    #[test]
-    fn a_full_queue_drops_and_counts_instead_of_blocking() {
-        let (mut tap, rx, dropped) = channel(8000);
-        for _ in 0..QUEUE_FRAMES + 5 {
-            tap.write_frames(&[1; 160], &[2; 160]);
-        }
-        assert_eq!(dropped.load(Ordering::Relaxed), 5);
-        let first = rx.recv().unwrap();
-        assert_eq!(first.len, 160);
-        assert_eq!((first.received[0], first.sent[159]), (1, 2));
-        tap.finish();
-        let rest = rx.iter().count();
-        assert_eq!(rest, QUEUE_FRAMES - 1, "queued frames survive the finish");
     }
 }
