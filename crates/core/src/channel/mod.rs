@@ -106,6 +106,16 @@ pub trait Driver: Send + Sync {
     async fn hangup(&self, channel: &Arc<Channel>, cause: Cause);
     /// Sends a DTMF digit to the far end.
     async fn send_digit(&self, channel: &Arc<Channel>, digit: char, duration_ms: u32);
+    /// Sends the call elsewhere, as Asterisk's `ast_transfer`: `target` is
+    /// a resource of the channel's technology (for PJSIP an endpoint name,
+    /// reached at its contact, or a SIP URI). An unanswered inbound SIP call
+    /// is redirected (302), an answered one transferred (REFER); either way
+    /// the channel ends once the far end goes. An error is the cause of an
+    /// immediate failure (unknown target, no transfer in this state).
+    async fn transfer(&self, channel: &Arc<Channel>, target: &str) -> Result<(), Cause> {
+        let _ = (channel, target);
+        Err(Cause::CHAN_NOT_IMPLEMENTED)
+    }
     /// The media stream (RTP) carrying the channel's audio, once negotiated.
     fn media(&self) -> Option<Arc<obelus_media::Stream>> {
         None
