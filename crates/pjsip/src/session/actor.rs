@@ -52,6 +52,9 @@ pub(crate) enum Command {
     Hangup(Cause, oneshot::Sender<()>),
     /// Send a DTMF key for this long (ms) the way the call agreed.
     Digit(char, u32),
+    /// Send the call elsewhere (an endpoint name or a SIP URI): 302 while
+    /// an inbound call rings, REFER once it is answered.
+    Transfer(String, oneshot::Sender<Result<(), Cause>>),
 }
 
 /// Which side of the INVITE we are.
@@ -83,6 +86,8 @@ enum Kind {
     Refresh,
     /// A DTMF INFO of ours.
     Info,
+    /// A REFER of ours (a transfer of the answered call).
+    Refer,
     Other,
 }
 
@@ -416,6 +421,16 @@ impl Actor {
                     );
                 }
             }
+            Kind::Refer => {
+                if status.is_final() && !status.is_success() {
+                    tracing::warn!(
+                        "{}: transfer refused ({} {})",
+                        self.channel.name(),
+                        status.as_u16(),
+                        response.reason()
+                    );
+                }
+            }
             Kind::Bye | Kind::Other => {
                 if status.is_final() && kind == Kind::Bye {
                     tracing::debug!("{}: BYE answered {}", self.channel.name(), status.as_u16());
@@ -594,6 +609,10 @@ impl Actor {
             }
             Input::Command(Command::Digit(digit, duration_ms)) => {
                 self.send_digit(digit, duration_ms);
+            }
+            Input::Command(Command::Transfer(target, done)) => {
+                let result = self.transfer(&target).await;
+                let _ = done.send(result);
             }
             Input::Cancel => self.cancelled().await,
             Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
@@ -847,6 +866,14 @@ impl Actor {
             }
             Method::Invite | Method::Update => self.reoffer(&req, &key, &origin).await,
             Method::Info => self.on_info(&req, &key, &origin).await,
+            Method::Notify => self.on_notify(&req, &key, &origin).await,
+            Method::Message => {
+                let endpoint = crate::messaging::endpoint_of(&self.channel);
+                let b = crate::messaging::take(&self.shared, &req, &origin, endpoint);
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
             Method::Options => {
                 let b = self.contact_headers(answer(&req, &origin, StatusCode::OK));
                 if let Some(r) = built(b) {
@@ -860,6 +887,124 @@ impl Actor {
                     self.respond(&key, r).await;
                 }
             }
+        }
+    }
+
+    /// Where a transfer goes: a SIP URI as it is, an endpoint name (with
+    /// or without `PJSIP/`) at its contact.
+    async fn transfer_target(&self, target: &str) -> Option<String> {
+        let target = target.trim().trim_start_matches('<').trim_end_matches('>');
+        if target.starts_with("sip:") || target.starts_with("sips:") {
+            return Some(target.to_owned());
+        }
+        let name = target.strip_prefix("PJSIP/").unwrap_or(target);
+        let sorcery = self.shared.sorcery.get()?;
+        let endpoint = sorcery.retrieve_by_id("endpoint", name).await.ok()??;
+        super::tech::contact_uri(&sorcery, &endpoint, None).await
+    }
+
+    /// Asterisk's `ast_transfer` for PJSIP: an inbound call still ringing
+    /// gets 302 with the target as Contact (and the channel ends); an
+    /// answered call gets a REFER, and ends once the far end reports the
+    /// transfer done.
+    async fn transfer(&mut self, target: &str) -> Result<(), Cause> {
+        let Some(uri) = self.transfer_target(target).await else {
+            tracing::warn!(
+                "{}: not transferring to '{target}': no such endpoint or no contact",
+                self.channel.name()
+            );
+            return Err(Cause::NO_ROUTE_DESTINATION);
+        };
+        match (&self.role, self.phase) {
+            (Role::Uas { invite, key }, Phase::Early) => {
+                let (invite, key) = (invite.clone(), key.clone());
+                let b = response_to(
+                    &invite,
+                    StatusCode::MOVED_TEMPORARILY,
+                    &self.dialog.local_tag,
+                )
+                .header("Contact", format!("<{uri}>"));
+                let Some(r) = built(b) else {
+                    return Err(Cause::FAILURE);
+                };
+                self.respond(&key, r).await;
+                self.shared.sessions.remove_pending(&invite);
+                self.phase = Phase::Ended;
+                tracing::info!(verbose = 3, "{}: redirected to {uri}", self.channel.name());
+                self.channel.request_hangup(Cause::NORMAL_CLEARING);
+                Ok(())
+            }
+            (_, Phase::Confirmed) => {
+                let referred_by = self.dialog.local_uri.clone();
+                let refer = self
+                    .dialog
+                    .request(Method::Refer, &self.via, None)
+                    .header("Refer-To", format!("<{uri}>"))
+                    .header("Referred-By", referred_by)
+                    .build();
+                match refer {
+                    Ok(refer) => {
+                        self.start_client(refer, Kind::Refer);
+                        tracing::info!(
+                            verbose = 3,
+                            "{}: transferring to {uri}",
+                            self.channel.name()
+                        );
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::warn!("{}: REFER not built: {e}", self.channel.name());
+                        Err(Cause::FAILURE)
+                    }
+                }
+            }
+            _ => Err(Cause::CHAN_NOT_IMPLEMENTED),
+        }
+    }
+
+    /// A NOTIFY of the transfer our REFER started (RFC 3515): its
+    /// `message/sipfrag` body is the status of the transferee's call; a
+    /// final 2xx means the transfer is done and this call ends.
+    async fn on_notify(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        let refer = req
+            .headers()
+            .get_all_raw("Event")
+            .chain(req.headers().get_all_raw("o"))
+            .any(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let b = if refer {
+            answer(req, origin, StatusCode::OK)
+        } else {
+            // RFC 6665 §8.3.1: 489 for an event package we did not ask for.
+            let bad_event = StatusCode::new(489).unwrap_or(StatusCode::BAD_REQUEST);
+            answer(req, origin, bad_event).reason("Bad Event")
+        };
+        if let Some(r) = built(b) {
+            self.respond(key, r).await;
+        }
+        if !refer {
+            return;
+        }
+        let frag = String::from_utf8_lossy(req.body());
+        let code = frag
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse::<u16>().ok());
+        match code {
+            Some(200..=299) if self.phase == Phase::Confirmed => {
+                tracing::info!(
+                    verbose = 3,
+                    "{}: transfer completed; hanging up",
+                    self.channel.name()
+                );
+                self.send_bye().await;
+                self.phase = Phase::Ended;
+                self.channel.request_hangup(Cause::NORMAL_CLEARING);
+            }
+            Some(code @ 300..) => {
+                tracing::warn!("{}: transfer failed ({code})", self.channel.name())
+            }
+            _ => {}
         }
     }
 

@@ -101,6 +101,11 @@ impl Driver for SessionHandle {
             .await;
     }
 
+    async fn transfer(&self, _channel: &Arc<Channel>, target: &str) -> Result<(), Cause> {
+        let target = target.to_owned();
+        self.ask(|done| Command::Transfer(target, done)).await
+    }
+
     fn media(&self) -> Option<Arc<Stream>> {
         self.media.get()
     }
