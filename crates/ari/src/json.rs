@@ -87,8 +87,14 @@ pub struct Bridge {
     pub channels: Vec<String>,
     /// When it was created.
     pub creationtime: String,
-    /// `talker`.
+    /// `talker`, or `single` once a video source is chosen.
     pub video_mode: &'static str,
+    /// The channel whose video everyone sees (`single` mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_source_id: Option<String>,
+    /// The variables set with `report_events`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridgevars: Option<BTreeMap<String, String>>,
 }
 
 /// `Playback`.
@@ -148,6 +154,20 @@ pub struct Application {
     pub events_allowed: Vec<Value>,
     /// Events that never pass.
     pub events_disallowed: Vec<Value>,
+}
+
+/// `TextMessage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextMessage {
+    /// The sender (a SIP URI for PJSIP).
+    pub from: String,
+    /// The destination.
+    pub to: String,
+    /// The text.
+    pub body: String,
+    /// Technology-specific values (the SIP headers received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variables: Option<BTreeMap<String, String>>,
 }
 
 /// `Variable`.
@@ -263,6 +283,14 @@ pub enum Payload {
         /// The bridge.
         bridge: Bridge,
     },
+    /// The bridge's video source changed.
+    BridgeVideoSourceChanged {
+        /// The bridge, with its new source.
+        bridge: Bridge,
+        /// The source before, if there was one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        old_video_source_id: Option<String>,
+    },
     /// A playback started.
     PlaybackStarted {
         /// The playback.
@@ -301,6 +329,30 @@ pub enum Payload {
         destination: String,
         /// The arguments given.
         args: Vec<String>,
+    },
+    /// An endpoint sent a text message (SIP MESSAGE).
+    TextMessageReceived {
+        /// The message.
+        message: TextMessage,
+        /// The endpoint it came from.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        endpoint: Option<Endpoint>,
+    },
+    /// A channel is offered to the applications (`StasisBroadcast`).
+    CallBroadcast {
+        /// The channel.
+        channel: Channel,
+        /// Its caller id number.
+        caller: String,
+        /// The number it called.
+        called: String,
+    },
+    /// An application claimed a broadcast channel.
+    CallClaimed {
+        /// The channel.
+        channel: Channel,
+        /// The application that won it.
+        winner_app: String,
     },
     /// A device's state changed.
     DeviceStateChanged {
@@ -344,6 +396,7 @@ impl Payload {
             Payload::ChannelLeftBridge { .. } => "ChannelLeftBridge",
             Payload::BridgeCreated { .. } => "BridgeCreated",
             Payload::BridgeDestroyed { .. } => "BridgeDestroyed",
+            Payload::BridgeVideoSourceChanged { .. } => "BridgeVideoSourceChanged",
             Payload::PlaybackStarted { .. } => "PlaybackStarted",
             Payload::PlaybackContinuing { .. } => "PlaybackContinuing",
             Payload::PlaybackFinished { .. } => "PlaybackFinished",
@@ -351,6 +404,9 @@ impl Payload {
             Payload::ApplicationReplaced {} => "ApplicationReplaced",
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
+            Payload::TextMessageReceived { .. } => "TextMessageReceived",
+            Payload::CallBroadcast { .. } => "CallBroadcast",
+            Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",
         }
     }
@@ -441,6 +497,8 @@ mod tests {
             channels: vec!["1".into()],
             creationtime: timestamp(SystemTime::now()),
             video_mode: "talker",
+            video_source_id: None,
+            bridgevars: None,
         };
         let playback = Playback {
             id: "pb".into(),
