@@ -6,6 +6,7 @@ mod ami_calls;
 mod ami_queue;
 mod ari_conference;
 mod ari_config;
+mod ari_control;
 mod call;
 mod common;
 mod config_check;
