@@ -1,7 +1,8 @@
 //! ARI's call control against the real daemon, with sipp phones and a real
 //! WebSocket client: a channel created and dialled to a registered phone
 //! and bridged with a caller (they hear each other); a ringing caller
-//! redirected with a 302; text messages to a phone and from one; bridge
+//! redirected with a 302, an answered one transferred with REFER; text
+//! messages to a phone and from one, a REFER outside calls; bridge
 //! variables, log channels and modules over REST.
 
 use std::io::{Read, Write};
@@ -112,20 +113,20 @@ impl Pbx {
         }
     }
 
-    /// Registers 102 with its contact at `contact_port` (where a sipp
-    /// phone answers).
-    fn register_102(&self, dir: &Path, contact_port: u16) {
+    /// Registers phone `id` with its contact at `contact_port` (where a
+    /// sipp phone answers).
+    fn register(&self, id: &str, dir: &Path, contact_port: u16) {
         let register = sipp(
             self.sip_port,
             dir,
             "register_contact.xml",
             &[
                 "-s",
-                "102",
+                id,
                 "-au",
-                "102",
+                id,
                 "-ap",
-                "102",
+                id,
                 "-p",
                 &free_port().to_string(),
                 "-key",
@@ -134,7 +135,7 @@ impl Pbx {
                 "-trace_err",
             ],
         );
-        wait_ok(register, "102's REGISTER", dir);
+        wait_ok(register, "a REGISTER", dir);
     }
 }
 
@@ -215,7 +216,7 @@ fn a_created_channel_dials_a_registered_phone_and_is_bridged() {
             "-trace_err",
         ],
     );
-    pbx.register_102(dir.path(), phone_b);
+    pbx.register("102", dir.path(), phone_b);
     let caller = sipp(
         pbx.sip_port,
         dir.path(),
@@ -320,7 +321,7 @@ fn a_ringing_caller_is_redirected_with_a_302() {
     let mut events = Events::connect(pbx.http_port, "ctl");
     let dir = tempfile::tempdir().unwrap();
     let phone_b = free_port();
-    pbx.register_102(dir.path(), phone_b);
+    pbx.register("102", dir.path(), phone_b);
     let targets = [
         ("PJSIP/102", format!("<sip:102@127.0.0.1:{phone_b}>")),
         (
@@ -381,6 +382,55 @@ fn a_ringing_caller_is_redirected_with_a_302() {
 }
 
 #[test]
+fn an_answered_call_is_transferred_with_refer() {
+    let pbx = pbx();
+    let mut events = Events::connect(pbx.http_port, "ctl");
+    let dir = tempfile::tempdir().unwrap();
+    let phone_b = free_port();
+    pbx.register("102", dir.path(), phone_b);
+    let log = dir.path().join("refer.log");
+    let caller = sipp(
+        pbx.sip_port,
+        dir.path(),
+        "refer_caller.xml",
+        &[
+            "-s",
+            "101",
+            "-au",
+            "101",
+            "-ap",
+            "101",
+            "-key",
+            "dest",
+            "900",
+            "-p",
+            &free_port().to_string(),
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+            "-trace_err",
+        ],
+    );
+    let start = events.until("StasisStart");
+    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    pbx.expect("POST", &format!("/ari/channels/{id}/answer"), None, 204);
+    pbx.expect(
+        "POST",
+        &format!("/ari/channels/{id}/redirect?endpoint=PJSIP/102"),
+        None,
+        204,
+    );
+    // The phone reports the transfer done; Obelus hangs up.
+    let end = events.until("StasisEnd");
+    assert_eq!(end["channel"]["id"], id.as_str());
+    wait_ok(caller, "the transferred call", dir.path());
+    assert_eq!(
+        log_line(&log, "REFERTO "),
+        format!("<sip:102@127.0.0.1:{phone_b}>")
+    );
+}
+
+#[test]
 fn text_messages_reach_a_phone_and_come_back_as_events() {
     let pbx = pbx();
     let mut events = Events::connect(pbx.http_port, "ctl");
@@ -400,7 +450,7 @@ fn text_messages_reach_a_phone_and_come_back_as_events() {
             "-trace_err",
         ],
     );
-    pbx.register_102(dir.path(), phone_b);
+    pbx.register("102", dir.path(), phone_b);
     pbx.expect(
         "PUT",
         "/ari/endpoints/sendMessage?to=pjsip:102&from=ari&body=hello%20from%20ari",
@@ -471,6 +521,41 @@ fn text_messages_reach_a_phone_and_come_back_as_events() {
     assert_eq!(received["message"]["variables"]["X-Mood"], "cheerful");
     assert_eq!(received["endpoint"]["technology"], "PJSIP");
     assert_eq!(received["endpoint"]["resource"], "101");
+
+    // Out of any call, 101 is asked to call 102 at this server.
+    let phone_a = free_port();
+    let log = dir.path().join("refer.log");
+    let referred = sipp(
+        pbx.sip_port,
+        dir.path(),
+        "refer_uas.xml",
+        &[
+            "-p",
+            &phone_a.to_string(),
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+            "-trace_err",
+        ],
+    );
+    pbx.register("101", dir.path(), phone_a);
+    pbx.expect(
+        "POST",
+        "/ari/endpoints/PJSIP/101/refer?from=ari&refer_to=102&to_self=yes",
+        Some(r#"{"variables": {"display_name": "Bob"}}"#),
+        202,
+    );
+    wait_ok(referred, "101 receiving a REFER", dir.path());
+    assert_eq!(
+        log_line(&log, "REFERTO "),
+        format!("\"Bob\" <sip:102@127.0.0.1:{}>", pbx.sip_port)
+    );
+    pbx.expect(
+        "POST",
+        "/ari/endpoints/refer?to=pjsip:nobody&from=ari&refer_to=102",
+        None,
+        404,
+    );
 }
 
 #[test]
