@@ -412,14 +412,14 @@ async fn serve(
 }
 
 /// Starts calling the far end of a channel that was created, not dialled:
-/// 409 for any other. A call that fails at once is reported
-/// (`CHANUNAVAIL`) and the channel hung up, as Asterisk does.
+/// 409 for any other. `Ok(false)`: the call failed at once; that is
+/// reported (`CHANUNAVAIL`) and the channel hung up, as Asterisk does.
 async fn dial_out(
     ari: &Ari,
     channel: &Arc<Channel>,
     control: &Control,
     dial: &Dialing,
-) -> Result<(), AriError> {
+) -> Result<bool, AriError> {
     if channel.state() != ChannelState::Down || control.dialed.swap(true, Ordering::SeqCst) {
         return Err(AriError::conflict("Channel is not in the 'Down' state"));
     }
@@ -427,8 +427,9 @@ async fn dial_out(
     if let Err(cause) = channel.driver().call(channel).await {
         dial_event(ari, channel, dial, "CHANUNAVAIL");
         channel.request_hangup(cause);
+        return Ok(false);
     }
-    Ok(())
+    Ok(true)
 }
 
 /// A frame from the channel's mailbox. DTMF reaches applications from the
@@ -544,10 +545,10 @@ async fn handle(
                 deadline: timeout.map(|t| tokio::time::Instant::now() + t),
             };
             let result = dial_out(ari, &channel, control, &dial).await;
-            if result.is_ok() {
+            if let Ok(true) = result {
                 *dialing = Some(dial);
             }
-            let _ = reply.send(result);
+            let _ = reply.send(result.map(|_| ()));
         }
     }
     Flow::Stay

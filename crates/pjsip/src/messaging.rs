@@ -71,9 +71,14 @@ pub(crate) fn take(
             .unwrap_or_default(),
         to: req.uri_str().to_owned(),
         body: String::from_utf8_lossy(req.body()).into_owned(),
+        // Every header but the credentials.
         variables: req
             .headers()
             .iter()
+            .filter(|(n, _)| {
+                !n.eq_ignore_ascii_case("Authorization")
+                    && !n.eq_ignore_ascii_case("Proxy-Authorization")
+            })
             .map(|(n, v)| (n.to_owned(), v.to_owned()))
             .collect(),
         endpoint,
