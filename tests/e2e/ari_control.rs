@@ -18,8 +18,9 @@ use crate::call::{add_phone, assert_hears, phone_media, sipp, wait_ok};
 use crate::common::{ConfDir, Daemon, free_port};
 use crate::sip_shared_db::server;
 
-/// A daemon with phones 101 and 102 (realtime), ARI user ari/s3cret, and
-/// `exten => 900,1,Stasis(ctl)`.
+/// A daemon with phones 101 and 102 (realtime), ARI user ari/s3cret,
+/// `exten => 900,1,Stasis(ctl)`, and 902 entering it with transfers left
+/// to the application.
 struct Pbx {
     conf: ConfDir,
     sip_port: u16,
@@ -49,7 +50,11 @@ fn pbx() -> Pbx {
         "ari.conf",
         "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
     );
-    conf.write("extensions.conf", "[testing]\nexten => 900,1,Stasis(ctl)\n");
+    conf.write(
+        "extensions.conf",
+        "[testing]\nexten => 900,1,Stasis(ctl)\n\
+         exten => 902,1,Set(PJSIP_TRANSFER_HANDLING()=ari-only)\n same => n,Stasis(ctl)\n",
+    );
     let start = 24000 + (std::process::id() % 100) as u16 * 100;
     conf.write(
         "rtp.conf",
@@ -428,6 +433,71 @@ fn an_answered_call_is_transferred_with_refer() {
         log_line(&log, "REFERTO "),
         format!("<sip:102@127.0.0.1:{phone_b}>")
     );
+}
+
+#[test]
+fn a_transfer_the_phone_asks_for_is_left_to_the_application() {
+    let pbx = pbx();
+    let mut events = Events::connect(pbx.http_port, "ctl");
+    let dir = tempfile::tempdir().unwrap();
+    let caller = sipp(
+        pbx.sip_port,
+        dir.path(),
+        "refer_transferor.xml",
+        &[
+            "-s",
+            "101",
+            "-au",
+            "101",
+            "-ap",
+            "101",
+            "-key",
+            "dest",
+            "902",
+            "-p",
+            &free_port().to_string(),
+            "-trace_err",
+        ],
+    );
+    let start = events.until("StasisStart");
+    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    let progress = format!("/ari/channels/{id}/transfer_progress");
+    pbx.expect(
+        "POST",
+        &format!("{progress}?states=channel_answered"),
+        None,
+        412,
+    );
+    pbx.expect("POST", &format!("{progress}?states=sideways"), None, 400);
+    pbx.expect(
+        "POST",
+        "/ari/channels/nope/transfer_progress?states=channel_answered",
+        None,
+        404,
+    );
+    pbx.expect("POST", &format!("/ari/channels/{id}/answer"), None, 204);
+    let transfer = events.until("ChannelTransfer");
+    assert_eq!(
+        transfer["refer_to"]["requested_destination"]["destination"], "104",
+        "{transfer}"
+    );
+    assert_eq!(transfer["referred_by"]["source_channel"]["id"], id.as_str());
+    pbx.expect(
+        "POST",
+        &format!("{progress}?states=channel_answered"),
+        None,
+        204,
+    );
+    // The news was final: nothing waits for more.
+    pbx.expect(
+        "POST",
+        &format!("{progress}?states=channel_progress"),
+        None,
+        412,
+    );
+    wait_ok(caller, "the transferor", dir.path());
+    let end = events.until("StasisEnd");
+    assert_eq!(end["channel"]["id"], id.as_str());
 }
 
 #[test]

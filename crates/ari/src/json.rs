@@ -170,6 +170,46 @@ pub struct TextMessage {
     pub variables: Option<BTreeMap<String, String>>,
 }
 
+/// `AdditionalParam`: a parameter of a transfer request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdditionalParam {
+    /// Its name (`from-tag`).
+    pub parameter_name: String,
+    /// Its value.
+    pub parameter_value: String,
+}
+
+/// `RequiredDestination`: what the far end asked to be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequiredDestination {
+    /// The SIP Call-ID of the call to replace (attended transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol_id: Option<String>,
+    /// The user part of the target (blind transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Other parameters (`to-tag`, `from-tag`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_protocol_params: Vec<AdditionalParam>,
+}
+
+/// `ReferTo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferTo {
+    /// The destination asked for.
+    pub requested_destination: RequiredDestination,
+    /// The channel of the call to replace, when it is one of ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_channel: Option<Channel>,
+}
+
+/// `ReferredBy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferredBy {
+    /// The channel the request came on.
+    pub source_channel: Channel,
+}
+
 /// `Variable`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Variable {
@@ -330,6 +370,14 @@ pub enum Payload {
         /// The arguments given.
         args: Vec<String>,
     },
+    /// The far end of a channel asked for a transfer (SIP REFER) that
+    /// the application handles (`PJSIP_TRANSFER_HANDLING()=ari-only`).
+    ChannelTransfer {
+        /// Where to.
+        refer_to: ReferTo,
+        /// From which channel.
+        referred_by: ReferredBy,
+    },
     /// An endpoint sent a text message (SIP MESSAGE).
     TextMessageReceived {
         /// The message.
@@ -405,6 +453,7 @@ impl Payload {
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
+            Payload::ChannelTransfer { .. } => "ChannelTransfer",
             Payload::CallBroadcast { .. } => "CallBroadcast",
             Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",

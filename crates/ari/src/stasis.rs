@@ -16,7 +16,10 @@ use std::time::Duration;
 use async_trait::async_trait;
 use obelus_apps::pbx::Pbx;
 use obelus_apps::registry::{AppError, Application};
-use obelus_core::channel::{Cause, Channel, ChannelState, Control as Frame, HungUp, Indication};
+use obelus_core::channel::{
+    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, TransferRequest,
+    TransferState,
+};
 use obelus_dialplan::Target;
 use tokio::sync::{mpsc, oneshot};
 
@@ -90,6 +93,9 @@ pub(crate) enum Command {
     /// `POST /channels/{id}/redirect`: the technology resource (endpoint
     /// name or URI) to send the call to.
     Redirect(String, Reply),
+    /// `POST /channels/{id}/transfer_progress`: news of the transfer the
+    /// far end asked for.
+    TransferProgress(TransferState, Reply),
 }
 
 /// A channel in Stasis, as REST handlers reach it.
@@ -283,7 +289,8 @@ fn refuse(command: Command) {
         | Command::Continue { reply: r, .. }
         | Command::Move { reply: r, .. }
         | Command::Dial { reply: r, .. }
-        | Command::Redirect(_, r) => r,
+        | Command::Redirect(_, r)
+        | Command::TransferProgress(_, r) => r,
         Command::Play(_) => return,
     };
     let _ = reply.send(Err(AriError::not_in_stasis()));
@@ -434,11 +441,55 @@ async fn dial_out(
 
 /// A frame from the channel's mailbox. DTMF reaches applications from the
 /// event bus (the driver announces it there); playback ends drive the
-/// playbacks.
+/// playbacks; a transfer request becomes `ChannelTransfer`.
 async fn on_frame(ari: &Arc<Ari>, channel: &Arc<Channel>, frame: Frame) {
-    if let Frame::PlaybackFinished { id, completed } = frame {
-        ari.playbacks.on_finished(ari, channel, id, completed).await;
+    match frame {
+        Frame::PlaybackFinished { id, completed } => {
+            ari.playbacks.on_finished(ari, channel, id, completed).await;
+        }
+        Frame::Transfer(request) => transfer_requested(ari, channel, request),
+        _ => {}
     }
+}
+
+/// Tells the applications following the channel that its far end asked
+/// for a transfer.
+fn transfer_requested(ari: &Ari, channel: &Channel, request: TransferRequest) {
+    let replaced = request.replaces.as_deref().and_then(|call_id| {
+        ari.core
+            .channels
+            .all()
+            .into_iter()
+            .find(|c| c.driver().info("pjsip,call-id").as_deref() == Some(call_id))
+    });
+    let ids = [channel.uniqueid()];
+    ari.dispatch(
+        &Payload::ChannelTransfer {
+            refer_to: crate::json::ReferTo {
+                requested_destination: crate::json::RequiredDestination {
+                    protocol_id: request.replaces,
+                    destination: request.destination,
+                    additional_protocol_params: request
+                        .params
+                        .into_iter()
+                        .map(|(name, value)| crate::json::AdditionalParam {
+                            parameter_name: name,
+                            parameter_value: value,
+                        })
+                        .collect(),
+                },
+                destination_channel: replaced.map(|c| ari.live_channel_json(&c)),
+            },
+            referred_by: crate::json::ReferredBy {
+                source_channel: ari.live_channel_json(channel),
+            },
+        },
+        &Interest {
+            channels: &ids,
+            channel_name: Some(channel.name()),
+            ..Interest::default()
+        },
+    );
 }
 
 async fn handle(
@@ -532,6 +583,19 @@ async fn handle(
                     other => {
                         AriError::internal(format!("Failed to redirect channel: {}", other.text()))
                     }
+                });
+            let _ = reply.send(result);
+        }
+        Command::TransferProgress(state, reply) => {
+            let result = channel
+                .driver()
+                .transfer_progress(&channel, state)
+                .await
+                .map_err(|_| {
+                    AriError::new(
+                        axum::http::StatusCode::PRECONDITION_FAILED,
+                        "Channel in invalid state: no transfer was requested on it",
+                    )
                 });
             let _ = reply.send(result);
         }

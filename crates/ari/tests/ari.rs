@@ -1264,6 +1264,16 @@ async fn a_created_channel_is_bridged_then_dialled() {
     }
     let no_endpoint = h.http("POST", "/ari/channels/leg-b/redirect").await;
     assert_eq!(no_endpoint.status, 400);
+    // No transfer was asked for on it.
+    for (states, status) in [("channel_answered", 412), ("sideways", 400)] {
+        let r = h
+            .http(
+                "POST",
+                &format!("/ari/channels/leg-b/transfer_progress?states={states}"),
+            )
+            .await;
+        assert_eq!(r.status, status, "{states}: {}", r.body);
+    }
 
     assert_eq!(h.http("DELETE", "/ari/channels/leg-b").await.status, 204);
     let (destroyed, _) = events.until("ChannelDestroyed").await;

@@ -7,7 +7,7 @@ use std::time::Duration;
 use obelus_apps::pbx::{Executor, Pbx};
 use obelus_apps::registry::{AppError, Application};
 use obelus_core::channel::{
-    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, Party,
+    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, Party, TransferState,
 };
 use serde_json::Value;
 
@@ -657,6 +657,25 @@ pub(super) async fn redirect(ari: &Ari, p: &Params) -> AriResult {
     let resource = resource.to_owned();
     control
         .run(|reply| Command::Redirect(resource, reply))
+        .await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{id}/transfer_progress?states=`: tells the far end how
+/// the transfer it asked for (`ChannelTransfer`) goes; 412 when it asked
+/// for none.
+pub(super) async fn transfer_progress(ari: &Ari, p: &Params) -> AriResult {
+    let states = p.require("states", "states must not be empty")?;
+    let state = match states.to_ascii_lowercase().as_str() {
+        "channel_progress" => TransferState::Progress,
+        "channel_answered" => TransferState::Answered,
+        "channel_unavailable" => TransferState::Unavailable,
+        "channel_declined" => TransferState::Declined,
+        _ => return Err(AriError::bad_request("Invalid states value")),
+    };
+    let control = ari.control(p.path("channelId"))?;
+    control
+        .run(|reply| Command::TransferProgress(state, reply))
         .await?;
     Ok(Reply::NoContent)
 }

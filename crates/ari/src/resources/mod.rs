@@ -68,6 +68,7 @@ pub(crate) async fn dispatch(
         ("channels", "create") => channels::create(ari, p).await,
         ("channels", "dial") => channels::dial(ari, p).await,
         ("channels", "redirect") => channels::redirect(ari, p).await,
+        ("channels", "transfer_progress") => channels::transfer_progress(ari, p).await,
         ("channels", "hangup") => channels::hangup(ari, p),
         ("channels", "continueInDialplan") => channels::continue_in_dialplan(ari, p).await,
         ("channels", "move") => channels::move_to(ari, p).await,

@@ -7,10 +7,13 @@ mod digits;
 mod timer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use obelus_core::channel::{Cause, Channel, ChannelState, Control, Indication};
+use obelus_core::channel::{
+    Cause, Channel, ChannelState, Control, Indication, TransferRequest, TransferState,
+};
 use obelus_core::events::ChannelEventKind;
 use obelus_media::{Codec, StreamEvent, StreamParams};
 use obelus_sip::sdp::Direction;
@@ -55,6 +58,8 @@ pub(crate) enum Command {
     /// Send the call elsewhere (an endpoint name or a SIP URI): 302 while
     /// an inbound call rings, REFER once it is answered.
     Transfer(String, oneshot::Sender<Result<(), Cause>>),
+    /// Report how the transfer the peer asked for goes (NOTIFY).
+    TransferProgress(TransferState, oneshot::Sender<Result<(), Cause>>),
 }
 
 /// Which side of the INVITE we are.
@@ -129,6 +134,8 @@ pub(crate) struct Setup {
     pub peer_allows_update: bool,
     /// The endpoint's `dtmf_mode`.
     pub dtmf: DtmfMode,
+    /// `PJSIP_TRANSFER_HANDLING()` is `ari-only` (set on the channel).
+    pub transfer_ari: Arc<AtomicBool>,
 }
 
 pub(crate) struct Actor {
@@ -159,6 +166,10 @@ pub(crate) struct Actor {
     peer_allows_update: bool,
     dtmf: DtmfMode,
     dtmf_path: DtmfPath,
+    transfer_ari: Arc<AtomicBool>,
+    /// A REFER of the peer's was handed to the channel's application and
+    /// its NOTIFY subscription waits for news.
+    refer_pending: bool,
 }
 
 fn unix_secs() -> u64 {
@@ -200,6 +211,8 @@ impl Actor {
             dtmf: setup.dtmf,
             // Until the answer says otherwise, what our offer proposes.
             dtmf_path: setup.dtmf.path(setup.dtmf.offers_rfc4733()),
+            transfer_ari: setup.transfer_ari,
+            refer_pending: false,
         };
         if let Some(remote) = &setup.remote {
             actor.configure_media(remote);
@@ -614,6 +627,10 @@ impl Actor {
                 let result = self.transfer(&target).await;
                 let _ = done.send(result);
             }
+            Input::Command(Command::TransferProgress(state, done)) => {
+                let result = self.transfer_progress(state);
+                let _ = done.send(result);
+            }
             Input::Cancel => self.cancelled().await,
             Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
         }
@@ -867,6 +884,7 @@ impl Actor {
             Method::Invite | Method::Update => self.reoffer(&req, &key, &origin).await,
             Method::Info => self.on_info(&req, &key, &origin).await,
             Method::Notify => self.on_notify(&req, &key, &origin).await,
+            Method::Refer => self.on_refer(&req, &key, &origin).await,
             Method::Message => {
                 let endpoint = crate::messaging::endpoint_of(&self.channel);
                 let b = crate::messaging::take(&self.shared, &req, &origin, endpoint);
@@ -1008,6 +1026,88 @@ impl Actor {
         }
     }
 
+    /// A REFER from the peer (RFC 3515). With `PJSIP_TRANSFER_HANDLING()`
+    /// set to `ari-only` on an answered call it is accepted (202, NOTIFY
+    /// `100 Trying`) and handed to the channel's application, which
+    /// reports progress; Obelus does not carry out transfers itself (501).
+    async fn on_refer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        if !self.transfer_ari.load(Ordering::Relaxed) || self.phase != Phase::Confirmed {
+            let b = answer(req, origin, StatusCode::NOT_IMPLEMENTED)
+                .header("Allow", crate::stack::ALLOW);
+            if let Some(r) = built(b) {
+                self.respond(key, r).await;
+            }
+            return;
+        }
+        let refer_to = req
+            .headers()
+            .get_all_raw("Refer-To")
+            .chain(req.headers().get_all_raw("r"))
+            .next()
+            .map(super::dialog::bare_uri);
+        let Some(request) = refer_to.as_deref().and_then(transfer_request) else {
+            let b = answer(req, origin, StatusCode::BAD_REQUEST).reason("Missing Refer-To");
+            if let Some(r) = built(b) {
+                self.respond(key, r).await;
+            }
+            return;
+        };
+        let b = self.contact_headers(answer(req, origin, StatusCode::ACCEPTED));
+        if let Some(r) = built(b) {
+            self.respond(key, r).await;
+        }
+        self.refer_pending = true;
+        self.send_notify("SIP/2.0 100 Trying", false);
+        tracing::info!(
+            verbose = 3,
+            "{}: transfer requested; handed to the ARI application",
+            self.channel.name()
+        );
+        self.channel.queue(Control::Transfer(request));
+    }
+
+    /// A NOTIFY of the peer's REFER subscription with a sipfrag status.
+    fn send_notify(&mut self, frag: &str, last: bool) {
+        let state = if last {
+            "terminated;reason=noresource"
+        } else {
+            "active;expires=60"
+        };
+        let notify = self
+            .dialog
+            .request(Method::Notify, &self.via, None)
+            .header("Event", "refer")
+            .header("Subscription-State", state)
+            .body(
+                "message/sipfrag;version=2.0",
+                format!("{frag}\r\n").into_bytes(),
+            )
+            .build();
+        match notify {
+            Ok(notify) => self.start_client(notify, Kind::Other),
+            Err(e) => tracing::warn!("{}: NOTIFY not built: {e}", self.channel.name()),
+        }
+    }
+
+    /// ARI's `transfer_progress`: the news for the peer's REFER; an error
+    /// when none is pending.
+    fn transfer_progress(&mut self, state: TransferState) -> Result<(), Cause> {
+        if !self.refer_pending || self.phase != Phase::Confirmed {
+            return Err(Cause::CHAN_NOT_IMPLEMENTED);
+        }
+        let (frag, last) = match state {
+            TransferState::Progress => ("SIP/2.0 180 Ringing", false),
+            TransferState::Answered => ("SIP/2.0 200 OK", true),
+            TransferState::Unavailable => ("SIP/2.0 503 Service Unavailable", true),
+            TransferState::Declined => ("SIP/2.0 603 Declined", true),
+        };
+        self.send_notify(frag, last);
+        if last {
+            self.refer_pending = false;
+        }
+        Ok(())
+    }
+
     /// A re-INVITE or UPDATE from the peer: a session refresh (RFC 4028)
     /// and/or a new offer (hold, resume, new address or codec). A
     /// re-INVITE without SDP gets our current description as its offer; an
@@ -1103,6 +1203,64 @@ impl Actor {
     }
 }
 
+/// What a Refer-To URI asks for: the user part for a blind transfer, the
+/// call to replace (its Call-ID, with `to-tag`/`from-tag`) for an attended
+/// one (`sip:102@host?Replaces=id%40host%3Bto-tag%3Da%3Bfrom-tag%3Db`).
+fn transfer_request(uri: &str) -> Option<TransferRequest> {
+    if uri.trim().is_empty() {
+        return None;
+    }
+    let (address, headers) = uri.split_once('?').unwrap_or((uri, ""));
+    let rest = address.split_once(':').map_or(address, |(_, r)| r);
+    let destination = rest
+        .split_once('@')
+        .map(|(user, _)| user.split(';').next().unwrap_or(user).to_owned())
+        .filter(|u| !u.is_empty());
+    let replaces = headers
+        .split('&')
+        .filter_map(|h| h.split_once('='))
+        .find(|(name, _)| name.eq_ignore_ascii_case("Replaces"))
+        .map(|(_, value)| percent_decode(value));
+    let (replaces, params) = match replaces {
+        Some(value) => {
+            let mut parts = value.split(';');
+            let call_id = parts.next().unwrap_or_default().trim().to_owned();
+            let params = parts
+                .filter_map(|p| p.split_once('='))
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .collect();
+            (Some(call_id), params)
+        }
+        None => (None, Vec::new()),
+    };
+    Some(TransferRequest {
+        destination: destination.filter(|_| replaces.is_none()),
+        replaces,
+        params,
+    })
+}
+
+/// `%40` -> `@`; a malformed escape stays as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A response to a received INVITE with our To tag.
 pub(crate) fn response_to(
     invite: &Request,
@@ -1113,5 +1271,32 @@ pub(crate) fn response_to(
     match invite.headers().to() {
         Ok(to) if to.tag().is_none() => b.to_tag(tag),
         _ => b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refer_to_targets() {
+        let blind = transfer_request("sip:104@192.0.2.1;transport=udp").expect("blind");
+        assert_eq!(blind.destination.as_deref(), Some("104"));
+        assert_eq!(blind.replaces, None);
+        let attended = transfer_request(
+            "sip:102@192.0.2.1?Replaces=abc%40192.0.2.9%3Bto-tag%3Dt1%3Bfrom-tag%3Df1",
+        )
+        .expect("attended");
+        assert_eq!(attended.destination, None);
+        assert_eq!(attended.replaces.as_deref(), Some("abc@192.0.2.9"));
+        assert_eq!(
+            attended.params,
+            vec![
+                ("to-tag".to_owned(), "t1".to_owned()),
+                ("from-tag".to_owned(), "f1".to_owned())
+            ]
+        );
+        assert!(transfer_request("").is_none());
+        assert_eq!(percent_decode("a%2"), "a%2");
     }
 }

@@ -196,6 +196,7 @@ async fn admit(
         direction: Direction::SendRecv,
     };
     let (tx, inbox) = mpsc::channel(INBOX);
+    let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let channel = Channel::create(
         &shared.core.channels,
         ChannelInit {
@@ -218,6 +219,7 @@ async fn admit(
                 .iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            transfer_ari: Arc::clone(&transfer_ari),
         }),
         None,
     );
@@ -250,6 +252,7 @@ async fn admit(
         agreement,
         peer_allows_update: allows_update(req.headers()).unwrap_or(false),
         dtmf,
+        transfer_ari,
     });
     tokio::spawn(actor.run());
     pbx.start(channel);

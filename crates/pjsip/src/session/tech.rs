@@ -254,6 +254,7 @@ impl Technology for PjsipTechnology {
             &format!("<sip:{from_user}@{sip_host}>"),
         );
         let (tx, inbox) = mpsc::channel(INBOX);
+        let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let channel = Channel::create(
             channels,
             ChannelInit {
@@ -275,6 +276,7 @@ impl Technology for PjsipTechnology {
                 call_id: dialog.call_id.clone(),
                 endpoint: endpoint.id().to_owned(),
                 headers: Vec::new(),
+                transfer_ari: Arc::clone(&transfer_ari),
             }),
             requestor,
         );
@@ -299,6 +301,7 @@ impl Technology for PjsipTechnology {
             agreement: None,
             peer_allows_update: false,
             dtmf: DtmfMode::of(&endpoint),
+            transfer_ari,
         });
         tokio::spawn(actor.run());
         Ok(channel)
