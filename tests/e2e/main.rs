@@ -8,6 +8,7 @@ mod ari_conference;
 mod ari_config;
 mod ari_media;
 mod ari_recording;
+mod ari_control;
 mod call;
 mod common;
 mod config_check;

@@ -6,7 +6,7 @@
 //! (`BridgeCreate`, `BridgeEnter`, ...), so AMI sees ARI's bridges too and
 //! ARI's own events come from the bus like everyone else's.
 
-use std::collections::HashMap;
+use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
 use obelus_core::channel::Channel;
@@ -54,6 +54,10 @@ struct Bridge {
     /// with the bridge.
     mixer: Option<Arc<Mixer>>,
     members: Vec<String>,
+    /// Bridge variables: value, and whether bridge events carry it.
+    vars: BTreeMap<String, (String, bool)>,
+    /// The uniqueid of the channel chosen as video source (`single` mode).
+    video_source: Option<String>,
 }
 
 impl Bridge {
@@ -103,6 +107,54 @@ impl Bridges {
         self.lock().get(id).and_then(|b| b.mixer.clone())
     }
 
+    /// The video source's uniqueid and the variables bridge events carry.
+    pub(crate) fn extras(&self, id: &str) -> Option<(Option<String>, BTreeMap<String, String>)> {
+        let bridges = self.lock();
+        let bridge = bridges.get(id)?;
+        let reported = bridge
+            .vars
+            .iter()
+            .filter(|(_, (_, report))| *report)
+            .map(|(name, (value, _))| (name.clone(), value.clone()))
+            .collect();
+        Some((bridge.video_source.clone(), reported))
+    }
+
+    /// A bridge variable.
+    pub(crate) fn var(&self, id: &str, name: &str) -> Option<String> {
+        self.lock().get(id)?.vars.get(name).map(|(v, _)| v.clone())
+    }
+
+    /// Sets a bridge variable; `report` puts it in bridge events. False if
+    /// there is no such bridge.
+    pub(crate) fn set_var(&self, id: &str, name: &str, value: &str, report: bool) -> bool {
+        let mut bridges = self.lock();
+        let Some(bridge) = bridges.get_mut(id) else {
+            return false;
+        };
+        bridge
+            .vars
+            .insert(name.to_owned(), (value.to_owned(), report));
+        true
+    }
+
+    /// Chooses (or with `None` clears) the video source; returns the one
+    /// before, or `Err` if there is no such bridge.
+    pub(crate) fn set_video_source(
+        &self,
+        id: &str,
+        source: Option<&str>,
+    ) -> Result<Option<String>, AriError> {
+        let mut bridges = self.lock();
+        let bridge = bridges
+            .get_mut(id)
+            .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+        Ok(std::mem::replace(
+            &mut bridge.video_source,
+            source.map(str::to_owned),
+        ))
+    }
+
     /// The ARI bridge a channel is in.
     fn of_channel(&self, uniqueid: &str) -> Option<String> {
         self.lock()
@@ -146,6 +198,8 @@ impl Ari {
                 kind,
                 mixer,
                 members: Vec::new(),
+                vars: BTreeMap::new(),
+                video_source: None,
             };
             let snapshot = bridge.snapshot(id);
             bridges.insert(id.to_owned(), bridge);
@@ -210,6 +264,9 @@ impl Ari {
             }
             if let (Some(mixer), Some(stream)) = (&bridge.mixer, channel.driver().media()) {
                 mixer.remove(&stream);
+            }
+            if bridge.video_source.as_deref() == Some(uniqueid) {
+                bridge.video_source = None;
             }
             bridge.snapshot(id)
         };

@@ -79,6 +79,9 @@ pub enum Reply {
     Json(String),
     /// 204: a `void` operation succeeded.
     NoContent,
+    /// 202: the request was taken and goes on in the background
+    /// (`sendMessage`, `refer`).
+    Accepted,
     /// 201 with a `Location` header and a JSON body (playbacks, recordings).
     Created {
         /// The URI of the new object (`/ari/playbacks/<id>`).

@@ -94,6 +94,8 @@ impl BridgeView {
             channels: seen.channels.iter().map(|c| rename(c)).collect(),
             creationtime: json::timestamp(seen.created),
             video_mode: "talker",
+            video_source_id: None,
+            bridgevars: None,
         })
     }
 }

@@ -71,6 +71,7 @@ impl Context {
         let response = match reply {
             Reply::Json(body) => json_response(StatusCode::OK, body),
             Reply::NoContent => StatusCode::NO_CONTENT.into_response(),
+            Reply::Accepted => StatusCode::ACCEPTED.into_response(),
             Reply::Created { location, body } => {
                 let mut response = json_response(StatusCode::CREATED, body);
                 if let Ok(value) = HeaderValue::from_str(&location) {

@@ -87,8 +87,14 @@ pub struct Bridge {
     pub channels: Vec<String>,
     /// When it was created.
     pub creationtime: String,
-    /// `talker`.
+    /// `talker`, or `single` once a video source is chosen.
     pub video_mode: &'static str,
+    /// The channel whose video everyone sees (`single` mode).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub video_source_id: Option<String>,
+    /// The variables set with `report_events`.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub bridgevars: Option<BTreeMap<String, String>>,
 }
 
 /// `Playback`.
@@ -184,6 +190,60 @@ pub struct Application {
     pub events_allowed: Vec<Value>,
     /// Events that never pass.
     pub events_disallowed: Vec<Value>,
+}
+
+/// `TextMessage`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct TextMessage {
+    /// The sender (a SIP URI for PJSIP).
+    pub from: String,
+    /// The destination.
+    pub to: String,
+    /// The text.
+    pub body: String,
+    /// Technology-specific values (the SIP headers received).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub variables: Option<BTreeMap<String, String>>,
+}
+
+/// `AdditionalParam`: a parameter of a transfer request.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AdditionalParam {
+    /// Its name (`from-tag`).
+    pub parameter_name: String,
+    /// Its value.
+    pub parameter_value: String,
+}
+
+/// `RequiredDestination`: what the far end asked to be transferred to.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RequiredDestination {
+    /// The SIP Call-ID of the call to replace (attended transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub protocol_id: Option<String>,
+    /// The user part of the target (blind transfer).
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination: Option<String>,
+    /// Other parameters (`to-tag`, `from-tag`).
+    #[serde(skip_serializing_if = "Vec::is_empty")]
+    pub additional_protocol_params: Vec<AdditionalParam>,
+}
+
+/// `ReferTo`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferTo {
+    /// The destination asked for.
+    pub requested_destination: RequiredDestination,
+    /// The channel of the call to replace, when it is one of ours.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub destination_channel: Option<Channel>,
+}
+
+/// `ReferredBy`.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ReferredBy {
+    /// The channel the request came on.
+    pub source_channel: Channel,
 }
 
 /// `Variable`.
@@ -299,6 +359,14 @@ pub enum Payload {
         /// The bridge.
         bridge: Bridge,
     },
+    /// The bridge's video source changed.
+    BridgeVideoSourceChanged {
+        /// The bridge, with its new source.
+        bridge: Bridge,
+        /// The source before, if there was one.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        old_video_source_id: Option<String>,
+    },
     /// A playback started.
     PlaybackStarted {
         /// The playback.
@@ -353,6 +421,38 @@ pub enum Payload {
         /// The arguments given.
         args: Vec<String>,
     },
+    /// The far end of a channel asked for a transfer (SIP REFER) that
+    /// the application handles (`PJSIP_TRANSFER_HANDLING()=ari-only`).
+    ChannelTransfer {
+        /// Where to.
+        refer_to: ReferTo,
+        /// From which channel.
+        referred_by: ReferredBy,
+    },
+    /// An endpoint sent a text message (SIP MESSAGE).
+    TextMessageReceived {
+        /// The message.
+        message: TextMessage,
+        /// The endpoint it came from.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        endpoint: Option<Endpoint>,
+    },
+    /// A channel is offered to the applications (`StasisBroadcast`).
+    CallBroadcast {
+        /// The channel.
+        channel: Channel,
+        /// Its caller id number.
+        caller: String,
+        /// The number it called.
+        called: String,
+    },
+    /// An application claimed a broadcast channel.
+    CallClaimed {
+        /// The channel.
+        channel: Channel,
+        /// The application that won it.
+        winner_app: String,
+    },
     /// A device's state changed.
     DeviceStateChanged {
         /// The device and its state.
@@ -395,6 +495,7 @@ impl Payload {
             Payload::ChannelLeftBridge { .. } => "ChannelLeftBridge",
             Payload::BridgeCreated { .. } => "BridgeCreated",
             Payload::BridgeDestroyed { .. } => "BridgeDestroyed",
+            Payload::BridgeVideoSourceChanged { .. } => "BridgeVideoSourceChanged",
             Payload::PlaybackStarted { .. } => "PlaybackStarted",
             Payload::PlaybackContinuing { .. } => "PlaybackContinuing",
             Payload::PlaybackFinished { .. } => "PlaybackFinished",
@@ -405,6 +506,10 @@ impl Payload {
             Payload::ApplicationReplaced {} => "ApplicationReplaced",
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
+            Payload::TextMessageReceived { .. } => "TextMessageReceived",
+            Payload::ChannelTransfer { .. } => "ChannelTransfer",
+            Payload::CallBroadcast { .. } => "CallBroadcast",
+            Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",
         }
     }
@@ -495,6 +600,8 @@ mod tests {
             channels: vec!["1".into()],
             creationtime: timestamp(SystemTime::now()),
             video_mode: "talker",
+            video_source_id: None,
+            bridgevars: None,
         };
         let playback = Playback {
             id: "pb".into(),

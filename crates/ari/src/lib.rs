@@ -46,6 +46,7 @@ pub mod api;
 pub mod apps;
 pub mod auth;
 mod bridges;
+pub mod broadcast;
 pub mod cli;
 pub mod config;
 mod enter;
@@ -72,13 +73,15 @@ pub use module::AriModule;
 pub use state::Ari;
 
 /// Starts the interface for `core`: the shared state, the event bus tap,
-/// device states saved in AstDB, and `Stasis()` in the dialplan executor.
+/// device states saved in AstDB, received text messages, and `Stasis()`
+/// in the dialplan executor.
 /// The module calls this at load; tests call it to run ARI without the
 /// module's HTTP server.
 pub async fn start(core: &Arc<Core>, conf: AriConf) -> Arc<Ari> {
     let ari = Ari::new(Arc::clone(core), conf);
     events::attach(&ari);
     resources::restore_device_states(&ari).await;
+    resources::take_messages(&ari);
     module::register_stasis(core, &ari);
     core.provide(Arc::clone(&ari));
     ari

@@ -10,6 +10,7 @@ use obelus_core::diagnostic::Diagnostic;
 use obelus_core::module::{Module, ModuleError};
 use obelus_core::settings::Settings;
 
+use crate::broadcast::StasisBroadcast;
 use crate::config::AriConf;
 use crate::stasis::Stasis;
 use crate::state::Ari;
@@ -74,12 +75,18 @@ impl Module for AriModule {
     }
 }
 
-/// Registers `Stasis` with the dialplan executor, if one is loaded.
+/// Registers `Stasis` and `StasisBroadcast` with the dialplan executor,
+/// if one is loaded.
 pub(crate) fn register_stasis(core: &Core, ari: &Arc<Ari>) {
     match core.service::<Executor>() {
-        Some(executor) => executor
-            .registry
-            .add_application(Arc::new(Stasis::new(ari))),
+        Some(executor) => {
+            executor
+                .registry
+                .add_application(Arc::new(Stasis::new(ari)));
+            executor
+                .registry
+                .add_application(Arc::new(StasisBroadcast::new(ari)));
+        }
         None => tracing::warn!(
             "ARI: the dialplan executor (pbx_builtins) is not loaded; Stasis() is unavailable"
         ),

@@ -9,16 +9,21 @@
 //! does; REST handlers wait for the outcome through a one-shot reply.
 
 use std::collections::HashMap;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, RwLock, Weak};
 use std::time::Duration;
 
 use async_trait::async_trait;
 use obelus_apps::pbx::Pbx;
 use obelus_apps::registry::{AppError, Application};
-use obelus_core::channel::{Cause, Channel, Control as Frame, HungUp, Indication};
+use obelus_core::channel::{
+    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, TransferRequest,
+    TransferState,
+};
 use obelus_dialplan::Target;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::apps::Interest;
 use crate::error::AriError;
 use crate::json::Payload;
 use crate::state::Ari;
@@ -78,6 +83,22 @@ pub(crate) enum Command {
         /// The outcome.
         reply: Reply,
     },
+    /// `POST /channels/{id}/dial`: call the far end of a channel made by
+    /// `POST /channels/create`.
+    Dial {
+        /// The calling channel's uniqueid, named in `Dial` events.
+        caller: Option<String>,
+        /// How long it may ring (`None`: no limit).
+        timeout: Option<Duration>,
+        /// The outcome.
+        reply: Reply,
+    },
+    /// `POST /channels/{id}/redirect`: the technology resource (endpoint
+    /// name or URI) to send the call to.
+    Redirect(String, Reply),
+    /// `POST /channels/{id}/transfer_progress`: news of the transfer the
+    /// far end asked for.
+    TransferProgress(TransferState, Reply),
 }
 
 /// A channel in Stasis, as REST handlers reach it.
@@ -87,6 +108,8 @@ pub(crate) struct Control {
     pub(crate) channel: Arc<Channel>,
     app: Mutex<String>,
     tx: mpsc::Sender<Command>,
+    /// Set by the first `dial`: a channel is dialled once.
+    dialed: AtomicBool,
 }
 
 impl Control {
@@ -224,6 +247,7 @@ impl Application for Stasis {
             channel: Arc::clone(&channel),
             app: Mutex::new(app.clone()),
             tx,
+            dialed: AtomicBool::new(false),
         });
         ari.controls.insert(&control);
         ari.apps.enter(&app, channel.uniqueid());
@@ -270,7 +294,10 @@ fn refuse(command: Command) {
         | Command::Indicate(_, r)
         | Command::Dtmf { reply: r, .. }
         | Command::Continue { reply: r, .. }
-        | Command::Move { reply: r, .. } => r,
+        | Command::Move { reply: r, .. }
+        | Command::Dial { reply: r, .. }
+        | Command::Redirect(_, r)
+        | Command::TransferProgress(_, r) => r,
         // Left queued, they fail when the channel leaves.
         Command::Play(_) | Command::Record(_) => return,
     };
@@ -281,6 +308,61 @@ fn refuse(command: Command) {
 enum Next {
     Frame(Result<Frame, HungUp>),
     Command(Option<Command>),
+    /// A dial's timeout passed without an answer.
+    DialTimeout,
+}
+
+/// A dial in progress (`POST /channels/{id}/dial`), until the far end
+/// answers or the channel ends.
+struct Dialing {
+    caller: Option<String>,
+    deadline: Option<tokio::time::Instant>,
+}
+
+/// The dial string of a channel ARI created: its resource
+/// (`PJSIP/102-0000000a` dialled `102`).
+fn dialstring(channel: &Channel) -> String {
+    let name = channel.name();
+    let resource = name.split_once('/').map_or(name, |(_, r)| r);
+    let resource = resource.rsplit_once('-').map_or(resource, |(r, _)| r);
+    resource.trim_end_matches(";1").to_owned()
+}
+
+/// Tells the applications following the channel (or the caller) how its
+/// dial goes.
+fn dial_event(ari: &Ari, channel: &Channel, dialing: &Dialing, status: &str) {
+    let caller = dialing
+        .caller
+        .as_deref()
+        .and_then(|c| ari.core.channels.find(c));
+    let mut ids = vec![channel.uniqueid()];
+    if let Some(c) = &caller {
+        ids.push(c.uniqueid());
+    }
+    ari.dispatch(
+        &Payload::Dial {
+            caller: caller.as_ref().map(|c| ari.live_channel_json(c)),
+            peer: ari.live_channel_json(channel),
+            dialstring: status.is_empty().then(|| dialstring(channel)),
+            dialstatus: status.to_owned(),
+        },
+        &Interest {
+            channels: &ids,
+            channel_name: Some(channel.name()),
+            ..Interest::default()
+        },
+    );
+}
+
+/// The final `dialstatus` of a dial the channel's hangup ended.
+fn dial_status(cause: Cause) -> &'static str {
+    match cause {
+        Cause::USER_BUSY => "BUSY",
+        Cause::CONGESTION => "CONGESTION",
+        Cause::NO_ANSWER | Cause::NO_USER_RESPONSE => "NOANSWER",
+        Cause::NORMAL_CLEARING => "CANCEL",
+        _ => "CHANUNAVAIL",
+    }
 }
 
 async fn serve(
@@ -289,38 +371,144 @@ async fn serve(
     control: &Arc<Control>,
     rx: &mut mpsc::Receiver<Command>,
 ) -> Exit {
+    let mut dialing: Option<Dialing> = None;
     loop {
+        let deadline = dialing.as_ref().and_then(|d| d.deadline);
         let next = tokio::select! {
             frame = pbx.control.recv() => Next::Frame(frame),
             command = rx.recv() => Next::Command(command),
+            () = async {
+                match deadline {
+                    Some(at) => tokio::time::sleep_until(at).await,
+                    None => std::future::pending().await,
+                }
+            } => Next::DialTimeout,
         };
         match next {
-            Next::Frame(Err(HungUp(cause))) => return Exit::HungUp(cause),
-            Next::Frame(Ok(frame)) => on_frame(ari, &pbx.channel, frame).await,
+            Next::Frame(Err(HungUp(cause))) => {
+                if let Some(dial) = dialing.take() {
+                    dial_event(ari, &pbx.channel, &dial, dial_status(cause));
+                }
+                return Exit::HungUp(cause);
+            }
+            Next::Frame(Ok(frame)) => {
+                if let Some(dial) = &dialing {
+                    match frame {
+                        Frame::Ringing => dial_event(ari, &pbx.channel, dial, "RINGING"),
+                        Frame::Progress => dial_event(ari, &pbx.channel, dial, "PROGRESS"),
+                        Frame::Answer => {
+                            if pbx.channel.state() != ChannelState::Up {
+                                pbx.channel.set_state(ChannelState::Up);
+                            }
+                            dial_event(ari, &pbx.channel, dial, "ANSWER");
+                            dialing = None;
+                        }
+                        _ => {}
+                    }
+                }
+                on_frame(ari, &pbx.channel, frame).await;
+            }
+            Next::DialTimeout => {
+                if let Some(dial) = dialing.take() {
+                    dial_event(ari, &pbx.channel, &dial, "NOANSWER");
+                    pbx.channel.request_hangup(Cause::NO_ANSWER);
+                }
+            }
             // The sender lives in `control`, which outlives the loop.
             Next::Command(None) => return Exit::Continue,
-            Next::Command(Some(command)) => match handle(ari, pbx, control, command).await {
-                Flow::Stay => {}
-                Flow::Leave(exit) => return exit,
-            },
+            Next::Command(Some(command)) => {
+                match handle(ari, pbx, control, command, &mut dialing).await {
+                    Flow::Stay => {}
+                    Flow::Leave(exit) => return exit,
+                }
+            }
         }
     }
 }
 
+/// Starts calling the far end of a channel that was created, not dialled:
+/// 409 for any other. `Ok(false)`: the call failed at once; that is
+/// reported (`CHANUNAVAIL`) and the channel hung up, as Asterisk does.
+async fn dial_out(
+    ari: &Ari,
+    channel: &Arc<Channel>,
+    control: &Control,
+    dial: &Dialing,
+) -> Result<bool, AriError> {
+    if channel.state() != ChannelState::Down || control.dialed.swap(true, Ordering::SeqCst) {
+        return Err(AriError::conflict("Channel is not in the 'Down' state"));
+    }
+    dial_event(ari, channel, dial, "");
+    if let Err(cause) = channel.driver().call(channel).await {
+        dial_event(ari, channel, dial, "CHANUNAVAIL");
+        channel.request_hangup(cause);
+        return Ok(false);
+    }
+    Ok(true)
+}
+
 /// A frame from the channel's mailbox. DTMF reaches applications from the
 /// event bus (the driver announces it there), and may end a recording;
-/// playback ends drive the playbacks.
+/// playback ends drive the playbacks; a transfer request becomes
+/// `ChannelTransfer`.
 async fn on_frame(ari: &Arc<Ari>, channel: &Arc<Channel>, frame: Frame) {
     match frame {
         Frame::PlaybackFinished { id, completed } => {
             ari.playbacks.on_finished(ari, channel, id, completed).await;
         }
         Frame::Dtmf { digit, .. } => ari.recordings.dtmf(channel.uniqueid(), digit),
+        Frame::Transfer(request) => transfer_requested(ari, channel, request),
         _ => {}
     }
 }
 
-async fn handle(ari: &Arc<Ari>, pbx: &mut Pbx, control: &Arc<Control>, command: Command) -> Flow {
+/// Tells the applications following the channel that its far end asked
+/// for a transfer.
+fn transfer_requested(ari: &Ari, channel: &Channel, request: TransferRequest) {
+    let replaced = request.replaces.as_deref().and_then(|call_id| {
+        ari.core
+            .channels
+            .all()
+            .into_iter()
+            .find(|c| c.driver().info("pjsip,call-id").as_deref() == Some(call_id))
+    });
+    let ids = [channel.uniqueid()];
+    ari.dispatch(
+        &Payload::ChannelTransfer {
+            refer_to: crate::json::ReferTo {
+                requested_destination: crate::json::RequiredDestination {
+                    protocol_id: request.replaces,
+                    destination: request.destination,
+                    additional_protocol_params: request
+                        .params
+                        .into_iter()
+                        .map(|(name, value)| crate::json::AdditionalParam {
+                            parameter_name: name,
+                            parameter_value: value,
+                        })
+                        .collect(),
+                },
+                destination_channel: replaced.map(|c| ari.live_channel_json(&c)),
+            },
+            referred_by: crate::json::ReferredBy {
+                source_channel: ari.live_channel_json(channel),
+            },
+        },
+        &Interest {
+            channels: &ids,
+            channel_name: Some(channel.name()),
+            ..Interest::default()
+        },
+    );
+}
+
+async fn handle(
+    ari: &Arc<Ari>,
+    pbx: &mut Pbx,
+    control: &Arc<Control>,
+    command: Command,
+    dialing: &mut Option<Dialing>,
+) -> Flow {
     let channel = Arc::clone(&pbx.channel);
     match command {
         Command::Answer(reply) => {
@@ -398,6 +586,53 @@ async fn handle(ari: &Arc<Ari>, pbx: &mut Pbx, control: &Arc<Control>, command: 
         Command::Move { app, args, reply } => {
             let _ = reply.send(Ok(()));
             move_to(ari, control, &app, args);
+        }
+        Command::Redirect(target, reply) => {
+            let result = channel
+                .driver()
+                .transfer(&channel, &target)
+                .await
+                .map_err(|cause| match cause {
+                    Cause::NO_ROUTE_DESTINATION => AriError::not_found(format!(
+                        "Endpoint '{target}' not found or not reachable"
+                    )),
+                    Cause::CHAN_NOT_IMPLEMENTED => AriError::new(
+                        axum::http::StatusCode::PRECONDITION_FAILED,
+                        "Channel in invalid state",
+                    ),
+                    other => {
+                        AriError::internal(format!("Failed to redirect channel: {}", other.text()))
+                    }
+                });
+            let _ = reply.send(result);
+        }
+        Command::TransferProgress(state, reply) => {
+            let result = channel
+                .driver()
+                .transfer_progress(&channel, state)
+                .await
+                .map_err(|_| {
+                    AriError::new(
+                        axum::http::StatusCode::PRECONDITION_FAILED,
+                        "Channel in invalid state: no transfer was requested on it",
+                    )
+                });
+            let _ = reply.send(result);
+        }
+        Command::Dial {
+            caller,
+            timeout,
+            reply,
+        } => {
+            let dial = Dialing {
+                caller,
+                deadline: timeout.map(|t| tokio::time::Instant::now() + t),
+            };
+            let result = dial_out(ari, &channel, control, &dial).await;
+            if let Ok(true) = result {
+                *dialing = Some(dial);
+            }
+            let _ = reply.send(result.map(|_| ()));
         }
     }
     Flow::Stay

@@ -12,6 +12,7 @@ use obelus_core::channel::{Channel, ChannelSnapshot};
 
 use crate::apps::{Apps, Interest};
 use crate::bridges::Bridges;
+use crate::broadcast::Broadcasts;
 use crate::config::AriConf;
 use crate::error::{AriError, encode};
 use crate::events::BridgeView;
@@ -37,6 +38,8 @@ pub struct Ari {
     pub(crate) playbacks: Playbacks,
     /// Live recordings.
     pub(crate) recordings: Recordings,
+    /// Channels offered by `StasisBroadcast`, waiting for a claim.
+    pub(crate) broadcasts: Broadcasts,
     /// Device states set through ARI (`Stasis:` devices) and last seen
     /// states of the others.
     pub(crate) device_states: RwLock<BTreeMap<String, String>>,
@@ -58,6 +61,7 @@ impl Ari {
             view: BridgeView::default(),
             playbacks: Playbacks::default(),
             recordings: Recordings::default(),
+            broadcasts: Broadcasts::default(),
             device_states: RwLock::new(BTreeMap::new()),
             aliases: RwLock::new((HashMap::new(), HashMap::new())),
             entity_id: entity_id(),
@@ -198,9 +202,18 @@ impl Ari {
         self.channel_json(&channel.snapshot())
     }
 
-    /// A bridge as the `Bridge` model.
+    /// A bridge as the `Bridge` model; ARI's own bridges add their video
+    /// source and reported variables.
     pub(crate) fn bridge_json(&self, id: &str) -> Option<json::Bridge> {
-        self.view.render(id, |c| self.channel_id(c))
+        let mut bridge = self.view.render(id, |c| self.channel_id(c))?;
+        if let Some((source, vars)) = self.bridges.extras(id) {
+            if let Some(source) = source {
+                bridge.video_mode = "single";
+                bridge.video_source_id = Some(self.channel_id(&source));
+            }
+            bridge.bridgevars = (!vars.is_empty()).then_some(vars);
+        }
+        Some(bridge)
     }
 
     /// Sends an event to every application interested in it.

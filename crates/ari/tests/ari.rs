@@ -44,6 +44,12 @@ exten => 3,1,Stasis(nobody)
  same => n,Hangup()
 exten => 4,1,Stasis(test)
  same => n,Hangup()
+exten => 5,1,StasisBroadcast(10000,^te,p1:p2)
+ same => n,Set(AFTER=${STASISSTATUS})
+ same => n,Hangup()
+exten => 6,1,StasisBroadcast(50)
+ same => n,Set(AFTER=${STASISSTATUS})
+ same => n,Hangup()
 ";
 
 const ARI_CONF: &str = "\
@@ -595,7 +601,13 @@ async fn authentication_and_errors() {
     let method = h.http("PATCH", "/ari/channels").await;
     assert_eq!(method.status, 405);
     assert_eq!(method.header("allow"), Some("GET, POST"));
-    let not_yet = h.http("GET", "/ari/asterisk/logging").await;
+    // What Obelus cannot do answers 501, as Asterisk does for it.
+    let not_yet = h
+        .http(
+            "POST",
+            "/ari/channels/externalMedia?app=test&format=ulaw&external_host=127.0.0.1:9&encapsulation=audiosocket&transport=tcp",
+        )
+        .await;
     assert_eq!(not_yet.status, 501);
     assert!(not_yet.json()["message"].as_str().is_some());
     let bad_json = h.http_json("POST", "/ari/bridges", "{oops").await;
@@ -1457,4 +1469,463 @@ async fn a_paused_playback_is_silent_until_resumed() {
     let (finished, _) = events.until("PlaybackFinished").await;
     assert_eq!(finished["playback"]["state"], "done");
     call.hang_up().await;
+}
+
+// ------------------------------------------------ create, dial, bridges
+
+#[tokio::test]
+async fn a_created_channel_is_bridged_then_dialled() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let created = h
+        .http_json(
+            "POST",
+            "/ari/channels/create?endpoint=Test/102&app=test&appArgs=x&channelId=leg-b",
+            r#"{"variables": {"ROLE": "callee"}}"#,
+        )
+        .await;
+    assert_eq!(created.status, 200, "{}", created.body);
+    assert_eq!(created.json()["id"], "leg-b");
+    assert_eq!(created.json()["state"], "Down");
+    // In the application before any call is placed.
+    let (start, skipped) = events.until("StasisStart").await;
+    assert!(!skipped.contains(&"Dial".to_owned()), "{skipped:?}");
+    assert_eq!(start["channel"]["id"], "leg-b");
+    assert_eq!(start["channel"]["state"], "Down");
+    assert_eq!(start["args"], serde_json::json!(["x"]));
+    let role = h
+        .http("GET", "/ari/channels/leg-b/variable?variable=ROLE")
+        .await;
+    assert_eq!(role.json()["value"], "callee");
+
+    for (path, status, message) in [
+        (
+            "/ari/channels/create?endpoint=Test/103&app=test&channelId=leg-b",
+            409,
+            "Channel with given unique ID already exists",
+        ),
+        (
+            "/ari/channels/create?endpoint=Test/103&app=test&formats=ulaw,nope",
+            400,
+            "Provided format (nope) was not found",
+        ),
+        (
+            "/ari/channels/create?endpoint=Test/103&app=test&formats=ulaw&originator=leg-b",
+            400,
+            "Originator and formats can't both be specified",
+        ),
+        (
+            "/ari/channels/create?endpoint=Test103&app=test",
+            400,
+            "Invalid endpoint specified",
+        ),
+    ] {
+        let refused = h.http("POST", path).await;
+        assert_eq!(refused.status, status, "{path}: {}", refused.body);
+        assert_eq!(refused.json()["message"], message, "{path}");
+    }
+
+    let (a, _, run_a) = h.call("4");
+    events.until("StasisStart").await;
+    let bridge = h
+        .http_json(
+            "POST",
+            "/ari/bridges?type=mixing",
+            r#"{"variables": {"TOPIC": {"value": "sales", "report_events": true}, "HIDDEN": "1"}}"#,
+        )
+        .await;
+    assert_eq!(bridge.status, 200, "{}", bridge.body);
+    let bridge = bridge.json();
+    assert_eq!(bridge["bridgevars"], serde_json::json!({"TOPIC": "sales"}));
+    let id = bridge["id"].as_str().expect("id").to_owned();
+    let add = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/bridges/{id}/addChannel?channel={},leg-b",
+                a.uniqueid()
+            ),
+        )
+        .await;
+    assert_eq!(add.status, 204, "{}", add.body);
+
+    let dial = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/channels/leg-b/dial?caller={}&timeout=10",
+                a.uniqueid()
+            ),
+        )
+        .await;
+    assert_eq!(dial.status, 204, "{}", dial.body);
+    let mut statuses = Vec::new();
+    while statuses.last().map(String::as_str) != Some("ANSWER") {
+        let (dial, _) = events.until("Dial").await;
+        assert_eq!(dial["peer"]["id"], "leg-b");
+        assert_eq!(dial["caller"]["id"], a.uniqueid());
+        if dial["dialstatus"] == "" {
+            assert_eq!(dial["dialstring"], "102");
+        }
+        statuses.push(dial["dialstatus"].as_str().unwrap_or_default().to_owned());
+    }
+    assert_eq!(statuses, ["", "RINGING", "ANSWER"]);
+    eventually(|| {
+        h.core
+            .channels
+            .find("leg-b")
+            .is_none_or(|c| c.state() == ChannelState::Up)
+    })
+    .await;
+    let again = h.http("POST", "/ari/channels/leg-b/dial").await;
+    assert_eq!(again.status, 409, "{}", again.body);
+    assert_eq!(h.http("POST", "/ari/channels/nope/dial").await.status, 404);
+
+    // Bridge variables.
+    let set = h
+        .http(
+            "POST",
+            &format!("/ari/bridges/{id}/variable?variable=MOOD&value=calm"),
+        )
+        .await;
+    assert_eq!(set.status, 204, "{}", set.body);
+    let got = h
+        .http("GET", &format!("/ari/bridges/{id}/variable?variable=MOOD"))
+        .await;
+    assert_eq!(got.json()["value"], "calm");
+    let missing = h
+        .http("GET", &format!("/ari/bridges/{id}/variable?variable=NOPE"))
+        .await;
+    assert_eq!(missing.status, 404);
+    let no_name = h.http("GET", &format!("/ari/bridges/{id}/variable")).await;
+    assert_eq!(no_name.status, 400);
+    let set_many = h
+        .http_json(
+            "POST",
+            &format!("/ari/bridges/{id}/variables"),
+            r#"{"variables": {"A": "1", "B": {"value": "2", "report_events": true}}}"#,
+        )
+        .await;
+    assert_eq!(set_many.status, 204, "{}", set_many.body);
+    let many = h
+        .http(
+            "GET",
+            &format!("/ari/bridges/{id}/variables?variables=A,B,HIDDEN"),
+        )
+        .await;
+    assert_eq!(
+        many.json()["variables"],
+        serde_json::json!({"A": "1", "B": "2", "HIDDEN": "1"})
+    );
+    let shown = h.http("GET", &format!("/ari/bridges/{id}")).await.json();
+    assert_eq!(
+        shown["bridgevars"],
+        serde_json::json!({"B": "2", "TOPIC": "sales"})
+    );
+    assert_eq!(
+        h.http("GET", "/ari/bridges/nope/variable?variable=A")
+            .await
+            .status,
+        404
+    );
+
+    // Video source.
+    let source = h
+        .http("POST", &format!("/ari/bridges/{id}/videoSource/leg-b"))
+        .await;
+    assert_eq!(source.status, 204, "{}", source.body);
+    let (changed, _) = events.until("BridgeVideoSourceChanged").await;
+    assert_eq!(changed["bridge"]["video_source_id"], "leg-b");
+    assert_eq!(changed["bridge"]["video_mode"], "single");
+    assert!(changed.get("old_video_source_id").is_none());
+    assert_eq!(
+        h.http("POST", &format!("/ari/bridges/{id}/videoSource/nope"))
+            .await
+            .status,
+        404
+    );
+    let cleared = h
+        .http("DELETE", &format!("/ari/bridges/{id}/videoSource"))
+        .await;
+    assert_eq!(cleared.status, 204);
+    let (changed, _) = events.until("BridgeVideoSourceChanged").await;
+    assert_eq!(changed["old_video_source_id"], "leg-b");
+    assert!(changed["bridge"].get("video_source_id").is_none());
+
+    // Redirect needs the channel's own technology and a driver that can.
+    for (endpoint, status) in [("PJSIP/102", 422), ("Test", 422), ("Test/103", 412)] {
+        let r = h
+            .http(
+                "POST",
+                &format!("/ari/channels/leg-b/redirect?endpoint={endpoint}"),
+            )
+            .await;
+        assert_eq!(r.status, status, "{endpoint}: {}", r.body);
+    }
+    let no_endpoint = h.http("POST", "/ari/channels/leg-b/redirect").await;
+    assert_eq!(no_endpoint.status, 400);
+    // No transfer was asked for on it.
+    for (states, status) in [("channel_answered", 412), ("sideways", 400)] {
+        let r = h
+            .http(
+                "POST",
+                &format!("/ari/channels/leg-b/transfer_progress?states={states}"),
+            )
+            .await;
+        assert_eq!(r.status, status, "{states}: {}", r.body);
+    }
+
+    assert_eq!(h.http("DELETE", "/ari/channels/leg-b").await.status, 204);
+    let (destroyed, _) = events.until("ChannelDestroyed").await;
+    assert_eq!(destroyed["channel"]["id"], "leg-b");
+    a.request_hangup(Cause::NORMAL_CLEARING);
+    tokio::time::timeout(PATIENCE, run_a)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+}
+
+#[tokio::test]
+async fn a_broadcast_channel_goes_to_the_first_claimant() {
+    let h = harness().await;
+    let mut events = h.events("test").await;
+    let (channel, _, run) = h.call("5");
+    let (offer, _) = events.until("CallBroadcast").await;
+    assert_eq!(offer["channel"]["id"], channel.uniqueid());
+    assert_eq!(offer["caller"], "101");
+    assert_eq!(offer["called"], "5");
+    let nothing = h
+        .http("POST", "/ari/events/claim?channelId=nope&application=test")
+        .await;
+    assert_eq!(nothing.status, 404);
+    let claim = format!(
+        "/ari/events/claim?channelId={}&application=test",
+        channel.uniqueid()
+    );
+    assert_eq!(h.http("POST", &claim).await.status, 204);
+    let late = h
+        .http(
+            "POST",
+            &format!(
+                "/ari/events/claim?channelId={}&application=other",
+                channel.uniqueid()
+            ),
+        )
+        .await;
+    assert_eq!(late.status, 409, "{}", late.body);
+    let (claimed, _) = events.until("CallClaimed").await;
+    assert_eq!(claimed["winner_app"], "test");
+    let (start, _) = events.until("StasisStart").await;
+    assert_eq!(start["args"], serde_json::json!(["p1", "p2"]));
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+    events.until("StasisEnd").await;
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    assert_eq!(h.http("POST", &claim).await.status, 404);
+
+    // Nobody claims: the dialplan goes on.
+    let (unclaimed, _, run) = h.call("6");
+    events.until("CallBroadcast").await;
+    tokio::time::timeout(PATIENCE, run)
+        .await
+        .expect("call ends")
+        .expect("no panic");
+    assert_eq!(unclaimed.var("AFTER").as_deref(), Some("TIMEOUT"));
+}
+
+/// A `pjsip` message technology that keeps what it is asked to send.
+#[derive(Default)]
+struct Outbox(Mutex<Vec<String>>);
+
+#[async_trait]
+impl obelus_core::message::MessageTech for Outbox {
+    fn scheme(&self) -> &'static str {
+        "pjsip"
+    }
+
+    async fn send(
+        &self,
+        message: &obelus_core::message::Message,
+    ) -> Result<(), obelus_core::message::MessageError> {
+        if message.to == "pjsip:ghost" {
+            return Err(obelus_core::message::MessageError::EndpointNotFound(
+                "ghost".into(),
+            ));
+        }
+        self.0.lock().expect("outbox").push(format!(
+            "MESSAGE {} {} {} {:?}",
+            message.to, message.from, message.body, message.variables
+        ));
+        Ok(())
+    }
+
+    async fn refer(
+        &self,
+        refer: &obelus_core::message::Refer,
+    ) -> Result<(), obelus_core::message::MessageError> {
+        self.0.lock().expect("outbox").push(format!(
+            "REFER {} {} {}",
+            refer.to, refer.refer_to, refer.to_self
+        ));
+        Ok(())
+    }
+}
+
+#[tokio::test]
+async fn text_messages_both_ways() {
+    let h = harness().await;
+    let outbox = Arc::new(Outbox::default());
+    h.core
+        .messages
+        .register_tech(Arc::clone(&outbox) as Arc<dyn obelus_core::message::MessageTech>);
+    let sent = h
+        .http_json(
+            "PUT",
+            "/ari/endpoints/sendMessage?to=pjsip:102&from=ari&body=hello",
+            r#"{"variables": {"X-Ari": "1"}}"#,
+        )
+        .await;
+    assert_eq!(sent.status, 202, "{}", sent.body);
+    let refer = h
+        .http(
+            "POST",
+            "/ari/endpoints/refer?to=pjsip:102&from=ari&refer_to=103&to_self=yes",
+        )
+        .await;
+    assert_eq!(refer.status, 202, "{}", refer.body);
+    assert_eq!(
+        *outbox.0.lock().expect("outbox"),
+        vec![
+            r#"MESSAGE pjsip:102 ari hello [("X-Ari", "1")]"#.to_owned(),
+            "REFER pjsip:102 103 true".to_owned(),
+        ]
+    );
+    for (method, path, body, status) in [
+        (
+            "PUT",
+            "/ari/endpoints/sendMessage?to=pjsip:ghost&from=a",
+            "",
+            404,
+        ),
+        (
+            "PUT",
+            "/ari/endpoints/sendMessage?to=xmpp:bob&from=a",
+            "",
+            404,
+        ),
+        ("PUT", "/ari/endpoints/sendMessage?from=a", "", 400),
+        (
+            "PUT",
+            "/ari/endpoints/sendMessage?to=pjsip:102&from=a",
+            r#"{"variables": {"X": 1}}"#,
+            400,
+        ),
+        (
+            "PUT",
+            "/ari/endpoints/PJSIP/ghost/sendMessage?from=a",
+            "",
+            404,
+        ),
+        ("POST", "/ari/endpoints/refer?to=pjsip:102&from=a", "", 400),
+    ] {
+        let r = if body.is_empty() {
+            h.http(method, path).await
+        } else {
+            h.http_json(method, path, body).await
+        };
+        assert_eq!(r.status, status, "{path}: {}", r.body);
+    }
+
+    let received = obelus_core::message::Message {
+        from: "\"Bob\" <sip:102@192.0.2.2>".into(),
+        to: "sip:test@192.0.2.1".into(),
+        body: "hi there".into(),
+        variables: vec![("X-Mood".into(), "calm".into())],
+        endpoint: Some("PJSIP/102".into()),
+    };
+    // Nobody follows the endpoint yet: not taken (SIP would answer 404).
+    let _quiet = h.events("test").await;
+    assert!(!h.core.messages.route(&received));
+    let mut events = h.events("watch&subscribeAll=true").await;
+    assert!(h.core.messages.route(&received));
+    let (message, _) = events.until("TextMessageReceived").await;
+    assert_eq!(message["application"], "watch");
+    assert_eq!(message["message"]["body"], "hi there");
+    assert_eq!(message["message"]["from"], "\"Bob\" <sip:102@192.0.2.2>");
+    assert_eq!(message["message"]["to"], "sip:test@192.0.2.1");
+    assert_eq!(message["message"]["variables"]["X-Mood"], "calm");
+}
+
+/// A module that can be unloaded, and one that refuses.
+struct Optional(bool);
+
+#[async_trait]
+impl obelus_core::module::Module for Optional {
+    fn name(&self) -> &'static str {
+        if self.0 {
+            "res_optional.so"
+        } else {
+            "res_busy.so"
+        }
+    }
+
+    fn description(&self) -> &'static str {
+        "A test module"
+    }
+
+    fn check(
+        &self,
+        _: &obelus_core::settings::Settings,
+    ) -> Vec<obelus_core::diagnostic::Diagnostic> {
+        Vec::new()
+    }
+
+    async fn load(&self, _: &Arc<Core>) -> Result<(), obelus_core::module::ModuleError> {
+        Ok(())
+    }
+
+    async fn reload(&self, _: &Arc<Core>) -> Result<(), obelus_core::module::ModuleError> {
+        Ok(())
+    }
+
+    async fn unload(&self, core: &Arc<Core>) -> Result<(), obelus_core::module::ModuleError> {
+        if self.0 {
+            Ok(())
+        } else {
+            let _ = core;
+            Err(obelus_core::module::ModuleError::Declined("in use".into()))
+        }
+    }
+}
+
+#[tokio::test]
+async fn modules_load_and_unload() {
+    let h = harness().await;
+    h.core.modules.register(Arc::new(Optional(true)));
+    h.core.modules.register(Arc::new(Optional(false)));
+    let status = |body: Value| body["status"].as_str().unwrap_or_default().to_owned();
+    let module = h.http("GET", "/ari/asterisk/modules/res_optional").await;
+    assert_eq!(status(module.json()), "Not Running");
+    for (method, path, expected) in [
+        ("DELETE", "/ari/asterisk/modules/res_optional.so", 404),
+        ("DELETE", "/ari/asterisk/modules/res_nothing.so", 404),
+        ("POST", "/ari/asterisk/modules/res_nothing.so", 409),
+        ("POST", "/ari/asterisk/modules/res_optional.so", 204),
+        ("POST", "/ari/asterisk/modules/res_optional.so", 409),
+        ("POST", "/ari/asterisk/modules/res_busy.so", 204),
+        ("DELETE", "/ari/asterisk/modules/res_busy.so", 409),
+    ] {
+        let r = h.http(method, path).await;
+        assert_eq!(r.status, expected, "{method} {path}: {}", r.body);
+    }
+    let module = h.http("GET", "/ari/asterisk/modules/res_optional.so").await;
+    assert_eq!(status(module.json()), "Running");
+    let unloaded = h.http("DELETE", "/ari/asterisk/modules/res_optional").await;
+    assert_eq!(unloaded.status, 204);
+    let module = h.http("GET", "/ari/asterisk/modules/res_optional.so").await;
+    assert_eq!(status(module.json()), "Not Running");
+    let busy = h.http("GET", "/ari/asterisk/modules/res_busy.so").await;
+    assert_eq!(status(busy.json()), "Running");
 }

@@ -9,6 +9,7 @@ use std::time::SystemTime;
 use crate::channel::Channels;
 use crate::cli::CliRegistry;
 use crate::events::EventBus;
+use crate::message::Messaging;
 use crate::module::ModuleRegistry;
 use crate::settings::Settings;
 use crate::shutdown::Shutdown;
@@ -27,6 +28,8 @@ pub struct Core {
     pub events: Arc<EventBus>,
     /// The live channels, the channel technologies and the dialplan executor.
     pub channels: Arc<Channels>,
+    /// Message technologies (SIP MESSAGE) and handlers of received messages.
+    pub messages: Messaging,
     services: RwLock<HashMap<TypeId, Arc<dyn Any + Send + Sync>>>,
     started: SystemTime,
     last_reload: Mutex<SystemTime>,
@@ -47,6 +50,7 @@ impl Core {
             shutdown: Shutdown::default(),
             channels: Channels::new(Arc::clone(&events)),
             events,
+            messages: Messaging::default(),
             services: RwLock::new(HashMap::new()),
             started: now,
             last_reload: Mutex::new(now),
@@ -69,6 +73,14 @@ impl Core {
         let services = self.services.read().unwrap_or_else(|e| e.into_inner());
         let service = Arc::clone(services.get(&TypeId::of::<T>())?);
         service.downcast::<T>().ok()
+    }
+
+    /// Withdraws a service (its module was unloaded); users then find none.
+    pub fn withdraw<T: Any + Send + Sync>(&self) {
+        self.services
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .remove(&TypeId::of::<T>());
     }
 
     /// When the daemon started.

@@ -8,7 +8,9 @@
 //! - [`cli`], console commands, registered by modules, run by the foreground
 //!   console, remote consoles and AMI alike.
 //! - [`rtp`], the `res_rtp_asterisk.so` module running the media engine.
-//! - [`module`], modules, `modules.conf`, load and reload.
+//! - [`module`], modules, `modules.conf`, load, unload and reload.
+//! - [`message`], text messages outside calls (SIP MESSAGE).
+//! - [`logging`], the logger's channels as other modules see them.
 //! - [`settings`], which reads `asterisk.conf`.
 //! - [`diagnostic`], configuration problems with file and line.
 //!
@@ -24,6 +26,8 @@ mod core_context;
 pub mod devicestate;
 pub mod diagnostic;
 pub mod events;
+pub mod logging;
+pub mod message;
 pub mod module;
 pub mod rtp;
 pub mod settings;

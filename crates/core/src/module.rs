@@ -84,6 +84,17 @@ pub trait Module: Send + Sync + 'static {
     /// Re-reads configuration and applies it without dropping live calls or
     /// sessions. On error the previous configuration stays in force.
     async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError>;
+    /// Stops the module so that a later [`Module::load`] starts it afresh:
+    /// what it registered (commands, services) goes away. Most modules are
+    /// used by others while the daemon runs and refuse, as Asterisk refuses
+    /// to unload a module in use.
+    async fn unload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        let _ = core;
+        Err(ModuleError::Declined(format!(
+            "{} is in use and cannot be unloaded",
+            self.name()
+        )))
+    }
 }
 
 /// What `modules.conf` says about which modules run.
@@ -207,6 +218,30 @@ pub enum ReloadOutcome {
     Failed(String),
 }
 
+/// The result of loading one module at run time (`module load`, ARI).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum LoadOutcome {
+    /// Loaded and running.
+    Loaded,
+    /// No module has this name.
+    NotFound,
+    /// It runs already.
+    AlreadyRunning,
+    /// Its load failed; it is not running.
+    Failed(String),
+}
+
+/// The result of unloading one module at run time.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum UnloadOutcome {
+    /// Stopped.
+    Unloaded,
+    /// No running module has this name.
+    NotRunning,
+    /// The module refused (in use) or failed to stop; it keeps running.
+    Refused(String),
+}
+
 impl ModuleRegistry {
     /// Makes a module known. Whether it runs is decided by [`ModuleRegistry::load_all`].
     pub fn register(&self, module: Arc<dyn Module>) {
@@ -264,6 +299,63 @@ impl ModuleRegistry {
         Ok(())
     }
 
+    /// Loads one module by name at run time: one that `modules.conf` left
+    /// out, one that failed, or one unloaded earlier.
+    pub async fn load(&self, core: &Arc<Core>, name: &str) -> LoadOutcome {
+        let _guard = self.lifecycle.lock().await;
+        let Some((module, state)) = self.find(name) else {
+            return LoadOutcome::NotFound;
+        };
+        if state == ModuleState::Running {
+            return LoadOutcome::AlreadyRunning;
+        }
+        match module.load(core).await {
+            Ok(()) => {
+                tracing::info!(
+                    verbose = 1,
+                    "Loaded {} => ({})",
+                    module.name(),
+                    module.description()
+                );
+                self.set_state(module.name(), ModuleState::Running);
+                LoadOutcome::Loaded
+            }
+            Err(e) => {
+                tracing::error!("Module {} failed to load: {e}", module.name());
+                self.set_state(module.name(), ModuleState::Failed(e.to_string()));
+                LoadOutcome::Failed(e.to_string())
+            }
+        }
+    }
+
+    /// Unloads one running module by name.
+    pub async fn unload(&self, core: &Arc<Core>, name: &str) -> UnloadOutcome {
+        let _guard = self.lifecycle.lock().await;
+        let Some((module, state)) = self.find(name) else {
+            return UnloadOutcome::NotRunning;
+        };
+        if state != ModuleState::Running {
+            return UnloadOutcome::NotRunning;
+        }
+        match module.unload(core).await {
+            Ok(()) => {
+                tracing::info!(verbose = 1, "Unloaded {}", module.name());
+                self.set_state(module.name(), ModuleState::NotRunning);
+                UnloadOutcome::Unloaded
+            }
+            Err(e) => {
+                tracing::warn!("Unable to unload {}: {e}", module.name());
+                UnloadOutcome::Refused(e.to_string())
+            }
+        }
+    }
+
+    fn find(&self, name: &str) -> Option<(Arc<dyn Module>, ModuleState)> {
+        self.list()
+            .into_iter()
+            .find(|(m, _)| same_module(m.name(), name))
+    }
+
     /// Reloads one module by name.
     pub async fn reload(&self, core: &Arc<Core>, name: &str) -> ReloadOutcome {
         let _guard = self.lifecycle.lock().await;
@@ -288,11 +380,7 @@ impl ModuleRegistry {
     }
 
     async fn reload_locked(&self, core: &Arc<Core>, name: &str) -> ReloadOutcome {
-        let found = self
-            .list()
-            .into_iter()
-            .find(|(m, _)| same_module(m.name(), name));
-        let Some((module, state)) = found else {
+        let Some((module, state)) = self.find(name) else {
             return ReloadOutcome::NotFound;
         };
         if state != ModuleState::Running {

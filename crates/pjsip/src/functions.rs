@@ -130,10 +130,56 @@ impl Function for PjsipDialContacts {
     }
 }
 
+/// `PJSIP_TRANSFER_HANDLING`.
+pub struct PjsipTransferHandling;
+
+impl Function for PjsipTransferHandling {
+    fn name(&self) -> &'static str {
+        "PJSIP_TRANSFER_HANDLING"
+    }
+
+    fn synopsis(&self) -> &'static str {
+        "Set how transfers are handled for a PJSIP channel."
+    }
+
+    fn read(&self, cx: &FunctionContext<'_>, _args: &str) -> Result<String, FunctionError> {
+        let channel = channel(cx, "PJSIP_TRANSFER_HANDLING")?;
+        channel.driver().info("transfer_handling").ok_or_else(|| {
+            FunctionError::Failed(
+                "PJSIP_TRANSFER_HANDLING: this function requires a PJSIP channel".into(),
+            )
+        })
+    }
+
+    fn write(
+        &self,
+        cx: &FunctionContext<'_>,
+        _args: &str,
+        value: &str,
+    ) -> Result<(), FunctionError> {
+        let channel = channel(cx, "PJSIP_TRANSFER_HANDLING")?;
+        if channel.tech() != "PJSIP" {
+            return Err(FunctionError::Failed(
+                "PJSIP_TRANSFER_HANDLING: this function requires a PJSIP channel".into(),
+            ));
+        }
+        if channel.driver().set_option("transfer_handling", value) {
+            Ok(())
+        } else {
+            Err(FunctionError::Failed(format!(
+                "PJSIP_TRANSFER_HANDLING: unknown mode '{value}' (core or ari-only)"
+            )))
+        }
+    }
+}
+
 /// Registers the functions into the executor, if one is loaded.
 pub fn register(core: &obelus_core::Core, sorcery: Arc<SorceryService>) {
     if let Some(executor) = core.service::<obelus_apps::pbx::Executor>() {
         executor.registry.add_function(Arc::new(PjsipHeader));
+        executor
+            .registry
+            .add_function(Arc::new(PjsipTransferHandling));
         executor
             .registry
             .add_function(Arc::new(PjsipDialContacts { sorcery }));

@@ -15,6 +15,7 @@ pub mod contacts;
 pub mod functions;
 pub mod identify;
 mod logger_cli;
+mod messaging;
 pub mod module;
 pub mod objects;
 pub mod qualify;

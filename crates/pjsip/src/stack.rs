@@ -32,7 +32,7 @@ use crate::registrar::{self, AorPolicy, Outcome};
 use crate::txn_table::{Txn, TxnTable, drain};
 
 /// What the stack answers in `Allow`: the methods it implements.
-pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, INFO";
+pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, MESSAGE";
 /// Messages queued between the listeners and the dispatcher.
 const QUEUE: usize = 4096;
 /// Requests processed concurrently (registrar work waits on storage).
@@ -204,6 +204,10 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
     });
     core.channels
         .register_technology(Arc::new(crate::session::tech::PjsipTechnology {
+            shared: Arc::downgrade(&shared),
+        }));
+    core.messages
+        .register_tech(Arc::new(crate::messaging::PjsipMessaging {
             shared: Arc::downgrade(&shared),
         }));
     let mut tasks = vec![
@@ -554,6 +558,7 @@ async fn respond(shared: &Shared, req: &Request, origin: &Origin) -> Option<Resp
                 .header("Supported", ""),
         ),
         Method::Register => register(shared, req, origin).await,
+        Method::Message => crate::messaging::incoming(shared, req, origin).await,
         // RFC 3261 §9.2: a CANCEL matching no transaction.
         Method::Cancel => built(answer(
             req,

@@ -166,4 +166,15 @@ impl Module for AstdbModule {
     async fn reload(&self, _core: &Arc<Core>) -> Result<(), ModuleError> {
         Ok(())
     }
+
+    /// Closes the database: its commands go, and `DB()`, AMI `DBGet` and
+    /// ARI device states find no astdb until it is loaded again (the file
+    /// is closed once the last request using it ends).
+    async fn unload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
+        for command in commands(core) {
+            core.cli.unregister(&command.name());
+        }
+        core.withdraw::<Astdb>();
+        Ok(())
+    }
 }

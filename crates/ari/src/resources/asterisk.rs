@@ -1,8 +1,10 @@
-//! `/asterisk`: system information, ping, global variables, modules.
+//! `/asterisk`: system information, ping, global variables, modules, log
+//! channels.
 
 use std::sync::Arc;
 
-use obelus_core::module::{ModuleState, ReloadOutcome};
+use obelus_core::logging::{LogChannelError, LogService};
+use obelus_core::module::{LoadOutcome, ModuleState, ReloadOutcome, UnloadOutcome};
 use serde::Serialize;
 
 use super::ok;
@@ -203,4 +205,108 @@ pub(super) async fn reload_module(ari: &Arc<Ari>, p: &Params) -> AriResult {
             "Module could not be reloaded: {e}"
         ))),
     }
+}
+
+/// `POST /asterisk/modules/{moduleName}`: loads a module that is not
+/// running. Asterisk declines (409) a module it does not have as well as
+/// one already running.
+pub(super) async fn load_module(ari: &Arc<Ari>, p: &Params) -> AriResult {
+    match ari.core.modules.load(&ari.core, p.path("moduleName")).await {
+        LoadOutcome::Loaded => Ok(Reply::NoContent),
+        LoadOutcome::NotFound | LoadOutcome::AlreadyRunning => {
+            Err(AriError::conflict("Module load declined"))
+        }
+        LoadOutcome::Failed(e) => Err(AriError::conflict(format!(
+            "Module could not be loaded properly: {e}"
+        ))),
+    }
+}
+
+/// `DELETE /asterisk/modules/{moduleName}`: 404 unless it runs, 409 if it
+/// refuses (in use).
+pub(super) async fn unload_module(ari: &Arc<Ari>, p: &Params) -> AriResult {
+    match ari
+        .core
+        .modules
+        .unload(&ari.core, p.path("moduleName"))
+        .await
+    {
+        UnloadOutcome::Unloaded => Ok(Reply::NoContent),
+        UnloadOutcome::NotRunning => {
+            Err(AriError::not_found("Module not found in running modules"))
+        }
+        UnloadOutcome::Refused(e) => Err(AriError::conflict(format!(
+            "Module could not be unloaded: {e}"
+        ))),
+    }
+}
+
+/// `LogChannel`.
+#[derive(Serialize)]
+struct LogChannel {
+    channel: String,
+    #[serde(rename = "type")]
+    kind: &'static str,
+    status: &'static str,
+    configuration: String,
+}
+
+fn logger(ari: &Ari) -> Result<Arc<LogService>, AriError> {
+    ari.core
+        .service::<LogService>()
+        .ok_or_else(|| AriError::internal("The logger is not loaded"))
+}
+
+fn log_error(e: LogChannelError) -> AriError {
+    match e {
+        LogChannelError::BadLevels(why) => AriError::bad_request(why),
+        LogChannelError::Exists => AriError::conflict("Log channel already exists"),
+        LogChannelError::NotFound => AriError::not_found("Log channel does not exist"),
+    }
+}
+
+/// `GET /asterisk/logging`.
+pub(super) fn list_log_channels(ari: &Ari) -> AriResult {
+    let channels: Vec<LogChannel> = logger(ari)?
+        .channels()
+        .list()
+        .into_iter()
+        .map(|c| LogChannel {
+            channel: c.channel,
+            kind: c.kind,
+            status: if c.enabled { "Enabled" } else { "Disabled" },
+            configuration: c.configuration,
+        })
+        .collect();
+    ok(ari, &channels)
+}
+
+/// `POST /asterisk/logging/{logChannelName}?configuration=notice,warning`.
+pub(super) fn add_log(ari: &Ari, p: &Params) -> AriResult {
+    logger(ari)?
+        .channels()
+        .add(
+            p.path("logChannelName"),
+            p.get("configuration").unwrap_or_default(),
+        )
+        .map_err(log_error)?;
+    Ok(Reply::NoContent)
+}
+
+/// `DELETE /asterisk/logging/{logChannelName}`.
+pub(super) fn delete_log(ari: &Ari, p: &Params) -> AriResult {
+    logger(ari)?
+        .channels()
+        .remove(p.path("logChannelName"))
+        .map_err(log_error)?;
+    Ok(Reply::NoContent)
+}
+
+/// `PUT /asterisk/logging/{logChannelName}/rotate`.
+pub(super) fn rotate_log(ari: &Ari, p: &Params) -> AriResult {
+    logger(ari)?
+        .channels()
+        .rotate(p.path("logChannelName"))
+        .map_err(log_error)?;
+    Ok(Reply::NoContent)
 }

@@ -1,12 +1,16 @@
 //! `/bridges`: creating mixing bridges, putting channels in them, playing
-//! to everyone in them, recording their mix.
+//! to everyone in them, recording their mix, their variables and their
+//! video source.
 
 use std::sync::Arc;
 
 use super::ok;
+use serde_json::Value;
+
+use crate::apps::Interest;
 use crate::bridges::Kind;
 use crate::error::{AriError, AriResult, Reply};
-use crate::json;
+use crate::json::{self, Payload};
 use crate::params::Params;
 use crate::playback::Target;
 use crate::recording::{self, Options};
@@ -27,7 +31,14 @@ pub(super) fn list(ari: &Ari) -> AriResult {
 pub(super) fn create(ari: &Ari, p: &Params, id: Option<&str>) -> AriResult {
     let kind = Kind::parse(p.get("type").unwrap_or("mixing"))?;
     let id = id.map_or_else(super::new_id, str::to_owned);
-    let bridge = ari.create_bridge(&id, p.get("name").unwrap_or_default(), kind)?;
+    let vars = variables(p)?;
+    ari.create_bridge(&id, p.get("name").unwrap_or_default(), kind)?;
+    for (name, value, report) in vars {
+        ari.bridges.set_var(&id, &name, &value, report);
+    }
+    let bridge = ari
+        .bridge_json(&id)
+        .ok_or_else(|| AriError::internal("Bridge vanished while being created"))?;
     ok(ari, &bridge)
 }
 
@@ -157,4 +168,141 @@ pub(super) fn record(ari: &Arc<Ari>, p: &Params) -> AriResult {
         location: recording::location(&name),
         body: ari.encode(&live)?,
     })
+}
+
+/// The `variables` object of a JSON body: each value a string, or an
+/// object with `value` and `report_events`.
+fn variables(p: &Params) -> Result<Vec<(String, String, bool)>, AriError> {
+    let Some(vars) = p.body_object("variables") else {
+        return Ok(Vec::new());
+    };
+    vars.iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name.clone(), s.clone(), false)),
+            Value::Number(n) => Ok((name.clone(), n.to_string(), false)),
+            Value::Bool(b) => Ok((name.clone(), b.to_string(), false)),
+            Value::Object(o) => {
+                let text = match o.get("value") {
+                    Some(Value::String(s)) => s.clone(),
+                    Some(Value::Null) | None => String::new(),
+                    Some(other) => other.to_string(),
+                };
+                let report = o
+                    .get("report_events")
+                    .and_then(Value::as_bool)
+                    .unwrap_or(false);
+                Ok((name.clone(), text, report))
+            }
+            _ => Err(AriError::bad_request(format!(
+                "Variable {name} must be a string"
+            ))),
+        })
+        .collect()
+}
+
+/// A bridge variable, or a function read without a channel.
+fn read(ari: &Ari, id: &str, name: &str) -> Result<Option<String>, AriError> {
+    if super::function_call(name).is_some() {
+        return super::read_var(ari, None, name);
+    }
+    Ok(ari.bridges.var(id, name))
+}
+
+/// `GET /bridges/{bridgeId}/variable?variable=`.
+pub(super) fn get_var(ari: &Ari, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?;
+    let name = p.require("variable", "Variable name is required")?;
+    let value = read(ari, id, name)?
+        .ok_or_else(|| AriError::not_found("Provided variable was not found"))?;
+    ok(ari, &json::Variable { value })
+}
+
+/// `POST /bridges/{bridgeId}/variable?variable=&value=&report_events=`.
+pub(super) fn set_var(ari: &Ari, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?;
+    let name = p.require("variable", "Variable name is required")?;
+    let report = p.bool("report_events").unwrap_or(false);
+    ari.bridges
+        .set_var(id, name, p.get("value").unwrap_or_default(), report);
+    Ok(Reply::NoContent)
+}
+
+/// `GET /bridges/{bridgeId}/variables?variables=A,B`.
+pub(super) fn get_vars(ari: &Ari, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?;
+    let mut values = serde_json::Map::new();
+    for name in p.list("variables") {
+        let value = read(ari, id, &name)?
+            .ok_or_else(|| AriError::not_found(format!("Variable {name} was not found")))?;
+        values.insert(name, Value::String(value));
+    }
+    ok(ari, &serde_json::json!({ "variables": values }))
+}
+
+/// `POST /bridges/{bridgeId}/variables` with `{"variables": {...}}`.
+pub(super) fn set_vars(ari: &Ari, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?;
+    for (name, value, report) in variables(p)? {
+        ari.bridges.set_var(id, &name, &value, report);
+    }
+    Ok(Reply::NoContent)
+}
+
+/// Tells the applications following the bridge that its video source
+/// changed.
+fn video_source_changed(ari: &Ari, id: &str, old: Option<String>) {
+    let Some(bridge) = ari.bridge_json(id) else {
+        return;
+    };
+    let ids = [id];
+    ari.dispatch(
+        &Payload::BridgeVideoSourceChanged {
+            bridge,
+            old_video_source_id: old.map(|o| ari.channel_id(&o)),
+        },
+        &Interest {
+            bridges: &ids,
+            ..Interest::default()
+        },
+    );
+}
+
+/// `POST /bridges/{bridgeId}/videoSource/{channelId}`: everyone in the
+/// bridge sees this member's video (`single` video mode).
+pub(super) fn set_video_source(ari: &Ari, p: &Params) -> AriResult {
+    let id = p.path("bridgeId");
+    if ari.bridge_json(id).is_none() {
+        return Err(AriError::not_found("Bridge not found"));
+    }
+    let channel = ari
+        .find_channel(p.path("channelId"))
+        .ok_or_else(AriError::channel_not_found)?;
+    if ari.controls.get(channel.uniqueid()).is_none() {
+        return Err(AriError::not_in_stasis());
+    }
+    let id = ari_bridge(ari, p)?;
+    if !ari
+        .bridges
+        .members(id)
+        .iter()
+        .any(|m| m == channel.uniqueid())
+    {
+        return Err(AriError::unprocessable("Channel not in this Bridge"));
+    }
+    let old = ari.bridges.set_video_source(id, Some(channel.uniqueid()))?;
+    if old.as_deref() != Some(channel.uniqueid()) {
+        video_source_changed(ari, id, old);
+    }
+    Ok(Reply::NoContent)
+}
+
+/// `DELETE /bridges/{bridgeId}/videoSource`: back to following the
+/// talker.
+pub(super) fn clear_video_source(ari: &Ari, p: &Params) -> AriResult {
+    let id = ari_bridge(ari, p)?;
+    let old = ari.bridges.set_video_source(id, None)?;
+    if old.is_some() {
+        video_source_changed(ari, id, old);
+    }
+    Ok(Reply::NoContent)
 }

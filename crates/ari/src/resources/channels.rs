@@ -1,5 +1,5 @@
-//! `/channels`: listing, originating and hanging up channels, and
-//! controlling the ones in a Stasis application.
+//! `/channels`: listing, originating, creating, dialling and hanging up
+//! channels, and controlling the ones in a Stasis application.
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -7,7 +7,7 @@ use std::time::Duration;
 use obelus_apps::pbx::{Executor, Pbx};
 use obelus_apps::registry::{AppError, Application};
 use obelus_core::channel::{
-    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, Party,
+    Cause, Channel, ChannelState, Control as Frame, HungUp, Indication, Party, TransferState,
 };
 use serde_json::Value;
 
@@ -533,6 +533,187 @@ async fn place_call(
             }
         }
     }
+}
+
+/// The codec names of `formats=ulaw,g722`; 400 for one the media engine
+/// does not know.
+fn formats(p: &Params) -> Result<Vec<String>, AriError> {
+    let list = p.list("formats");
+    for name in &list {
+        if obelus_media::Codec::from_name(name).is_none() {
+            return Err(AriError::bad_request(format!(
+                "Provided format ({name}) was not found"
+            )));
+        }
+    }
+    Ok(list)
+}
+
+/// `POST /channels/create`: makes the outbound channel without calling it
+/// and puts it in the application at once (`StasisStart`, state `Down`),
+/// so that it can be bridged before `dial` places the call.
+pub(super) async fn create(ari: &Arc<Ari>, p: &Params) -> AriResult {
+    let endpoint = p.require("endpoint", "Endpoint must be specified")?;
+    let app = p.require("app", "HTTP request is missing param: [app]")?;
+    if !endpoint
+        .split_once('/')
+        .is_some_and(|(t, r)| !t.is_empty() && !r.is_empty())
+    {
+        return Err(AriError::bad_request("Invalid endpoint specified"));
+    }
+    if p.string("originator").is_some() && p.string("formats").is_some() {
+        return Err(AriError::bad_request(
+            "Originator and formats can't both be specified",
+        ));
+    }
+    let formats = formats(p)?;
+    let ids = [p.string("channelId"), p.string("otherChannelId")];
+    if ids.iter().flatten().any(|id| ari.id_in_use(id)) {
+        return Err(AriError::conflict(
+            "Channel with given unique ID already exists",
+        ));
+    }
+    let executor = super::executor(ari)?;
+    let vars = variables(p)?;
+    let originator = p.string("originator").and_then(|id| ari.find_channel(id));
+    let channel = ari
+        .core
+        .channels
+        .request_with_formats(endpoint, originator.as_ref(), &formats)
+        .await
+        .map_err(|cause| {
+            if cause == Cause::CHAN_NOT_IMPLEMENTED {
+                AriError::bad_request(format!("Invalid endpoint specified: {endpoint}"))
+            } else {
+                AriError::internal(format!("Failed to create the channel: {}", cause.text()))
+            }
+        })?;
+    if let [Some(id), _] = ids {
+        ari.add_alias(id, channel.uniqueid());
+    }
+    if let [_, Some(other)] = ids
+        && let Some(half) = channel
+            .name()
+            .strip_suffix(";1")
+            .and_then(|base| ari.core.channels.find(&format!("{base};2")))
+    {
+        ari.add_alias(other, half.uniqueid());
+    }
+    for (name, value) in &vars {
+        executor.set(Some(&channel), name, value);
+    }
+    let data = match p.string("appArgs") {
+        Some(args) => format!("{app},{args}"),
+        None => app.to_owned(),
+    };
+    // As Asterisk: the application follows the channel to its end, past
+    // its StasisEnd.
+    ari.apps
+        .subscribe(app, SourceKind::Channel, channel.uniqueid());
+    let reply = ari.encode(&ari.live_channel_json(&channel))?;
+    tokio::spawn(run_created(
+        Arc::clone(ari),
+        executor,
+        Arc::clone(&channel),
+        data,
+    ));
+    Ok(Reply::Json(reply))
+}
+
+/// Runs a created channel in its application; it is hung up when it
+/// leaves (Asterisk's `ari_channel_thread`).
+async fn run_created(ari: Arc<Ari>, executor: Arc<Executor>, channel: Arc<Channel>, data: String) {
+    let Some(mut pbx) = Pbx::new(executor, Arc::clone(&channel)) else {
+        channel.hangup(Cause::FAILURE).await;
+        return;
+    };
+    channel.set_application("Stasis", &data);
+    let channels = Arc::clone(&ari.core.channels);
+    channels.call_started();
+    let result = Stasis::new(&ari).exec(&mut pbx, &data).await;
+    channels.call_ended();
+    let cause = match result {
+        Ok(()) => Cause::NORMAL_CLEARING,
+        Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => cause,
+    };
+    channel.hangup(cause).await;
+}
+
+/// `POST /channels/{id}/dial[?caller=&timeout=]`: calls the far end of a
+/// created channel; `Dial` events follow its progress.
+pub(super) async fn dial(ari: &Ari, p: &Params) -> AriResult {
+    let control = ari.control(p.path("channelId"))?;
+    let caller = match p.string("caller") {
+        Some(id) => Some(
+            ari.find_channel(id)
+                .ok_or_else(|| AriError::not_found("Caller not found"))?,
+        ),
+        None => None,
+    };
+    if let Some(caller) = &caller {
+        control.channel.set_connected(caller.caller());
+    }
+    let timeout = p
+        .int("timeout")
+        .and_then(|t| u64::try_from(t).ok())
+        .filter(|t| *t > 0)
+        .map(Duration::from_secs);
+    control
+        .run(|reply| Command::Dial {
+            caller: caller.map(|c| c.uniqueid().to_owned()),
+            timeout,
+            reply,
+        })
+        .await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{id}/redirect?endpoint=PJSIP/102`: the endpoint must be
+/// of the channel's technology (422); its resource (an endpoint name or a
+/// SIP URI) is where the call goes.
+pub(super) async fn redirect(ari: &Ari, p: &Params) -> AriResult {
+    let control = ari.control(p.path("channelId"))?;
+    let endpoint = p.require("endpoint", "Endpoint parameter not provided")?;
+    let Some((tech, resource)) = endpoint.split_once('/').filter(|(t, _)| !t.is_empty()) else {
+        return Err(AriError::unprocessable(format!(
+            "Endpoint parameter '{endpoint}' does not contain tech/resource"
+        )));
+    };
+    if resource.is_empty() {
+        return Err(AriError::unprocessable(format!(
+            "No resource provided in endpoint parameter '{endpoint}'"
+        )));
+    }
+    let channel_tech = control.channel.tech();
+    if !tech.eq_ignore_ascii_case(channel_tech) {
+        return Err(AriError::unprocessable(format!(
+            "Endpoint technology '{tech}' does not match channel technology '{channel_tech}'"
+        )));
+    }
+    let resource = resource.to_owned();
+    control
+        .run(|reply| Command::Redirect(resource, reply))
+        .await?;
+    Ok(Reply::NoContent)
+}
+
+/// `POST /channels/{id}/transfer_progress?states=`: tells the far end how
+/// the transfer it asked for (`ChannelTransfer`) goes; 412 when it asked
+/// for none.
+pub(super) async fn transfer_progress(ari: &Ari, p: &Params) -> AriResult {
+    let states = p.require("states", "states must not be empty")?;
+    let state = match states.to_ascii_lowercase().as_str() {
+        "channel_progress" => TransferState::Progress,
+        "channel_answered" => TransferState::Answered,
+        "channel_unavailable" => TransferState::Unavailable,
+        "channel_declined" => TransferState::Declined,
+        _ => return Err(AriError::bad_request("Invalid states value")),
+    };
+    let control = ari.control(p.path("channelId"))?;
+    control
+        .run(|reply| Command::TransferProgress(state, reply))
+        .await?;
+    Ok(Reply::NoContent)
 }
 
 #[cfg(test)]

@@ -1,13 +1,18 @@
 //! `/endpoints`: the PJSIP endpoints (from sorcery, whichever wizard
-//! holds them), online when a contact is registered for one of their AORs.
+//! holds them), online when a contact is registered for one of their AORs;
+//! text messages and refers sent to them, and the messages they send
+//! (`TextMessageReceived`).
 
-use std::sync::Arc;
+use std::sync::{Arc, Weak};
 
+use obelus_core::message::{Message, MessageError, MessageHandler, Refer};
 use obelus_sorcery::{Object, Sorcery, SorceryService};
+use serde_json::Value;
 
 use super::ok;
-use crate::error::{AriError, AriResult};
-use crate::json;
+use crate::apps::Interest;
+use crate::error::{AriError, AriResult, Reply};
+use crate::json::{self, Payload};
 use crate::params::Params;
 use crate::state::Ari;
 
@@ -81,4 +86,140 @@ pub(super) async fn get(ari: &Ari, p: &Params) -> AriResult {
         .await
         .ok_or_else(|| AriError::not_found("Endpoint not found"))?;
     ok(ari, &endpoint)
+}
+
+/// The `variables` object of a JSON body, whose values must be strings.
+fn variables(p: &Params) -> Result<Vec<(String, String)>, AriError> {
+    let Some(vars) = p.body_object("variables") else {
+        return Ok(Vec::new());
+    };
+    vars.iter()
+        .map(|(name, value)| match value {
+            Value::String(s) => Ok((name.clone(), s.clone())),
+            _ => Err(AriError::bad_request(
+                "Only string values in the 'variables' object allowed",
+            )),
+        })
+        .collect()
+}
+
+fn send_error(e: MessageError) -> AriError {
+    match e {
+        MessageError::UnknownTechnology(_) | MessageError::EndpointNotFound(_) => {
+            AriError::not_found("Endpoint not found")
+        }
+        MessageError::Invalid(why) => AriError::bad_request(why),
+    }
+}
+
+async fn send_message(ari: &Ari, p: &Params, to: String) -> AriResult {
+    let message = Message {
+        from: p.require("from", "From must be specified")?.to_owned(),
+        to,
+        body: p.get("body").unwrap_or_default().to_owned(),
+        variables: variables(p)?,
+        endpoint: None,
+    };
+    ari.core.messages.send(&message).await.map_err(send_error)?;
+    Ok(Reply::Accepted)
+}
+
+/// The `tech:resource` destination of an endpoint (`pjsip:102`), or 404.
+async fn endpoint_destination(ari: &Ari, p: &Params) -> Result<String, AriError> {
+    let (tech, resource) = (p.path("tech"), p.path("resource"));
+    find(ari, &format!("{tech}/{resource}"))
+        .await
+        .ok_or_else(|| AriError::not_found("Endpoint not found"))?;
+    Ok(format!("{}:{resource}", tech.to_ascii_lowercase()))
+}
+
+/// `PUT /endpoints/sendMessage?to=pjsip:102&from=&body=`: 202 once the
+/// message is on its way.
+pub(super) async fn send_message_to(ari: &Ari, p: &Params) -> AriResult {
+    let to = p.require("to", "To must be specified")?.to_owned();
+    send_message(ari, p, to).await
+}
+
+/// `PUT /endpoints/{tech}/{resource}/sendMessage?from=&body=`.
+pub(super) async fn send_message_to_endpoint(ari: &Ari, p: &Params) -> AriResult {
+    let to = endpoint_destination(ari, p).await?;
+    send_message(ari, p, to).await
+}
+
+async fn refer(ari: &Ari, p: &Params, to: String) -> AriResult {
+    let refer = Refer {
+        from: p.require("from", "From must be specified")?.to_owned(),
+        to,
+        refer_to: p
+            .require("refer_to", "Refer-To must be specified")?
+            .to_owned(),
+        to_self: p.bool("to_self").unwrap_or(false),
+        variables: variables(p)?,
+    };
+    ari.core.messages.refer(&refer).await.map_err(send_error)?;
+    Ok(Reply::Accepted)
+}
+
+/// `POST /endpoints/refer?to=&from=&refer_to=&to_self=`.
+pub(super) async fn refer_to(ari: &Ari, p: &Params) -> AriResult {
+    let to = p.require("to", "To must be specified")?.to_owned();
+    refer(ari, p, to).await
+}
+
+/// `POST /endpoints/{tech}/{resource}/refer?from=&refer_to=`.
+pub(super) async fn refer_to_endpoint(ari: &Ari, p: &Params) -> AriResult {
+    let to = endpoint_destination(ari, p).await?;
+    refer(ari, p, to).await
+}
+
+/// Hands the messages endpoints send to the applications subscribed to
+/// the endpoint, its technology, or everything (`TextMessageReceived`).
+struct Received(Weak<Ari>);
+
+impl MessageHandler for Received {
+    fn wants(&self, message: &Message) -> bool {
+        let (Some(ari), Some(endpoint)) = (self.0.upgrade(), message.endpoint.as_deref()) else {
+            return false;
+        };
+        ari.apps.interested(&Interest {
+            endpoint: Some(endpoint),
+            ..Interest::default()
+        })
+    }
+
+    fn handle(&self, message: &Message) {
+        let Some(ari) = self.0.upgrade() else {
+            return;
+        };
+        let message = message.clone();
+        // The endpoint's state needs its contacts, read from sorcery.
+        tokio::spawn(async move {
+            let source = message.endpoint.clone().unwrap_or_default();
+            let endpoint = find(&ari, &source).await;
+            let variables = (!message.variables.is_empty())
+                .then(|| message.variables.iter().cloned().collect());
+            ari.dispatch(
+                &Payload::TextMessageReceived {
+                    message: json::TextMessage {
+                        from: message.from,
+                        to: message.to,
+                        body: message.body,
+                        variables,
+                    },
+                    endpoint,
+                },
+                &Interest {
+                    endpoint: Some(&source),
+                    ..Interest::default()
+                },
+            );
+        });
+    }
+}
+
+/// Starts taking the messages endpoints send.
+pub(super) fn take_messages(ari: &Arc<Ari>) {
+    ari.core
+        .messages
+        .add_handler(Arc::new(Received(Arc::downgrade(ari))));
 }

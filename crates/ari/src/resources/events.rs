@@ -1,5 +1,7 @@
 //! `POST /events/user/{eventName}`: an application sends itself an event
-//! about channels, bridges or endpoints (`ChannelUserevent`).
+//! about channels, bridges or endpoints (`ChannelUserevent`);
+//! `POST /events/claim`: an application claims a channel `StasisBroadcast`
+//! offers.
 
 use super::endpoints;
 use crate::apps::SourceKind;
@@ -43,5 +45,20 @@ pub(super) async fn user_event(ari: &Ari, p: &Params) -> AriResult {
             userevent,
         },
     );
+    Ok(Reply::NoContent)
+}
+
+/// `POST /events/claim?channelId=&application=`: the first claim wins (204),
+/// later ones get 409; a channel not on offer is 404.
+pub(super) fn claim(ari: &Ari, p: &Params) -> AriResult {
+    let id = p.require("channelId", "HTTP request is missing param: [channelId]")?;
+    let app = p.require(
+        "application",
+        "HTTP request is missing param: [application]",
+    )?;
+    let channel = ari
+        .find_channel(id)
+        .ok_or_else(|| AriError::not_found("Channel not found or not in broadcast state"))?;
+    ari.broadcasts.claim(channel.uniqueid(), app)?;
     Ok(Reply::NoContent)
 }

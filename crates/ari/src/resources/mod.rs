@@ -46,6 +46,12 @@ pub(crate) async fn dispatch(
         ("asterisk", "listModules") => asterisk::list_modules(ari),
         ("asterisk", "getModule") => asterisk::get_module(ari, p),
         ("asterisk", "reloadModule") => asterisk::reload_module(ari, p).await,
+        ("asterisk", "loadModule") => asterisk::load_module(ari, p).await,
+        ("asterisk", "unloadModule") => asterisk::unload_module(ari, p).await,
+        ("asterisk", "listLogChannels") => asterisk::list_log_channels(ari),
+        ("asterisk", "addLog") => asterisk::add_log(ari, p),
+        ("asterisk", "deleteLog") => asterisk::delete_log(ari, p),
+        ("asterisk", "rotateLog") => asterisk::rotate_log(ari, p),
         ("asterisk", "getObject") => config::get_object(ari, p).await,
         ("asterisk", "updateObject") => config::update_object(ari, p).await,
         ("asterisk", "deleteObject") => config::delete_object(ari, p).await,
@@ -53,6 +59,10 @@ pub(crate) async fn dispatch(
         ("endpoints", "list") => endpoints::list(ari, None).await,
         ("endpoints", "listByTech") => endpoints::list(ari, Some(p.path("tech"))).await,
         ("endpoints", "get") => endpoints::get(ari, p).await,
+        ("endpoints", "sendMessage") => endpoints::send_message_to(ari, p).await,
+        ("endpoints", "sendMessageToEndpoint") => endpoints::send_message_to_endpoint(ari, p).await,
+        ("endpoints", "refer") => endpoints::refer_to(ari, p).await,
+        ("endpoints", "referToEndpoint") => endpoints::refer_to_endpoint(ari, p).await,
 
         ("channels", "list") => channels::list(ari),
         ("channels", "get") => channels::get(ari, p),
@@ -60,6 +70,10 @@ pub(crate) async fn dispatch(
         ("channels", "originateWithId") => {
             channels::originate(ari, p, Some(p.path("channelId"))).await
         }
+        ("channels", "create") => channels::create(ari, p).await,
+        ("channels", "dial") => channels::dial(ari, p).await,
+        ("channels", "redirect") => channels::redirect(ari, p).await,
+        ("channels", "transfer_progress") => channels::transfer_progress(ari, p).await,
         ("channels", "hangup") => channels::hangup(ari, p),
         ("channels", "continueInDialplan") => channels::continue_in_dialplan(ari, p).await,
         ("channels", "move") => channels::move_to(ari, p).await,
@@ -100,6 +114,12 @@ pub(crate) async fn dispatch(
         ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
         ("bridges", "playWithId") => bridges::play(ari, p, Some(p.path("playbackId"))),
         ("bridges", "record") => bridges::record(ari, p),
+        ("bridges", "getBridgeVar") => bridges::get_var(ari, p),
+        ("bridges", "setBridgeVar") => bridges::set_var(ari, p),
+        ("bridges", "getBridgeVars") => bridges::get_vars(ari, p),
+        ("bridges", "setBridgeVars") => bridges::set_vars(ari, p),
+        ("bridges", "setVideoSource") => bridges::set_video_source(ari, p),
+        ("bridges", "clearVideoSource") => bridges::clear_video_source(ari, p),
 
         ("sounds", "list") => sounds::list(ari, p).await,
         ("sounds", "get") => sounds::get(ari, p).await,
@@ -138,6 +158,7 @@ pub(crate) async fn dispatch(
         ("mailboxes", "delete") => mailboxes::delete(ari, p).await,
 
         ("events", "userEvent") => events::user_event(ari, p).await,
+        ("events", "claimChannel") => events::claim(ari, p),
 
         (resource, nickname) => Err(AriError::not_implemented(format!(
             "{resource}.{nickname} is not implemented"
@@ -148,6 +169,11 @@ pub(crate) async fn dispatch(
 /// Loads the device states saved in AstDB.
 pub(crate) async fn restore_device_states(ari: &Ari) {
     device_states::restore(ari).await;
+}
+
+/// Starts handing the text messages endpoints send to the applications.
+pub(crate) fn take_messages(ari: &Arc<Ari>) {
+    endpoints::take_messages(ari);
 }
 
 /// A model as a 200 reply.

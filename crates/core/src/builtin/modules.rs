@@ -1,11 +1,12 @@
-//! `module show`, `module reload`, `core reload`.
+//! `module show`, `module load`, `module unload`, `module reload`,
+//! `core reload`.
 
 use std::sync::Arc;
 
 use super::with_core;
 use crate::Core;
 use crate::cli::{CliCommand, CliError};
-use crate::module::ReloadOutcome;
+use crate::module::{LoadOutcome, ReloadOutcome, UnloadOutcome};
 
 pub(super) fn commands(core: &Arc<Core>) -> Vec<CliCommand> {
     let module_names = {
@@ -37,6 +38,47 @@ pub(super) fn commands(core: &Arc<Core>) -> Vec<CliCommand> {
             },
         )
         .with_args(),
+        with_core(
+            core,
+            "module load",
+            "Load a module by name",
+            "Usage: module load <module name>\n       Loads the named module (one that modules.conf left out,\n       that failed, or that was unloaded).",
+            |core, args| async move {
+                let [name] = args.args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                Ok(match core.modules.load(&core, name).await {
+                    LoadOutcome::Loaded => format!("Loaded {name}\n"),
+                    LoadOutcome::NotFound => {
+                        format!("No such module '{name}' (see 'module show').\n")
+                    }
+                    LoadOutcome::AlreadyRunning => format!("Module '{name}' is already running.\n"),
+                    LoadOutcome::Failed(why) => format!("Unable to load module {name}: {why}\n"),
+                })
+            },
+        )
+        .with_completer(module_names.clone()),
+        with_core(
+            core,
+            "module unload",
+            "Unload a module by name",
+            "Usage: module unload <module name>\n       Unloads the named module; modules in use refuse.",
+            |core, args| async move {
+                let [name] = args.args.as_slice() else {
+                    return Err(CliError::ShowUsage);
+                };
+                Ok(match core.modules.unload(&core, name).await {
+                    UnloadOutcome::Unloaded => format!("Unloaded {name}\n"),
+                    UnloadOutcome::NotRunning => {
+                        format!("Unable to unload resource {name}: not running\n")
+                    }
+                    UnloadOutcome::Refused(why) => {
+                        format!("Unable to unload resource {name}: {why}\n")
+                    }
+                })
+            },
+        )
+        .with_completer(module_names.clone()),
         with_core(
             core,
             "module reload",

@@ -71,6 +71,36 @@ pub enum Control {
     Hold,
     /// The far end took the call off hold.
     Unhold,
+    /// The far end asks for the call to be transferred, and the channel
+    /// leaves that to its ARI application (`PJSIP_TRANSFER_HANDLING()` =
+    /// `ari-only`); the application reports progress with
+    /// [`Driver::transfer_progress`].
+    Transfer(TransferRequest),
+}
+
+/// A transfer the far end asked for (SIP REFER).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TransferRequest {
+    /// The user part of the target, for a blind transfer (`104`).
+    pub destination: Option<String>,
+    /// The call to replace, for an attended transfer (its SIP Call-ID).
+    pub replaces: Option<String>,
+    /// Other parameters of the request (`from-tag`, `to-tag`).
+    pub params: Vec<(String, String)>,
+}
+
+/// How a transfer handed to an application goes (ARI's
+/// `transfer_progress` states).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferState {
+    /// The new call is being set up (`channel_progress`).
+    Progress,
+    /// The new call was answered (`channel_answered`).
+    Answered,
+    /// The target cannot be reached (`channel_unavailable`).
+    Unavailable,
+    /// The target declined (`channel_declined`).
+    Declined,
 }
 
 /// How a channel carries DTMF on the wire, once its media is agreed. A
@@ -126,6 +156,33 @@ pub trait Driver: Send + Sync {
     /// How digits travel on this channel's wire (see [`DtmfTransport`]).
     fn dtmf_transport(&self) -> DtmfTransport {
         DtmfTransport::None
+    }
+    /// Sends the call elsewhere, as Asterisk's `ast_transfer`: `target` is
+    /// a resource of the channel's technology (for PJSIP an endpoint name,
+    /// reached at its contact, or a SIP URI). An unanswered inbound SIP call
+    /// is redirected (302), an answered one transferred (REFER); either way
+    /// the channel ends once the far end goes. An error is the cause of an
+    /// immediate failure (unknown target, no transfer in this state).
+    async fn transfer(&self, channel: &Arc<Channel>, target: &str) -> Result<(), Cause> {
+        let _ = (channel, target);
+        Err(Cause::CHAN_NOT_IMPLEMENTED)
+    }
+    /// Tells the far end how the transfer it asked for goes (a NOTIFY for
+    /// SIP); an error when no transfer is waiting for news.
+    async fn transfer_progress(
+        &self,
+        channel: &Arc<Channel>,
+        state: TransferState,
+    ) -> Result<(), Cause> {
+        let _ = (channel, state);
+        Err(Cause::CHAN_NOT_IMPLEMENTED)
+    }
+    /// Sets a technology option a dialplan function writes
+    /// (`PJSIP_TRANSFER_HANDLING()`); false if the driver has no such
+    /// option or refuses the value.
+    fn set_option(&self, key: &str, value: &str) -> bool {
+        let _ = (key, value);
+        false
     }
     /// The media stream (RTP) carrying the channel's audio, once negotiated.
     fn media(&self) -> Option<Arc<obelus_media::Stream>> {

@@ -27,6 +27,19 @@ pub trait Technology: Send + Sync {
         resource: &str,
         requestor: Option<&Arc<Channel>>,
     ) -> Result<Arc<Channel>, Cause>;
+    /// As [`Technology::request`], offering only `formats` (codec names:
+    /// `ulaw`, `g722`) when there are any (ARI's `formats`). Technologies
+    /// without formats of their own ignore them.
+    async fn request_with_formats(
+        &self,
+        channels: &Arc<Channels>,
+        resource: &str,
+        requestor: Option<&Arc<Channel>>,
+        formats: &[String],
+    ) -> Result<Arc<Channel>, Cause> {
+        let _ = formats;
+        self.request(channels, resource, requestor).await
+    }
 }
 
 /// The dialplan executor, as the channel drivers see it (provided by the
@@ -180,6 +193,16 @@ impl Channels {
         dialstring: &str,
         requestor: Option<&Arc<Channel>>,
     ) -> Result<Arc<Channel>, Cause> {
+        self.request_with_formats(dialstring, requestor, &[]).await
+    }
+
+    /// As [`Channels::request`], offering only `formats` when not empty.
+    pub async fn request_with_formats(
+        self: &Arc<Self>,
+        dialstring: &str,
+        requestor: Option<&Arc<Channel>>,
+        formats: &[String],
+    ) -> Result<Arc<Channel>, Cause> {
         let Some((tech, resource)) = dialstring.split_once('/') else {
             return Err(Cause::CHAN_NOT_IMPLEMENTED);
         };
@@ -190,7 +213,9 @@ impl Channels {
             .get(&tech.trim().to_ascii_uppercase())
             .cloned()
             .ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
-        technology.request(self, resource.trim(), requestor).await
+        technology
+            .request_with_formats(self, resource.trim(), requestor, formats)
+            .await
     }
 
     /// Installs the dialplan executor.

@@ -7,6 +7,7 @@
 //! more, with Asterisk's `    -- ` prefix). `debug!` appears only while the
 //! debug level is above 0.
 
+mod channels;
 mod config;
 mod layer;
 mod level;
@@ -16,11 +17,12 @@ mod writer;
 
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::sync::mpsc::sync_channel;
-use std::sync::{Arc, RwLock};
+use std::sync::{Arc, Mutex, RwLock};
 
 use tokio::sync::broadcast;
 use tracing_subscriber::layer::SubscriberExt;
 
+pub use channels::LoggerChannels;
 pub use config::LoggerConf;
 pub use module::LoggerModule;
 pub use writer::{ConsoleSink, RemoteLine, hostname};
@@ -37,6 +39,9 @@ pub struct Logger {
     dropped: Arc<AtomicU64>,
     status: Arc<RwLock<Vec<ChannelStatus>>>,
     remote: broadcast::Sender<RemoteLine>,
+    /// `logger.conf` as last applied, and the channels added at run time
+    /// (ARI `addLog`), which stay across reloads and come first.
+    channels: Mutex<(LoggerConf, Vec<config::Channel>)>,
 }
 
 impl Logger {
@@ -85,12 +90,23 @@ impl Logger {
             dropped,
             status,
             remote,
+            channels: Mutex::new((LoggerConf::fallback(), Vec::new())),
         })
     }
 
-    /// Applies a configuration (start and reload).
+    /// Applies a configuration (start and reload); channels added at run
+    /// time stay.
     pub fn configure(&self, conf: LoggerConf) {
-        let _ = self.queue.send(Command::Configure(conf));
+        let mut channels = self.channels.lock().unwrap_or_else(|e| e.into_inner());
+        channels.0 = conf;
+        self.apply(&channels);
+    }
+
+    /// Sends `logger.conf` plus the run-time channels to the writer.
+    fn apply(&self, (conf, added): &(LoggerConf, Vec<config::Channel>)) {
+        let mut merged = conf.clone();
+        merged.channels = added.iter().chain(&conf.channels).cloned().collect();
+        let _ = self.queue.send(Command::Configure(merged));
     }
 
     /// Changes where console lines go.

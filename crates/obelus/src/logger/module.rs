@@ -7,10 +7,11 @@ use async_trait::async_trait;
 use obelus_core::Core;
 use obelus_core::cli::CliCommand;
 use obelus_core::diagnostic::{Diagnostic, Severity};
+use obelus_core::logging::LogService;
 use obelus_core::module::{Module, ModuleError};
 use obelus_core::settings::Settings;
 
-use super::{Logger, LoggerConf};
+use super::{Logger, LoggerChannels, LoggerConf};
 
 const FILE: &str = "logger.conf";
 
@@ -65,6 +66,10 @@ impl Module for LoggerModule {
 
     async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
         self.apply(&core.settings)?;
+        core.provide(Arc::new(LogService::new(Arc::new(LoggerChannels::new(
+            Arc::clone(&self.logger),
+            &core.settings.dirs.log,
+        )))));
         let logger = Arc::clone(&self.logger);
         let show = CliCommand::new(
             "logger show channels",

@@ -43,6 +43,9 @@ pub enum Command {
     Console(ConsoleSink),
     /// Reply when everything queued before has been written.
     Flush(std::sync::mpsc::SyncSender<()>),
+    /// Move a file channel's file aside and open a new one; replies whether
+    /// the file was rotated.
+    Rotate(std::path::PathBuf, std::sync::mpsc::SyncSender<bool>),
 }
 
 /// How a channel is doing, for `logger show channels`.
@@ -111,6 +114,9 @@ impl Writer {
                 Command::Record(record) => self.write(&record),
                 Command::Configure(conf) => self.configure(conf),
                 Command::Console(sink) => self.console = sink,
+                Command::Rotate(path, reply) => {
+                    let _ = reply.send(self.rotate(&path));
+                }
                 Command::Flush(reply) => {
                     for channel in &mut self.channels {
                         if let Out::File(file) = &mut channel.out {
@@ -178,6 +184,43 @@ impl Writer {
             .unwrap_or(0);
         self.file_verbosity.store(files_take, Ordering::Relaxed);
         self.conf = conf;
+    }
+
+    /// Renames the channel's file to the first free `path.N` (Asterisk's
+    /// default `sequential` strategy) and reopens `path`.
+    fn rotate(&mut self, path: &std::path::Path) -> bool {
+        let status = self
+            .status
+            .read()
+            .unwrap_or_else(|e| e.into_inner())
+            .clone();
+        let mut rotated = false;
+        for (channel, shown) in self.channels.iter_mut().zip(&status) {
+            if shown.kind != "File" || std::path::Path::new(&shown.name) != path {
+                continue;
+            }
+            if let Out::File(file) = &mut channel.out {
+                let _ = file.flush();
+            }
+            let aside = (0u32..)
+                .map(|n| std::path::PathBuf::from(format!("{}.{n}", path.display())))
+                .find(|p| !p.exists());
+            if let Some(aside) = aside
+                && let Err(e) = std::fs::rename(path, &aside)
+            {
+                let _ = writeln!(
+                    std::io::stderr(),
+                    "Obelus logger: cannot rotate {}: {e}",
+                    path.display()
+                );
+            }
+            channel.out = match open_log(path) {
+                Ok(file) => Out::File(file),
+                Err(_) => Out::Failed,
+            };
+            rotated = true;
+        }
+        rotated
     }
 
     fn write(&mut self, record: &Record) {

@@ -7,10 +7,13 @@ mod digits;
 mod timer;
 
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use bytes::Bytes;
-use obelus_core::channel::{Cause, Channel, ChannelState, Control, Indication};
+use obelus_core::channel::{
+    Cause, Channel, ChannelState, Control, Indication, TransferRequest, TransferState,
+};
 use obelus_core::events::ChannelEventKind;
 use obelus_media::{Codec, StreamEvent, StreamParams};
 use obelus_sip::sdp::Direction;
@@ -52,6 +55,11 @@ pub(crate) enum Command {
     Hangup(Cause, oneshot::Sender<()>),
     /// Send a DTMF key for this long (ms) the way the call agreed.
     Digit(char, u32),
+    /// Send the call elsewhere (an endpoint name or a SIP URI): 302 while
+    /// an inbound call rings, REFER once it is answered.
+    Transfer(String, oneshot::Sender<Result<(), Cause>>),
+    /// Report how the transfer the peer asked for goes (NOTIFY).
+    TransferProgress(TransferState, oneshot::Sender<Result<(), Cause>>),
 }
 
 /// Which side of the INVITE we are.
@@ -83,6 +91,8 @@ enum Kind {
     Refresh,
     /// A DTMF INFO of ours.
     Info,
+    /// A REFER of ours (a transfer of the answered call).
+    Refer,
     Other,
 }
 
@@ -126,6 +136,8 @@ pub(crate) struct Setup {
     pub dtmf: DtmfMode,
     /// Where the agreed DTMF path is published for the channel driver.
     pub dtmf_path: SharedPath,
+    /// `PJSIP_TRANSFER_HANDLING()` is `ari-only` (set on the channel).
+    pub transfer_ari: Arc<AtomicBool>,
 }
 
 pub(crate) struct Actor {
@@ -158,6 +170,10 @@ pub(crate) struct Actor {
     dtmf_path: DtmfPath,
     /// `dtmf_path` as the channel driver sees it.
     dtmf_shared: SharedPath,
+    transfer_ari: Arc<AtomicBool>,
+    /// A REFER of the peer's was handed to the channel's application and
+    /// its NOTIFY subscription waits for news.
+    refer_pending: bool,
 }
 
 fn unix_secs() -> u64 {
@@ -200,6 +216,8 @@ impl Actor {
             // Until the answer says otherwise, what our offer proposes.
             dtmf_path: setup.dtmf.path(setup.dtmf.offers_rfc4733()),
             dtmf_shared: setup.dtmf_path,
+            transfer_ari: setup.transfer_ari,
+            refer_pending: false,
         };
         actor.dtmf_shared.set(actor.dtmf_path);
         if let Some(remote) = &setup.remote {
@@ -424,6 +442,16 @@ impl Actor {
                     );
                 }
             }
+            Kind::Refer => {
+                if status.is_final() && !status.is_success() {
+                    tracing::warn!(
+                        "{}: transfer refused ({} {})",
+                        self.channel.name(),
+                        status.as_u16(),
+                        response.reason()
+                    );
+                }
+            }
             Kind::Bye | Kind::Other => {
                 if status.is_final() && kind == Kind::Bye {
                     tracing::debug!("{}: BYE answered {}", self.channel.name(), status.as_u16());
@@ -602,6 +630,14 @@ impl Actor {
             }
             Input::Command(Command::Digit(digit, duration_ms)) => {
                 self.send_digit(digit, duration_ms);
+            }
+            Input::Command(Command::Transfer(target, done)) => {
+                let result = self.transfer(&target).await;
+                let _ = done.send(result);
+            }
+            Input::Command(Command::TransferProgress(state, done)) => {
+                let result = self.transfer_progress(state);
+                let _ = done.send(result);
             }
             Input::Cancel => self.cancelled().await,
             Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
@@ -855,6 +891,15 @@ impl Actor {
             }
             Method::Invite | Method::Update => self.reoffer(&req, &key, &origin).await,
             Method::Info => self.on_info(&req, &key, &origin).await,
+            Method::Notify => self.on_notify(&req, &key, &origin).await,
+            Method::Refer => self.on_refer(&req, &key, &origin).await,
+            Method::Message => {
+                let endpoint = crate::messaging::endpoint_of(&self.channel);
+                let b = crate::messaging::take(&self.shared, &req, &origin, endpoint);
+                if let Some(r) = built(b) {
+                    self.respond(&key, r).await;
+                }
+            }
             Method::Options => {
                 let b = self.contact_headers(answer(&req, &origin, StatusCode::OK));
                 if let Some(r) = built(b) {
@@ -869,6 +914,206 @@ impl Actor {
                 }
             }
         }
+    }
+
+    /// Where a transfer goes: a SIP URI as it is, an endpoint name (with
+    /// or without `PJSIP/`) at its contact.
+    async fn transfer_target(&self, target: &str) -> Option<String> {
+        let target = target.trim().trim_start_matches('<').trim_end_matches('>');
+        if target.starts_with("sip:") || target.starts_with("sips:") {
+            return Some(target.to_owned());
+        }
+        let name = target.strip_prefix("PJSIP/").unwrap_or(target);
+        let sorcery = self.shared.sorcery.get()?;
+        let endpoint = sorcery.retrieve_by_id("endpoint", name).await.ok()??;
+        super::tech::contact_uri(&sorcery, &endpoint, None).await
+    }
+
+    /// Asterisk's `ast_transfer` for PJSIP: an inbound call still ringing
+    /// gets 302 with the target as Contact (and the channel ends); an
+    /// answered call gets a REFER, and ends once the far end reports the
+    /// transfer done.
+    async fn transfer(&mut self, target: &str) -> Result<(), Cause> {
+        let Some(uri) = self.transfer_target(target).await else {
+            tracing::warn!(
+                "{}: not transferring to '{target}': no such endpoint or no contact",
+                self.channel.name()
+            );
+            return Err(Cause::NO_ROUTE_DESTINATION);
+        };
+        match (&self.role, self.phase) {
+            (Role::Uas { invite, key }, Phase::Early) => {
+                let (invite, key) = (invite.clone(), key.clone());
+                let b = response_to(
+                    &invite,
+                    StatusCode::MOVED_TEMPORARILY,
+                    &self.dialog.local_tag,
+                )
+                .header("Contact", format!("<{uri}>"));
+                let Some(r) = built(b) else {
+                    return Err(Cause::FAILURE);
+                };
+                self.respond(&key, r).await;
+                self.shared.sessions.remove_pending(&invite);
+                self.phase = Phase::Ended;
+                tracing::info!(verbose = 3, "{}: redirected to {uri}", self.channel.name());
+                self.channel.request_hangup(Cause::NORMAL_CLEARING);
+                Ok(())
+            }
+            (_, Phase::Confirmed) => {
+                let referred_by = self.dialog.local_uri.clone();
+                let refer = self
+                    .dialog
+                    .request(Method::Refer, &self.via, None)
+                    .header("Refer-To", format!("<{uri}>"))
+                    .header("Referred-By", referred_by)
+                    .build();
+                match refer {
+                    Ok(refer) => {
+                        self.start_client(refer, Kind::Refer);
+                        tracing::info!(
+                            verbose = 3,
+                            "{}: transferring to {uri}",
+                            self.channel.name()
+                        );
+                        Ok(())
+                    }
+                    Err(e) => {
+                        tracing::warn!("{}: REFER not built: {e}", self.channel.name());
+                        Err(Cause::FAILURE)
+                    }
+                }
+            }
+            _ => Err(Cause::CHAN_NOT_IMPLEMENTED),
+        }
+    }
+
+    /// A NOTIFY of the transfer our REFER started (RFC 3515): its
+    /// `message/sipfrag` body is the status of the transferee's call; a
+    /// final 2xx means the transfer is done and this call ends.
+    async fn on_notify(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        let refer = req
+            .headers()
+            .get_all_raw("Event")
+            .chain(req.headers().get_all_raw("o"))
+            .any(|e| e.trim().to_ascii_lowercase().starts_with("refer"));
+        let b = if refer {
+            answer(req, origin, StatusCode::OK)
+        } else {
+            // RFC 6665 §8.3.1: 489 for an event package we did not ask for.
+            let bad_event = StatusCode::new(489).unwrap_or(StatusCode::BAD_REQUEST);
+            answer(req, origin, bad_event).reason("Bad Event")
+        };
+        if let Some(r) = built(b) {
+            self.respond(key, r).await;
+        }
+        if !refer {
+            return;
+        }
+        let frag = String::from_utf8_lossy(req.body());
+        let code = frag
+            .lines()
+            .next()
+            .and_then(|l| l.split_whitespace().nth(1))
+            .and_then(|c| c.parse::<u16>().ok());
+        match code {
+            Some(200..=299) if self.phase == Phase::Confirmed => {
+                tracing::info!(
+                    verbose = 3,
+                    "{}: transfer completed; hanging up",
+                    self.channel.name()
+                );
+                self.send_bye().await;
+                self.phase = Phase::Ended;
+                self.channel.request_hangup(Cause::NORMAL_CLEARING);
+            }
+            Some(code @ 300..) => {
+                tracing::warn!("{}: transfer failed ({code})", self.channel.name())
+            }
+            _ => {}
+        }
+    }
+
+    /// A REFER from the peer (RFC 3515). With `PJSIP_TRANSFER_HANDLING()`
+    /// set to `ari-only` on an answered call it is accepted (202, NOTIFY
+    /// `100 Trying`) and handed to the channel's application, which
+    /// reports progress; Obelus does not carry out transfers itself (501).
+    async fn on_refer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
+        if !self.transfer_ari.load(Ordering::Relaxed) || self.phase != Phase::Confirmed {
+            let b = answer(req, origin, StatusCode::NOT_IMPLEMENTED)
+                .header("Allow", crate::stack::ALLOW);
+            if let Some(r) = built(b) {
+                self.respond(key, r).await;
+            }
+            return;
+        }
+        let refer_to = req
+            .headers()
+            .get_all_raw("Refer-To")
+            .chain(req.headers().get_all_raw("r"))
+            .next()
+            .map(super::dialog::bare_uri);
+        let Some(request) = refer_to.as_deref().and_then(transfer_request) else {
+            let b = answer(req, origin, StatusCode::BAD_REQUEST).reason("Missing Refer-To");
+            if let Some(r) = built(b) {
+                self.respond(key, r).await;
+            }
+            return;
+        };
+        let b = self.contact_headers(answer(req, origin, StatusCode::ACCEPTED));
+        if let Some(r) = built(b) {
+            self.respond(key, r).await;
+        }
+        self.refer_pending = true;
+        self.send_notify("SIP/2.0 100 Trying", false);
+        tracing::info!(
+            verbose = 3,
+            "{}: transfer requested; handed to the ARI application",
+            self.channel.name()
+        );
+        self.channel.queue(Control::Transfer(request));
+    }
+
+    /// A NOTIFY of the peer's REFER subscription with a sipfrag status.
+    fn send_notify(&mut self, frag: &str, last: bool) {
+        let state = if last {
+            "terminated;reason=noresource"
+        } else {
+            "active;expires=60"
+        };
+        let notify = self
+            .dialog
+            .request(Method::Notify, &self.via, None)
+            .header("Event", "refer")
+            .header("Subscription-State", state)
+            .body(
+                "message/sipfrag;version=2.0",
+                format!("{frag}\r\n").into_bytes(),
+            )
+            .build();
+        match notify {
+            Ok(notify) => self.start_client(notify, Kind::Other),
+            Err(e) => tracing::warn!("{}: NOTIFY not built: {e}", self.channel.name()),
+        }
+    }
+
+    /// ARI's `transfer_progress`: the news for the peer's REFER; an error
+    /// when none is pending.
+    fn transfer_progress(&mut self, state: TransferState) -> Result<(), Cause> {
+        if !self.refer_pending || self.phase != Phase::Confirmed {
+            return Err(Cause::CHAN_NOT_IMPLEMENTED);
+        }
+        let (frag, last) = match state {
+            TransferState::Progress => ("SIP/2.0 180 Ringing", false),
+            TransferState::Answered => ("SIP/2.0 200 OK", true),
+            TransferState::Unavailable => ("SIP/2.0 503 Service Unavailable", true),
+            TransferState::Declined => ("SIP/2.0 603 Declined", true),
+        };
+        self.send_notify(frag, last);
+        if last {
+            self.refer_pending = false;
+        }
+        Ok(())
     }
 
     /// A re-INVITE or UPDATE from the peer: a session refresh (RFC 4028)
@@ -966,6 +1211,64 @@ impl Actor {
     }
 }
 
+/// What a Refer-To URI asks for: the user part for a blind transfer, the
+/// call to replace (its Call-ID, with `to-tag`/`from-tag`) for an attended
+/// one (`sip:102@host?Replaces=id%40host%3Bto-tag%3Da%3Bfrom-tag%3Db`).
+fn transfer_request(uri: &str) -> Option<TransferRequest> {
+    if uri.trim().is_empty() {
+        return None;
+    }
+    let (address, headers) = uri.split_once('?').unwrap_or((uri, ""));
+    let rest = address.split_once(':').map_or(address, |(_, r)| r);
+    let destination = rest
+        .split_once('@')
+        .map(|(user, _)| user.split(';').next().unwrap_or(user).to_owned())
+        .filter(|u| !u.is_empty());
+    let replaces = headers
+        .split('&')
+        .filter_map(|h| h.split_once('='))
+        .find(|(name, _)| name.eq_ignore_ascii_case("Replaces"))
+        .map(|(_, value)| percent_decode(value));
+    let (replaces, params) = match replaces {
+        Some(value) => {
+            let mut parts = value.split(';');
+            let call_id = parts.next().unwrap_or_default().trim().to_owned();
+            let params = parts
+                .filter_map(|p| p.split_once('='))
+                .map(|(n, v)| (n.trim().to_owned(), v.trim().to_owned()))
+                .collect();
+            (Some(call_id), params)
+        }
+        None => (None, Vec::new()),
+    };
+    Some(TransferRequest {
+        destination: destination.filter(|_| replaces.is_none()),
+        replaces,
+        params,
+    })
+}
+
+/// `%40` -> `@`; a malformed escape stays as it is.
+fn percent_decode(text: &str) -> String {
+    let bytes = text.as_bytes();
+    let mut out = Vec::with_capacity(bytes.len());
+    let mut i = 0;
+    while i < bytes.len() {
+        if bytes[i] == b'%'
+            && let Some(byte) = text
+                .get(i + 1..i + 3)
+                .and_then(|h| u8::from_str_radix(h, 16).ok())
+        {
+            out.push(byte);
+            i += 3;
+            continue;
+        }
+        out.push(bytes[i]);
+        i += 1;
+    }
+    String::from_utf8_lossy(&out).into_owned()
+}
+
 /// A response to a received INVITE with our To tag.
 pub(crate) fn response_to(
     invite: &Request,
@@ -976,5 +1279,32 @@ pub(crate) fn response_to(
     match invite.headers().to() {
         Ok(to) if to.tag().is_none() => b.to_tag(tag),
         _ => b,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn refer_to_targets() {
+        let blind = transfer_request("sip:104@192.0.2.1;transport=udp").expect("blind");
+        assert_eq!(blind.destination.as_deref(), Some("104"));
+        assert_eq!(blind.replaces, None);
+        let attended = transfer_request(
+            "sip:102@192.0.2.1?Replaces=abc%40192.0.2.9%3Bto-tag%3Dt1%3Bfrom-tag%3Df1",
+        )
+        .expect("attended");
+        assert_eq!(attended.destination, None);
+        assert_eq!(attended.replaces.as_deref(), Some("abc@192.0.2.9"));
+        assert_eq!(
+            attended.params,
+            vec![
+                ("to-tag".to_owned(), "t1".to_owned()),
+                ("from-tag".to_owned(), "f1".to_owned())
+            ]
+        );
+        assert!(transfer_request("").is_none());
+        assert_eq!(percent_decode("a%2"), "a%2");
     }
 }

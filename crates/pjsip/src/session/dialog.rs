@@ -31,7 +31,7 @@ pub struct Dialog {
 }
 
 /// The name-addr of a From/To value without its tag parameter.
-fn without_tag(value: &str) -> String {
+pub(crate) fn without_tag(value: &str) -> String {
     let mut parts = Vec::new();
     let mut in_angle = false;
     let mut start = 0;

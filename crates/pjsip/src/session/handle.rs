@@ -1,11 +1,12 @@
 //! The channel core's side of a session: [`SessionHandle`] implements the
 //! channel [`Driver`] by posting commands to the session's inbox.
 
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use obelus_core::channel::{Cause, Channel, Driver, DtmfTransport, Indication};
+use obelus_core::channel::{Cause, Channel, Driver, DtmfTransport, Indication, TransferState};
 use obelus_media::Stream;
 use tokio::sync::{mpsc, oneshot};
 
@@ -51,6 +52,9 @@ pub(crate) struct SessionHandle {
     pub(crate) headers: Vec<(String, String)>,
     /// How the call carries DTMF, as the session agreed it.
     pub(crate) dtmf: SharedPath,
+    /// `PJSIP_TRANSFER_HANDLING()` is `ari-only`: REFERs from the far end
+    /// go to the channel's ARI application (shared with the session).
+    pub(crate) transfer_ari: Arc<AtomicBool>,
 }
 
 impl SessionHandle {
@@ -104,6 +108,33 @@ impl Driver for SessionHandle {
             .await;
     }
 
+    async fn transfer(&self, _channel: &Arc<Channel>, target: &str) -> Result<(), Cause> {
+        let target = target.to_owned();
+        self.ask(|done| Command::Transfer(target, done)).await
+    }
+
+    async fn transfer_progress(
+        &self,
+        _channel: &Arc<Channel>,
+        state: TransferState,
+    ) -> Result<(), Cause> {
+        self.ask(|done| Command::TransferProgress(state, done))
+            .await
+    }
+
+    fn set_option(&self, key: &str, value: &str) -> bool {
+        if !key.eq_ignore_ascii_case("transfer_handling") {
+            return false;
+        }
+        let ari = match value.trim().to_ascii_lowercase().as_str() {
+            "ari-only" => true,
+            "core" | "" => false,
+            _ => return false,
+        };
+        self.transfer_ari.store(ari, Ordering::Relaxed);
+        true
+    }
+
     fn media(&self) -> Option<Arc<Stream>> {
         self.media.get()
     }
@@ -126,6 +157,14 @@ impl Driver for SessionHandle {
         match key.to_ascii_lowercase().replace(' ', "").as_str() {
             "pjsip,call-id" | "call-id" => Some(self.call_id.clone()),
             "endpoint" | "pjsip,endpoint" => Some(self.endpoint.clone()),
+            "transfer_handling" => Some(
+                if self.transfer_ari.load(Ordering::Relaxed) {
+                    "ari-only"
+                } else {
+                    "core"
+                }
+                .to_owned(),
+            ),
             "rtp,src" | "rtp,local_addr" => self.media.get().map(|m| m.local_addr().to_string()),
             _ => None,
         }

@@ -197,6 +197,7 @@ async fn admit(
     };
     let (tx, inbox) = mpsc::channel(INBOX);
     let dtmf_path = SharedPath::default();
+    let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
     let channel = Channel::create(
         &shared.core.channels,
         ChannelInit {
@@ -220,6 +221,7 @@ async fn admit(
                 .iter()
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
+            transfer_ari: Arc::clone(&transfer_ari),
         }),
         None,
     );
@@ -253,6 +255,7 @@ async fn admit(
         peer_allows_update: allows_update(req.headers()).unwrap_or(false),
         dtmf,
         dtmf_path,
+        transfer_ari,
     });
     tokio::spawn(actor.run());
     pbx.start(channel);

@@ -32,14 +32,19 @@ pub struct PjsipTechnology {
 
 /// A parsed dial string.
 #[derive(Debug, Clone, PartialEq, Eq)]
-struct Target {
-    endpoint: String,
-    aor: Option<String>,
-    uri: Option<String>,
-    user: Option<String>,
+pub(crate) struct Target {
+    /// The endpoint whose settings apply.
+    pub(crate) endpoint: String,
+    /// One AOR of it to reach.
+    pub(crate) aor: Option<String>,
+    /// A URI to reach instead of a contact.
+    pub(crate) uri: Option<String>,
+    /// A Request-URI user replacing the contact's.
+    pub(crate) user: Option<String>,
 }
 
-fn parse(resource: &str) -> Option<Target> {
+/// Reads `endpoint`, `endpoint/aor`, `endpoint/sip:uri`, `user@endpoint`.
+pub(crate) fn parse(resource: &str) -> Option<Target> {
     let (head, rest) = match resource.split_once('/') {
         Some((h, r)) => (h, Some(r)),
         None => (resource, None),
@@ -65,7 +70,7 @@ fn parse(resource: &str) -> Option<Target> {
 }
 
 /// Replaces the user part of a SIP URI.
-fn with_user(uri: &str, user: &str) -> String {
+pub(crate) fn with_user(uri: &str, user: &str) -> String {
     let (scheme, rest) = uri.split_once(':').unwrap_or(("sip", uri));
     let host = rest.split_once('@').map_or(rest, |(_, h)| h);
     format!("{scheme}:{user}@{host}")
@@ -73,7 +78,7 @@ fn with_user(uri: &str, user: &str) -> String {
 
 /// Where to send requests for `uri` (an IP address; names need RFC 3263,
 /// not done yet).
-fn address_of(uri: &str) -> Option<SocketAddr> {
+pub(crate) fn address_of(uri: &str) -> Option<SocketAddr> {
     let parsed = Uri::parse(uri).ok()?;
     let host = parsed.host()?.to_string();
     let ip: IpAddr = host
@@ -82,6 +87,35 @@ fn address_of(uri: &str) -> Option<SocketAddr> {
         .parse()
         .ok()?;
     Some(SocketAddr::new(ip, parsed.port().unwrap_or(5060)))
+}
+
+/// The URI an endpoint is reached at: the first registered contact of its
+/// AORs (or of `aor` alone), else the first static `contact` of one.
+pub(crate) async fn contact_uri(
+    sorcery: &obelus_sorcery::Sorcery,
+    endpoint: &obelus_sorcery::Object,
+    aor: Option<&str>,
+) -> Option<String> {
+    let aors: Vec<String> = match aor {
+        Some(a) => vec![a.to_owned()],
+        None => endpoint.list("aors").to_vec(),
+    };
+    let now = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_secs());
+    for aor in &aors {
+        if let Ok(bindings) = crate::contacts::bindings(sorcery, aor, now).await
+            && let Some(b) = bindings.first()
+        {
+            return Some(b.uri.clone());
+        }
+        if let Ok(Some(object)) = sorcery.retrieve_by_id("aor", aor).await
+            && let Some(c) = object.list("contact").first()
+        {
+            return Some(c.clone());
+        }
+    }
+    None
 }
 
 #[async_trait]
@@ -99,6 +133,17 @@ impl Technology for PjsipTechnology {
         channels: &Arc<Channels>,
         resource: &str,
         requestor: Option<&Arc<Channel>>,
+    ) -> Result<Arc<Channel>, Cause> {
+        self.request_with_formats(channels, resource, requestor, &[])
+            .await
+    }
+
+    async fn request_with_formats(
+        &self,
+        channels: &Arc<Channels>,
+        resource: &str,
+        requestor: Option<&Arc<Channel>>,
+        formats: &[String],
     ) -> Result<Arc<Channel>, Cause> {
         let shared = self.shared.upgrade().ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
         let sorcery = shared.sorcery.get().ok_or(Cause::CHAN_NOT_IMPLEMENTED)?;
@@ -118,31 +163,7 @@ impl Technology for PjsipTechnology {
         };
         let uri = match &target.uri {
             Some(uri) => Some(uri.clone()),
-            None => {
-                let aors: Vec<String> = match &target.aor {
-                    Some(a) => vec![a.clone()],
-                    None => endpoint.list("aors").to_vec(),
-                };
-                let now = std::time::SystemTime::now()
-                    .duration_since(std::time::UNIX_EPOCH)
-                    .map_or(0, |d| d.as_secs());
-                let mut found = None;
-                for aor in &aors {
-                    if let Ok(bindings) = crate::contacts::bindings(&sorcery, aor, now).await
-                        && let Some(b) = bindings.first()
-                    {
-                        found = Some(b.uri.clone());
-                        break;
-                    }
-                    if let Ok(Some(object)) = sorcery.retrieve_by_id("aor", aor).await
-                        && let Some(c) = object.list("contact").first()
-                    {
-                        found = Some(c.clone());
-                        break;
-                    }
-                }
-                found
-            }
+            None => contact_uri(&sorcery, &endpoint, target.aor.as_deref()).await,
         };
         let Some(uri) = uri else {
             tracing::info!(
@@ -182,12 +203,24 @@ impl Technology for PjsipTechnology {
         })?;
         let media_port = stream.local_addr().port();
         let media = MediaSlot::new(stream);
-        let allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
+        let mut allowed = sdp::codecs(endpoint.list("allow").iter().map(String::as_str));
+        if !formats.is_empty() {
+            let wanted = sdp::codecs(formats.iter().map(String::as_str));
+            allowed.retain(|c| wanted.contains(c));
+        }
         if allowed.is_empty() {
-            tracing::warn!(
-                "PJSIP: endpoint '{}' allows no codec Obelus supports (set allow=ulaw,alaw,g722)",
-                endpoint.id()
-            );
+            if formats.is_empty() {
+                tracing::warn!(
+                    "PJSIP: endpoint '{}' allows no codec Obelus supports (set allow=ulaw,alaw,g722)",
+                    endpoint.id()
+                );
+            } else {
+                tracing::warn!(
+                    "PJSIP: endpoint '{}' allows none of the requested formats ({})",
+                    endpoint.id(),
+                    formats.join(",")
+                );
+            }
             return Err(Cause::BEARERCAPABILITY_NOTAVAIL);
         }
         let local = LocalAudio {
@@ -222,6 +255,7 @@ impl Technology for PjsipTechnology {
         );
         let (tx, inbox) = mpsc::channel(INBOX);
         let dtmf_path = SharedPath::default();
+        let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
         let channel = Channel::create(
             channels,
             ChannelInit {
@@ -244,6 +278,7 @@ impl Technology for PjsipTechnology {
                 endpoint: endpoint.id().to_owned(),
                 headers: Vec::new(),
                 dtmf: dtmf_path.clone(),
+                transfer_ari: Arc::clone(&transfer_ari),
             }),
             requestor,
         );
@@ -269,6 +304,7 @@ impl Technology for PjsipTechnology {
             peer_allows_update: false,
             dtmf: DtmfMode::of(&endpoint),
             dtmf_path,
+            transfer_ari,
         });
         tokio::spawn(actor.run());
         Ok(channel)
