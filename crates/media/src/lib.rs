@@ -36,6 +36,11 @@
 //!   DTMF timeouts and mixing (sum-minus-self at 16 kHz, one encoding per
 //!   codec for the silent). Streams asked to detect in-band DTMF decode
 //!   what they receive and run it through [`dtmf_detect`].
+//! - **Generators.** Beside its playback a stream has one generator slot
+//!   ([`Stream::generate`]: music on hold, [`Silence`]) that plays when
+//!   nothing else does and, as in Asterisk, is ended by a playback; a
+//!   mixer has one too, heard by every participant. Muting a stream
+//!   ([`Stream::mute`]) drops the audio it receives, sends, or both.
 //! - **Safety.** Strict RTP drops packets from anyone but the learned or
 //!   configured remote; malformed input is counted, never a panic; events
 //!   go out on a bounded channel and are dropped and counted when it is full.
@@ -60,7 +65,8 @@
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
 //! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`dtmf`],
 //! [`dtmf_detect`] (in-band DTMF), [`tone`],
-//! [`sound`], [`mixer`].
+//! [`sound`], [`mixer`], [`moh`] (music on hold playlists and their
+//! per-channel generator).
 
 pub mod analysis;
 pub mod audio;
@@ -71,16 +77,18 @@ mod engine;
 pub mod error;
 pub mod g711;
 pub mod mixer;
+pub mod moh;
 pub mod resample;
 pub mod rtp;
 pub mod sound;
 pub mod tone;
 pub mod transcode;
 
-pub use audio::{AudioSink, AudioSource, MonitorSink};
+pub use audio::{AudioSink, AudioSource, MonitorSink, Silence};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
-    EngineStats, MediaEngine, Mixer, RtpConfig, Stream, StreamEvent, StreamParams, StreamStats,
+    EngineStats, MediaEngine, Mixer, MuteDirection, RtpConfig, Stream, StreamEvent, StreamParams,
+    StreamStats,
 };
 pub use error::{MediaError, RtpError};
 pub use resample::Resampler;

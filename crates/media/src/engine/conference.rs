@@ -7,6 +7,11 @@
 //! speech are summed; a talker gets the sum minus itself, encoded with its
 //! own encoder; everyone silent gets the full sum, encoded once per codec
 //! and sent to all of them.
+//!
+//! A mixer may also have a generator (ARI's bridge music on hold, where
+//! Asterisk puts an announcer channel in the bridge): its audio is added to
+//! the mix like a participant who always talks, so everyone hears it over
+//! the others.
 
 use std::sync::Arc;
 
@@ -15,6 +20,7 @@ use super::command::{Command, StreamCmd};
 use super::fifo::SampleFifo;
 use super::media::Media;
 use super::stream::Stream;
+use crate::audio::{AudioSource, frame_len};
 use crate::codec::{Codec, Encoder};
 use crate::mixer::{MIX_FRAME, MixCore};
 use crate::resample::Resampler;
@@ -114,9 +120,18 @@ struct MixGroup {
     valid: bool,
 }
 
+/// A mixer's generator, resampled to the mixing rate.
+struct MixSource {
+    src: Box<dyn AudioSource>,
+    rs: Resampler,
+    fifo: SampleFifo,
+    frame: [i16; MIX_FRAME],
+}
+
 /// One mixer on a worker.
 pub(crate) struct MixerState {
     pub(crate) id: u64,
+    source: Option<Box<MixSource>>,
     members: Vec<usize>,
     frames: Vec<[i16; MIX_FRAME]>,
     spoke: Vec<bool>,
@@ -130,6 +145,7 @@ impl MixerState {
     pub(crate) fn new(id: u64) -> MixerState {
         MixerState {
             id,
+            source: None,
             members: Vec::new(),
             frames: Vec::new(),
             spoke: Vec::new(),
@@ -210,6 +226,41 @@ pub(crate) fn destroy(media: &mut Media, id: u64) {
     }
 }
 
+/// Sets (or ends) the generator of mixer `id`.
+pub(crate) fn generate(media: &mut Media, id: u64, src: Option<Box<dyn AudioSource>>) {
+    if let Some(m) = media.mixers.iter_mut().find(|m| m.id == id) {
+        m.source = src.map(|mut src| {
+            src.prefer_rate(16000);
+            Box::new(MixSource {
+                rs: Resampler::for_rates(src.sample_rate(), 16000),
+                src,
+                fifo: SampleFifo::new(),
+                frame: [0; MIX_FRAME],
+            })
+        });
+    }
+}
+
+/// Adds a mixer's generator to this round: one 20 ms frame at 16 kHz.
+/// A finished generator goes away.
+fn mix_source(m: &mut MixerState, frame: &mut [i16], resampled: &mut [i16]) {
+    let Some(s) = m.source.as_mut() else {
+        return;
+    };
+    let want = frame_len(s.src.sample_rate()).min(frame.len());
+    let n = s.src.read_frame(&mut frame[..want]).min(want);
+    if n == 0 {
+        m.source = None;
+        return;
+    }
+    frame[n..want].fill(0);
+    let k = s.rs.process(&frame[..want], resampled);
+    s.fifo.push(&resampled[..k]);
+    if s.fifo.pop_exact(&mut s.frame) {
+        m.core.add(&s.frame);
+    }
+}
+
 /// One mixing round of every mixer of the worker.
 pub(crate) fn tick_mixers(media: &mut Media) {
     let now = media.now_ms;
@@ -235,6 +286,7 @@ pub(crate) fn tick_mixers(media: &mut Media) {
                 m.core.add(&m.frames[k]);
             }
         }
+        mix_source(m, &mut scratch.frame, &mut scratch.resampled);
         m.core.total_into(&mut m.total);
         for g in &mut m.groups {
             g.valid = false;
@@ -308,6 +360,20 @@ impl Mixer {
     pub fn remove(&self, s: &Stream) {
         self.core
             .send_stream(&s.shared, StreamCmd::MixerRemove(self.id));
+    }
+
+    /// Makes `src` the mixer's generator (music on hold for a bridge):
+    /// every participant hears it over the others until it is replaced,
+    /// stopped or finished.
+    pub fn generate(&self, src: Box<dyn AudioSource>) {
+        self.core
+            .send(self.worker, Command::MixerGenerate(self.id, Some(src)));
+    }
+
+    /// Ends the mixer's generator.
+    pub fn stop_generator(&self) {
+        self.core
+            .send(self.worker, Command::MixerGenerate(self.id, None));
     }
 }
 

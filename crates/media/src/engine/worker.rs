@@ -229,6 +229,7 @@ impl Worker {
             Command::Stream(shared, cmd) => self.dispatch(shared, cmd),
             Command::MixerCreate(id) => self.media.mixers.push(MixerState::new(id)),
             Command::MixerDestroy(id) => conference::destroy(&mut self.media, id),
+            Command::MixerGenerate(id, src) => conference::generate(&mut self.media, id, src),
             Command::Stop => {}
         }
         self.media.sendq.flush();
@@ -350,6 +351,9 @@ impl Worker {
             StreamCmd::Unlink => self.media.detach(slot),
             StreamCmd::Play(id, src) => self.with(slot, |st| st.play(id, src)),
             StreamCmd::StopPlayback => self.with(slot, StreamState::stop_playback),
+            StreamCmd::Generate(id, src) => self.with(slot, |st| st.generate(id, src)),
+            StreamCmd::StopGenerator(id) => self.with(slot, |st| st.stop_generator(id)),
+            StreamCmd::Mute(direction, on) => self.with(slot, |st| st.set_mute(direction, on)),
             StreamCmd::Record(sink) => self.with(slot, |st| st.record(sink)),
             StreamCmd::StopRecord => self.with(slot, StreamState::stop_record),
             StreamCmd::Monitor(id, sink) => self.with(slot, |st| st.start_monitor(id, sink)),
