@@ -19,6 +19,9 @@
 //!   Obelus generates when no sound pack is installed. The media
 //!   applications (`Playback`, `Background`, `Read`, `Record`, ...) play
 //!   and record through the channel driver's media stream.
+//! * [`moh`]: music on hold (`res_musiconhold.so`, its own module
+//!   [`moh::MusicOnHoldModule`]): `musiconhold.conf` classes, starting and
+//!   stopping music on a channel for the applications, Dial, hold and ARI.
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -30,6 +33,7 @@ pub mod globals;
 pub mod local;
 mod media;
 pub mod module;
+pub mod moh;
 mod options;
 pub mod originate;
 pub mod pbx;
