@@ -29,6 +29,10 @@ const COMMAND_QUEUE: usize = 64;
 /// The outcome of a command, for the REST handler that sent it.
 pub(crate) type Reply = oneshot::Sender<Result<(), AriError>>;
 
+/// An operation on the channel's media that needs no waiting (music on
+/// hold, silence, mute).
+pub(crate) type MediaOp = Box<dyn FnOnce(&Arc<Channel>) -> Result<(), AriError> + Send>;
+
 /// What a REST handler asks the channel's task to do.
 pub(crate) enum Command {
     /// `POST /channels/{id}/answer`.
@@ -66,6 +70,10 @@ pub(crate) enum Command {
         /// The outcome.
         reply: Reply,
     },
+    /// `startMoh`, `stopMoh`, `startSilence`, `stopSilence`, `mute`,
+    /// `unmute`: run on the channel's task so that they keep their order
+    /// with the playbacks queued before them.
+    Media(MediaOp, Reply),
     /// `POST /channels/{id}/move`.
     Move {
         /// The application to move to.
@@ -263,6 +271,7 @@ fn refuse(command: Command) {
         | Command::Indicate(_, r)
         | Command::Dtmf { reply: r, .. }
         | Command::Continue { reply: r, .. }
+        | Command::Media(_, r)
         | Command::Move { reply: r, .. } => r,
         Command::Play(_) => return,
     };
@@ -376,6 +385,9 @@ async fn handle(ari: &Arc<Ari>, pbx: &mut Pbx, control: &Arc<Control>, command: 
         Command::Move { app, args, reply } => {
             let _ = reply.send(Ok(()));
             move_to(ari, control, &app, args);
+        }
+        Command::Media(op, reply) => {
+            let _ = reply.send(op(&channel));
         }
     }
     Flow::Stay

@@ -12,6 +12,7 @@ mod device_states;
 mod endpoints;
 mod events;
 mod mailboxes;
+mod moh;
 mod playbacks;
 mod sounds;
 
@@ -79,6 +80,12 @@ pub(crate) async fn dispatch(
         ("channels", "setChannelVar") => channels::set_var(ari, p),
         ("channels", "getChannelVars") => channels::get_vars(ari, p),
         ("channels", "setChannelVars") => channels::set_vars(ari, p),
+        ("channels", "startMoh") => moh::start_channel(ari, p).await,
+        ("channels", "stopMoh") => moh::stop_channel(ari, p).await,
+        ("channels", "startSilence") => moh::start_silence(ari, p).await,
+        ("channels", "stopSilence") => moh::stop_silence(ari, p).await,
+        ("channels", "mute") => moh::mute(ari, p, true).await,
+        ("channels", "unmute") => moh::mute(ari, p, false).await,
 
         ("bridges", "list") => bridges::list(ari),
         ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),
@@ -89,6 +96,8 @@ pub(crate) async fn dispatch(
         ("bridges", "removeChannel") => bridges::remove_channel(ari, p),
         ("bridges", "play") => bridges::play(ari, p, p.string("playbackId")),
         ("bridges", "playWithId") => bridges::play(ari, p, Some(p.path("playbackId"))),
+        ("bridges", "startMoh") => moh::start_bridge(ari, p),
+        ("bridges", "stopMoh") => moh::stop_bridge(ari, p),
 
         ("sounds", "list") => sounds::list(ari, p).await,
         ("sounds", "get") => sounds::get(ari, p).await,
