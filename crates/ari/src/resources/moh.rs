@@ -41,34 +41,36 @@ fn report(channel: &Channel, result: Result<(), MohError>) -> Result<(), AriErro
     }
 }
 
-/// Runs `op` on the channel's task (404 / 409 as for every control).
+/// Runs `op` on the channel's task: 404 / 409 as for every control, then
+/// 500 if `op` needs the music on hold service and it is not loaded.
 async fn on_channel(
     ari: &Ari,
     p: &Params,
-    op: impl FnOnce(&Arc<Channel>) -> Result<(), AriError> + Send + 'static,
+    op: impl FnOnce(&Arc<Channel>, Result<Arc<MusicOnHold>, AriError>) -> Result<(), AriError>
+    + Send
+    + 'static,
 ) -> AriResult {
     let control = ari.control(p.path("channelId"))?;
+    let moh = service(ari);
     control
-        .run(|reply| Command::Media(Box::new(op), reply))
+        .run(|reply| Command::Media(Box::new(move |channel| op(channel, moh)), reply))
         .await?;
     Ok(Reply::NoContent)
 }
 
 /// `POST /channels/{id}/moh[?mohClass=]`.
 pub(super) async fn start_channel(ari: &Ari, p: &Params) -> AriResult {
-    let moh = service(ari)?;
     let class = p.string("mohClass").map(str::to_owned);
-    on_channel(ari, p, move |channel| {
-        report(channel, moh.start(channel, class.as_deref()).map(drop))
+    on_channel(ari, p, move |channel, moh| {
+        report(channel, moh?.start(channel, class.as_deref()).map(drop))
     })
     .await
 }
 
 /// `DELETE /channels/{id}/moh`.
 pub(super) async fn stop_channel(ari: &Ari, p: &Params) -> AriResult {
-    let moh = service(ari)?;
-    on_channel(ari, p, move |channel| {
-        moh.stop(channel);
+    on_channel(ari, p, move |channel, moh| {
+        moh?.stop(channel);
         Ok(())
     })
     .await
@@ -76,18 +78,16 @@ pub(super) async fn stop_channel(ari: &Ari, p: &Params) -> AriResult {
 
 /// `POST /channels/{id}/silence`.
 pub(super) async fn start_silence(ari: &Ari, p: &Params) -> AriResult {
-    let moh = service(ari)?;
-    on_channel(ari, p, move |channel| {
-        report(channel, moh.start_silence(channel))
+    on_channel(ari, p, move |channel, moh| {
+        report(channel, moh?.start_silence(channel))
     })
     .await
 }
 
 /// `DELETE /channels/{id}/silence`.
 pub(super) async fn stop_silence(ari: &Ari, p: &Params) -> AriResult {
-    let moh = service(ari)?;
-    on_channel(ari, p, move |channel| {
-        moh.stop_silence(channel);
+    on_channel(ari, p, move |channel, moh| {
+        moh?.stop_silence(channel);
         Ok(())
     })
     .await
@@ -106,7 +106,7 @@ pub(super) async fn mute(ari: &Ari, p: &Params, on: bool) -> AriResult {
             )));
         }
     };
-    on_channel(ari, p, move |channel| {
+    on_channel(ari, p, move |channel, _| {
         let stream = channel.driver().media().ok_or_else(|| {
             AriError::new(StatusCode::PRECONDITION_FAILED, "Channel in invalid state")
         })?;
