@@ -21,7 +21,7 @@
 //! `quietmp3`, `mp3nb`, `quietmp3nb`) are reported and the class skipped.
 //! Every problem names its file and line.
 
-use obelus_conf::{Config, Location};
+use obelus_conf::Config;
 use obelus_core::diagnostic::Diagnostic;
 use obelus_core::settings::{Settings, parse_bool};
 use obelus_media::moh::Order;
@@ -61,8 +61,6 @@ pub struct ClassConfig {
     pub order: Order,
     /// `entry` lines of a playlist: file names without extension.
     pub entries: Vec<String>,
-    /// Where the section starts, for messages.
-    pub location: Option<Location>,
 }
 
 impl ClassConfig {
@@ -74,7 +72,6 @@ impl ClassConfig {
             directory: directory.to_owned(),
             order: Order::Listed,
             entries: Vec::new(),
-            location: None,
         }
     }
 }
@@ -185,7 +182,6 @@ fn read_class(
     problems: &mut Vec<Diagnostic>,
 ) -> Option<ClassConfig> {
     let mut class = ClassConfig::files(&category.name, "");
-    class.location = Some(category.location.clone());
     let mut playable = true;
     let mut mode_at = None;
     for var in category.variables() {

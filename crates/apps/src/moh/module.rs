@@ -7,12 +7,12 @@ use std::sync::Arc;
 
 use async_trait::async_trait;
 use obelus_core::Core;
-use obelus_core::diagnostic::{Diagnostic, Severity};
+use obelus_core::diagnostic::Diagnostic;
 use obelus_core::module::{Module, ModuleError};
 use obelus_core::settings::Settings;
 
-use super::config::{self, Mode, MohConfig};
-use super::{MusicOnHold, classes, cli, forget_on_hangup};
+use super::config::MohConfig;
+use super::{MusicOnHold, cli, forget_on_hangup};
 
 /// The module's name, as `module reload` takes it.
 pub(super) const NAME: &str = "res_musiconhold.so";
@@ -43,25 +43,12 @@ impl Module for MusicOnHoldModule {
         "Music On Hold Resource"
     }
 
-    /// The file's problems, and class directories that do not exist
-    /// (their class would play the built-in melody).
+    /// The file's problems. Class directories are looked at when the
+    /// module loads (an empty or missing one is a logged warning: its class
+    /// plays the built-in melody), not here: they are the state of the
+    /// installation, not configuration errors.
     fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
-        let (moh, mut problems) = MohConfig::load(settings);
-        for class in moh.classes.iter().filter(|c| c.mode == Mode::Files) {
-            let dir = classes::resolve_directory(&settings.dirs.data, &class.directory);
-            if !dir.is_dir() {
-                let message = format!(
-                    "class '{}': directory {} does not exist; the class plays the built-in melody",
-                    class.name,
-                    dir.display()
-                );
-                problems.push(match &class.location {
-                    Some(at) => Diagnostic::warning_at(at, "directory", message),
-                    None => Diagnostic::file(Severity::Warning, config::FILE, message),
-                });
-            }
-        }
-        problems
+        MohConfig::load(settings).1
     }
 
     async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
