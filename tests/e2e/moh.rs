@@ -402,23 +402,14 @@ fn music_on_hold_plays_the_builtin_melody_for_a_class_without_files_and_the_cons
     assert_eq!(files_after, files);
 }
 
-/// Starts the aioari client of `tests/clients/ari_moh.py`; waits until its
-/// application is registered.
-fn ari_client(conf: &ConfDir, http_port: u16, step: &str) -> std::process::Child {
-    let client = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/ari_moh.py");
-    let app = Command::new("python3")
-        .arg(client)
-        .arg(format!("http://127.0.0.1:{http_port}"))
-        .args(["ari", "s3cret", "mohtest", step])
-        .stdout(Stdio::piped())
-        .stderr(Stdio::inherit())
-        .spawn()
-        .expect("python3 with aioari (pip install aioari)");
+/// Waits until the ARI application `name` is registered (its client's
+/// WebSocket is up).
+fn wait_for_app(conf: &ConfDir, name: &str) {
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let (_, apps, _) = conf.rx("ari show apps");
-        if apps.contains("mohtest") {
-            return app;
+        if apps.contains(name) {
+            return;
         }
         assert!(
             Instant::now() < deadline,
@@ -448,7 +439,16 @@ fn ari_music_on_hold_silence_and_mute_change_what_the_far_side_receives() {
     let _daemon = conf.start_foreground();
     add_phone(&conf, "101", "ulaw");
     add_phone(&conf, "102", "ulaw");
-    let mut app = ari_client(&conf, http_port, "1.5");
+    let client = PathBuf::from(env!("CARGO_MANIFEST_DIR")).join("../../tests/clients/ari_moh.py");
+    let mut app = Command::new("python3")
+        .arg(client)
+        .arg(format!("http://127.0.0.1:{http_port}"))
+        .args(["ari", "s3cret", "mohtest", "1.5"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::inherit())
+        .spawn()
+        .expect("python3 with aioari (pip install aioari)");
+    wait_for_app(&conf, "mohtest");
     let dir = tempfile::tempdir().unwrap();
     let (rtp_a, rtp_b) = (
         UdpSocket::bind("127.0.0.1:0").unwrap(),
