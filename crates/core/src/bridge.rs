@@ -102,18 +102,29 @@ pub async fn two_party(
         },
         _ => None,
     };
+    // Whether each side holds the other (music on hold plays to it).
+    let (mut first_holds, mut second_holds) = (false, false);
     let end = loop {
         tokio::select! {
             frame = a.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::First(cause),
-                Ok(control) => relay(&second, control).await,
+                Ok(control) => relay(&second, control, &mut first_holds).await,
             },
             frame = b.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::Second(cause),
-                Ok(control) => relay(&first, control).await,
+                Ok(control) => relay(&first, control, &mut second_holds).await,
             },
         }
     };
+    // A hold does not outlive the bridge: the side still on hold is
+    // released (its music stops) before it goes on elsewhere.
+    for (holds, held) in [(first_holds, &second), (second_holds, &first)] {
+        if holds && !held.is_hung_up() {
+            held.driver()
+                .indicate(held, crate::channel::Indication::Unhold)
+                .await;
+        }
+    }
     if let Some((engine, media)) = linked {
         engine.unlink(&media);
     }
@@ -130,12 +141,19 @@ pub async fn two_party(
     end
 }
 
-/// What one side's frame means for the other side in a bridge.
-async fn relay(to: &Arc<Channel>, control: Control) {
+/// What one side's frame means for the other side in a bridge; `holds`
+/// follows whether the side the frame came from holds the other.
+async fn relay(to: &Arc<Channel>, control: Control, holds: &mut bool) {
     use crate::channel::Indication;
     let indication = match control {
-        Control::Hold => Indication::Hold,
-        Control::Unhold => Indication::Unhold,
+        Control::Hold => {
+            *holds = true;
+            Indication::Hold
+        }
+        Control::Unhold => {
+            *holds = false;
+            Indication::Unhold
+        }
         // DTMF travels in the media relay; answers and progress are over.
         _ => return,
     };
