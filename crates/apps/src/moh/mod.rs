@@ -44,7 +44,7 @@ pub enum MohError {
     /// No class of that name, and no `default` class to fall back on.
     #[error("no music on hold class '{0}' (and no 'default' class)")]
     NoClass(String),
-    /// The channel has no media stream to play on.
+    /// The channel has no media stream to play on (or has hung up).
     #[error("channel {0} has no media stream")]
     NoMedia(String),
 }
@@ -221,10 +221,7 @@ impl MusicOnHold {
         requested: Option<&str>,
     ) -> Result<String, MohError> {
         let class = self.choose(musicclass, requested)?;
-        let stream = channel
-            .driver()
-            .media()
-            .ok_or_else(|| MohError::NoMedia(channel.name().to_owned()))?;
+        let stream = media(channel)?;
         {
             let mut all = self.channels();
             let state = all.entry(channel.uniqueid().to_owned()).or_default();
@@ -303,10 +300,7 @@ impl MusicOnHold {
     /// Starts silence on `channel` (ARI `startSilence`, Asterisk's silence
     /// generator), replacing what its generator played.
     pub fn start_silence(&self, channel: &Channel) -> Result<(), MohError> {
-        let stream = channel
-            .driver()
-            .media()
-            .ok_or_else(|| MohError::NoMedia(channel.name().to_owned()))?;
+        let stream = media(channel)?;
         let id = stream.generate(Box::new(Silence));
         self.channels()
             .entry(channel.uniqueid().to_owned())
@@ -339,6 +333,16 @@ impl MusicOnHold {
     fn tracked(&self) -> usize {
         self.channels().len()
     }
+}
+
+/// The channel's media stream; none once the channel has hung up (its
+/// state is forgotten then, and must not be made again).
+fn media(channel: &Channel) -> Result<Arc<Stream>, MohError> {
+    channel
+        .driver()
+        .media()
+        .filter(|_| !channel.is_hung_up())
+        .ok_or_else(|| MohError::NoMedia(channel.name().to_owned()))
 }
 
 /// Installs the service's cleanup: a channel's state goes when it hangs up.

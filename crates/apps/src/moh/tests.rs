@@ -86,6 +86,25 @@ async fn start_plays_the_class_and_stop_ends_it_with_events() {
     peer.drain_audio().await;
     assert_eq!(peer.recv_audio(WAIT).await, None, "silent after stop");
     assert_eq!(moh_events(&mut events), ["start tone", "stop"]);
+    // The channel keeps its place in the class: a new start of the same
+    // class goes on from there, another class starts afresh.
+    let cursor = |moh: &MusicOnHold| {
+        let all = moh.channels();
+        let (class, cursor) = all[channel.uniqueid()].resume.clone().unwrap();
+        (class, cursor)
+    };
+    let (class, first) = cursor(&moh);
+    assert_eq!(class, "tone");
+    assert!(first.position().unwrap().1 > 0, "{:?}", first.position());
+    moh.start(&channel, Some("tone")).unwrap();
+    assert!(Arc::ptr_eq(&cursor(&moh).1, &first));
+    moh.start(&channel, Some("jazz")).unwrap();
+    assert!(!Arc::ptr_eq(&cursor(&moh).1, &first));
+    moh.stop(&channel);
+    assert_eq!(
+        moh_events(&mut events),
+        ["start tone", "start jazz", "stop"]
+    );
     // A class that does not exist falls back to default (the melody).
     assert_eq!(moh.start(&channel, Some("nosuch")).unwrap(), "default");
     let melody = listen(&peer).await;
