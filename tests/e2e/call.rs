@@ -109,6 +109,34 @@ pub(crate) struct Heard {
     pub(crate) payload_types: Vec<u8>,
     pub(crate) audio: Vec<i16>,
     pub(crate) rate: u32,
+    /// When each audio packet arrived, with where its samples start in
+    /// `audio`.
+    pub(crate) arrivals: Vec<(Instant, usize)>,
+}
+
+impl Heard {
+    /// The audio of the packets that arrived between `from` and `to`, and
+    /// how many packets that was.
+    pub(crate) fn between(&self, from: Instant, to: Instant) -> (&[i16], usize) {
+        let inside: Vec<usize> = self
+            .arrivals
+            .iter()
+            .filter(|(at, _)| *at >= from && *at < to)
+            .map(|(_, offset)| *offset)
+            .collect();
+        match (inside.first(), inside.last()) {
+            (Some(&first), Some(&last)) => {
+                let end = self
+                    .arrivals
+                    .iter()
+                    .map(|(_, offset)| *offset)
+                    .find(|offset| *offset > last)
+                    .unwrap_or(self.audio.len());
+                (&self.audio[first..end], inside.len())
+            }
+            _ => (&[], 0),
+        }
+    }
 }
 
 /// One phone's media: sends `tone` Hz encoded with `codec` (payload type
@@ -119,6 +147,18 @@ pub(crate) fn phone_media(
     codec: Codec,
     pt: u8,
     tone: f32,
+) -> Heard {
+    phone_media_for(socket, log, codec, pt, tone, TALK)
+}
+
+/// [`phone_media`] for `talk` instead of [`TALK`].
+pub(crate) fn phone_media_for(
+    socket: UdpSocket,
+    log: PathBuf,
+    codec: Codec,
+    pt: u8,
+    tone: f32,
+    talk: Duration,
 ) -> Heard {
     let obelus = obelus_media_address(&log);
     talk_to(&socket, obelus, codec, pt, tone, TALK)
@@ -147,6 +187,7 @@ pub(crate) fn talk_to(
         payload_types: Vec::new(),
         audio: Vec::new(),
         rate,
+        arrivals: Vec::new(),
     };
     let started = Instant::now();
     let mut next = started;
@@ -178,6 +219,7 @@ pub(crate) fn talk_to(
         {
             heard.payload_types.push(p.header.payload_type);
             if p.header.payload_type == pt {
+                heard.arrivals.push((Instant::now(), heard.audio.len()));
                 let m = decoder.decode(p.payload, &mut pcm);
                 heard.audio.extend_from_slice(&pcm[..m]);
             }

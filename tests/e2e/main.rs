@@ -14,6 +14,7 @@ mod common;
 mod config_check;
 mod console;
 mod mixmonitor;
+mod moh;
 mod realtime;
 mod sip_identify;
 mod sip_register;

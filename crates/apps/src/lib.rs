@@ -23,6 +23,9 @@
 //!   and record through the channel driver's media stream.
 //! * [`recording`]: recording files and the media tap every recorder uses
 //!   (MixMonitor here, ARI's recordings beside it).
+//! * [`moh`]: music on hold (`res_musiconhold.so`, its own module
+//!   [`moh::MusicOnHoldModule`]): `musiconhold.conf` classes, starting and
+//!   stopping music on a channel for the applications, Dial, hold and ARI.
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -34,6 +37,7 @@ pub mod globals;
 pub mod local;
 mod media;
 pub mod module;
+pub mod moh;
 mod options;
 pub mod originate;
 pub mod pbx;

@@ -21,7 +21,7 @@ const AMPLITUDE: f64 = 8000.0;
 const RAMP_MS: u32 = 8;
 
 /// A note: frequency in Hz (0 is a rest) and length in ms.
-type Note = (f64, u32);
+pub(crate) type Note = (f64, u32);
 
 const C5: f64 = 523.25;
 const E5: f64 = 659.25;
@@ -67,7 +67,7 @@ const PROMPTS: &[(&str, &[Note])] = &[
 ];
 
 /// The samples of a melody at [`RATE`].
-fn render(notes: &[Note]) -> Vec<i16> {
+pub(crate) fn render(notes: &[Note]) -> Vec<i16> {
     let mut out = Vec::new();
     let ramp = (RATE * RAMP_MS / 1000) as usize;
     for &(freq, ms) in notes {

@@ -133,7 +133,7 @@ pub fn read(path: &Path) -> Result<Sound, MediaError> {
 }
 
 /// Whether `ext` is a format [`read`] decodes.
-fn readable(ext: &str) -> bool {
+pub(crate) fn readable(ext: &str) -> bool {
     ext.eq_ignore_ascii_case("wav16") || SoundFormat::from_extension(ext).is_some()
 }
 

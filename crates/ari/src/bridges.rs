@@ -1,6 +1,9 @@
 //! Bridges created through ARI (`POST /bridges`): a mixing bridge is a
 //! mixer of the media engine holding each member's media stream, so every
 //! member hears the others; a holding bridge joins channels without mixing.
+//! Music on hold for a bridge (`POST /bridges/{id}/moh`) is the mixer's
+//! generator, heard over the members' voices as Asterisk's announcer
+//! channel is; in a holding bridge each member plays it.
 //!
 //! Every change is published on the event bus as a core bridge event
 //! (`BridgeCreate`, `BridgeEnter`, ...), so AMI sees ARI's bridges too and
@@ -9,6 +12,7 @@
 use std::collections::{BTreeMap, HashMap};
 use std::sync::{Arc, Mutex};
 
+use obelus_apps::moh::MusicOnHold;
 use obelus_core::channel::Channel;
 use obelus_core::events::{BridgeEvent, BridgeEventKind, BridgeSnapshot, Event};
 use obelus_media::{MediaEngine, Mixer};
@@ -58,6 +62,8 @@ struct Bridge {
     vars: BTreeMap<String, (String, bool)>,
     /// The uniqueid of the channel chosen as video source (`single` mode).
     video_source: Option<String>,
+    /// The music on hold class playing to the bridge.
+    moh: Option<String>,
 }
 
 impl Bridge {
@@ -200,6 +206,7 @@ impl Ari {
                 members: Vec::new(),
                 vars: BTreeMap::new(),
                 video_source: None,
+                moh: None,
             };
             let snapshot = bridge.snapshot(id);
             bridges.insert(id.to_owned(), bridge);
@@ -225,7 +232,7 @@ impl Ari {
             }
             self.remove_from_bridge(&current, channel)?;
         }
-        let snapshot = {
+        let (snapshot, music) = {
             let mut bridges = self.bridges.lock();
             let bridge = bridges
                 .get_mut(id)
@@ -234,8 +241,16 @@ impl Ari {
                 mixer.add(&stream);
             }
             bridge.members.push(uniqueid.to_owned());
-            bridge.snapshot(id)
+            let music = (bridge.kind == Kind::Holding)
+                .then(|| bridge.moh.clone())
+                .flatten();
+            (bridge.snapshot(id), music)
         };
+        if let (Some(class), Some(moh)) = (music, self.core.service::<MusicOnHold>())
+            && let Err(e) = moh.start(channel, Some(&class))
+        {
+            tracing::warn!("{}: no music on hold in bridge {id}: {e}", channel.name());
+        }
         channel.set_bridge(Some(id.to_owned()));
         self.apps.subscribe(app, SourceKind::Bridge, id);
         self.publish_bridge(
@@ -252,7 +267,7 @@ impl Ari {
         channel: &Arc<Channel>,
     ) -> Result<(), AriError> {
         let uniqueid = channel.uniqueid();
-        let snapshot = {
+        let (snapshot, music) = {
             let mut bridges = self.bridges.lock();
             let bridge = bridges
                 .get_mut(id)
@@ -268,13 +283,95 @@ impl Ari {
             if bridge.video_source.as_deref() == Some(uniqueid) {
                 bridge.video_source = None;
             }
-            bridge.snapshot(id)
+            let music = bridge.kind == Kind::Holding && bridge.moh.is_some();
+            (bridge.snapshot(id), music)
         };
+        if music && let Some(moh) = self.core.service::<MusicOnHold>() {
+            moh.stop(channel);
+        }
         channel.set_bridge(None);
         self.publish_bridge(
             snapshot,
             BridgeEventKind::Leave(Arc::new(channel.snapshot())),
         );
+        Ok(())
+    }
+
+    /// Plays music on hold of `class` (else `default`) to a bridge, or
+    /// changes the class playing.
+    pub(crate) fn bridge_start_moh(
+        &self,
+        id: &str,
+        moh: &MusicOnHold,
+        class: Option<&str>,
+    ) -> Result<(), AriError> {
+        let holding_members = {
+            let mut bridges = self.bridges.lock();
+            let bridge = bridges
+                .get_mut(id)
+                .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+            let (playing, members) = match (bridge.kind, &bridge.mixer) {
+                (Kind::Mixing, Some(mixer)) => {
+                    let (playing, source) = moh
+                        .bridge_source(class)
+                        .map_err(|e| AriError::conflict(e.to_string()))?;
+                    mixer.generate(Box::new(source));
+                    (playing, Vec::new())
+                }
+                (Kind::Mixing, None) => {
+                    return Err(AriError::internal("The bridge has no media mixer"));
+                }
+                (Kind::Holding, _) => {
+                    let playing = moh
+                        .class(class.unwrap_or("default"))
+                        .or_else(|| moh.class("default"))
+                        .map(|c| c.name.clone())
+                        .ok_or_else(|| AriError::conflict("No music on hold class to play"))?;
+                    (playing, bridge.members.clone())
+                }
+            };
+            tracing::info!(
+                verbose = 3,
+                "Started music on hold, class '{playing}', on bridge {id}"
+            );
+            bridge.moh = Some(playing.clone());
+            members.into_iter().map(move |m| (m, playing.clone()))
+        };
+        // Outside the lock: starting publishes events.
+        for (uniqueid, playing) in holding_members {
+            if let Some(channel) = self.core.channels.find(&uniqueid)
+                && let Err(e) = moh.start(&channel, Some(&playing))
+            {
+                tracing::warn!("{}: no music on hold in bridge {id}: {e}", channel.name());
+            }
+        }
+        Ok(())
+    }
+
+    /// Stops a bridge's music on hold: 409 when none plays.
+    pub(crate) fn bridge_stop_moh(&self, id: &str, moh: &MusicOnHold) -> Result<(), AriError> {
+        let holding_members = {
+            let mut bridges = self.bridges.lock();
+            let bridge = bridges
+                .get_mut(id)
+                .ok_or_else(|| AriError::not_found("Bridge not found"))?;
+            if bridge.moh.take().is_none() {
+                return Err(AriError::conflict("Bridge isn't playing music on hold"));
+            }
+            if let Some(mixer) = &bridge.mixer {
+                mixer.stop_generator();
+            }
+            match bridge.kind {
+                Kind::Holding => bridge.members.clone(),
+                Kind::Mixing => Vec::new(),
+            }
+        };
+        for uniqueid in holding_members {
+            if let Some(channel) = self.core.channels.find(&uniqueid) {
+                moh.stop(&channel);
+            }
+        }
+        tracing::info!(verbose = 3, "Stopped music on hold on bridge {id}");
         Ok(())
     }
 

@@ -34,6 +34,10 @@ const COMMAND_QUEUE: usize = 64;
 /// The outcome of a command, for the REST handler that sent it.
 pub(crate) type Reply = oneshot::Sender<Result<(), AriError>>;
 
+/// An operation on the channel's media that needs no waiting (music on
+/// hold, silence, mute).
+pub(crate) type MediaOp = Box<dyn FnOnce(&Arc<Channel>) -> Result<(), AriError> + Send>;
+
 /// What a REST handler asks the channel's task to do.
 pub(crate) enum Command {
     /// `POST /channels/{id}/answer`.
@@ -74,6 +78,10 @@ pub(crate) enum Command {
         /// The outcome.
         reply: Reply,
     },
+    /// `startMoh`, `stopMoh`, `startSilence`, `stopSilence`, `mute`,
+    /// `unmute`: run on the channel's task so that they keep their order
+    /// with the playbacks queued before them.
+    Media(MediaOp, Reply),
     /// `POST /channels/{id}/move`.
     Move {
         /// The application to move to.
@@ -297,7 +305,8 @@ fn refuse(command: Command) {
         | Command::Move { reply: r, .. }
         | Command::Dial { reply: r, .. }
         | Command::Redirect(_, r)
-        | Command::TransferProgress(_, r) => r,
+        | Command::TransferProgress(_, r)
+        | Command::Media(_, r) => r,
         // Left queued, they fail when the channel leaves.
         Command::Play(_) | Command::Record(_) => return,
     };
@@ -633,6 +642,9 @@ async fn handle(
                 *dialing = Some(dial);
             }
             let _ = reply.send(result.map(|_| ()));
+        }
+        Command::Media(op, reply) => {
+            let _ = reply.send(op(&channel));
         }
     }
     Flow::Stay

@@ -103,18 +103,29 @@ pub async fn two_party(
         },
         _ => None,
     };
+    // Whether each side holds the other (music on hold plays to it).
+    let (mut first_holds, mut second_holds) = (false, false);
     let end = loop {
         tokio::select! {
             frame = a.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::First(cause),
-                Ok(control) => relay(&first, &second, control).await,
+                Ok(control) => relay(&first, &second, control, &mut first_holds).await,
             },
             frame = b.recv() => match frame {
                 Err(HungUp(cause)) => break BridgeEnd::Second(cause),
-                Ok(control) => relay(&second, &first, control).await,
+                Ok(control) => relay(&second, &first, control, &mut second_holds).await,
             },
         }
     };
+    // A hold does not outlive the bridge: the side still on hold is
+    // released (its music stops) before it goes on elsewhere.
+    for (holds, held) in [(first_holds, &second), (second_holds, &first)] {
+        if holds && !held.is_hung_up() {
+            held.driver()
+                .indicate(held, crate::channel::Indication::Unhold)
+                .await;
+        }
+    }
     if let Some((engine, media)) = linked {
         engine.unlink(&media);
     }
@@ -131,12 +142,19 @@ pub async fn two_party(
     end
 }
 
-/// What a frame of `from` means for `to`, the other side of the bridge.
-async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control) {
+/// What a frame of `from` means for `to`, the other side of the bridge;
+/// `holds` follows whether `from` holds `to`.
+async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control, holds: &mut bool) {
     use crate::channel::Indication;
     let indication = match control {
-        Control::Hold => Indication::Hold,
-        Control::Unhold => Indication::Unhold,
+        Control::Hold => {
+            *holds = true;
+            Indication::Hold
+        }
+        Control::Unhold => {
+            *holds = false;
+            Indication::Unhold
+        }
         Control::Dtmf { digit, duration_ms } => {
             if !crossed_with_media(from.driver().dtmf_transport(), to.driver().dtmf_transport()) {
                 to.driver().send_digit(to, digit, duration_ms).await;

@@ -169,6 +169,13 @@ pub enum ChannelEventKind {
     Hold,
     /// The far end resumed (`Unhold`).
     Unhold,
+    /// Music on hold started on the channel (`MusicOnHoldStart`).
+    MusicOnHoldStart {
+        /// The class playing.
+        class: String,
+    },
+    /// Music on hold stopped on the channel (`MusicOnHoldStop`).
+    MusicOnHoldStop,
     /// A MixMonitor recording of the channel started (`MixMonitorStart`).
     MixMonitorStart,
     /// A MixMonitor recording of the channel was stopped (`MixMonitorStop`).

@@ -33,6 +33,33 @@ pub trait AudioSource: Send {
 
     /// Goes back to the start. Sources without a position ignore it.
     fn restart(&mut self) {}
+
+    /// Tells the source the rate the stream's codec runs at, before the
+    /// first frame and again after a codec change, so that a source holding
+    /// its audio at several rates (music on hold) can choose the one that
+    /// needs no resampling; the engine reads [`AudioSource::sample_rate`]
+    /// afterwards. Sources with one rate ignore it.
+    fn prefer_rate(&mut self, rate: u32) {
+        let _ = rate;
+    }
+}
+
+/// Silence for ever: what Asterisk's silence generator sends (ARI
+/// `startSilence`), so the far end keeps receiving packets while nothing
+/// else plays.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Silence;
+
+impl AudioSource for Silence {
+    fn sample_rate(&self) -> u32 {
+        8000
+    }
+
+    fn read_frame(&mut self, out: &mut [i16]) -> usize {
+        let n = out.len().min(frame_len(8000));
+        out[..n].fill(0);
+        n
+    }
 }
 
 /// Audio received from a remote party, pushed one 20 ms frame at a time.

@@ -43,6 +43,11 @@
 //! - **Snooping.** [`snoop::SpySink`] taps a stream's two directions into
 //!   a lock-free [`pipe`]; [`Stream::whisper`] mixes a pipe's audio back
 //!   into one or both directions (ARI snoop channels).
+//! - **Generators.** Beside its playback a stream has one generator slot
+//!   ([`Stream::generate`]: music on hold, [`Silence`]) that plays when
+//!   nothing else does and, as in Asterisk, is ended by a playback; a
+//!   mixer has one too, heard by every participant. Muting a stream
+//!   ([`Stream::mute`]) drops the audio it receives, sends, or both.
 //! - **Safety.** Strict RTP drops packets from anyone but the learned or
 //!   configured remote; malformed input is counted, never a panic; events
 //!   go out on a bounded channel and are dropped and counted when it is full.
@@ -67,7 +72,8 @@
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
 //! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`rtcp`], [`dtmf`],
 //! [`dtmf_detect`] (in-band DTMF), [`tone`],
-//! [`sound`], [`mixer`].
+//! [`sound`], [`mixer`], [`moh`] (music on hold playlists and their
+//! per-channel generator).
 
 pub mod analysis;
 pub mod audio;
@@ -78,6 +84,7 @@ mod engine;
 pub mod error;
 pub mod g711;
 pub mod mixer;
+pub mod moh;
 pub mod pipe;
 pub mod resample;
 pub mod rtcp;
@@ -87,11 +94,11 @@ pub mod sound;
 pub mod tone;
 pub mod transcode;
 
-pub use audio::{AudioSink, AudioSource, ControlledSource, MonitorSink, PlaybackControl};
+pub use audio::{AudioSink, AudioSource, ControlledSource, MonitorSink, PlaybackControl, Silence};
 pub use codec::{Codec, Decoder, Encoder};
 pub use engine::{
-    EngineStats, MediaEngine, Mixer, RtpConfig, RtpStats, Stream, StreamEvent, StreamParams,
-    StreamStats,
+    EngineStats, MediaEngine, Mixer, MuteDirection, RtpConfig, RtpStats, Stream, StreamEvent,
+    StreamParams, StreamStats,
 };
 pub use error::{MediaError, RtpError};
 pub use resample::Resampler;

@@ -89,6 +89,8 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         ChannelEventKind::DialEnd { .. } => ("DialEnd", classes::CALL),
         ChannelEventKind::Hold => ("Hold", classes::CALL),
         ChannelEventKind::Unhold => ("Unhold", classes::CALL),
+        ChannelEventKind::MusicOnHoldStart { .. } => ("MusicOnHoldStart", classes::CALL),
+        ChannelEventKind::MusicOnHoldStop => ("MusicOnHoldStop", classes::CALL),
         ChannelEventKind::MixMonitorStart => ("MixMonitorStart", classes::CALL),
         ChannelEventKind::MixMonitorStop => ("MixMonitorStop", classes::CALL),
         ChannelEventKind::MixMonitorMute { .. } => ("MixMonitorMute", classes::CALL),
@@ -126,6 +128,7 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         | ChannelEventKind::DialEnd { dest, status } => {
             channel_fields(b, "Dest", dest).field("DialStatus", status)
         }
+        ChannelEventKind::MusicOnHoldStart { class } => b.field("Class", class),
         ChannelEventKind::MixMonitorMute { direction, muted } => b
             .field("Direction", direction)
             .field("State", if *muted { "1" } else { "0" }),
@@ -133,6 +136,7 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         | ChannelEventKind::State
         | ChannelEventKind::Hold
         | ChannelEventKind::Unhold
+        | ChannelEventKind::MusicOnHoldStop
         | ChannelEventKind::MixMonitorStart
         | ChannelEventKind::MixMonitorStop => b,
     };
@@ -287,6 +291,25 @@ mod tests {
             format!(
                 "Event: MixMonitorMute\r\nPrivilege: call,all\r\n{BLOCK}Direction: both\r\nState: 1\r\n\r\n"
             )
+        );
+    }
+
+    #[test]
+    fn music_on_hold_events_carry_the_class_on_start() {
+        let e = render(ChannelEventKind::MusicOnHoldStart {
+            class: "default".into(),
+        });
+        assert_eq!((e.class, e.name), (classes::CALL, "MusicOnHoldStart"));
+        assert_eq!(
+            &*e.text,
+            format!(
+                "Event: MusicOnHoldStart\r\nPrivilege: call,all\r\n{BLOCK}Class: default\r\n\r\n"
+            )
+        );
+        let e = render(ChannelEventKind::MusicOnHoldStop);
+        assert_eq!(
+            &*e.text,
+            format!("Event: MusicOnHoldStop\r\nPrivilege: call,all\r\n{BLOCK}\r\n")
         );
     }
 }

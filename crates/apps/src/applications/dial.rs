@@ -5,8 +5,10 @@
 //! `DIALEDPEERNUMBER`, `DIALEDTIME`, `ANSWEREDTIME`.
 //!
 //! Options: `g` (continue in the dialplan when the callee hangs up),
-//! `r` (ring the caller at once), `m` (treated as `r` until music on hold
-//! exists); others are accepted and ignored.
+//! `r` (ring the caller at once), `m[(class)]` (the caller hears music on
+//! hold instead of ringing until someone answers: Dial sends progress
+//! with early media and no longer passes ringing on); others are accepted
+//! and ignored.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
@@ -19,6 +21,7 @@ use obelus_core::channel::{
 use obelus_core::events::ChannelEventKind;
 use tokio::sync::{mpsc, oneshot};
 
+use crate::moh::MusicOnHold;
 use crate::pbx::Pbx;
 use crate::registry::{AppError, Application};
 
@@ -30,22 +33,78 @@ pub struct Dial;
 struct Options {
     continue_after: bool,
     ring_at_once: bool,
+    /// `m[(class)]`: music on hold instead of ringing, with its class.
+    music: Option<Option<String>>,
 }
 
 fn parse_options(text: &str) -> Options {
     let mut o = Options::default();
-    let mut depth = 0u32;
-    for c in text.chars() {
+    let mut chars = text.chars().peekable();
+    while let Some(c) = chars.next() {
+        // An option's argument: `(...)`, parentheses nested.
+        let mut arg = None;
+        if chars.peek() == Some(&'(') {
+            chars.next();
+            let (mut depth, mut text) = (1u32, String::new());
+            for a in chars.by_ref() {
+                match a {
+                    '(' => depth += 1,
+                    ')' => depth -= 1,
+                    _ => {}
+                }
+                if depth == 0 {
+                    break;
+                }
+                text.push(a);
+            }
+            arg = Some(text);
+        }
         match c {
-            '(' => depth += 1,
-            ')' => depth = depth.saturating_sub(1),
-            _ if depth > 0 => {}
             'g' => o.continue_after = true,
-            'r' | 'm' => o.ring_at_once = true,
+            'r' => o.ring_at_once = true,
+            'm' => o.music = Some(arg.filter(|a| !a.trim().is_empty())),
             _ => {}
         }
     }
     o
+}
+
+/// Music on hold to the caller while Dial rings (`m`); stopped when
+/// dropped, whichever way Dial ends.
+struct HoldMusic {
+    service: Arc<MusicOnHold>,
+    caller: Arc<Channel>,
+}
+
+impl HoldMusic {
+    /// Starts the class of `m(class)` (which beats `CHANNEL(musicclass)`,
+    /// as in Asterisk) or the caller's class; `None` if it cannot play.
+    fn start(pbx: &Pbx, class: Option<&str>) -> Option<HoldMusic> {
+        let Some(service) = pbx.core().service::<MusicOnHold>() else {
+            tracing::warn!(
+                "Dial(...,m): no music on hold for {}: res_musiconhold.so is not loaded",
+                pbx.channel.name()
+            );
+            return None;
+        };
+        if let Err(e) = service.start_preferring(&pbx.channel, class) {
+            tracing::warn!(
+                "Unable to start music on hold on {}: {e}",
+                pbx.channel.name()
+            );
+            return None;
+        }
+        Some(HoldMusic {
+            service,
+            caller: Arc::clone(&pbx.channel),
+        })
+    }
+}
+
+impl Drop for HoldMusic {
+    fn drop(&mut self) {
+        self.service.stop(&self.caller);
+    }
 }
 
 /// The DIALSTATUS for a leg that ended with `cause` before answering.
@@ -206,11 +265,22 @@ impl Application for Dial {
             pbx.set("DIALSTATUS", "CHANUNAVAIL");
             return Ok(());
         }
-        if options.ring_at_once {
+        let mut music = None;
+        if let Some(class) = &options.music {
+            music = HoldMusic::start(pbx, class.as_deref());
+            if caller.state() != ChannelState::Up {
+                caller
+                    .driver()
+                    .indicate(&caller, Indication::Progress)
+                    .await;
+            }
+        } else if options.ring_at_once {
             caller.driver().indicate(&caller, Indication::Ringing).await;
         }
         let deadline = timeout.map(|t| tokio::time::Instant::now() + t);
-        let mut ringing_sent = options.ring_at_once;
+        // With music on hold, the callee's ringing and progress are not
+        // passed on: the caller keeps hearing the music.
+        let mut ringing_sent = options.ring_at_once || options.music.is_some();
         let mut live = legs.len();
         let winner = loop {
             let sleep = async {
@@ -310,6 +380,7 @@ impl Application for Dial {
             return Ok(());
         };
         tracing::info!(verbose = 3, "{} answered {}", callee.name(), caller.name());
+        drop(music);
         dial_end(&caller, &callee, "ANSWER");
         if let Err(cause) = caller.answer().await {
             callee.hangup(Cause::NORMAL_CLEARING).await;
@@ -370,10 +441,17 @@ mod tests {
             parse_options("gr"),
             Options {
                 continue_after: true,
-                ring_at_once: true
+                ring_at_once: true,
+                music: None,
             }
         );
         assert_eq!(parse_options("L(60000)t"), Options::default());
+        assert_eq!(parse_options("m").music, Some(None));
+        assert_eq!(parse_options("m()").music, Some(None));
+        assert_eq!(parse_options("tm(jazz)g").music, Some(Some("jazz".into())));
+        assert!(parse_options("tm(jazz)g").continue_after);
+        assert_eq!(parse_options("U(sub(a))m(x)").music, Some(Some("x".into())));
+        assert_eq!(parse_options("L(m)").music, None);
         assert_eq!(status_for(Cause::USER_BUSY), "BUSY");
         assert_eq!(status_for(Cause::NO_ANSWER), "NOANSWER");
         assert_eq!(status_for(Cause::UNALLOCATED), "CHANUNAVAIL");

@@ -20,6 +20,7 @@ mod log;
 mod milliwatt;
 pub mod mixmonitor;
 mod mset;
+mod musiconhold;
 mod noop;
 mod playback;
 mod playtones;
@@ -59,6 +60,7 @@ pub fn register_all(registry: &Registry) {
     registry.add_application(Arc::new(milliwatt::Milliwatt));
     registry.add_application(Arc::new(mixmonitor::MixMonitor));
     registry.add_application(Arc::new(mset::MSet));
+    registry.add_application(Arc::new(musiconhold::MusicOnHold));
     registry.add_application(Arc::new(noop::NoOp));
     registry.add_application(Arc::new(playback::Playback));
     registry.add_application(Arc::new(playtones::PlayTones));
@@ -69,8 +71,10 @@ pub fn register_all(registry: &Registry) {
     registry.add_application(Arc::new(ringing::Ringing));
     registry.add_application(Arc::new(senddtmf::SendDtmf));
     registry.add_application(Arc::new(set::Set));
+    registry.add_application(Arc::new(musiconhold::StartMusicOnHold));
     registry.add_application(Arc::new(stopplaytones::StopPlayTones));
     registry.add_application(Arc::new(mixmonitor::StopMixMonitor));
+    registry.add_application(Arc::new(musiconhold::StopMusicOnHold));
     registry.add_application(Arc::new(userevent::UserEvent));
     registry.add_application(Arc::new(verbose::Verbose));
     registry.add_application(Arc::new(wait::Wait));

@@ -1,11 +1,13 @@
 //! `CHANNEL(item)`: the channel's own properties (`name`, `uniqueid`,
 //! `linkedid`, `state`, `language`, `accountcode`, `context`, `exten`,
-//! `channeltype`, `checkhangup`), and technology items (`rtp,dest`,
-//! `pjsip,call-id`) answered by the channel driver (`func_channel.c`).
+//! `channeltype`, `checkhangup`, `musicclass`), and technology items
+//! (`rtp,dest`, `pjsip,call-id`) answered by the channel driver
+//! (`func_channel.c`).
 
 use obelus_dialplan::FunctionError;
 
 use super::access;
+use crate::moh::MusicOnHold;
 use crate::registry::{Function, FunctionContext};
 
 /// `CHANNEL`.
@@ -37,6 +39,11 @@ impl Function for ChannelFn {
             "context" => channel.location().0,
             "exten" => channel.location().1,
             "channeltype" => channel.tech().to_owned(),
+            "musicclass" => cx
+                .core
+                .service::<MusicOnHold>()
+                .map(|moh| moh.musicclass(channel))
+                .unwrap_or_default(),
             "checkhangup" => if channel.hangup_requested().is_some() {
                 "1"
             } else {
@@ -58,6 +65,14 @@ impl Function for ChannelFn {
         match item.to_ascii_lowercase().as_str() {
             "language" => channel.set_language(value),
             "accountcode" => channel.set_accountcode(value),
+            "musicclass" => match cx.core.service::<MusicOnHold>() {
+                Some(moh) => moh.set_musicclass(channel, value),
+                None => {
+                    return Err(FunctionError::Failed(
+                        "CHANNEL(musicclass) needs res_musiconhold.so".into(),
+                    ));
+                }
+            },
             _ => return Err(unknown(item)),
         }
         Ok(())

@@ -52,7 +52,7 @@ pub(super) fn get(ari: &Ari, p: &Params) -> AriResult {
 
 /// The id of an ARI bridge: 404 if there is no such bridge, 409 if it
 /// exists but was not made through ARI (a Dial bridge).
-fn ari_bridge<'p>(ari: &Ari, p: &'p Params) -> Result<&'p str, AriError> {
+pub(super) fn ari_bridge<'p>(ari: &Ari, p: &'p Params) -> Result<&'p str, AriError> {
     let id = p.path("bridgeId");
     if ari.bridges.contains(id) {
         Ok(id)

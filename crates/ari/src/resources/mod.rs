@@ -13,6 +13,7 @@ mod endpoints;
 mod events;
 mod external_media;
 mod mailboxes;
+mod moh;
 mod playbacks;
 mod recordings;
 mod rtp_statistics;
@@ -103,6 +104,12 @@ pub(crate) async fn dispatch(
         ("channels", "snoopChannelWithId") => snoop::snoop(ari, p, Some(p.path("snoopId"))).await,
         ("channels", "externalMedia") => external_media::external_media(ari, p).await,
         ("channels", "rtpstatistics") => rtp_statistics::rtp_statistics(ari, p),
+        ("channels", "startMoh") => moh::start_channel(ari, p).await,
+        ("channels", "stopMoh") => moh::stop_channel(ari, p).await,
+        ("channels", "startSilence") => moh::start_silence(ari, p).await,
+        ("channels", "stopSilence") => moh::stop_silence(ari, p).await,
+        ("channels", "mute") => moh::mute(ari, p, true).await,
+        ("channels", "unmute") => moh::mute(ari, p, false).await,
 
         ("bridges", "list") => bridges::list(ari),
         ("bridges", "create") => bridges::create(ari, p, p.string("bridgeId")),
@@ -120,6 +127,8 @@ pub(crate) async fn dispatch(
         ("bridges", "setBridgeVars") => bridges::set_vars(ari, p),
         ("bridges", "setVideoSource") => bridges::set_video_source(ari, p),
         ("bridges", "clearVideoSource") => bridges::clear_video_source(ari, p),
+        ("bridges", "startMoh") => moh::start_bridge(ari, p),
+        ("bridges", "stopMoh") => moh::stop_bridge(ari, p),
 
         ("sounds", "list") => sounds::list(ari, p).await,
         ("sounds", "get") => sounds::get(ari, p).await,

@@ -3,7 +3,7 @@
 use std::sync::Arc;
 
 use super::media::StreamState;
-use super::stream::{StreamParams, StreamShared};
+use super::stream::{MuteDirection, StreamParams, StreamShared};
 use crate::audio::{AudioSink, AudioSource, MonitorSink};
 use crate::pipe::PipeReader;
 use crate::snoop::SnoopDirection;
@@ -23,6 +23,8 @@ pub(crate) enum Command {
     MixerRecord(u64, u64, Box<dyn AudioSink>),
     /// Detach and finish a mix recording: mixer id, recording id.
     MixerStopRecord(u64, u64),
+    /// Set (or, with `None`, end) a mixer's generator, heard by everyone.
+    MixerGenerate(u64, Option<Box<dyn AudioSource>>),
     /// Leave the loop.
     Stop,
 }
@@ -34,6 +36,12 @@ pub(crate) enum StreamCmd {
     Unlink,
     Play(u64, Box<dyn AudioSource>),
     StopPlayback,
+    /// Start a generator (music on hold, silence) with this id.
+    Generate(u64, Box<dyn AudioSource>),
+    /// End the generator with this id, if it is still the one running.
+    StopGenerator(u64),
+    /// Mute (or unmute) what the stream receives and/or what it sends.
+    Mute(MuteDirection, bool),
     Record(Box<dyn AudioSink>),
     StopRecord,
     Monitor(u64, Box<dyn MonitorSink>),

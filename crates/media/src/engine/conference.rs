@@ -11,6 +11,11 @@
 //! A mixer can also be recorded (an ARI bridge recording): every tick, the
 //! full sum goes to each recording sink attached, resampled to its rate,
 //! silence included, so the recording follows the bridge's clock.
+//!
+//! A mixer may also have a generator (ARI's bridge music on hold, where
+//! Asterisk puts an announcer channel in the bridge): its audio is added to
+//! the mix like a participant who always talks, so everyone hears it over
+//! the others.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -20,7 +25,7 @@ use super::command::{Command, StreamCmd};
 use super::fifo::SampleFifo;
 use super::media::Media;
 use super::stream::Stream;
-use crate::audio::AudioSink;
+use crate::audio::{AudioSink, AudioSource, frame_len};
 use crate::codec::{Codec, Encoder};
 use crate::mixer::{MIX_FRAME, MixCore};
 use crate::resample::Resampler;
@@ -127,9 +132,18 @@ struct MixRecorder {
     rs: Resampler,
 }
 
+/// A mixer's generator, resampled to the mixing rate.
+struct MixSource {
+    src: Box<dyn AudioSource>,
+    rs: Resampler,
+    fifo: SampleFifo,
+    frame: [i16; MIX_FRAME],
+}
+
 /// One mixer on a worker.
 pub(crate) struct MixerState {
     pub(crate) id: u64,
+    source: Option<Box<MixSource>>,
     members: Vec<usize>,
     recorders: Vec<MixRecorder>,
     frames: Vec<[i16; MIX_FRAME]>,
@@ -144,6 +158,7 @@ impl MixerState {
     pub(crate) fn new(id: u64) -> MixerState {
         MixerState {
             id,
+            source: None,
             members: Vec::new(),
             recorders: Vec::new(),
             frames: Vec::new(),
@@ -254,6 +269,41 @@ pub(crate) fn destroy(media: &mut Media, id: u64) {
     }
 }
 
+/// Sets (or ends) the generator of mixer `id`.
+pub(crate) fn generate(media: &mut Media, id: u64, src: Option<Box<dyn AudioSource>>) {
+    if let Some(m) = media.mixers.iter_mut().find(|m| m.id == id) {
+        m.source = src.map(|mut src| {
+            src.prefer_rate(16000);
+            Box::new(MixSource {
+                rs: Resampler::for_rates(src.sample_rate(), 16000),
+                src,
+                fifo: SampleFifo::new(),
+                frame: [0; MIX_FRAME],
+            })
+        });
+    }
+}
+
+/// Adds a mixer's generator to this round: one 20 ms frame at 16 kHz.
+/// A finished generator goes away.
+fn mix_source(m: &mut MixerState, frame: &mut [i16], resampled: &mut [i16]) {
+    let Some(s) = m.source.as_mut() else {
+        return;
+    };
+    let want = frame_len(s.src.sample_rate()).min(frame.len());
+    let n = s.src.read_frame(&mut frame[..want]).min(want);
+    if n == 0 {
+        m.source = None;
+        return;
+    }
+    frame[n..want].fill(0);
+    let k = s.rs.process(&frame[..want], resampled);
+    s.fifo.push(&resampled[..k]);
+    if s.fifo.pop_exact(&mut s.frame) {
+        m.core.add(&s.frame);
+    }
+}
+
 /// One mixing round of every mixer of the worker.
 pub(crate) fn tick_mixers(media: &mut Media) {
     let now = media.now_ms;
@@ -279,6 +329,7 @@ pub(crate) fn tick_mixers(media: &mut Media) {
                 m.core.add(&m.frames[k]);
             }
         }
+        mix_source(m, &mut scratch.frame, &mut scratch.resampled);
         m.core.total_into(&mut m.total);
         for r in &mut m.recorders {
             let n = r.rs.process(&m.total, &mut scratch.resampled);
@@ -379,6 +430,20 @@ impl Mixer {
     pub fn stop_record(&self, id: u64) {
         self.core
             .send(self.worker, Command::MixerStopRecord(self.id, id));
+    }
+
+    /// Makes `src` the mixer's generator (music on hold for a bridge):
+    /// every participant hears it over the others until it is replaced,
+    /// stopped or finished.
+    pub fn generate(&self, src: Box<dyn AudioSource>) {
+        self.core
+            .send(self.worker, Command::MixerGenerate(self.id, Some(src)));
+    }
+
+    /// Ends the mixer's generator.
+    pub fn stop_generator(&self) {
+        self.core
+            .send(self.worker, Command::MixerGenerate(self.id, None));
     }
 }
 

@@ -1,6 +1,7 @@
 //! What a worker does with its streams: the receive path (source check,
 //! parse, DTMF, decode for recording and mixing, relay or transcode to the
-//! linked stream, echo) and the 20 ms tick (DTMF sending, playback).
+//! linked stream, echo) and the 20 ms tick (DTMF sending, playback, the
+//! generator).
 //!
 //! Everything here runs on the worker thread with plain `&mut` access;
 //! nothing allocates per packet. Buffers that only some streams need
@@ -26,6 +27,7 @@ use crate::dtmf::{DtmfReceiver, DtmfSender, TelephoneEvent};
 use crate::resample::Resampler;
 use crate::rtp::{self, RtpHeader, RtpPacket};
 
+mod generator;
 mod inband;
 mod reports;
 
@@ -178,6 +180,16 @@ pub(crate) struct Relay {
     transcode: Option<Box<TranscodeIn>>,
 }
 
+/// Which of a stream's two audio sources: the playback, or the generator
+/// under it.
+#[derive(Clone, Copy, PartialEq, Eq)]
+enum Slot {
+    Playback,
+    Generator,
+}
+
+/// A source being played on a stream (in its playback or generator slot),
+/// with its resampler to the codec rate and re-framing queue.
 pub(crate) struct Playback {
     id: u64,
     src: Box<dyn AudioSource>,
@@ -214,6 +226,12 @@ pub(crate) struct StreamState {
     echo: bool,
     echo_map: ForwardMap,
     playback: Option<Box<Playback>>,
+    /// Music on hold or silence, under any playback; see `media/generator.rs`.
+    generator: Option<Box<Playback>>,
+    /// Received audio is dropped (ARI `mute` `in`).
+    mute_in: bool,
+    /// Audio to send is dropped (ARI `mute` `out`).
+    mute_out: bool,
     record: Option<Box<Recorder>>,
     pub(crate) mix: Option<Box<MixSlot>>,
     /// Call recording taps (both directions); see `monitor.rs`.
@@ -246,6 +264,9 @@ impl StreamState {
             echo: false,
             echo_map: ForwardMap::default(),
             playback: None,
+            generator: None,
+            mute_in: false,
+            mute_out: false,
             record: None,
             mix: None,
             monitor: None,
@@ -268,9 +289,13 @@ impl StreamState {
     }
 
     /// Whether this stream's outgoing audio currently comes from itself
-    /// (playback or DTMF), so relayed or mixed audio must not be sent.
+    /// (playback, a generator or DTMF), so relayed or mixed audio must not
+    /// be sent.
     pub(crate) fn busy_generating(&self) -> bool {
-        self.playback.is_some() || self.dtmf_tx.is_some() || self.inband_sending()
+        self.playback.is_some()
+            || self.generator.is_some()
+            || self.dtmf_tx.is_some()
+            || self.inband_sending()
     }
 
     pub(crate) fn emit(&self, ev: StreamEvent) {
@@ -317,7 +342,11 @@ impl StreamState {
         self.locked_source = if p.symmetric { None } else { p.remote };
         self.out.producer = Producer::None;
         self.echo_map.reset();
-        if let Some(pb) = self.playback.as_mut() {
+        for pb in [self.playback.as_mut(), self.generator.as_mut()]
+            .into_iter()
+            .flatten()
+        {
+            pb.src.prefer_rate(p.codec.sample_rate());
             pb.rs = Resampler::for_rates(pb.src.sample_rate(), p.codec.sample_rate());
             pb.fifo.clear();
         }
@@ -331,17 +360,25 @@ impl StreamState {
         self.params = Some(p);
     }
 
-    /// Starts playing `src`, ending a running playback.
+    /// Starts playing `src`, ending a running playback and the generator
+    /// (Asterisk's file streaming deactivates the channel's generator).
     pub(crate) fn play(&mut self, id: u64, src: Box<dyn AudioSource>) {
         self.stop_playback();
+        self.generator = None;
+        self.playback = Some(self.source(id, src));
+    }
+
+    /// A source set up for this stream's codec.
+    fn source(&self, id: u64, mut src: Box<dyn AudioSource>) -> Box<Playback> {
         let to = self.codec().map_or(8000, Codec::sample_rate);
+        src.prefer_rate(to);
         let rs = Resampler::for_rates(src.sample_rate(), to);
-        self.playback = Some(Box::new(Playback {
+        Box::new(Playback {
             id,
             src,
             rs,
             fifo: SampleFifo::new(),
-        }));
+        })
     }
 
     pub(crate) fn stop_playback(&mut self) {
@@ -425,6 +462,7 @@ impl StreamState {
         self.stop_monitors();
         self.stop_record();
         self.stop_playback();
+        self.generator = None;
     }
 
     /// Encodes `pcm` (one frame at the codec rate) and queues it as a
@@ -433,6 +471,9 @@ impl StreamState {
         let (Some(p), Some(dest)) = (self.params.as_ref(), self.send_to) else {
             return;
         };
+        if self.mute_out {
+            return;
+        }
         let (codec, pt, ptime) = (p.codec, p.payload_type, p.ptime_ms);
         self.tap_sent_pcm(pcm);
         let pcm = match self.whisper.as_deref_mut() {
@@ -504,6 +545,9 @@ impl StreamState {
         let Some(p) = self.params.as_ref() else {
             return;
         };
+        if self.mute_out {
+            return;
+        }
         let (codec, pt) = (p.codec, p.payload_type);
         if self.resend_whispered(q, payload, now_ms) {
             return;
@@ -608,7 +652,11 @@ impl StreamState {
         if self.tick_inband(q, scratch, now_ms) {
             return;
         }
-        self.tick_playback(q, scratch, now_ms);
+        if self.playback.is_some() {
+            self.tick_playback(q, scratch, now_ms);
+        } else {
+            self.tick_generator(q, scratch, now_ms);
+        }
     }
 
     fn start_next_dtmf(&mut self, now_ms: u64) {
@@ -671,9 +719,24 @@ impl StreamState {
     }
 
     fn tick_playback(&mut self, q: &mut SendQueue, scratch: &mut Scratch, now_ms: u64) {
+        self.tick_source(Slot::Playback, q, scratch, now_ms);
+    }
+
+    /// The playback or the generator slot.
+    fn slot(&mut self, which: Slot) -> &mut Option<Box<Playback>> {
+        match which {
+            Slot::Playback => &mut self.playback,
+            Slot::Generator => &mut self.generator,
+        }
+    }
+
+    /// Pulls one 20 ms frame from the source in `which` and sends what
+    /// makes whole packets; a finished playback is reported, a finished
+    /// generator just ends.
+    fn tick_source(&mut self, which: Slot, q: &mut SendQueue, scratch: &mut Scratch, now_ms: u64) {
         let codec = self.codec();
         let ptime = self.ptime();
-        let Some(pb) = self.playback.as_mut() else {
+        let Some(pb) = self.slot(which).as_mut() else {
             return;
         };
         let rate = if pb.src.sample_rate() == 16000 {
@@ -686,12 +749,14 @@ impl StreamState {
         let n = pb.src.read_frame(frame).min(want);
         if n == 0 {
             let id = pb.id;
-            self.playback = None;
+            *self.slot(which) = None;
             self.out.producer = Producer::None;
-            self.emit(StreamEvent::PlaybackFinished {
-                id,
-                completed: true,
-            });
+            if let Slot::Playback = which {
+                self.emit(StreamEvent::PlaybackFinished {
+                    id,
+                    completed: true,
+                });
+            }
             return;
         }
         frame[n..].fill(0);
@@ -703,7 +768,7 @@ impl StreamState {
         };
         let samples = codec.frame_samples(ptime);
         loop {
-            let Some(pb) = self.playback.as_mut() else {
+            let Some(pb) = self.slot(which).as_mut() else {
                 return;
             };
             if !pb.fifo.pop_exact(&mut scratch.frame[..samples]) {
@@ -719,6 +784,9 @@ impl StreamState {
         let Some(p) = self.params.as_ref() else {
             return;
         };
+        if self.mute_out {
+            return;
+        }
         let (codec, pt) = (p.codec, p.payload_type);
         if self.resend_whispered(q, payload, now_ms) {
             return;
@@ -984,6 +1052,10 @@ impl Media {
         let Some(st) = streams.get_mut(slot).and_then(|s| s.as_deref_mut()) else {
             return;
         };
+        if st.mute_in {
+            st.detect_muted(pkt.payload, scratch);
+            return;
+        }
         let whispered = st.whispers_to_peer();
         let local = st.record.is_some() || st.mix.is_some() || st.monitor.is_some() || whispered;
         let n = if local || peer_transcodes || st.detects_inband() {

@@ -33,7 +33,7 @@ use crate::error::MediaError;
 use command::{Command, StreamCmd};
 pub use conference::Mixer;
 pub use stats::RtpStats;
-pub use stream::{Stream, StreamEvent, StreamParams, StreamStats};
+pub use stream::{MuteDirection, Stream, StreamEvent, StreamParams, StreamStats};
 use stream::{StreamShared, new_stream};
 
 /// rtp.conf settings the engine needs.
@@ -308,6 +308,8 @@ impl Drop for MediaEngine {
     }
 }
 
+#[cfg(test)]
+mod generator_tests;
 #[cfg(test)]
 mod monitor_tests;
 #[cfg(test)]

@@ -61,6 +61,29 @@ impl StreamParams {
     }
 }
 
+/// Which audio [`Stream::mute`] drops.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MuteDirection {
+    /// What the remote sends: nobody (link, mixer, recording) hears it.
+    Incoming,
+    /// What the stream would send: the remote hears nothing.
+    Outgoing,
+    /// Both.
+    Both,
+}
+
+impl MuteDirection {
+    /// Whether this direction covers the received audio.
+    pub fn incoming(self) -> bool {
+        matches!(self, MuteDirection::Incoming | MuteDirection::Both)
+    }
+
+    /// Whether this direction covers the sent audio.
+    pub fn outgoing(self) -> bool {
+        matches!(self, MuteDirection::Outgoing | MuteDirection::Both)
+    }
+}
+
 /// Something that happened on a stream, for the channel driver.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum StreamEvent {
@@ -180,6 +203,7 @@ pub(crate) fn new_stream(
             next_play: AtomicU64::new(1),
             next_monitor: AtomicU64::new(1),
             next_whisper: AtomicU64::new(1),
+            next_generator: AtomicU64::new(1),
         },
         state,
     ))
@@ -193,6 +217,7 @@ pub struct Stream {
     next_play: AtomicU64,
     next_monitor: AtomicU64,
     next_whisper: AtomicU64,
+    next_generator: AtomicU64,
 }
 
 impl Stream {
@@ -232,6 +257,35 @@ impl Stream {
     /// Stops the current playback (finished with `completed: false`).
     pub fn stop_playback(&self) {
         self.core.send_stream(&self.shared, StreamCmd::StopPlayback);
+    }
+
+    /// Makes `src` the stream's generator (music on hold, [`Silence`]): it
+    /// plays toward the remote whenever no playback or DTMF does, replacing
+    /// linked or mixed audio, until [`Stream::stop_generator`], another
+    /// generator, or a playback ends it (as a playback deactivates
+    /// Asterisk's generators). Returns the id `stop_generator` takes.
+    ///
+    /// [`Silence`]: crate::Silence
+    pub fn generate(&self, src: Box<dyn AudioSource>) -> u64 {
+        let id = self.next_generator.fetch_add(1, Ordering::Relaxed);
+        self.core
+            .send_stream(&self.shared, StreamCmd::Generate(id, src));
+        id
+    }
+
+    /// Ends generator `id`; nothing happens if another one replaced it.
+    pub fn stop_generator(&self, id: u64) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::StopGenerator(id));
+    }
+
+    /// Mutes (`on`) or unmutes one direction of the stream's audio, or
+    /// both (ARI `mute`): muted incoming audio reaches no link, mixer,
+    /// recording or echo; muted outgoing audio is not sent at all. DTMF
+    /// passes either way, and in-band keys are still detected.
+    pub fn mute(&self, direction: MuteDirection, on: bool) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::Mute(direction, on));
     }
 
     /// Hands received audio, decoded, to `sink` in 20 ms frames, replacing

@@ -238,6 +238,7 @@ impl Worker {
             Command::MixerStopRecord(id, record) => {
                 conference::stop_record(&mut self.media, id, record);
             }
+            Command::MixerGenerate(id, src) => conference::generate(&mut self.media, id, src),
             Command::Stop => {}
         }
         self.media.sendq.flush();
@@ -359,6 +360,9 @@ impl Worker {
             StreamCmd::Unlink => self.media.detach(slot),
             StreamCmd::Play(id, src) => self.with(slot, |st| st.play(id, src)),
             StreamCmd::StopPlayback => self.with(slot, StreamState::stop_playback),
+            StreamCmd::Generate(id, src) => self.with(slot, |st| st.generate(id, src)),
+            StreamCmd::StopGenerator(id) => self.with(slot, |st| st.stop_generator(id)),
+            StreamCmd::Mute(direction, on) => self.with(slot, |st| st.set_mute(direction, on)),
             StreamCmd::Record(sink) => self.with(slot, |st| st.record(sink)),
             StreamCmd::StopRecord => self.with(slot, StreamState::stop_record),
             StreamCmd::Monitor(id, sink) => self.with(slot, |st| st.start_monitor(id, sink)),

@@ -738,6 +738,20 @@ impl Actor {
     }
 
     async fn indicate(&mut self, indication: Indication) {
+        // Hold asked of this channel (the other party of its bridge put the
+        // call on hold, or ARI `hold`): it hears music on hold until unhold,
+        // as chan_pjsip does.
+        match indication {
+            Indication::Hold => {
+                obelus_apps::moh::start(&self.shared.core, &self.channel, None);
+                return;
+            }
+            Indication::Unhold => {
+                obelus_apps::moh::stop(&self.shared.core, &self.channel);
+                return;
+            }
+            _ => {}
+        }
         let Role::Uas { invite, key } = &self.role else {
             return;
         };
@@ -764,6 +778,7 @@ impl Actor {
             }
             Indication::Busy => self.reject(Cause::USER_BUSY).await,
             Indication::Congestion => self.reject(Cause::CONGESTION).await,
+            // Handled above, in any phase.
             Indication::Hold | Indication::Unhold => {}
         }
     }
