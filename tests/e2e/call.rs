@@ -161,7 +161,7 @@ pub(crate) fn phone_media_for(
     talk: Duration,
 ) -> Heard {
     let obelus = obelus_media_address(&log);
-    talk_to(&socket, obelus, codec, pt, tone, TALK)
+    talk_to(&socket, obelus, codec, pt, tone, talk)
 }
 
 /// Sends `tone` Hz encoded with `codec` (payload type `pt`) from `socket`
