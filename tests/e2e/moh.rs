@@ -567,12 +567,15 @@ fn ari_music_on_hold_silence_and_mute_change_what_the_far_side_receives() {
             "DONE"
         ]
     );
-    // What each phone received between a marker (plus a moment for the
-    // media threads) and the next.
+    // What each phone received in the second half of the time between a
+    // marker and the next: packets are stamped when the phone's thread
+    // reads them, which on a loaded machine lags behind their arrival, so
+    // the first half is left to what was in flight before the step.
     let segment = |heard: &Heard, step: &str| -> (Vec<i16>, usize) {
         let i = names.iter().position(|n| *n == step).unwrap();
-        let (audio, packets) =
-            heard.between(markers[i].1 + Duration::from_millis(300), markers[i + 1].1);
+        let (start, end) = (markers[i].1, markers[i + 1].1);
+        let settle = (end.saturating_duration_since(start) / 2).max(Duration::from_millis(300));
+        let (audio, packets) = heard.between(start + settle, end);
         (audio.to_vec(), packets)
     };
     let share =
