@@ -52,7 +52,9 @@ async def main(base, user, password, app, step):
 
     async def script():
         await both.wait()
-        first, second = channels
+        # 101 first, whichever call entered the application first.
+        first, second = sorted(
+            channels, key=lambda c: c.json.get("caller", {}).get("number", ""))
         bridge = await client.bridges.create(type="mixing")
 
         checks = [
