@@ -1,8 +1,12 @@
 //! Events per second to one ARI WebSocket: the real `obelus` binary runs
 //! `ARI_EVENTS_CHANNELS` Local channels through a dialplan loop that sets a
 //! variable `ARI_EVENTS_PER_CHANNEL` times (each `Set` is a ChannelVarset,
-//! each priority a ChannelDialplan event), and one client subscribed with
-//! `subscribeAll=true` reads every event. Beside it, in the same run, a
+//! each priority a ChannelDialplan event), pausing `ARI_EVENTS_PACE_MS`
+//! per turn, and one client subscribed with `subscribeAll=true` reads every
+//! event. The pace keeps the offered load steady: an unpaced loop bursts
+//! faster than any socket drains, and the server then drops the client
+//! once its queue (1,024 events) is full, as Asterisk drops a socket whose
+//! writes time out. Beside it, in the same run, a
 //! minimal WebSocket server in this process pushes the same number of
 //! messages of the same mean size to the same kind of client (the
 //! reference: what the client and loopback cost by themselves).
@@ -31,7 +35,12 @@ fn env_num(name: &str, default: u64) -> u64 {
         .unwrap_or(default)
 }
 
-fn start(dir: &std::path::Path, http: u16, per_channel: u64) -> Guard {
+fn start(dir: &std::path::Path, http: u16, per_channel: u64, pace_ms: u64) -> Guard {
+    let pause = if pace_ms > 0 {
+        format!(" same => n,Wait({})\n", pace_ms as f64 / 1000.0)
+    } else {
+        String::new()
+    };
     let files = [
         (
             "modules.conf",
@@ -48,7 +57,7 @@ fn start(dir: &std::path::Path, http: u16, per_channel: u64) -> Guard {
         (
             "extensions.conf",
             format!(
-                "[burst]\nexten => s,1,Set(i=0)\n same => n(top),Set(i=$[${{i}} + 1])\n same => n,GotoIf($[${{i}} < {per_channel}]?top)\n same => n,Hangup()\n"
+                "[burst]\nexten => s,1,Set(i=0)\n same => n(top),Set(i=$[${{i}} + 1])\n{pause} same => n,GotoIf($[${{i}} < {per_channel}]?top)\n same => n,Hangup()\n"
             ),
         ),
         ("pjsip.conf", String::new()),
@@ -118,11 +127,12 @@ fn reference(count: u64, size: usize) -> (u64, Duration) {
 }
 
 fn main() {
-    let channels = env_num("ARI_EVENTS_CHANNELS", 4);
-    let per_channel = env_num("ARI_EVENTS_PER_CHANNEL", 25_000);
+    let channels = env_num("ARI_EVENTS_CHANNELS", 40);
+    let per_channel = env_num("ARI_EVENTS_PER_CHANNEL", 2_000);
+    let pace_ms = env_num("ARI_EVENTS_PACE_MS", 2);
     let dir = tempfile::tempdir().unwrap();
     let http = free_port();
-    let obelus = start(dir.path(), http, per_channel);
+    let obelus = start(dir.path(), http, per_channel, pace_ms);
 
     let stream = TcpStream::connect(("127.0.0.1", http)).unwrap();
     let (mut ws, _) = tungstenite::client(
@@ -149,7 +159,7 @@ fn main() {
     let ref_rate = ref_events as f64 / ref_elapsed.as_secs_f64().max(1e-9);
 
     println!(
-        "ari_events: {channels} Local channels x {per_channel} Set() in a loop, one subscribeAll WebSocket"
+        "ari_events: {channels} Local channels x {per_channel} Set() in a loop, {pace_ms} ms pause per turn, one subscribeAll WebSocket"
     );
     println!(
         "{:<22} {:>10} {:>12} {:>10} {:>14}",
