@@ -4,36 +4,19 @@
 //! in one mixing bridge. The test checks the bridge over REST, and from the
 //! RTP each phone receives that it hears the two others and not itself.
 
-use std::io::{BufRead, BufReader, Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::io::{BufRead, BufReader};
+use std::net::UdpSocket;
 use std::process::{Command, Stdio};
 use std::thread;
-use std::time::{Duration, Instant};
 
 use obelus_media::Codec;
 use obelus_media::analysis::goertzel_power;
 
-use crate::call::{Heard, add_phone, phone_media, sipp, wait_ok};
-use crate::common::{ConfDir, free_port};
-use crate::sip_shared_db::server;
+use crate::call::{Heard, Phone, add_phone, phone_media, rtp_ports, sqlite_server, wait_ok};
+use crate::common::ari::{enable_ari, expect, wait_for_app};
 
 /// Each phone's own tone.
 const TONES: [f32; 3] = [600.0, 1500.0, 2200.0];
-
-/// A GET on ARI with Basic auth; the response body.
-fn ari_get(port: u16, path: &str) -> String {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    // ari:s3cret
-    write!(
-        stream,
-        "GET {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: Basic YXJpOnMzY3JldA==\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut response = String::new();
-    stream.read_to_string(&mut response).unwrap();
-    assert!(response.starts_with("HTTP/1.1 200"), "{response}");
-    response
-}
 
 fn power_ratio(heard: &Heard, want: f32, own: f32) -> f64 {
     let tail = &heard.audio[(heard.rate as usize).min(heard.audio.len())..];
@@ -42,35 +25,13 @@ fn power_ratio(heard: &Heard, want: f32, own: f32) -> f64 {
 
 #[test]
 fn three_calls_are_mixed_by_an_unmodified_ari_client() {
-    let shared = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        shared.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port): (ConfDir, u16) = server(
-        "pbx",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
-    let http_port = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http_port}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let (_shared, conf, sip_port) = sqlite_server();
+    let http_port = enable_ari(&conf);
     conf.write(
         "extensions.conf",
         "[testing]\nexten => 900,1,Stasis(conf)\n",
     );
-    let start = 22000 + (std::process::id() % 100) as u16 * 100;
-    conf.write(
-        "rtp.conf",
-        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 98),
-    );
+    rtp_ports(&conf, 22000 + (std::process::id() % 100) as u16 * 100);
     let _daemon = conf.start_foreground();
     for id in ["101", "102", "103"] {
         add_phone(&conf, id, "ulaw");
@@ -88,59 +49,22 @@ fn three_calls_are_mixed_by_an_unmodified_ari_client() {
         .expect("python3 with aioari (pip install aioari)");
     let mut lines = BufReader::new(app.stdout.take().unwrap()).lines();
     // The application is registered once its WebSocket is up.
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, apps, _) = conf.rx("ari show apps");
-        if apps.contains("conf") {
-            break;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the ARI application never connected:\n{apps}"
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
+    wait_for_app(&conf, "conf");
 
     let dir = tempfile::tempdir().unwrap();
     let mut callers = Vec::new();
     let mut media = Vec::new();
     for (i, id) in ["101", "102", "103"].iter().enumerate() {
         let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-        let rtp_port = rtp.local_addr().unwrap().port().to_string();
         let log = dir.path().join(format!("{id}.log"));
-        callers.push(sipp(
-            sip_port,
-            dir.path(),
-            "call_caller.xml",
-            &[
-                "-s",
-                id,
-                "-au",
-                id,
-                "-ap",
-                id,
-                "-key",
-                "dest",
-                "900",
-                "-p",
-                &free_port().to_string(),
-                "-key",
-                "rtp_port",
-                &rtp_port,
-                "-key",
-                "pt",
-                "0",
-                "-key",
-                "codec",
-                "PCMU",
-                "-d",
-                "7000",
-                "-trace_logs",
-                "-log_file",
-                log.to_str().unwrap(),
-                "-trace_err",
-            ],
-        ));
+        callers.push(
+            Phone::calling(id, "900")
+                .rtp(&rtp)
+                .codec("0", "PCMU")
+                .args(&["-d", "7000"])
+                .log(&log)
+                .start(sip_port, dir.path(), "call_caller.xml"),
+        );
         let tone = TONES[i];
         media.push(thread::spawn(move || {
             phone_media(rtp, log, Codec::Ulaw, 0, tone)
@@ -154,9 +78,8 @@ fn three_calls_are_mixed_by_an_unmodified_ari_client() {
             break id.trim().to_owned();
         }
     };
-    let shown = ari_get(http_port, &format!("/ari/bridges/{bridge}"));
-    let listed = ari_get(http_port, "/ari/channels");
-    let body = &shown[shown.find("\r\n\r\n").unwrap()..];
+    let body = expect(http_port, "GET", &format!("/ari/bridges/{bridge}"), 200).text();
+    let listed = expect(http_port, "GET", "/ari/channels", 200).text();
     assert!(body.contains("\"bridge_type\":\"mixing\""), "{body}");
     let in_bridge = listed.matches("\"name\":\"PJSIP/10").count();
     assert_eq!(in_bridge, 3, "{listed}");

@@ -4,35 +4,8 @@
 //! it, and the console sees each step without a reload; mailbox counts it
 //! keeps survive a restart.
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-
+use crate::common::ari::{self, enable_ari};
 use crate::common::{ConfDir, free_port};
-
-/// One ARI request with Basic auth `ari:s3cret`; (status code, body).
-pub(crate) fn ari(port: u16, method: &str, path: &str, body: Option<&str>) -> (u16, String) {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    let body = body.unwrap_or("");
-    let request = format!(
-        "{method} /ari{path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\
-Authorization: Basic YXJpOnMzY3JldA==\r\nContent-Type: application/json\r\n\
-Content-Length: {}\r\nConnection: close\r\n\r\n{body}",
-        body.len()
-    );
-    stream.write_all(request.as_bytes()).expect("write");
-    let mut response = String::new();
-    stream.read_to_string(&mut response).expect("read");
-    let status = response
-        .split(' ')
-        .nth(1)
-        .and_then(|code| code.parse().ok())
-        .unwrap_or(0);
-    let body = response
-        .split_once("\r\n\r\n")
-        .map(|(_, b)| b.to_owned())
-        .unwrap_or_default();
-    (status, body)
-}
 
 /// The value of `attribute` in a ConfigTuple list.
 fn attribute(list: &str, attribute: &str) -> Option<String> {
@@ -46,15 +19,7 @@ fn attribute(list: &str, attribute: &str) -> Option<String> {
 #[test]
 fn an_application_manages_endpoints_through_dynamic_configuration() {
     let conf = ConfDir::new();
-    let http = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let http = enable_ari(&conf);
     conf.write(
         "res_config_sqlite3.conf",
         "[obelus]\ndbfile => obelus.sqlite3\n",
@@ -76,14 +41,14 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
         ),
     );
     let _daemon = conf.start_foreground();
-    let base = "/asterisk/config/dynamic/res_pjsip/endpoint";
+    let base = "/ari/asterisk/config/dynamic/res_pjsip/endpoint";
 
-    let (status, body) = ari(http, "GET", &format!("{base}/201"), None);
+    let (status, body) = ari::call(http, "GET", &format!("{base}/201"), None);
     assert_eq!(status, 404, "{body}");
     assert!(body.contains("not found"), "{body}");
 
     let fields = r#"{"fields":[{"attribute":"context","value":"phones"},{"attribute":"allow","value":"ulaw"},{"attribute":"direct_media","value":"no"}]}"#;
-    let (status, body) = ari(http, "PUT", &format!("{base}/201"), Some(fields));
+    let (status, body) = ari::call(http, "PUT", &format!("{base}/201"), Some(fields));
     assert_eq!(status, 200, "{body}");
     assert_eq!(attribute(&body, "context").as_deref(), Some("phones"));
     // Defaults of options not given come back too, as in Asterisk.
@@ -92,20 +57,20 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
     let (_, out, _) = conf.rx("pjsip show endpoints");
     assert!(out.contains(" 201 "), "created endpoint listed: {out}");
 
-    let (status, body) = ari(
+    let (status, body) = ari::call(
         http,
         "PUT",
         &format!("{base}/201"),
         Some(r#"{"fields":[{"attribute":"context","value":"office"}]}"#),
     );
     assert_eq!(status, 200, "{body}");
-    let (status, body) = ari(http, "GET", &format!("{base}/201"), None);
+    let (status, body) = ari::call(http, "GET", &format!("{base}/201"), None);
     assert_eq!(status, 200, "{body}");
     assert_eq!(attribute(&body, "context").as_deref(), Some("office"));
     assert_eq!(attribute(&body, "allow").as_deref(), Some("ulaw"));
 
     // A bad value is the caller's mistake; nothing is stored.
-    let (status, body) = ari(
+    let (status, body) = ari::call(
         http,
         "PUT",
         &format!("{base}/202"),
@@ -113,37 +78,37 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
     );
     assert_eq!(status, 400, "{body}");
     assert!(body.contains("direct_media"), "{body}");
-    let (status, _) = ari(http, "GET", &format!("{base}/202"), None);
+    let (status, _) = ari::call(http, "GET", &format!("{base}/202"), None);
     assert_eq!(status, 404);
 
     // Unknown class or type: 404; a type read only from pjsip.conf: 403.
-    let (status, _) = ari(
+    let (status, _) = ari::call(
         http,
         "GET",
-        "/asterisk/config/dynamic/res_nothing/endpoint/201",
+        "/ari/asterisk/config/dynamic/res_nothing/endpoint/201",
         None,
     );
     assert_eq!(status, 404);
-    let (status, _) = ari(
+    let (status, _) = ari::call(
         http,
         "GET",
-        "/asterisk/config/dynamic/res_pjsip/gizmo/201",
+        "/ari/asterisk/config/dynamic/res_pjsip/gizmo/201",
         None,
     );
     assert_eq!(status, 404);
-    let (status, body) = ari(
+    let (status, body) = ari::call(
         http,
         "PUT",
-        "/asterisk/config/dynamic/res_pjsip/aor/fromfile",
+        "/ari/asterisk/config/dynamic/res_pjsip/aor/fromfile",
         Some(r#"{"fields":[{"attribute":"max_contacts","value":"2"}]}"#),
     );
     assert_eq!(status, 403, "{body}");
 
-    let (status, body) = ari(http, "DELETE", &format!("{base}/201"), None);
+    let (status, body) = ari::call(http, "DELETE", &format!("{base}/201"), None);
     assert_eq!(status, 204, "{body}");
-    let (status, _) = ari(http, "GET", &format!("{base}/201"), None);
+    let (status, _) = ari::call(http, "GET", &format!("{base}/201"), None);
     assert_eq!(status, 404);
-    let (status, _) = ari(http, "DELETE", &format!("{base}/201"), None);
+    let (status, _) = ari::call(http, "DELETE", &format!("{base}/201"), None);
     assert_eq!(status, 404);
 }
 
@@ -153,29 +118,21 @@ fn an_application_manages_endpoints_through_dynamic_configuration() {
 #[test]
 fn mailbox_counts_kept_by_an_application_survive_a_restart() {
     let conf = ConfDir::new();
-    let http = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let http = enable_ari(&conf);
     let daemon = conf.start_foreground();
-    let (status, body) = ari(http, "GET", "/mailboxes/1000@default", None);
+    let (status, body) = ari::call(http, "GET", "/ari/mailboxes/1000@default", None);
     assert_eq!(status, 404, "{body}");
-    let (status, body) = ari(
+    let (status, body) = ari::call(
         http,
         "PUT",
-        "/mailboxes/1000@default?oldMessages=1&newMessages=3",
+        "/ari/mailboxes/1000@default?oldMessages=1&newMessages=3",
         None,
     );
     assert_eq!(status, 204, "{body}");
-    let (status, body) = ari(
+    let (status, body) = ari::call(
         http,
         "PUT",
-        "/mailboxes/1001@default?oldMessages=-1&newMessages=3",
+        "/ari/mailboxes/1001@default?oldMessages=-1&newMessages=3",
         None,
     );
     assert_eq!(status, 400, "{body}");
@@ -183,18 +140,18 @@ fn mailbox_counts_kept_by_an_application_survive_a_restart() {
     assert_eq!(daemon.wait(), 0, "a clean stop");
 
     let _daemon = conf.start_foreground();
-    let (status, body) = ari(http, "GET", "/mailboxes/1000@default", None);
+    let (status, body) = ari::call(http, "GET", "/ari/mailboxes/1000@default", None);
     assert_eq!(status, 200, "{body}");
     let mailbox: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(mailbox["name"], "1000@default");
     assert_eq!(mailbox["new_messages"], 3);
     assert_eq!(mailbox["old_messages"], 1);
-    let (status, body) = ari(http, "GET", "/mailboxes", None);
+    let (status, body) = ari::call(http, "GET", "/ari/mailboxes", None);
     assert_eq!(status, 200, "{body}");
     let list: serde_json::Value = serde_json::from_str(&body).expect("JSON");
     assert_eq!(list.as_array().map(Vec::len), Some(1), "{body}");
-    let (status, _) = ari(http, "DELETE", "/mailboxes/1000@default", None);
+    let (status, _) = ari::call(http, "DELETE", "/ari/mailboxes/1000@default", None);
     assert_eq!(status, 204);
-    let (status, _) = ari(http, "DELETE", "/mailboxes/1000@default", None);
+    let (status, _) = ari::call(http, "DELETE", "/ari/mailboxes/1000@default", None);
     assert_eq!(status, 404);
 }

@@ -5,18 +5,20 @@
 //! messages to a phone and from one, a REFER outside calls; bridge
 //! variables, log channels and modules over REST.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::path::Path;
+use std::process::Child;
 use std::thread;
 use std::time::{Duration, Instant};
 
 use obelus_media::Codec;
 use serde_json::Value;
 
-use crate::call::{add_phone, assert_hears, phone_media, sipp, wait_ok};
+use crate::call::{
+    Phone, add_phone, assert_hears, phone_media, register, rtp_ports, sqlite_server, wait_ok,
+};
+use crate::common::ari::{self, Events, channel_id, enable_ari};
 use crate::common::{ConfDir, Daemon, free_port};
-use crate::sip_shared_db::server;
 
 /// A daemon with phones 101 and 102 (realtime), ARI user ari/s3cret,
 /// `exten => 900,1,Stasis(ctl)`, and 902 entering it with transfers left
@@ -30,36 +32,14 @@ struct Pbx {
 }
 
 fn pbx() -> Pbx {
-    let db = tempfile::tempdir().unwrap();
-    let connection = format!(
-        "[obelus]\ndbfile => {}\n",
-        db.path().join("db.sqlite3").display()
-    );
-    let (conf, sip_port) = server(
-        "pbx",
-        "sqlite3",
-        "obelus",
-        ("res_config_sqlite3.conf", &connection),
-    );
-    let http_port = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http_port}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let (db, conf, sip_port) = sqlite_server();
+    let http_port = enable_ari(&conf);
     conf.write(
         "extensions.conf",
         "[testing]\nexten => 900,1,Stasis(ctl)\n\
          exten => 902,1,Set(PJSIP_TRANSFER_HANDLING()=ari-only)\n same => n,Stasis(ctl)\n",
     );
-    let start = 24000 + (std::process::id() % 100) as u16 * 100;
-    conf.write(
-        "rtp.conf",
-        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 98),
-    );
+    rtp_ports(&conf, 24000 + (std::process::id() % 100) as u16 * 100);
     let daemon = conf.start_foreground();
     add_phone(&conf, "101", "ulaw");
     add_phone(&conf, "102", "ulaw");
@@ -73,106 +53,32 @@ fn pbx() -> Pbx {
 }
 
 impl Pbx {
-    /// One ARI request with Basic auth (ari:s3cret): status and body.
-    fn rest(&self, method: &str, path: &str, json: Option<&str>) -> (u16, String) {
-        let mut stream = TcpStream::connect(("127.0.0.1", self.http_port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(30)))
-            .unwrap();
-        let body = json.unwrap_or("");
-        let content = if json.is_some() {
-            "Content-Type: application/json\r\n"
-        } else {
-            ""
-        };
-        write!(
-            stream,
-            "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{}\r\nAuthorization: Basic YXJpOnMzY3JldA==\r\nConnection: close\r\n{content}Content-Length: {}\r\n\r\n{body}",
-            self.http_port,
-            body.len()
-        )
-        .unwrap();
-        let mut response = String::new();
-        stream.read_to_string(&mut response).unwrap();
-        let status = response
-            .split_whitespace()
-            .nth(1)
-            .and_then(|s| s.parse().ok())
-            .unwrap_or_else(|| panic!("no status line: {response}"));
-        let body = response
-            .split_once("\r\n\r\n")
-            .map(|(_, b)| b.to_owned())
-            .unwrap_or_default();
-        (status, body)
-    }
-
-    /// A request that must answer `status`; its body as JSON (null if
+    /// An ARI request that must answer `status`; its body as JSON (null if
     /// empty).
     fn expect(&self, method: &str, path: &str, json: Option<&str>, status: u16) -> Value {
-        let (got, body) = self.rest(method, path, json);
-        assert_eq!(got, status, "{method} {path}: {body}");
-        if body.trim().is_empty() {
-            Value::Null
-        } else {
-            serde_json::from_str(&body).unwrap_or_else(|e| panic!("{e}: {body}"))
-        }
+        ari::expect_with(self.http_port, method, path, json, status).json_or_null()
     }
 
     /// Registers phone `id` with its contact at `contact_port` (where a
     /// sipp phone answers).
     fn register(&self, id: &str, dir: &Path, contact_port: u16) {
-        let register = sipp(
-            self.sip_port,
-            dir,
-            "register_contact.xml",
-            &[
-                "-s",
-                id,
-                "-au",
-                id,
-                "-ap",
-                id,
-                "-p",
-                &free_port().to_string(),
-                "-key",
-                "contact_port",
-                &contact_port.to_string(),
-                "-trace_err",
-            ],
-        );
-        wait_ok(register, "a REGISTER", dir);
-    }
-}
-
-/// The events WebSocket of one application.
-struct Events(tungstenite::WebSocket<TcpStream>);
-
-impl Events {
-    fn connect(port: u16, app: &str) -> Events {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(40)))
-            .unwrap();
-        let url = format!("ws://127.0.0.1:{port}/ari/events?app={app}&api_key=ari:s3cret");
-        let (ws, response) = tungstenite::client(url, stream).expect("WebSocket upgrade");
-        assert_eq!(response.status(), 101);
-        Events(ws)
+        register(self.sip_port, dir, id, contact_port);
     }
 
-    /// The next event of type `kind` (others are skipped).
-    fn until(&mut self, kind: &str) -> Value {
-        loop {
-            let message = self
-                .0
-                .read()
-                .unwrap_or_else(|e| panic!("no {kind} event: {e}"));
-            if let tungstenite::Message::Text(text) = message {
-                let event: Value = serde_json::from_str(text.as_str()).unwrap();
-                if event["type"] == kind {
-                    return event;
-                }
-            }
-        }
+    /// Phone `id` registered, `scenario` answering at its contact and
+    /// logging to `log`.
+    fn registered(&self, id: &str, dir: &Path, scenario: &str, log: &Path) -> Child {
+        let contact = free_port();
+        let phone = Phone::listening(contact)
+            .log(log)
+            .start(self.sip_port, dir, scenario);
+        self.register(id, dir, contact);
+        phone
+    }
+
+    /// The events of application `ctl`.
+    fn events(&self) -> Events {
+        Events::connect(self.http_port, "ctl")
     }
 }
 
@@ -197,66 +103,26 @@ fn log_line(log: &Path, prefix: &str) -> String {
 #[test]
 fn a_created_channel_dials_a_registered_phone_and_is_bridged() {
     let pbx = pbx();
-    let mut events = Events::connect(pbx.http_port, "ctl");
+    let mut events = pbx.events();
     let dir = tempfile::tempdir().unwrap();
     let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
     let rtp_a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let rtp_b = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let port_a = rtp_a.local_addr().unwrap().port().to_string();
-    let port_b = rtp_b.local_addr().unwrap().port().to_string();
     let phone_b = free_port();
-    let callee = sipp(
+    let callee = Phone::listening(phone_b).rtp(&rtp_b).log(&log_b).start(
         pbx.sip_port,
         dir.path(),
         "call_callee.xml",
-        &[
-            "-p",
-            &phone_b.to_string(),
-            "-key",
-            "rtp_port",
-            &port_b,
-            "-trace_logs",
-            "-log_file",
-            log_b.to_str().unwrap(),
-            "-trace_err",
-        ],
     );
     pbx.register("102", dir.path(), phone_b);
-    let caller = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "900",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "rtp_port",
-            &port_a,
-            "-key",
-            "pt",
-            "0",
-            "-key",
-            "codec",
-            "PCMU",
-            "-d",
-            "9000",
-            "-trace_logs",
-            "-log_file",
-            log_a.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller = Phone::calling("101", "900")
+        .rtp(&rtp_a)
+        .codec("0", "PCMU")
+        .args(&["-d", "9000"])
+        .log(&log_a)
+        .start(pbx.sip_port, dir.path(), "call_caller.xml");
     let start = events.until("StasisStart");
-    let a = start["channel"]["id"].as_str().unwrap().to_owned();
+    let a = channel_id(&start);
 
     let created = pbx.expect(
         "POST",
@@ -323,7 +189,7 @@ fn a_created_channel_dials_a_registered_phone_and_is_bridged() {
 #[test]
 fn a_ringing_caller_is_redirected_with_a_302() {
     let pbx = pbx();
-    let mut events = Events::connect(pbx.http_port, "ctl");
+    let mut events = pbx.events();
     let dir = tempfile::tempdir().unwrap();
     let phone_b = free_port();
     pbx.register("102", dir.path(), phone_b);
@@ -336,30 +202,13 @@ fn a_ringing_caller_is_redirected_with_a_302() {
     ];
     for (i, (endpoint, contact)) in targets.iter().enumerate() {
         let log = dir.path().join(format!("redirect{i}.log"));
-        let caller = sipp(
+        let caller = Phone::calling("101", "900").log(&log).start(
             pbx.sip_port,
             dir.path(),
             "redirect_caller.xml",
-            &[
-                "-s",
-                "101",
-                "-au",
-                "101",
-                "-ap",
-                "101",
-                "-key",
-                "dest",
-                "900",
-                "-p",
-                &free_port().to_string(),
-                "-trace_logs",
-                "-log_file",
-                log.to_str().unwrap(),
-                "-trace_err",
-            ],
         );
         let start = events.until("StasisStart");
-        let id = start["channel"]["id"].as_str().unwrap().to_owned();
+        let id = channel_id(&start);
         assert_eq!(start["channel"]["state"], "Ring");
         pbx.expect(
             "POST",
@@ -389,35 +238,17 @@ fn a_ringing_caller_is_redirected_with_a_302() {
 #[test]
 fn an_answered_call_is_transferred_with_refer() {
     let pbx = pbx();
-    let mut events = Events::connect(pbx.http_port, "ctl");
+    let mut events = pbx.events();
     let dir = tempfile::tempdir().unwrap();
     let phone_b = free_port();
     pbx.register("102", dir.path(), phone_b);
     let log = dir.path().join("refer.log");
-    let caller = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "refer_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "900",
-            "-p",
-            &free_port().to_string(),
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller =
+        Phone::calling("101", "900")
+            .log(&log)
+            .start(pbx.sip_port, dir.path(), "refer_caller.xml");
     let start = events.until("StasisStart");
-    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    let id = channel_id(&start);
     pbx.expect("POST", &format!("/ari/channels/{id}/answer"), None, 204);
     pbx.expect(
         "POST",
@@ -438,29 +269,12 @@ fn an_answered_call_is_transferred_with_refer() {
 #[test]
 fn a_transfer_the_phone_asks_for_is_left_to_the_application() {
     let pbx = pbx();
-    let mut events = Events::connect(pbx.http_port, "ctl");
+    let mut events = pbx.events();
     let dir = tempfile::tempdir().unwrap();
-    let caller = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "refer_transferor.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "902",
-            "-p",
-            &free_port().to_string(),
-            "-trace_err",
-        ],
-    );
+    let caller =
+        Phone::calling("101", "902").start(pbx.sip_port, dir.path(), "refer_transferor.xml");
     let start = events.until("StasisStart");
-    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    let id = channel_id(&start);
     let progress = format!("/ari/channels/{id}/transfer_progress");
     pbx.expect(
         "POST",
@@ -503,24 +317,10 @@ fn a_transfer_the_phone_asks_for_is_left_to_the_application() {
 #[test]
 fn text_messages_reach_a_phone_and_come_back_as_events() {
     let pbx = pbx();
-    let mut events = Events::connect(pbx.http_port, "ctl");
+    let mut events = pbx.events();
     let dir = tempfile::tempdir().unwrap();
-    let phone_b = free_port();
     let log = dir.path().join("uas.log");
-    let uas = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "message_uas.xml",
-        &[
-            "-p",
-            &phone_b.to_string(),
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
-    pbx.register("102", dir.path(), phone_b);
+    let uas = pbx.registered("102", dir.path(), "message_uas.xml", &log);
     pbx.expect(
         "PUT",
         "/ari/endpoints/sendMessage?to=pjsip:102&from=ari&body=hello%20from%20ari",
@@ -550,25 +350,7 @@ fn text_messages_reach_a_phone_and_come_back_as_events() {
         None,
         200,
     );
-    let uac = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "message_uac.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "ctl",
-            "-p",
-            &free_port().to_string(),
-            "-trace_err",
-        ],
-    );
+    let uac = Phone::calling("101", "ctl").start(pbx.sip_port, dir.path(), "message_uac.xml");
     wait_ok(uac, "101 sending a MESSAGE", dir.path());
     let received = events.until("TextMessageReceived");
     assert_eq!(
@@ -593,22 +375,8 @@ fn text_messages_reach_a_phone_and_come_back_as_events() {
     assert_eq!(received["endpoint"]["resource"], "101");
 
     // Out of any call, 101 is asked to call 102 at this server.
-    let phone_a = free_port();
     let log = dir.path().join("refer.log");
-    let referred = sipp(
-        pbx.sip_port,
-        dir.path(),
-        "refer_uas.xml",
-        &[
-            "-p",
-            &phone_a.to_string(),
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
-    pbx.register("101", dir.path(), phone_a);
+    let referred = pbx.registered("101", dir.path(), "refer_uas.xml", &log);
     pbx.expect(
         "POST",
         "/ari/endpoints/PJSIP/101/refer?from=ari&refer_to=102&to_self=yes",

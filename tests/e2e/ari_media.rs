@@ -13,73 +13,42 @@
 //! `rtp_statistics` counts grow during the call, and the snoop ends when
 //! the caller hangs up.
 
-use std::net::{SocketAddr, TcpStream, UdpSocket};
+use std::net::{SocketAddr, UdpSocket};
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use obelus_media::Codec;
 use obelus_media::analysis::goertzel_power;
 use serde_json::Value;
 
-use crate::ari_config::ari;
 use crate::call::{
-    Heard, add_phone, assert_hears, phone_media, sipp, sqlite_pbx, talk_to, wait_ok,
+    Heard, Phone, add_phone, assert_hears, phone_media, sqlite_pbx, talk_to, wait_ok,
 };
-use crate::common::free_port;
+use crate::common::ari::{self, Events, channel_id, enable_ari};
 
 /// The caller's tone, the first external host's, the snoop host's.
 const CALLER: f32 = 1000.0;
 const EXTERNAL: f32 = 440.0;
 const WHISPER: f32 = 2200.0;
 
-type Events = tungstenite::WebSocket<TcpStream>;
-
-/// The events WebSocket of application `app`.
-fn events(port: u16, app: &str) -> Events {
-    let stream = TcpStream::connect(("127.0.0.1", port)).expect("connect");
-    stream
-        .set_read_timeout(Some(Duration::from_secs(30)))
-        .expect("timeout");
-    let url = format!("ws://127.0.0.1:{port}/ari/events?app={app}&api_key=ari:s3cret");
-    let (ws, _) = tungstenite::client(url.as_str(), stream).expect("WebSocket upgrade");
-    ws
-}
-
-/// Reads events until one of type `kind` satisfies `matches`.
-fn wait_event(ws: &mut Events, kind: &str, matches: impl Fn(&Value) -> bool) -> Value {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        assert!(Instant::now() < deadline, "no {kind} event");
-        let text = match ws.read().expect("event") {
-            tungstenite::Message::Text(t) => t.to_string(),
-            _ => continue,
-        };
-        let event: Value = serde_json::from_str(&text).expect("JSON event");
-        if event["type"] == kind && matches(&event) {
-            return event;
-        }
-    }
-}
-
-/// A REST request that must succeed; its JSON body (null when empty).
+/// A REST request (`path` under `/ari`) that must succeed; its JSON body
+/// (null when empty).
 fn rest(port: u16, method: &str, path: &str) -> Value {
-    let (status, body) = ari(port, method, path, None);
+    let path = format!("/ari{path}");
+    let answer = ari::request(port, method, &path, None);
     assert!(
-        (200..300).contains(&status),
-        "{method} {path}: {status} {body}"
+        (200..300).contains(&answer.status),
+        "{method} {path}: {} {}",
+        answer.status,
+        answer.text()
     );
-    if body.trim().is_empty() {
-        Value::Null
-    } else {
-        serde_json::from_str(&body).expect("JSON body")
-    }
+    answer.json_or_null()
 }
 
-/// A REST request that must fail with `want`; its error message.
+/// A REST request (`path` under `/ari`) that must fail with `want`; its
+/// error message.
 fn refused(port: u16, method: &str, path: &str, want: u16) -> String {
-    let (status, body) = ari(port, method, path, None);
-    assert_eq!(status, want, "{method} {path}: {body}");
-    let error: Value = serde_json::from_str(&body).expect("JSON error");
+    let error = ari::expect(port, method, &format!("/ari{path}"), want).json();
     error["message"].as_str().expect("message").to_owned()
 }
 
@@ -103,8 +72,21 @@ fn external_media(port: u16, ws: &mut Events, host: SocketAddr) -> (String, Sock
         .and_then(|p| p.parse().ok())
         .expect("UNICASTRTP_LOCAL_PORT");
     let id = channel["id"].as_str().expect("id").to_owned();
-    wait_event(ws, "StasisStart", |e| e["channel"]["id"] == id.as_str());
+    ws.until_matching("StasisStart", |e| e["channel"]["id"] == id.as_str());
     (id, SocketAddr::from(([127, 0, 0, 1], local_port)))
+}
+
+/// A mixing bridge with `channels` (ids, comma-separated) in it.
+fn mixing_bridge(port: u16, channels: &str) {
+    let bridge = rest(port, "POST", "/bridges?type=mixing")["id"]
+        .as_str()
+        .expect("bridge id")
+        .to_owned();
+    rest(
+        port,
+        "POST",
+        &format!("/bridges/{bridge}/addChannel?channel={channels}"),
+    );
 }
 
 /// `want` Hz is well above `other` Hz in what `heard` holds.
@@ -126,66 +108,30 @@ fn dominates(who: &str, heard: &Heard, want: f32, other: f32) {
 #[test]
 fn external_media_snoop_and_rtp_statistics() {
     let (_db, conf, sip_port) = sqlite_pbx();
-    let http = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let http = enable_ari(&conf);
     conf.write(
         "extensions.conf",
         "[testing]\nexten => 900,1,Stasis(media)\n",
     );
     let _daemon = conf.start_foreground();
     add_phone(&conf, "101", "ulaw");
-    let mut ws = events(http, "media");
+    let mut ws = Events::connect(http, "media");
 
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("caller.log");
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
-    let caller = sipp(
-        sip_port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "900",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "rtp_port",
-            &rtp_port,
-            "-key",
-            "pt",
-            "0",
-            "-key",
-            "codec",
-            "PCMU",
-            "-d",
-            "6000",
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
-    let start = wait_event(&mut ws, "StasisStart", |e| {
+    let caller = Phone::calling("101", "900")
+        .rtp(&rtp)
+        .codec("0", "PCMU")
+        .args(&["-d", "6000"])
+        .log(&log)
+        .start(sip_port, dir.path(), "call_caller.xml");
+    let start = ws.until_matching("StasisStart", |e| {
         e["channel"]["name"]
             .as_str()
             .is_some_and(|n| n.starts_with("PJSIP/101-"))
     });
-    let call = start["channel"]["id"].as_str().expect("id").to_owned();
+    let call = channel_id(&start);
 
     // What the reference says about bad requests.
     let message = refused(
@@ -226,15 +172,7 @@ fn external_media_snoop_and_rtp_statistics() {
     // The caller and the first external host talk in one bridge.
     let host_a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (media_a, obelus_a) = external_media(http, &mut ws, host_a.local_addr().unwrap());
-    let bridge_a = rest(http, "POST", "/bridges?type=mixing")["id"]
-        .as_str()
-        .expect("bridge id")
-        .to_owned();
-    rest(
-        http,
-        "POST",
-        &format!("/bridges/{bridge_a}/addChannel?channel={call},{media_a}"),
-    );
+    mixing_bridge(http, &format!("{call},{media_a}"));
 
     // The snoop hears what the caller says and whispers to it.
     let snoop = rest(
@@ -249,9 +187,7 @@ fn external_media_snoop_and_rtp_statistics() {
         "{snoop}"
     );
     let snoop_id = snoop["id"].as_str().expect("snoop id").to_owned();
-    let started = wait_event(&mut ws, "StasisStart", |e| {
-        e["channel"]["id"] == snoop_id.as_str()
-    });
+    let started = ws.until_matching("StasisStart", |e| e["channel"]["id"] == snoop_id.as_str());
     assert_eq!(started["args"], serde_json::json!(["watching"]));
     let message = refused(
         http,
@@ -262,15 +198,7 @@ fn external_media_snoop_and_rtp_statistics() {
     assert_eq!(message, "Unsupported channel type");
     let host_b = UdpSocket::bind("127.0.0.1:0").unwrap();
     let (media_b, obelus_b) = external_media(http, &mut ws, host_b.local_addr().unwrap());
-    let bridge_b = rest(http, "POST", "/bridges?type=mixing")["id"]
-        .as_str()
-        .expect("bridge id")
-        .to_owned();
-    rest(
-        http,
-        "POST",
-        &format!("/bridges/{bridge_b}/addChannel?channel={snoop_id},{media_b}"),
-    );
+    mixing_bridge(http, &format!("{snoop_id},{media_b}"));
 
     let talk = Duration::from_millis(3500);
     let a = thread::spawn(move || talk_to(&host_a, obelus_a, Codec::Ulaw, 0, EXTERNAL, talk));
@@ -314,9 +242,7 @@ fn external_media_snoop_and_rtp_statistics() {
     dominates("snoop host", &heard_b, CALLER, WHISPER);
 
     // The caller hung up: the snoop ends with it.
-    wait_event(&mut ws, "StasisEnd", |e| {
-        e["channel"]["id"] == snoop_id.as_str()
-    });
+    ws.until_matching("StasisEnd", |e| e["channel"]["id"] == snoop_id.as_str());
     for id in [&media_a, &media_b] {
         rest(http, "DELETE", &format!("/channels/{id}"));
     }

@@ -7,146 +7,22 @@
 //! Copying, deleting, canceling and the 4xx answers are checked on the way,
 //! and a playback of the recording is paused, resumed and moved.
 
-use std::io::{Read, Write};
-use std::net::{TcpStream, UdpSocket};
+use std::net::UdpSocket;
 use std::thread;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use obelus_media::Codec;
 use obelus_media::analysis::{goertzel_power, signal_power};
-use serde_json::Value;
-use tungstenite::Message;
 
-use crate::call::{add_phone, phone_media, sipp, sqlite_pbx, wait_ok};
-use crate::common::{ConfDir, free_port};
+use crate::call::{Phone, add_phone, phone_media, sqlite_pbx, wait_ok};
+use crate::common::ConfDir;
+use crate::common::ari::{Events, channel_id, enable_ari, expect, wait_for_app};
 use crate::mixmonitor::spool_inside;
 
 /// The tone the phone says.
 const TONE: f32 = 600.0;
 /// How long each recording runs before it is stopped.
 const RECORD: Duration = Duration::from_millis(1500);
-/// `ari:s3cret`.
-const AUTH: &str = "Basic YXJpOnMzY3JldA==";
-
-/// One REST answer.
-struct Answer {
-    status: u16,
-    headers: String,
-    body: Vec<u8>,
-}
-
-impl Answer {
-    fn text(&self) -> String {
-        String::from_utf8_lossy(&self.body).into_owned()
-    }
-
-    fn json(&self) -> Value {
-        serde_json::from_slice(&self.body)
-            .unwrap_or_else(|e| panic!("not JSON ({e}): {}", self.text()))
-    }
-
-    fn header(&self, name: &str) -> Option<&str> {
-        self.headers.lines().find_map(|l| {
-            let (n, v) = l.split_once(':')?;
-            n.eq_ignore_ascii_case(name).then(|| v.trim())
-        })
-    }
-}
-
-/// A REST request on ARI (HTTP/1.1, Basic auth, parameters in the query).
-fn rest(port: u16, method: &str, path: &str) -> Answer {
-    let mut stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "{method} {path} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\nAuthorization: {AUTH}\r\nContent-Length: 0\r\nConnection: close\r\n\r\n"
-    )
-    .unwrap();
-    let mut raw = Vec::new();
-    stream.read_to_end(&mut raw).unwrap();
-    let split = raw
-        .windows(4)
-        .position(|w| w == b"\r\n\r\n")
-        .expect("a complete HTTP response");
-    let headers = String::from_utf8_lossy(&raw[..split]).into_owned();
-    let status = headers
-        .split_whitespace()
-        .nth(1)
-        .and_then(|s| s.parse().ok())
-        .expect("status line");
-    Answer {
-        status,
-        headers,
-        body: raw[split + 4..].to_vec(),
-    }
-}
-
-/// Asserts the status of a request, showing the body when it differs.
-fn expect(port: u16, method: &str, path: &str, status: u16) -> Answer {
-    let answer = rest(port, method, path);
-    assert_eq!(answer.status, status, "{method} {path}: {}", answer.text());
-    answer
-}
-
-/// The events WebSocket of application `rec`.
-struct Events(tungstenite::WebSocket<TcpStream>);
-
-impl Events {
-    /// Connects, and waits until the daemon lists the application.
-    fn connect(conf: &ConfDir, port: u16) -> Events {
-        let stream = TcpStream::connect(("127.0.0.1", port)).unwrap();
-        stream
-            .set_read_timeout(Some(Duration::from_secs(20)))
-            .unwrap();
-        let url = format!("ws://127.0.0.1:{port}/ari/events?app=rec&api_key=ari:s3cret");
-        let (ws, response) = tungstenite::client(url, stream).expect("WebSocket upgrade");
-        assert_eq!(response.status(), 101);
-        // Short reads from now on, so a missing event fails the test in
-        // time instead of blocking it.
-        ws.get_ref()
-            .set_read_timeout(Some(Duration::from_millis(200)))
-            .unwrap();
-        let deadline = Instant::now() + Duration::from_secs(20);
-        loop {
-            let (_, apps, _) = conf.rx("ari show apps");
-            if apps.contains("rec") {
-                break;
-            }
-            assert!(
-                Instant::now() < deadline,
-                "the application never registered:\n{apps}"
-            );
-            thread::sleep(Duration::from_millis(50));
-        }
-        Events(ws)
-    }
-
-    /// The next event of type `kind` (others are skipped).
-    fn next(&mut self, kind: &str) -> Value {
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(Instant::now() < deadline, "no {kind} event");
-            match self.0.read() {
-                Ok(Message::Text(text)) => {
-                    let event: Value = serde_json::from_str(text.as_str()).expect("JSON event");
-                    if event["type"] == kind {
-                        return event;
-                    }
-                }
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("events socket: {e}"),
-            }
-        }
-    }
-}
-
 /// The samples of a stored recording fetched over REST: an 8 kHz wav
 /// served as `audio/wav`.
 fn fetch_wav(port: u16, name: &str) -> Vec<i16> {
@@ -186,15 +62,7 @@ fn assert_holds_tone(what: &str, samples: &[i16]) {
 fn pbx() -> (tempfile::TempDir, ConfDir, u16, u16) {
     let (shared, conf, sip_port) = sqlite_pbx();
     spool_inside(&conf);
-    let http_port = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http_port}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let http_port = enable_ari(&conf);
     conf.write("extensions.conf", "[testing]\nexten => 900,1,Stasis(rec)\n");
     (shared, conf, sip_port, http_port)
 }
@@ -204,7 +72,8 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
     let (_shared, conf, sip_port, port) = pbx();
     let _daemon = conf.start_foreground();
     add_phone(&conf, "101", "ulaw");
-    let mut events = Events::connect(&conf, port);
+    let mut events = Events::connect(port, "rec");
+    wait_for_app(&conf, "rec");
 
     // Before any call: the stored recordings are empty, names are checked.
     let listed = expect(port, "GET", "/ari/recordings/stored", 200);
@@ -225,44 +94,16 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
 
     let dir = tempfile::tempdir().unwrap();
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
     let log = dir.path().join("101.log");
-    let caller = sipp(
-        sip_port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "900",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "rtp_port",
-            &rtp_port,
-            "-key",
-            "pt",
-            "0",
-            "-key",
-            "codec",
-            "PCMU",
-            "-d",
-            "12000",
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller = Phone::calling("101", "900")
+        .rtp(&rtp)
+        .codec("0", "PCMU")
+        .args(&["-d", "12000"])
+        .log(&log)
+        .start(sip_port, dir.path(), "call_caller.xml");
     let media = thread::spawn(move || phone_media(rtp, log, Codec::Ulaw, 0, TONE));
-    let started = events.next("StasisStart");
-    let id = started["channel"]["id"].as_str().unwrap().to_owned();
+    let started = events.until("StasisStart");
+    let id = channel_id(&started);
     let channel = format!("/ari/channels/{id}");
 
     // Bad requests, before the phone is answered.
@@ -313,7 +154,7 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         409,
     );
     assert!(again.text().contains("already exists"), "{}", again.text());
-    let recording = events.next("RecordingStarted")["recording"].clone();
+    let recording = events.until("RecordingStarted")["recording"].clone();
     assert_eq!(
         (recording["name"].as_str(), recording["state"].as_str()),
         (Some("calls/first"), Some("recording"))
@@ -338,7 +179,7 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         204,
     );
     expect(port, "POST", "/ari/recordings/live/calls%2Ffirst/stop", 204);
-    let finished = events.next("RecordingFinished")["recording"].clone();
+    let finished = events.until("RecordingFinished")["recording"].clone();
     assert_eq!(finished["name"], "calls/first");
     assert_eq!(finished["state"], "done");
     assert!(finished["duration"].as_u64().unwrap() >= 1, "{finished}");
@@ -370,20 +211,20 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         201,
     );
     assert_eq!(created.json()["target_uri"], "bridge:br1");
-    let recording = events.next("RecordingStarted")["recording"].clone();
+    let recording = events.until("RecordingStarted")["recording"].clone();
     assert_eq!(recording["name"], "mix");
     expect(port, "POST", "/ari/recordings/live/mix/pause", 204);
     let paused = expect(port, "GET", "/ari/recordings/live/mix", 200).json();
     assert_eq!(paused["state"], "paused");
     expect(port, "DELETE", "/ari/recordings/live/mix/pause", 204);
     assert_eq!(
-        events.next("RecordingStarted")["recording"]["state"],
+        events.until("RecordingStarted")["recording"]["state"],
         "recording",
         "resuming is announced as Asterisk does"
     );
     thread::sleep(RECORD);
     expect(port, "POST", "/ari/recordings/live/mix/stop", 204);
-    let finished = events.next("RecordingFinished")["recording"].clone();
+    let finished = events.until("RecordingFinished")["recording"].clone();
     assert_eq!(
         (finished["name"].as_str(), finished["state"].as_str()),
         (Some("mix"), Some("done"))
@@ -404,9 +245,9 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         &format!("{channel}/record?name=calls/dropped&format=sln"),
         201,
     );
-    events.next("RecordingStarted");
+    events.until("RecordingStarted");
     expect(port, "DELETE", "/ari/recordings/live/calls%2Fdropped", 204);
-    let canceled = events.next("RecordingFinished")["recording"].clone();
+    let canceled = events.until("RecordingFinished")["recording"].clone();
     assert_eq!(canceled["state"], "canceled");
     expect(port, "GET", "/ari/recordings/stored/calls%2Fdropped", 404);
 
@@ -459,7 +300,7 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         201,
     );
     assert_eq!(play.json()["state"], "queued");
-    assert_eq!(events.next("PlaybackStarted")["playback"]["id"], "pb1");
+    assert_eq!(events.until("PlaybackStarted")["playback"]["id"], "pb1");
     expect(
         port,
         "POST",
@@ -490,7 +331,7 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         "/ari/playbacks/pb1/control?operation=unpause",
         204,
     );
-    let resumed = events.next("PlaybackStarted")["playback"].clone();
+    let resumed = events.until("PlaybackStarted")["playback"].clone();
     assert_eq!(
         (resumed["id"].as_str(), resumed["state"].as_str()),
         (Some("pb1"), Some("playing"))
@@ -516,7 +357,7 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
         404,
     );
     expect(port, "DELETE", "/ari/playbacks/pb1", 204);
-    let done = events.next("PlaybackFinished")["playback"].clone();
+    let done = events.until("PlaybackFinished")["playback"].clone();
     assert_eq!(
         (done["id"].as_str(), done["state"].as_str()),
         (Some("pb1"), Some("done"))
@@ -530,5 +371,5 @@ fn a_call_is_recorded_stored_copied_and_played_back_under_control() {
 
     media.join().unwrap();
     wait_ok(caller, "the recorded call", dir.path());
-    events.next("StasisEnd");
+    events.until("StasisEnd");
 }

@@ -4,6 +4,7 @@
 //! transcodes. The test owns both phones' RTP sockets and checks from the
 //! audio it receives that each side hears the other's tone.
 
+use std::ffi::OsStr;
 use std::net::{SocketAddr, UdpSocket};
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
@@ -41,7 +42,12 @@ pub(crate) fn add_phone(conf: &ConfDir, id: &str, allow: &str) {
 }
 
 /// Starts a sipp scenario in the background.
-pub(crate) fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child {
+pub(crate) fn sipp(
+    server: u16,
+    dir: &Path,
+    name: &str,
+    args: impl IntoIterator<Item = impl AsRef<OsStr>>,
+) -> Child {
     Command::new("sipp")
         .current_dir(dir)
         .arg(format!("127.0.0.1:{server}"))
@@ -54,6 +60,88 @@ pub(crate) fn sipp(server: u16, dir: &Path, name: &str, args: &[&str]) -> Child 
         .stderr(Stdio::null())
         .spawn()
         .expect("run sipp (apt-get install sip-tester)")
+}
+
+/// A sipp phone's arguments, put together from what its scenario needs;
+/// [`Phone::start`] adds `-trace_err`, so that a failure leaves the error
+/// log [`wait_ok`] shows.
+pub(crate) struct Phone(Vec<String>);
+
+impl Phone {
+    /// Phone `id` (its user, auth user and password alike) calling `dest`
+    /// from a free port.
+    pub(crate) fn calling(id: &str, dest: &str) -> Phone {
+        Phone::listening(free_port()).args(&["-s", id, "-au", id, "-ap", id, "-key", "dest", dest])
+    }
+
+    /// A phone on `port`: a callee, or a scenario that waits for requests.
+    pub(crate) fn listening(port: u16) -> Phone {
+        Phone(vec!["-p".to_owned(), port.to_string()])
+    }
+
+    /// Its media on `rtp` (the scenarios' `rtp_port` key), where the test
+    /// talks and listens.
+    pub(crate) fn rtp(self, rtp: &UdpSocket) -> Phone {
+        let port = rtp.local_addr().unwrap().port().to_string();
+        self.args(&["-key", "rtp_port", &port])
+    }
+
+    /// The one codec its offer carries: payload type and name (the `pt` and
+    /// `codec` keys).
+    pub(crate) fn codec(self, pt: &str, name: &str) -> Phone {
+        self.args(&["-key", "pt", pt, "-key", "codec", name])
+    }
+
+    /// The messages it exchanges logged to `log` (where the test reads
+    /// Obelus's media address and what the scenario captured).
+    pub(crate) fn log(self, log: &Path) -> Phone {
+        self.args(&["-trace_logs", "-log_file", log.to_str().unwrap()])
+    }
+
+    /// More arguments, as they are.
+    pub(crate) fn args(mut self, more: &[&str]) -> Phone {
+        self.0.extend(more.iter().map(|a| (*a).to_owned()));
+        self
+    }
+
+    /// Starts `scenario` against Obelus on `server`, in `dir`.
+    pub(crate) fn start(self, server: u16, dir: &Path, scenario: &str) -> Child {
+        sipp(server, dir, scenario, self.args(&["-trace_err"]).0)
+    }
+}
+
+/// Registers phone `id` with its contact at `contact_port` (where a sipp
+/// phone answers), and waits until that is done.
+pub(crate) fn register(server: u16, dir: &Path, id: &str, contact_port: u16) {
+    let register = Phone::listening(free_port())
+        .args(&["-s", id, "-au", id, "-ap", id])
+        .args(&["-key", "contact_port", &contact_port.to_string()])
+        .start(server, dir, "register_contact.xml");
+    wait_ok(register, &format!("{id}'s REGISTER"), dir);
+}
+
+/// Registers phone 102 as a callee running `scenario` on a port of its
+/// own, its media on `rtp`; returns the callee's sipp and its log.
+pub(crate) fn callee_102(
+    conf: &ConfDir,
+    server: u16,
+    dir: &Path,
+    scenario: &str,
+    rtp: &UdpSocket,
+) -> (Child, PathBuf) {
+    let log = dir.join("b.log");
+    let phone = free_port();
+    let callee = Phone::listening(phone)
+        .rtp(rtp)
+        .log(&log)
+        .start(server, dir, scenario);
+    register(server, dir, "102", phone);
+    assert!(
+        contacts(conf).contains("102/sip:102@127.0.0.1:"),
+        "{}",
+        contacts(conf)
+    );
+    (callee, log)
 }
 
 pub(crate) fn wait_ok(child: Child, what: &str, dir: &Path) {
@@ -271,89 +359,17 @@ pub(crate) fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, sho
     add_phone(conf, "101", "g722,ulaw");
     add_phone(conf, "102", "ulaw");
     let dir = tempfile::tempdir().unwrap();
-    let (log_a, log_b) = (dir.path().join("a.log"), dir.path().join("b.log"));
+    let log_a = dir.path().join("a.log");
     let rtp_a = UdpSocket::bind("127.0.0.1:0").unwrap();
     let rtp_b = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let (port_a, port_b) = (
-        rtp_a.local_addr().unwrap().port().to_string(),
-        rtp_b.local_addr().unwrap().port().to_string(),
-    );
-    let phone_b = free_port().to_string();
-    let callee = sipp(
-        sip_port,
-        dir.path(),
-        "call_callee.xml",
-        &[
-            "-p",
-            &phone_b,
-            "-key",
-            "rtp_port",
-            &port_b,
-            "-trace_logs",
-            "-log_file",
-            log_b.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
-    let register = sipp(
-        sip_port,
-        dir.path(),
-        "register_contact.xml",
-        &[
-            "-s",
-            "102",
-            "-au",
-            "102",
-            "-ap",
-            "102",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "contact_port",
-            &phone_b,
-            "-trace_err",
-        ],
-    );
-    wait_ok(register, "102's REGISTER", dir.path());
-    assert!(
-        contacts(conf).contains("102/sip:102@127.0.0.1:"),
-        "{}",
-        contacts(conf)
-    );
+    let (callee, log_b) = callee_102(conf, sip_port, dir.path(), "call_callee.xml", &rtp_b);
     let talk_ms = (TALK.as_millis() + 1000).to_string();
-    let caller = sipp(
-        sip_port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            dest,
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "rtp_port",
-            &port_a,
-            "-key",
-            "pt",
-            "9",
-            "-key",
-            "codec",
-            "G722",
-            "-d",
-            &talk_ms,
-            "-trace_logs",
-            "-log_file",
-            log_a.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller = Phone::calling("101", dest)
+        .rtp(&rtp_a)
+        .codec("9", "G722")
+        .args(&["-d", &talk_ms])
+        .log(&log_a)
+        .start(sip_port, dir.path(), "call_caller.xml");
     let flood_target = log_a.clone();
     let a = thread::spawn(move || phone_media(rtp_a, log_a, Codec::G722, 9, 1000.0));
     let b = thread::spawn(move || phone_media(rtp_b, log_b, Codec::Ulaw, 0, 440.0));
@@ -427,18 +443,22 @@ pub(crate) fn call_101(conf: &ConfDir, sip_port: u16, dest: &str, runs: u32, sho
     }
 }
 
-fn rtp_conf(conf: &ConfDir) {
-    let start = 20000 + (std::process::id() % 200) as u16 * 100;
+/// `rtp.conf`: 99 RTP ports from `first`.
+pub(crate) fn rtp_ports(conf: &ConfDir, first: u16) {
     conf.write(
         "rtp.conf",
-        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 98),
+        &format!("[general]\nrtpstart={first}\nrtpend={}\n", first + 98),
     );
+}
+
+fn rtp_conf(conf: &ConfDir) {
+    rtp_ports(conf, 20000 + (std::process::id() % 200) as u16 * 100);
     conf.write("extensions.conf", DIALPLAN);
 }
 
 /// A server on an SQLite file of its own (kept alive by the returned
-/// directory).
-pub(crate) fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
+/// directory), not started: its configuration, and its SIP port.
+pub(crate) fn sqlite_server() -> (tempfile::TempDir, ConfDir, u16) {
     let shared = tempfile::tempdir().unwrap();
     let connection = format!(
         "[obelus]\ndbfile => {}\n",
@@ -450,6 +470,12 @@ pub(crate) fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
         "obelus",
         ("res_config_sqlite3.conf", &connection),
     );
+    (shared, conf, port)
+}
+
+/// [`sqlite_server`] with the RTP ports and the dialplan of these tests.
+pub(crate) fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
+    let (shared, conf, port) = sqlite_server();
     rtp_conf(&conf);
     (shared, conf, port)
 }
@@ -459,33 +485,11 @@ pub(crate) fn sqlite_pbx() -> (tempfile::TempDir, ConfDir, u16) {
 fn call_as_101(port: u16, scenario_name: &str, dest: &str, extra: &[&str]) {
     let dir = tempfile::tempdir().unwrap();
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
-    let local = free_port().to_string();
-    let mut args = vec![
-        "-s",
-        "101",
-        "-au",
-        "101",
-        "-ap",
-        "101",
-        "-key",
-        "dest",
-        dest,
-        "-p",
-        &local,
-        "-key",
-        "rtp_port",
-        &rtp_port,
-        "-key",
-        "pt",
-        "9",
-        "-key",
-        "codec",
-        "G722",
-        "-trace_err",
-    ];
-    args.extend_from_slice(extra);
-    let child = sipp(port, dir.path(), scenario_name, &args);
+    let child = Phone::calling("101", dest)
+        .rtp(&rtp)
+        .codec("9", "G722")
+        .args(extra)
+        .start(port, dir.path(), scenario_name);
     wait_ok(child, scenario_name, dir.path());
 }
 

@@ -13,8 +13,8 @@ use std::time::{Duration, Instant};
 use obelus_media::Codec;
 use obelus_media::analysis::{goertzel_power, signal_power};
 
-use crate::call::{TALK, add_phone, call_101, phone_media, sipp, sqlite_pbx, wait_ok};
-use crate::common::{AmiSession, ConfDir, enable_ami, free_port};
+use crate::call::{Phone, TALK, add_phone, call_101, phone_media, sqlite_pbx, wait_ok};
+use crate::common::{AmiSession, ConfDir, enable_ami};
 
 /// Keeps every state directory, the monitor spool included, inside the
 /// test's configuration directory.
@@ -155,41 +155,13 @@ fn ami_starts_mutes_and_stops_a_recording_with_its_events() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("a.log");
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
     let talk_ms = (TALK.as_millis() + 1000).to_string();
-    let caller = sipp(
-        port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "101",
-            "-au",
-            "101",
-            "-ap",
-            "101",
-            "-key",
-            "dest",
-            "600",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "rtp_port",
-            &rtp_port,
-            "-key",
-            "pt",
-            "0",
-            "-key",
-            "codec",
-            "PCMU",
-            "-d",
-            &talk_ms,
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller = Phone::calling("101", "600")
+        .rtp(&rtp)
+        .codec("0", "PCMU")
+        .args(&["-d", &talk_ms])
+        .log(&log)
+        .start(port, dir.path(), "call_caller.xml");
     let phone = thread::spawn(move || phone_media(rtp, log, Codec::Ulaw, 0, 1000.0));
     let name = channel_of_101(&conf);
     let mut ami = AmiSession::login(ami_port);

@@ -20,9 +20,9 @@ use std::time::{Duration, Instant};
 use obelus_media::Codec;
 use obelus_media::analysis::{goertzel_power, signal_power, sine};
 
-use crate::call::{Heard, add_phone, phone_media_for, sipp, sqlite_pbx, wait_ok};
-use crate::common::{ConfDir, ami_watcher, enable_ami, free_port};
-use crate::sip_register::contacts;
+use crate::call::{Heard, Phone, add_phone, callee_102, phone_media_for, sqlite_pbx, wait_ok};
+use crate::common::ari::{enable_ari, wait_for_app};
+use crate::common::{ConfDir, ami_watcher, enable_ami};
 
 /// The `default` class's tone.
 const MUSIC: f32 = 1800.0;
@@ -107,62 +107,6 @@ fn moh_events(text: &str) -> Vec<(String, String, String)> {
         .collect()
 }
 
-/// Registers phone 102 as a callee running `scenario` on a port of its
-/// own; returns the callee's sipp and its log.
-fn callee_102(
-    conf: &ConfDir,
-    port: u16,
-    dir: &Path,
-    scenario: &str,
-    rtp: &UdpSocket,
-) -> (std::process::Child, PathBuf) {
-    let log = dir.join("b.log");
-    let phone = free_port().to_string();
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
-    let callee = sipp(
-        port,
-        dir,
-        scenario,
-        &[
-            "-p",
-            &phone,
-            "-key",
-            "rtp_port",
-            &rtp_port,
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
-    let register = sipp(
-        port,
-        dir,
-        "register_contact.xml",
-        &[
-            "-s",
-            "102",
-            "-au",
-            "102",
-            "-ap",
-            "102",
-            "-p",
-            &free_port().to_string(),
-            "-key",
-            "contact_port",
-            &phone,
-            "-trace_err",
-        ],
-    );
-    wait_ok(register, "102's REGISTER", dir);
-    assert!(
-        contacts(conf).contains("102/sip:102@127.0.0.1:"),
-        "{}",
-        contacts(conf)
-    );
-    (callee, log)
-}
-
 /// Starts a call from 101 to `dest` with `scenario` (and extra sipp
 /// arguments); returns sipp and its log.
 fn caller_101(
@@ -174,36 +118,13 @@ fn caller_101(
     extra: &[&str],
 ) -> (std::process::Child, PathBuf) {
     let log = dir.join(format!("a-{dest}.log"));
-    let rtp_port = rtp.local_addr().unwrap().port().to_string();
-    let local = free_port().to_string();
-    let mut args = vec![
-        "-s",
-        "101",
-        "-au",
-        "101",
-        "-ap",
-        "101",
-        "-key",
-        "dest",
-        dest,
-        "-p",
-        &local,
-        "-key",
-        "rtp_port",
-        &rtp_port,
-        "-key",
-        "pt",
-        "0",
-        "-key",
-        "codec",
-        "PCMU",
-        "-trace_logs",
-        "-log_file",
-        log.to_str().unwrap(),
-        "-trace_err",
-    ];
-    args.extend_from_slice(extra);
-    (sipp(port, dir, scenario, &args), log)
+    let caller = Phone::calling("101", dest)
+        .rtp(rtp)
+        .codec("0", "PCMU")
+        .log(&log)
+        .args(extra)
+        .start(port, dir, scenario);
+    (caller, log)
 }
 
 #[test]
@@ -402,36 +323,11 @@ fn music_on_hold_plays_the_builtin_melody_for_a_class_without_files_and_the_cons
     assert_eq!(files_after, files);
 }
 
-/// Waits until the ARI application `name` is registered (its client's
-/// WebSocket is up).
-fn wait_for_app(conf: &ConfDir, name: &str) {
-    let deadline = Instant::now() + Duration::from_secs(30);
-    loop {
-        let (_, apps, _) = conf.rx("ari show apps");
-        if apps.contains(name) {
-            return;
-        }
-        assert!(
-            Instant::now() < deadline,
-            "the ARI application never connected:\n{apps}"
-        );
-        thread::sleep(Duration::from_millis(100));
-    }
-}
-
 #[test]
 fn ari_music_on_hold_silence_and_mute_change_what_the_far_side_receives() {
     let (_shared, conf, port) = sqlite_pbx();
     music(&conf);
-    let http_port = free_port();
-    conf.write(
-        "http.conf",
-        &format!("[general]\nenabled=yes\nbindaddr=127.0.0.1\nbindport={http_port}\n"),
-    );
-    conf.write(
-        "ari.conf",
-        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n",
-    );
+    let http_port = enable_ari(&conf);
     conf.write(
         "extensions.conf",
         "[testing]\nexten => 900,1,Stasis(mohtest)\n",
@@ -473,41 +369,12 @@ fn ari_music_on_hold_silence_and_mute_change_what_the_far_side_receives() {
         )
     });
     let log_b = dir.path().join("b.log");
-    let rtp_port_b = rtp_b.local_addr().unwrap().port().to_string();
-    let local_b = free_port().to_string();
-    let caller_b = sipp(
-        port,
-        dir.path(),
-        "call_caller.xml",
-        &[
-            "-s",
-            "102",
-            "-au",
-            "102",
-            "-ap",
-            "102",
-            "-key",
-            "dest",
-            "900",
-            "-p",
-            &local_b,
-            "-key",
-            "rtp_port",
-            &rtp_port_b,
-            "-key",
-            "pt",
-            "0",
-            "-key",
-            "codec",
-            "PCMU",
-            "-d",
-            "20000",
-            "-trace_logs",
-            "-log_file",
-            log_b.to_str().unwrap(),
-            "-trace_err",
-        ],
-    );
+    let caller_b = Phone::calling("102", "900")
+        .rtp(&rtp_b)
+        .codec("0", "PCMU")
+        .args(&["-d", "20000"])
+        .log(&log_b)
+        .start(port, dir.path(), "call_caller.xml");
     let b = thread::spawn(move || {
         phone_media_for(
             rtp_b,

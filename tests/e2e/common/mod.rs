@@ -1,6 +1,8 @@
 //! Starting the real `obelus` binary on a private configuration directory,
 //! talking to it, and cleaning up.
 
+pub mod ari;
+
 use std::io::{BufRead, BufReader, Write};
 use std::os::unix::net::UnixStream;
 use std::path::{Path, PathBuf};
