@@ -16,7 +16,6 @@ use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
 use obelus_core::channel::Channel;
-use obelus_core::events::SecurityKind;
 use obelus_core::message::{Message, MessageError, MessageTech, Refer};
 use obelus_sip::transaction::{
     ClientTransaction, Event as TransactionEvent, TimerConfig, TransactionKey,
@@ -28,10 +27,10 @@ use obelus_sip::{
 use tokio::net::UdpSocket;
 use tokio::sync::mpsc;
 
+use crate::session;
 use crate::session::dialog::without_tag;
 use crate::session::tech::{address_of, contact_uri, parse, with_user};
-use crate::stack::{Origin, Shared, answer, authenticate, built, endpoint_allows, security};
-use crate::{identify, session};
+use crate::stack::{Origin, Shared, admit, answer, built};
 
 /// The `pjsip:` message technology.
 pub(crate) struct PjsipMessaging {
@@ -97,25 +96,10 @@ pub(crate) async fn incoming(shared: &Shared, req: &Request, origin: &Origin) ->
     let Some(sorcery) = shared.sorcery.get() else {
         return built(answer(req, origin, StatusCode::SERVICE_UNAVAILABLE));
     };
-    let ip = origin.source.ip();
-    if shared.auth.is_throttled(ip, Instant::now()) {
-        return None;
-    }
-    let endpoint = identify::endpoint(&sorcery, req, ip).await;
-    if let Some(ep) = &endpoint
-        && !endpoint_allows(shared, ep, "", ip)
-    {
-        tracing::warn!(
-            "PJSIP: MESSAGE from endpoint '{}' ({ip}) refused by the endpoint's ACL",
-            ep.id()
-        );
-        security(shared, SecurityKind::FailedAcl, ep.id(), req, origin);
-        return built(answer(req, origin, StatusCode::FORBIDDEN));
-    }
-    if let Err(response) = authenticate(shared, &sorcery, req, origin, endpoint.as_deref()).await {
-        return response;
-    }
-    let endpoint = endpoint?;
+    let endpoint = match admit(shared, &sorcery, req, origin).await {
+        Ok(endpoint) => endpoint,
+        Err(answer) => return answer,
+    };
     built(take(
         shared,
         req,

@@ -699,31 +699,46 @@ pub(crate) async fn authenticate(
     }
 }
 
-async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
-    let Some(sorcery) = shared.sorcery.get() else {
-        return built(answer(req, origin, StatusCode::SERVICE_UNAVAILABLE));
-    };
+/// Lets an out-of-dialog request (REGISTER, MESSAGE) through to its
+/// handler: not from a throttled source, identified, allowed by the
+/// endpoint's ACL, and authenticated. `Err` is what to answer instead
+/// (403, a challenge; `None`: drop it, or nothing identified).
+pub(crate) async fn admit(
+    shared: &Shared,
+    sorcery: &Sorcery,
+    req: &Request,
+    origin: &Origin,
+) -> Result<Arc<obelus_sorcery::Object>, Option<Response>> {
     let ip = origin.source.ip();
     if shared.auth.is_throttled(ip, Instant::now()) {
-        tracing::debug!("PJSIP: REGISTER from throttled {ip} dropped");
-        return None;
+        tracing::debug!("PJSIP: {} from throttled {ip} dropped", req.method());
+        return Err(None);
     }
-    let now = unix_now();
-    let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
+    let endpoint = identify::endpoint(sorcery, req, ip).await;
     if let Some(ep) = &endpoint
         && !endpoint_allows(shared, ep, "", ip)
     {
         tracing::warn!(
-            "PJSIP: REGISTER for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
+            "PJSIP: {} for endpoint '{}' from {ip} refused by the endpoint's ACL (deny/permit)",
+            req.method(),
             ep.id()
         );
         security(shared, SecurityKind::FailedAcl, ep.id(), req, origin);
-        return built(answer(req, origin, StatusCode::FORBIDDEN));
+        return Err(built(answer(req, origin, StatusCode::FORBIDDEN)));
     }
-    if let Err(response) = authenticate(shared, &sorcery, req, origin, endpoint.as_deref()).await {
-        return response;
-    }
-    let endpoint = endpoint?;
+    authenticate(shared, sorcery, req, origin, endpoint.as_deref()).await?;
+    endpoint.ok_or(None)
+}
+
+async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Response> {
+    let Some(sorcery) = shared.sorcery.get() else {
+        return built(answer(req, origin, StatusCode::SERVICE_UNAVAILABLE));
+    };
+    let now = unix_now();
+    let endpoint = match admit(shared, &sorcery, req, origin).await {
+        Ok(endpoint) => endpoint,
+        Err(answer) => return answer,
+    };
     let Some(aor_name) = identify::to_user(req) else {
         return built(answer(req, origin, StatusCode::NOT_FOUND));
     };
