@@ -155,3 +155,53 @@ fn mailbox_counts_kept_by_an_application_survive_a_restart() {
     let (status, _) = ari::call(http, "DELETE", "/ari/mailboxes/1000@default", None);
     assert_eq!(status, 404);
 }
+
+/// An application following endpoint PJSIP/101 sees its phone register
+/// (`ContactStatusChange` NonQualified, `EndpointStateChange` online) and
+/// unregister (`Removed`, then offline), from a real sipp phone.
+#[test]
+fn an_application_following_an_endpoint_sees_its_contacts_come_and_go() {
+    let (_shared, conf, sip_port) = crate::call::sqlite_server();
+    let http = enable_ari(&conf);
+    let _daemon = conf.start_foreground();
+    crate::call::add_phone(&conf, "101", "ulaw");
+    let mut events = ari::Events::connect(http, "watch");
+    ari::expect(
+        http,
+        "POST",
+        "/ari/applications/watch/subscription?eventSource=endpoint:PJSIP/101",
+        200,
+    );
+    let dir = tempfile::tempdir().unwrap();
+    let local = free_port();
+    let phone = |scenario: &str| {
+        let child = crate::call::Phone::listening(local)
+            .args(&["-s", "101", "-au", "101", "-ap", "101"])
+            .start(sip_port, dir.path(), scenario);
+        crate::call::wait_ok(child, scenario, dir.path());
+    };
+
+    phone("register.xml");
+    let added = events.until("ContactStatusChange");
+    assert_eq!(added["endpoint"]["resource"], "101", "{added}");
+    assert_eq!(added["contact_info"]["aor"], "101", "{added}");
+    assert_eq!(
+        added["contact_info"]["contact_status"], "NonQualified",
+        "{added}"
+    );
+    let online = events.until("EndpointStateChange");
+    assert_eq!(online["endpoint"]["state"], "online", "{online}");
+
+    phone("unregister.xml");
+    let removed = events.until_matching("ContactStatusChange", |e| {
+        e["contact_info"]["contact_status"] == "Removed"
+    });
+    assert!(
+        removed["contact_info"]["uri"]
+            .as_str()
+            .is_some_and(|u| u.contains(&local.to_string())),
+        "{removed}"
+    );
+    let offline = events.until("EndpointStateChange");
+    assert_eq!(offline["endpoint"]["state"], "offline", "{offline}");
+}

@@ -110,8 +110,15 @@ pub fn attach(ari: &Arc<Ari>) {
     }));
 }
 
-fn on_event(ari: &Ari, event: &Event) {
+fn on_event(ari: &Arc<Ari>, event: &Event) {
     match event {
+        Event::ContactStatus {
+            uri,
+            status,
+            aor,
+            endpoint,
+            roundtrip_usec,
+        } => crate::resources::contact_changed(ari, endpoint, (uri, status, aor, *roundtrip_usec)),
         Event::Channel(e) => on_channel(ari, &e.channel, &e.kind),
         Event::Bridge(e) => on_bridge(ari, &e.bridge, &e.kind),
         Event::DeviceState { device, state } => {

@@ -173,6 +173,20 @@ pub struct Endpoint {
     pub channel_ids: Vec<String>,
 }
 
+/// `ContactInfo`: a contact of an endpoint's AOR and its status.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ContactInfo {
+    /// The contact URI.
+    pub uri: String,
+    /// `Reachable`, `Unreachable`, `NonQualified`, `Removed` or `Unknown`.
+    pub contact_status: &'static str,
+    /// The AOR it belongs to.
+    pub aor: String,
+    /// The last qualify round trip in microseconds, when measured.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub roundtrip_usec: Option<String>,
+}
+
 /// `Application`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Application {
@@ -453,6 +467,18 @@ pub enum Payload {
         /// The application that won it.
         winner_app: String,
     },
+    /// A contact of an endpoint was added, removed, or changed reachability.
+    ContactStatusChange {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// The contact.
+        contact_info: ContactInfo,
+    },
+    /// An endpoint went online or offline.
+    EndpointStateChange {
+        /// The endpoint, in its new state.
+        endpoint: Endpoint,
+    },
     /// A device's state changed.
     DeviceStateChanged {
         /// The device and its state.
@@ -506,6 +532,8 @@ impl Payload {
             Payload::ApplicationReplaced {} => "ApplicationReplaced",
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
+            Payload::ContactStatusChange { .. } => "ContactStatusChange",
+            Payload::EndpointStateChange { .. } => "EndpointStateChange",
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
             Payload::ChannelTransfer { .. } => "ChannelTransfer",
             Payload::CallBroadcast { .. } => "CallBroadcast",

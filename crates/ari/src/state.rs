@@ -43,6 +43,9 @@ pub struct Ari {
     /// Device states set through ARI (`Stasis:` devices) and last seen
     /// states of the others.
     pub(crate) device_states: RwLock<BTreeMap<String, String>>,
+    /// The last state sent in an `EndpointStateChange`, per endpoint
+    /// (`PJSIP/101` -> `online`).
+    pub(crate) endpoint_states: std::sync::Mutex<BTreeMap<String, &'static str>>,
     /// Ids clients chose for channels (`channelId`) -> uniqueids, and back.
     aliases: RwLock<(HashMap<String, String>, HashMap<String, String>)>,
     entity_id: String,
@@ -63,6 +66,7 @@ impl Ari {
             recordings: Recordings::default(),
             broadcasts: Broadcasts::default(),
             device_states: RwLock::new(BTreeMap::new()),
+            endpoint_states: std::sync::Mutex::new(BTreeMap::new()),
             aliases: RwLock::new((HashMap::new(), HashMap::new())),
             entity_id: entity_id(),
             next_socket: AtomicU64::new(1),

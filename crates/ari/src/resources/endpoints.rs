@@ -172,6 +172,77 @@ pub(super) async fn refer_to_endpoint(ari: &Ari, p: &Params) -> AriResult {
     refer(ari, p, to).await
 }
 
+/// `contact_status` of a `ContactInfo` for a status of the bus's
+/// `ContactStatus` (AMI's wording): a contact just added or refreshed is not
+/// known to be reachable until qualified.
+fn contact_status(status: &str) -> &'static str {
+    match status {
+        "Reachable" => "Reachable",
+        "Unreachable" => "Unreachable",
+        "Removed" => "Removed",
+        "Created" | "Updated" => "NonQualified",
+        _ => "Unknown",
+    }
+}
+
+/// A contact of PJSIP endpoint `endpoint` changed (`ContactStatus` on the
+/// bus): `ContactStatusChange` to the applications following the
+/// endpoint, and `EndpointStateChange` when that took it online or
+/// offline. Nothing is done (no task, no lookup) when no application
+/// follows it: registrations are a hot path.
+pub(crate) fn contact_changed(
+    ari: &Arc<Ari>,
+    endpoint: &str,
+    contact: (&str, &str, &str, Option<u64>),
+) {
+    let (uri, status, aor, roundtrip_usec) = contact;
+    let source = format!("{TECH}/{endpoint}");
+    let followed = !endpoint.is_empty()
+        && ari.apps.interested(&Interest {
+            endpoint: Some(&source),
+            ..Interest::default()
+        });
+    let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+        return;
+    };
+    if !followed {
+        return;
+    }
+    let contact_info = json::ContactInfo {
+        uri: uri.to_owned(),
+        contact_status: contact_status(status),
+        aor: aor.to_owned(),
+        roundtrip_usec: roundtrip_usec.map(|r| r.to_string()),
+    };
+    let ari = Arc::clone(ari);
+    // The endpoint's state needs its contacts, read from sorcery.
+    runtime.spawn(async move {
+        let Some(endpoint) = find(&ari, &source).await else {
+            return;
+        };
+        let interest = Interest {
+            endpoint: Some(&source),
+            ..Interest::default()
+        };
+        let state = endpoint.state;
+        ari.dispatch(
+            &Payload::ContactStatusChange {
+                endpoint: endpoint.clone(),
+                contact_info,
+            },
+            &interest,
+        );
+        let previous = ari
+            .endpoint_states
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(source.clone(), state);
+        if previous.unwrap_or("offline") != state {
+            ari.dispatch(&Payload::EndpointStateChange { endpoint }, &interest);
+        }
+    });
+}
+
 /// Hands the messages endpoints send to the applications subscribed to
 /// the endpoint, its technology, or everything (`TextMessageReceived`).
 struct Received(Weak<Ari>);

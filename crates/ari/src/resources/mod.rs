@@ -22,6 +22,8 @@ mod sounds;
 
 use std::sync::Arc;
 
+pub(crate) use endpoints::contact_changed;
+
 use obelus_apps::pbx::Executor;
 use obelus_apps::registry::FunctionContext;
 use obelus_core::channel::Channel;
