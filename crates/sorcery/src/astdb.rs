@@ -91,10 +91,12 @@ impl Inner {
             return;
         }
         let inner = Arc::clone(inner);
+        // Made before the task so that dropping it unpolled drops the guard.
+        let writing = Writing(Arc::clone(&inner));
         tokio::spawn(async move {
             tokio::time::sleep(BATCH_WINDOW).await;
             inner.write_pending().await;
-            inner.scheduled.store(false, Ordering::Release);
+            drop(writing);
             // A change queued after the batch was taken found a writer on
             // its way and did not start one: start it now.
             let more = !inner
@@ -105,7 +107,6 @@ impl Inner {
             if more {
                 Inner::schedule(&inner);
             }
-            inner.written.notify_waiters();
         });
     }
 
@@ -175,6 +176,18 @@ impl Inner {
             }
         }
         tx.commit().await
+    }
+}
+
+/// A batch writer on its way. Dropped when the batch is written, or when
+/// the task is cancelled (its runtime shut down): either way the next
+/// change may start a writer, and [`Astdb::flush`] stops waiting.
+struct Writing(Arc<Inner>);
+
+impl Drop for Writing {
+    fn drop(&mut self) {
+        self.0.scheduled.store(false, Ordering::Release);
+        self.0.written.notify_waiters();
     }
 }
 
@@ -518,5 +531,34 @@ mod tests {
             );
             tokio::time::sleep(Duration::from_millis(20)).await;
         }
+    }
+
+    #[test]
+    fn a_writer_cut_short_by_its_runtime_does_not_stop_later_writes() {
+        let dir = tempfile::tempdir().unwrap();
+        let first = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        // sqlx opens its pool within a runtime.
+        let db = first.block_on(async { Astdb::open(dir.path()) }).unwrap();
+        // The writer sleeps out its window; the runtime goes first.
+        first.block_on(db.put("family", "lost", "maybe")).unwrap();
+        drop(first);
+        let second = tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap();
+        second.block_on(async {
+            db.put("family", "kept", "yes").await.unwrap();
+            tokio::time::timeout(Duration::from_secs(10), db.flush())
+                .await
+                .expect("flush returns");
+            // sqlx closes its pool within a runtime.
+            drop(db);
+            let again = Astdb::open(dir.path()).unwrap();
+            let value = again.get("family", "kept").await.unwrap();
+            assert_eq!(value.as_deref(), Some("yes"));
+        });
     }
 }
