@@ -152,10 +152,29 @@ pub(crate) struct Playbacks {
     inner: Mutex<Inner>,
 }
 
-/// What to tell applications about a playback that changed.
-struct Notice {
-    payload: Payload,
-    target: Target,
+/// What to tell applications about a playback (or a recording) that
+/// changed, once the lock is released.
+pub(crate) struct Notice {
+    pub(crate) payload: Payload,
+    pub(crate) target: Target,
+}
+
+/// Sends each notice to the applications following its channel or bridge.
+pub(crate) fn notify(ari: &Ari, notices: Vec<Notice>) {
+    for notice in notices {
+        let (channels, bridges) = match &notice.target {
+            Target::Channel(c) => (vec![c.as_str()], Vec::new()),
+            Target::Bridge(b) => (Vec::new(), vec![b.as_str()]),
+        };
+        ari.dispatch(
+            &notice.payload,
+            &Interest {
+                channels: &channels,
+                bridges: &bridges,
+                ..Interest::default()
+            },
+        );
+    }
 }
 
 impl Playbacks {
@@ -245,7 +264,7 @@ impl Playbacks {
         };
         let resolved = resolve(ari, &uri, &language).await;
         let (notices, next) = self.begin(id, first, &uri, resolved, &channels);
-        self.notify(ari, notices);
+        notify(ari, notices);
         if let (Some(next_id), Some(channel)) = (next, channels.first()) {
             Box::pin(self.start(ari, &next_id, vec![Arc::clone(channel)])).await;
         }
@@ -357,7 +376,7 @@ impl Playbacks {
                 next_queued = finish(&mut inner, &id, "done", &mut notices);
             }
         }
-        self.notify(ari, notices);
+        notify(ari, notices);
         if let Some((id, target)) = next_uri {
             let channels = self.channels_of(ari, &target, channel);
             self.start(ari, &id, channels).await;
@@ -415,7 +434,7 @@ impl Playbacks {
                 finish(&mut inner, id, "done", &mut notices);
             }
         }
-        self.notify(ari, notices);
+        notify(ari, notices);
         Ok(())
     }
 
@@ -473,7 +492,7 @@ impl Playbacks {
                 }
             }
         };
-        self.notify(ari, notice.into_iter().collect());
+        notify(ari, notice.into_iter().collect());
         Ok(())
     }
 
@@ -500,24 +519,7 @@ impl Playbacks {
                 finish(&mut inner, &id, "done", &mut notices);
             }
         }
-        self.notify(ari, notices);
-    }
-
-    fn notify(&self, ari: &Ari, notices: Vec<Notice>) {
-        for notice in notices {
-            let (channels, bridges) = match &notice.target {
-                Target::Channel(c) => (vec![c.as_str()], Vec::new()),
-                Target::Bridge(b) => (Vec::new(), vec![b.as_str()]),
-            };
-            ari.dispatch(
-                &notice.payload,
-                &Interest {
-                    channels: &channels,
-                    bridges: &bridges,
-                    ..Interest::default()
-                },
-            );
-        }
+        notify(ari, notices);
     }
 }
 

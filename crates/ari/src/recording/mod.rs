@@ -31,11 +31,10 @@ use obelus_media::{Mixer, SoundSource, Stream};
 
 pub(crate) use stored::{Stored, copy, delete, find, list};
 
-use crate::apps::Interest;
 use crate::error::AriError;
 use crate::json::{self, Payload};
 use crate::params::Params;
-use crate::playback::Target;
+use crate::playback::{Notice, Target, notify};
 use crate::state::Ari;
 use writer::{End, Outcome, Shared};
 
@@ -191,12 +190,6 @@ impl Live {
             cause: None,
         }
     }
-}
-
-/// An event to send once the lock is released.
-struct Notice {
-    payload: Payload,
-    target: Target,
 }
 
 /// What a REST `record` asks to record.
@@ -483,23 +476,6 @@ impl Recordings {
                 tracing::warn!("Recording '{name}' did not end in time");
             }
         }
-    }
-}
-
-fn notify(ari: &Ari, notices: Vec<Notice>) {
-    for notice in notices {
-        let (channels, bridges) = match &notice.target {
-            Target::Channel(c) => (vec![c.as_str()], Vec::new()),
-            Target::Bridge(b) => (Vec::new(), vec![b.as_str()]),
-        };
-        ari.dispatch(
-            &notice.payload,
-            &Interest {
-                channels: &channels,
-                bridges: &bridges,
-                ..Interest::default()
-            },
-        );
     }
 }
 
