@@ -2,7 +2,7 @@
 //! mailboxes against the real daemon: an application creates a PJSIP
 //! endpoint in the realtime database, reads it back, changes it and deletes
 //! it, and the console sees each step without a reload; mailbox counts it
-//! keeps survive a restart.
+//! keeps survive a restart; endpoint events; REST over the events WebSocket.
 
 use crate::common::ari::{self, enable_ari};
 use crate::common::{ConfDir, free_port};
@@ -157,8 +157,9 @@ fn mailbox_counts_kept_by_an_application_survive_a_restart() {
 }
 
 /// An application following endpoint PJSIP/101 sees its phone register
-/// (`ContactStatusChange` NonQualified, `EndpointStateChange` online) and
-/// unregister (`Removed`, then offline), from a real sipp phone.
+/// (`ContactStatusChange` NonQualified, `EndpointStateChange` online,
+/// `PeerStatusChange` Reachable) and unregister (`Removed`, then offline
+/// and Unreachable), from a real sipp phone.
 #[test]
 fn an_application_following_an_endpoint_sees_its_contacts_come_and_go() {
     let (_shared, conf, sip_port) = crate::call::sqlite_server();
@@ -191,6 +192,9 @@ fn an_application_following_an_endpoint_sees_its_contacts_come_and_go() {
     );
     let online = events.until("EndpointStateChange");
     assert_eq!(online["endpoint"]["state"], "online", "{online}");
+    let reachable = events.until("PeerStatusChange");
+    assert_eq!(reachable["peer"]["peer_status"], "Reachable", "{reachable}");
+    assert_eq!(reachable["endpoint"]["resource"], "101", "{reachable}");
 
     phone("unregister.xml");
     let removed = events.until_matching("ContactStatusChange", |e| {
@@ -204,4 +208,87 @@ fn an_application_following_an_endpoint_sees_its_contacts_come_and_go() {
     );
     let offline = events.until("EndpointStateChange");
     assert_eq!(offline["endpoint"]["state"], "offline", "{offline}");
+    let unreachable = events.until("PeerStatusChange");
+    assert_eq!(
+        unreachable["peer"]["peer_status"], "Unreachable",
+        "{unreachable}"
+    );
+}
+
+/// REST over the events WebSocket: requests sent as `RESTRequest` frames
+/// are answered with `RESTResponse`s carrying what the same HTTP request
+/// would have returned, in the socket's order with its events; malformed
+/// frames get a 400 response, and the socket stays usable.
+#[test]
+fn an_application_calls_rest_over_its_events_websocket() {
+    let conf = ConfDir::new();
+    let http = enable_ari(&conf);
+    let _daemon = conf.start_foreground();
+    let mut events = ari::Events::connect(http, "wsrest");
+
+    events.send(
+        r#"{"type":"RESTRequest","transaction_id":"t1","request_id":"r1","method":"GET","uri":"asterisk/variable","query_strings":[{"name":"variable","value":"WSREST"}]}"#,
+    );
+    let missing = events.until("RESTResponse");
+    assert_eq!(missing["transaction_id"], "t1", "{missing}");
+    assert_eq!(missing["request_id"], "r1", "{missing}");
+    assert_eq!(missing["uri"], "asterisk/variable", "{missing}");
+
+    events.send(
+        r#"{"type":"RESTRequest","transaction_id":"t1","request_id":"r2","method":"POST","uri":"/asterisk/variable?variable=WSREST&value=from%20the%20socket"}"#,
+    );
+    let set = events.until("RESTResponse");
+    assert_eq!(set["request_id"], "r2", "{set}");
+    assert_eq!(set["status_code"], 204, "{set}");
+    assert_eq!(set["reason_phrase"], "No Content", "{set}");
+    assert!(set.get("message_body").is_none(), "{set}");
+
+    events.send(
+        r#"{"type":"RESTRequest","transaction_id":"t1","request_id":"r3","method":"GET","uri":"asterisk/variable?variable=WSREST"}"#,
+    );
+    let got = events.until("RESTResponse");
+    assert_eq!(got["status_code"], 200, "{got}");
+    assert_eq!(got["content_type"], "application/json", "{got}");
+    let body: serde_json::Value =
+        serde_json::from_str(got["message_body"].as_str().expect("a body")).unwrap();
+    assert_eq!(body["value"], "from the socket", "{got}");
+    let (status, text) = ari::call(http, "GET", "/ari/asterisk/variable?variable=WSREST", None);
+    assert_eq!(status, 200, "{text}");
+    assert!(text.contains("from the socket"), "{text}");
+
+    events.send(
+        r#"{"type":"RESTRequest","transaction_id":"t2","request_id":"r4","method":"POST","uri":"events/user/ping","content_type":"application/json","message_body":"{\"variables\":{\"k\":\"v\"}}","query_strings":[{"name":"application","value":"wsrest"}]}"#,
+    );
+    let user = events.until("ChannelUserevent");
+    assert_eq!(user["eventname"], "ping", "{user}");
+    assert_eq!(user["userevent"]["k"], "v", "{user}");
+    let posted = events.until("RESTResponse");
+    assert_eq!(posted["status_code"], 204, "{posted}");
+
+    events.send(r#"{"type":"RESTRequest","transaction_id":"t3","request_id":"r5","method":"GET","uri":"channels/nope"}"#);
+    let unknown = events.until("RESTResponse");
+    assert_eq!(unknown["status_code"], 404, "{unknown}");
+
+    events.send(r#"{"type":"RESTRequest","transaction_id":"t3","request_id":"r6","method":"GET","uri":"events?app=other"}"#);
+    let nested = events.until("RESTResponse");
+    assert_eq!(nested["status_code"], 400, "{nested}");
+
+    events.send("{not json");
+    let garbage = events.until("RESTResponse");
+    assert_eq!(garbage["status_code"], 400, "{garbage}");
+    assert!(
+        garbage["message_body"]
+            .as_str()
+            .is_some_and(|b| b.contains("Unable to parse")),
+        "{garbage}"
+    );
+
+    events.send(
+        r#"{"type":"RESTRequest","transaction_id":"t4","request_id":"r7","method":"GET","uri":"asterisk/ping"}"#,
+    );
+    let pong = events.until("RESTResponse");
+    assert_eq!(
+        pong["status_code"], 200,
+        "the socket still answers after bad frames: {pong}"
+    );
 }

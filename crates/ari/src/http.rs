@@ -36,9 +36,11 @@ pub fn routes(ari: &Arc<Ari>) -> Router {
 }
 
 /// What every response carries.
-struct Context {
-    pretty: bool,
-    cors: Option<HeaderValue>,
+pub(crate) struct Context {
+    /// `ari.conf` `pretty`.
+    pub pretty: bool,
+    /// The allowed `Origin` to echo, if any.
+    pub cors: Option<HeaderValue>,
 }
 
 impl Context {
@@ -152,39 +154,6 @@ async fn handle(ari: Weak<Ari>, request: Request<Body>) -> Response {
             return response;
         }
     };
-    let method = parts.method.clone();
-    if user.read_only && method != HttpMethod::GET && method != HttpMethod::OPTIONS {
-        return cx.error(&AriError::new(StatusCode::FORBIDDEN, "Write access denied"));
-    }
-    let path = parts
-        .uri
-        .path()
-        .strip_prefix("/ari")
-        .unwrap_or_default()
-        .to_owned();
-    if path.len() > 1 && path.ends_with('/') {
-        return cx.error(&AriError::not_found("ARI URLs do not end with a slash"));
-    }
-    if let Some(doc) = path.strip_prefix("/api-docs/") {
-        return api_docs(&ari, &cx, &parts.headers, &method, doc);
-    }
-    let Some(route) = api::find(&path) else {
-        return cx.error(&AriError::not_found("Resource not found"));
-    };
-    let allow = route.methods().join(", ");
-    if method == HttpMethod::OPTIONS {
-        return preflight(&cx, &parts.headers, &allow);
-    }
-    let Some(operation) = Method::parse(method.as_str()).and_then(|m| route.operation(m)) else {
-        let mut response = cx.error(&AriError::new(
-            StatusCode::METHOD_NOT_ALLOWED,
-            "Invalid method",
-        ));
-        if let Ok(value) = HeaderValue::from_str(&allow) {
-            response.headers_mut().insert(header::ALLOW, value);
-        }
-        return response;
-    };
     let content_type = parts
         .headers
         .get(header::CONTENT_TYPE)
@@ -199,23 +168,120 @@ async fn handle(ari: Weak<Ari>, request: Request<Body>) -> Response {
             ));
         }
     };
-    let params = Params::parse(query.as_deref(), content_type.as_deref(), &bytes)
+    let path = parts.uri.path().to_owned();
+    let call = Call {
+        method: parts.method.clone(),
+        path: path.strip_prefix("/ari").unwrap_or_default(),
+        query: query.as_deref(),
+        content_type: content_type.as_deref(),
+        body: &bytes,
+        read_only: user.read_only,
+    };
+    match execute(&ari, &cx, call, &parts.headers).await {
+        Outcome::Done(response) => response,
+        Outcome::WebSocket(params) => {
+            match crate::websocket::upgrade(Arc::clone(&ari), &mut parts, &params, user.read_only)
+                .await
+            {
+                Ok(response) => response,
+                Err(e) => cx.error(&e),
+            }
+        }
+    }
+}
+
+/// What [`execute`] made of a request.
+pub(crate) enum Outcome {
+    /// The response.
+    Done(Response),
+    /// `GET /events` with valid parameters: the caller upgrades the
+    /// connection (only an HTTP request can be upgraded).
+    WebSocket(Params),
+}
+
+/// One authenticated request, from HTTP or from a `RESTRequest` on the
+/// events WebSocket.
+pub(crate) struct Call<'a> {
+    /// The HTTP method.
+    pub method: HttpMethod,
+    /// The path below `/ari` (`/channels/123`).
+    pub path: &'a str,
+    /// The query string, without `?`.
+    pub query: Option<&'a str>,
+    /// The body's type.
+    pub content_type: Option<&'a str>,
+    /// The body.
+    pub body: &'a [u8],
+    /// Whether the user may only read.
+    pub read_only: bool,
+}
+
+/// Runs an authenticated request through Asterisk's remaining checks
+/// (write access, trailing slash, api-docs, route, method, parameters) and
+/// its operation. `headers` are the HTTP request's (for `Host` and CORS
+/// preflight); an events WebSocket request is handed back to the caller.
+pub(crate) async fn execute(
+    ari: &Arc<Ari>,
+    cx: &Context,
+    call: Call<'_>,
+    headers: &HeaderMap,
+) -> Outcome {
+    Outcome::Done(match run(ari, cx, call, headers).await {
+        Ok(response) => response,
+        Err(params) => return Outcome::WebSocket(params),
+    })
+}
+
+async fn run(
+    ari: &Arc<Ari>,
+    cx: &Context,
+    call: Call<'_>,
+    headers: &HeaderMap,
+) -> Result<Response, Params> {
+    let method = call.method;
+    if call.read_only && method != HttpMethod::GET && method != HttpMethod::OPTIONS {
+        return Ok(cx.error(&AriError::new(StatusCode::FORBIDDEN, "Write access denied")));
+    }
+    let path = call.path;
+    if path.len() > 1 && path.ends_with('/') {
+        return Ok(cx.error(&AriError::not_found("ARI URLs do not end with a slash")));
+    }
+    if let Some(doc) = path.strip_prefix("/api-docs/") {
+        return Ok(api_docs(ari, cx, headers.get(header::HOST), &method, doc));
+    }
+    let Some(route) = api::find(path) else {
+        return Ok(cx.error(&AriError::not_found("Resource not found")));
+    };
+    let allow = route.methods().join(", ");
+    if method == HttpMethod::OPTIONS {
+        return Ok(preflight(cx, headers, &allow));
+    }
+    let Some(operation) = Method::parse(method.as_str()).and_then(|m| route.operation(m)) else {
+        let mut response = cx.error(&AriError::new(
+            StatusCode::METHOD_NOT_ALLOWED,
+            "Invalid method",
+        ));
+        if let Ok(value) = HeaderValue::from_str(&allow) {
+            response.headers_mut().insert(header::ALLOW, value);
+        }
+        return Ok(response);
+    };
+    let params = Params::parse(call.query, call.content_type, call.body)
         .map(|p| p.with_path(route.path_params.clone()))
         .and_then(|mut p| p.validate(operation).map(|()| p));
     let params = match params {
         Ok(params) => params,
-        Err(e) => return cx.error(&e),
+        Err(e) => return Ok(cx.error(&e)),
     };
     if operation.websocket {
-        return match crate::websocket::upgrade(Arc::clone(&ari), &mut parts, &params).await {
-            Ok(response) => response,
+        return Err(params);
+    }
+    Ok(
+        match crate::resources::dispatch(ari, route.resource.name, operation, &params).await {
+            Ok(reply) => cx.reply(reply),
             Err(e) => cx.error(&e),
-        };
-    }
-    match crate::resources::dispatch(&ari, route.resource.name, operation, &params).await {
-        Ok(reply) => cx.reply(reply),
-        Err(e) => cx.error(&e),
-    }
+        },
+    )
 }
 
 /// `OPTIONS`: the methods of the path, and the headers the browser asked
@@ -241,7 +307,7 @@ fn preflight(cx: &Context, headers: &HeaderMap, allow: &str) -> Response {
 fn api_docs(
     ari: &Ari,
     cx: &Context,
-    headers: &HeaderMap,
+    host: Option<&HeaderValue>,
     method: &HttpMethod,
     doc: &str,
 ) -> Response {
@@ -262,8 +328,7 @@ fn api_docs(
         .filter(|p| !p.is_empty())
         .map(|p| format!("/{p}"))
         .unwrap_or_default();
-    let base = headers
-        .get(header::HOST)
+    let base = host
         .and_then(|h| h.to_str().ok())
         .map(|host| format!("http://{host}{prefix}/ari"));
     let Some(name) = doc.strip_suffix(".json") else {

@@ -187,6 +187,15 @@ pub struct ContactInfo {
     pub roundtrip_usec: Option<String>,
 }
 
+/// `Peer`: an endpoint's reachability, as `PeerStatusChange` reports it.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Peer {
+    /// `Reachable` or `Unreachable`.
+    pub peer_status: &'static str,
+    /// When it changed (ISO-8601, like event timestamps).
+    pub time: String,
+}
+
 /// `Application`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 pub struct Application {
@@ -479,6 +488,13 @@ pub enum Payload {
         /// The endpoint, in its new state.
         endpoint: Endpoint,
     },
+    /// An endpoint became reachable (online) or unreachable (offline).
+    PeerStatusChange {
+        /// The endpoint.
+        endpoint: Endpoint,
+        /// Its new status.
+        peer: Peer,
+    },
     /// A device's state changed.
     DeviceStateChanged {
         /// The device and its state.
@@ -534,6 +550,7 @@ impl Payload {
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
             Payload::ContactStatusChange { .. } => "ContactStatusChange",
             Payload::EndpointStateChange { .. } => "EndpointStateChange",
+            Payload::PeerStatusChange { .. } => "PeerStatusChange",
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
             Payload::ChannelTransfer { .. } => "ChannelTransfer",
             Payload::CallBroadcast { .. } => "CallBroadcast",

@@ -59,6 +59,7 @@ pub mod params;
 mod playback;
 mod recording;
 mod resources;
+mod rest_ws;
 mod snoop;
 pub mod stasis;
 mod state;

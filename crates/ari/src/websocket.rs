@@ -5,6 +5,7 @@
 //! the upgrade already finds `a`. Each socket has a bounded queue drained
 //! by its own task; a message that cannot be written within
 //! `websocket_write_timeout`, or a queue that fills up, drops the client.
+//! Text frames from the client are `RESTRequest`s ([`crate::rest_ws`]).
 
 use std::sync::Arc;
 
@@ -14,11 +15,13 @@ use axum::http::request::Parts;
 use axum::http::{StatusCode, header};
 use axum::response::{IntoResponse, Response};
 use tokio::sync::mpsc;
+use tokio::task::JoinSet;
 
 use crate::apps::Socket;
 use crate::error::AriError;
 use crate::json::Payload;
 use crate::params::Params;
+use crate::rest_ws::IN_FLIGHT;
 use crate::state::Ari;
 
 /// The longest application name (an 80-character context less `stasis-`).
@@ -29,6 +32,7 @@ pub(crate) async fn upgrade(
     ari: Arc<Ari>,
     parts: &mut Parts,
     params: &Params,
+    read_only: bool,
 ) -> Result<Response, AriError> {
     let apps = params.list("app");
     if apps.is_empty() {
@@ -73,7 +77,7 @@ pub(crate) async fn upgrade(
     Ok(upgrade
         .protocols(["ari"])
         .on_failed_upgrade(failed)
-        .on_upgrade(move |ws| serve(ari, ws, socket, rx))
+        .on_upgrade(move |ws| serve(ari, ws, socket, rx, read_only))
         .into_response())
 }
 
@@ -95,14 +99,18 @@ fn register(ari: &Ari, socket: &Arc<Socket>, apps: &[String], subscribe_all: boo
     }
 }
 
-/// Writes queued events until the client goes away or must be dropped.
+/// Writes queued events until the client goes away or must be dropped,
+/// and answers the client's `RESTRequest`s (their responses join the
+/// same queue as the events).
 async fn serve(
     ari: Arc<Ari>,
     mut ws: WebSocket,
     socket: Arc<Socket>,
     mut rx: mpsc::Receiver<String>,
+    read_only: bool,
 ) {
     let timeout = ari.conf().websocket_write_timeout;
+    let mut requests = JoinSet::new();
     loop {
         tokio::select! {
             message = rx.recv() => {
@@ -124,12 +132,23 @@ async fn serve(
                 }
             }
             () = socket.killed() => break,
-            incoming = ws.recv() => match incoming {
+            Some(_) = requests.join_next(), if !requests.is_empty() => {}
+            incoming = ws.recv(), if requests.len() < IN_FLIGHT => match incoming {
                 None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
+                Some(Ok(Message::Text(frame))) => {
+                    let ari = Arc::clone(&ari);
+                    let socket = Arc::clone(&socket);
+                    requests.spawn(async move {
+                        if let Some(text) = crate::rest_ws::answer(&ari, read_only, &frame).await {
+                            socket.send(text);
+                        }
+                    });
+                }
                 Some(Ok(_)) => {}
             },
         }
     }
+    requests.abort_all();
     for name in ari.apps.unregister(socket.id()) {
         tracing::info!(verbose = 2, "Deactivating Stasis app '{name}'");
     }

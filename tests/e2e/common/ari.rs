@@ -176,6 +176,13 @@ impl Events {
         Events(ws)
     }
 
+    /// Sends a text frame (a `RESTRequest`).
+    pub fn send(&mut self, text: &str) {
+        self.0
+            .send(Message::Text(text.into()))
+            .expect("send on the events WebSocket");
+    }
+
     /// The next event of type `kind` (others are skipped).
     pub fn until(&mut self, kind: &str) -> Value {
         self.until_matching(kind, |_| true)

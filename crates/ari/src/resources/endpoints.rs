@@ -187,8 +187,8 @@ fn contact_status(status: &str) -> &'static str {
 
 /// A contact of PJSIP endpoint `endpoint` changed (`ContactStatus` on the
 /// bus): `ContactStatusChange` to the applications following the
-/// endpoint, and `EndpointStateChange` when that took it online or
-/// offline. Nothing is done (no task, no lookup) when no application
+/// endpoint, and `EndpointStateChange` and `PeerStatusChange` when that
+/// took it online or offline. Nothing is done (no task, no lookup) when no application
 /// follows it: registrations are a hot path.
 pub(crate) fn contact_changed(
     ari: &Arc<Ari>,
@@ -238,7 +238,21 @@ pub(crate) fn contact_changed(
             .unwrap_or_else(|e| e.into_inner())
             .insert(source.clone(), state);
         if previous.unwrap_or("offline") != state {
-            ari.dispatch(&Payload::EndpointStateChange { endpoint }, &interest);
+            ari.dispatch(
+                &Payload::EndpointStateChange {
+                    endpoint: endpoint.clone(),
+                },
+                &interest,
+            );
+            let peer = json::Peer {
+                peer_status: if state == "online" {
+                    "Reachable"
+                } else {
+                    "Unreachable"
+                },
+                time: json::timestamp(std::time::SystemTime::now()),
+            };
+            ari.dispatch(&Payload::PeerStatusChange { endpoint, peer }, &interest);
         }
     });
 }

@@ -1,0 +1,277 @@
+//! REST over the events WebSocket (Asterisk 20.14/21.9/22.4+): a client
+//! sends `RESTRequest` text frames and gets a `RESTResponse` for each,
+//! so an application needs a single connection for both directions.
+//!
+//! A request runs exactly as the same call over HTTP would, with the
+//! socket's user (and its read-only flag), through [`crate::http::execute`].
+//! Requests from one socket run concurrently up to [`IN_FLIGHT`]; past
+//! that the socket stops reading until one finishes, so a client that
+//! floods requests slows itself down and nobody else.
+
+use std::sync::Arc;
+
+use axum::body::to_bytes;
+use axum::http::{HeaderMap, Method as HttpMethod, header};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+
+use crate::http::{Call, Context, Outcome, execute};
+use crate::state::Ari;
+
+/// Requests of one socket that may run at once.
+pub(crate) const IN_FLIGHT: usize = 32;
+
+/// Largest response body passed back in a `RESTResponse`.
+const MAX_RESPONSE: usize = 16 << 20;
+
+/// A `RESTRequest` as the client sent it.
+#[derive(Debug, Deserialize)]
+struct Request {
+    #[serde(rename = "type")]
+    kind: String,
+    #[serde(default)]
+    transaction_id: Option<String>,
+    #[serde(default)]
+    request_id: Option<String>,
+    #[serde(default)]
+    method: Option<String>,
+    #[serde(default)]
+    uri: Option<String>,
+    #[serde(default)]
+    content_type: Option<String>,
+    #[serde(default)]
+    query_strings: Vec<QueryString>,
+    #[serde(default)]
+    message_body: Option<Value>,
+}
+
+/// One `RESTQueryStringParameter`.
+#[derive(Debug, Deserialize)]
+struct QueryString {
+    name: String,
+    value: String,
+}
+
+/// The `RESTResponse` message.
+#[derive(Debug, Serialize)]
+struct Response<'a> {
+    #[serde(rename = "type")]
+    kind: &'static str,
+    transaction_id: &'a str,
+    request_id: &'a str,
+    status_code: u16,
+    reason_phrase: &'a str,
+    uri: &'a str,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    content_type: Option<&'a str>,
+    #[serde(skip_serializing_if = "Option::is_none")]
+    message_body: Option<&'a str>,
+    asterisk_id: &'a str,
+}
+
+/// Answers one text frame: the `RESTResponse` to send back. A frame that
+/// is not a well-formed `RESTRequest` gets a 400 response naming what is
+/// wrong, with whatever ids could be read from it.
+pub(crate) async fn answer(ari: &Arc<Ari>, read_only: bool, frame: &str) -> Option<String> {
+    let request: Request = match serde_json::from_str(frame) {
+        Ok(request) => request,
+        Err(e) => {
+            let ids: Value = serde_json::from_str(frame).unwrap_or(Value::Null);
+            let id = |k: &str| ids.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
+            return render(
+                ari,
+                &id("transaction_id"),
+                &id("request_id"),
+                "",
+                400,
+                Some(&error_body(
+                    ari,
+                    &format!("Unable to parse RESTRequest: {e}"),
+                )),
+            );
+        }
+    };
+    let transaction = request.transaction_id.as_deref().unwrap_or("");
+    let request_id = request.request_id.as_deref().unwrap_or("");
+    let uri = request.uri.as_deref().unwrap_or("");
+    let bad = |why: &str| {
+        render(
+            ari,
+            transaction,
+            request_id,
+            uri,
+            400,
+            Some(&error_body(ari, why)),
+        )
+    };
+    if request.kind != "RESTRequest" {
+        return bad(&format!("Unknown message type '{}'", request.kind));
+    }
+    let (Some(method), Some(_)) = (request.method.as_deref(), request.uri.as_deref()) else {
+        return bad("RESTRequest needs 'method' and 'uri'");
+    };
+    if request.transaction_id.is_none() || request.request_id.is_none() {
+        return bad("RESTRequest needs 'transaction_id' and 'request_id'");
+    }
+    let Ok(method) = HttpMethod::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
+        return bad(&format!("Invalid method '{method}'"));
+    };
+    let (path, query) = split_uri(uri, &request.query_strings);
+    let body = match &request.message_body {
+        None | Some(Value::Null) => Vec::new(),
+        Some(Value::String(text)) => text.clone().into_bytes(),
+        Some(other) => other.to_string().into_bytes(),
+    };
+    let content_type = request
+        .content_type
+        .clone()
+        .or_else(|| (!body.is_empty()).then(|| "application/json".to_owned()));
+    let conf = ari.conf();
+    let cx = Context {
+        pretty: conf.pretty,
+        cors: None,
+    };
+    let call = Call {
+        method,
+        path: &path,
+        query: (!query.is_empty()).then_some(query.as_str()),
+        content_type: content_type.as_deref(),
+        body: &body,
+        read_only,
+    };
+    let response = match execute(ari, &cx, call, &HeaderMap::new()).await {
+        Outcome::Done(response) => response,
+        Outcome::WebSocket(_) => {
+            return bad("A WebSocket cannot be opened over a WebSocket");
+        }
+    };
+    let status = response.status().as_u16();
+    let content_type = response
+        .headers()
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .map(str::to_owned);
+    let body = to_bytes(response.into_body(), MAX_RESPONSE)
+        .await
+        .unwrap_or_default();
+    let body = String::from_utf8_lossy(&body);
+    let message_body = (!body.is_empty()).then_some(body.as_ref());
+    render_full(
+        ari,
+        transaction,
+        request_id,
+        uri,
+        status,
+        content_type.as_deref(),
+        message_body,
+    )
+}
+
+/// The path below `/ari` and the query string of a request's `uri`, with
+/// its `query_strings` appended. Clients write the uri with or without a
+/// leading `/` or `/ari/`.
+fn split_uri(uri: &str, extra: &[QueryString]) -> (String, String) {
+    let (path, query) = uri.split_once('?').unwrap_or((uri, ""));
+    let path = path.trim_start_matches('/');
+    let path = path.strip_prefix("ari/").unwrap_or(path);
+    let mut query = query.to_owned();
+    if !extra.is_empty() {
+        let mut form = form_urlencoded::Serializer::new(String::new());
+        for q in extra {
+            form.append_pair(&q.name, &q.value);
+        }
+        if !query.is_empty() {
+            query.push('&');
+        }
+        query.push_str(&form.finish());
+    }
+    (format!("/{path}"), query)
+}
+
+fn error_body(ari: &Ari, message: &str) -> String {
+    crate::error::encode(
+        &serde_json::json!({ "message": message }),
+        ari.conf().pretty,
+    )
+    .unwrap_or_else(|_| "{}".to_owned())
+}
+
+fn render(
+    ari: &Ari,
+    transaction: &str,
+    request_id: &str,
+    uri: &str,
+    status: u16,
+    body: Option<&str>,
+) -> Option<String> {
+    render_full(
+        ari,
+        transaction,
+        request_id,
+        uri,
+        status,
+        body.map(|_| "application/json"),
+        body,
+    )
+}
+
+fn render_full(
+    ari: &Ari,
+    transaction_id: &str,
+    request_id: &str,
+    uri: &str,
+    status_code: u16,
+    content_type: Option<&str>,
+    message_body: Option<&str>,
+) -> Option<String> {
+    let reason_phrase = axum::http::StatusCode::from_u16(status_code)
+        .ok()
+        .and_then(|s| s.canonical_reason())
+        .unwrap_or("");
+    let response = Response {
+        kind: "RESTResponse",
+        transaction_id,
+        request_id,
+        status_code,
+        reason_phrase,
+        uri,
+        content_type,
+        message_body,
+        asterisk_id: ari.entity_id(),
+    };
+    match ari.encode(&response) {
+        Ok(text) => Some(text),
+        Err(e) => {
+            tracing::error!("ARI: RESTResponse not sent: {e}");
+            None
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn uris_are_taken_with_or_without_prefix_and_query_strings_are_appended() {
+        let extra = [QueryString {
+            name: "value".into(),
+            value: "a b&c".into(),
+        }];
+        assert_eq!(
+            split_uri("channels/1/variable?variable=X", &extra),
+            (
+                "/channels/1/variable".into(),
+                "variable=X&value=a+b%26c".into()
+            )
+        );
+        assert_eq!(
+            split_uri("/ari/asterisk/info", &[]),
+            ("/asterisk/info".into(), String::new())
+        );
+        assert_eq!(
+            split_uri("/channels", &[]),
+            ("/channels".into(), String::new())
+        );
+    }
+}
