@@ -123,6 +123,20 @@ fn a_created_channel_dials_a_registered_phone_and_is_bridged() {
         .start(pbx.sip_port, dir.path(), "call_caller.xml");
     let start = events.until("StasisStart");
     let a = channel_id(&start);
+    pbx.expect(
+        "POST",
+        &format!("/ari/channels/{a}/variable?variable=CALLERID(name)&value=Alice%20B"),
+        None,
+        204,
+    );
+    let renamed = events.until("ChannelCallerId");
+    assert_eq!(renamed["channel"]["id"], a.as_str(), "{renamed}");
+    assert_eq!(renamed["channel"]["caller"]["name"], "Alice B", "{renamed}");
+    assert_eq!(renamed["caller_presentation"], 0, "{renamed}");
+    assert_eq!(
+        renamed["caller_presentation_txt"], "Presentation Allowed, Not Screened",
+        "{renamed}"
+    );
 
     let created = pbx.expect(
         "POST",
@@ -164,6 +178,13 @@ fn a_created_channel_dials_a_registered_phone_and_is_bridged() {
         &format!("/ari/channels/callee-102/dial?caller={a}&timeout=20"),
         None,
         204,
+    );
+    let line = events.until("ChannelConnectedLine");
+    assert_eq!(line["channel"]["id"], "callee-102", "{line}");
+    assert_eq!(
+        line["channel"]["connected"],
+        serde_json::json!({"name": "Alice B", "number": "101"}),
+        "{line}"
     );
     let mut statuses = Vec::new();
     while statuses.last().map(String::as_str) != Some("ANSWER") {

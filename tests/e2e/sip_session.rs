@@ -407,7 +407,10 @@ fn telephone_event_keys(socket: &UdpSocket, want: usize) -> String {
 
 /// alice (`dtmf_mode=info`) dials bob (RFC 4733) and presses 1 2 3 by SIP
 /// INFO: the bridge hands each key to bob's leg, which sends it the way
-/// bob's call agreed, as telephone-events bob's phone receives.
+/// bob's call agreed, as telephone-events bob's phone receives. AMI shows
+/// who reached whom as Asterisk does: bob's leg is called `bob` and
+/// connected to alice from the start, alice's connected line becomes bob
+/// when he answers.
 #[test]
 fn info_keys_cross_a_bridge_as_telephone_events() {
     let bob_port = free_port();
@@ -417,7 +420,9 @@ fn info_keys_cross_a_bridge_as_telephone_events() {
         endpoint("bob", "aors=bob"),
     );
     let (conf, port) = pbx(&endpoints, 5);
+    let ami = enable_ami(&conf, "all");
     let _daemon = conf.start_foreground();
+    let mut events = ami_watcher(ami);
     let dir = tempfile::tempdir().unwrap();
     let (rtp_alice, rtp_bob) = (
         UdpSocket::bind("127.0.0.1:0").unwrap(),
@@ -443,6 +448,33 @@ fn info_keys_cross_a_bridge_as_telephone_events() {
     );
     let keys = telephone_event_keys(&rtp_bob, 3);
     assert_eq!(keys, "123", "keys bob received as telephone-events");
+    let dialing = events("Event: DialEnd") + &events("\r\n\r\n");
+    let message = |event: &str, channel: &str| -> String {
+        dialing
+            .split("\r\n\r\n")
+            .find(|m| m.contains(&format!("Event: {event}\r\n")) && m.contains(channel))
+            .unwrap_or_else(|| panic!("no {event} for {channel}:\n{dialing}"))
+            .to_owned()
+    };
+    let begin = message("DialBegin", "Channel: PJSIP/alice-");
+    assert!(
+        begin.contains("\r\nCallerIDNum: alice\r\n")
+            && begin.contains("DestCallerIDNum: bob\r\n")
+            && begin.contains("DestConnectedLineNum: alice\r\n"),
+        "{begin}"
+    );
+    let presented = message("NewConnectedLine", "Channel: PJSIP/bob-");
+    assert!(
+        presented.contains("ConnectedLineNum: alice\r\n"),
+        "{presented}"
+    );
+    let reached = message("NewConnectedLine", "Channel: PJSIP/alice-");
+    assert!(reached.contains("ConnectedLineNum: bob\r\n"), "{reached}");
+    let end = message("DialEnd", "Channel: PJSIP/alice-");
+    assert!(
+        end.contains("\r\nConnectedLineNum: bob\r\n") && end.contains("DialStatus: ANSWER"),
+        "{end}"
+    );
     conf.rx("channel request hangup all");
     wait_ok_within(
         alice,

@@ -72,7 +72,9 @@ pub async fn originate(
         executor.set(Some(&channel), name, value);
     }
     if let Some(caller) = request.caller {
-        channel.set_caller(caller);
+        // Shown on the channel and presented to whoever it calls.
+        channel.set_caller(caller.clone());
+        channel.set_connected(caller);
     }
     if let Some(account) = &request.account {
         channel.set_accountcode(account);

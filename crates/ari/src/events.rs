@@ -218,6 +218,12 @@ fn on_channel(ari: &Ari, snapshot: &Arc<ChannelSnapshot>, kind: &ChannelEventKin
             dial(ari, snapshot, dest, None, status.clone());
             return;
         }
+        ChannelEventKind::CallerId => Payload::ChannelCallerId {
+            caller_presentation: 0,
+            caller_presentation_txt: "Presentation Allowed, Not Screened",
+            channel: channel(),
+        },
+        ChannelEventKind::ConnectedLine => Payload::ChannelConnectedLine { channel: channel() },
         ChannelEventKind::Hold => Payload::ChannelHold { channel: channel() },
         ChannelEventKind::Unhold => Payload::ChannelUnhold { channel: channel() },
         _ => return,

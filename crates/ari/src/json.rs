@@ -348,6 +348,20 @@ pub enum Payload {
         /// Its arguments.
         dialplan_app_data: String,
     },
+    /// The channel's caller id changed.
+    ChannelCallerId {
+        /// The presentation as a number (0: allowed, not screened).
+        caller_presentation: u8,
+        /// The presentation in words.
+        caller_presentation_txt: &'static str,
+        /// The channel, with its new caller id.
+        channel: Channel,
+    },
+    /// The channel's connected line changed.
+    ChannelConnectedLine {
+        /// The channel, with its new connected line.
+        channel: Channel,
+    },
     /// The far end put the call on hold.
     ChannelHold {
         /// The channel.
@@ -531,6 +545,8 @@ impl Payload {
             Payload::ChannelHangupRequest { .. } => "ChannelHangupRequest",
             Payload::ChannelVarset { .. } => "ChannelVarset",
             Payload::ChannelDialplan { .. } => "ChannelDialplan",
+            Payload::ChannelCallerId { .. } => "ChannelCallerId",
+            Payload::ChannelConnectedLine { .. } => "ChannelConnectedLine",
             Payload::ChannelHold { .. } => "ChannelHold",
             Payload::ChannelUnhold { .. } => "ChannelUnhold",
             Payload::ChannelEnteredBridge { .. } => "ChannelEnteredBridge",

@@ -165,6 +165,10 @@ pub enum ChannelEventKind {
         /// `ANSWER`, `BUSY`, `NOANSWER`, `CANCEL`, `CONGESTION`, `CHANUNAVAIL`.
         status: String,
     },
+    /// The caller identity changed (`NewCallerid`).
+    CallerId,
+    /// The connected-line identity changed (`NewConnectedLine`).
+    ConnectedLine,
     /// The far end put the call on hold (`Hold`).
     Hold,
     /// The far end resumed (`Unhold`).

@@ -72,6 +72,10 @@ fn bridge_fields(mut b: Builder, bridge: &BridgeSnapshot) -> Builder {
     b
 }
 
+/// `CID-CallingPres` of a caller id shown as given (Obelus does not
+/// restrict presentation).
+const PRESENTATION_ALLOWED: &str = "0 (Presentation Allowed, Not Screened)";
+
 /// Renders a channel event.
 pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent {
     let (name, class) = match &event.kind {
@@ -87,6 +91,8 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         ChannelEventKind::DialBegin { .. } => ("DialBegin", classes::CALL),
         ChannelEventKind::DialState { .. } => ("DialState", classes::CALL),
         ChannelEventKind::DialEnd { .. } => ("DialEnd", classes::CALL),
+        ChannelEventKind::CallerId => ("NewCallerid", classes::CALL),
+        ChannelEventKind::ConnectedLine => ("NewConnectedLine", classes::CALL),
         ChannelEventKind::Hold => ("Hold", classes::CALL),
         ChannelEventKind::Unhold => ("Unhold", classes::CALL),
         ChannelEventKind::MusicOnHoldStart { .. } => ("MusicOnHoldStart", classes::CALL),
@@ -129,11 +135,13 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
             channel_fields(b, "Dest", dest).field("DialStatus", status)
         }
         ChannelEventKind::MusicOnHoldStart { class } => b.field("Class", class),
+        ChannelEventKind::CallerId => b.field("CID-CallingPres", PRESENTATION_ALLOWED),
         ChannelEventKind::MixMonitorMute { direction, muted } => b
             .field("Direction", direction)
             .field("State", if *muted { "1" } else { "0" }),
         ChannelEventKind::New
         | ChannelEventKind::State
+        | ChannelEventKind::ConnectedLine
         | ChannelEventKind::Hold
         | ChannelEventKind::Unhold
         | ChannelEventKind::MusicOnHoldStop
@@ -291,6 +299,23 @@ mod tests {
             format!(
                 "Event: MixMonitorMute\r\nPrivilege: call,all\r\n{BLOCK}Direction: both\r\nState: 1\r\n\r\n"
             )
+        );
+    }
+
+    #[test]
+    fn identity_changes_are_newcallerid_and_newconnectedline() {
+        let e = render(ChannelEventKind::CallerId);
+        assert_eq!((e.class, e.name), (classes::CALL, "NewCallerid"));
+        assert_eq!(
+            &*e.text,
+            format!(
+                "Event: NewCallerid\r\nPrivilege: call,all\r\n{BLOCK}CID-CallingPres: 0 (Presentation Allowed, Not Screened)\r\n\r\n"
+            )
+        );
+        let e = render(ChannelEventKind::ConnectedLine);
+        assert_eq!(
+            &*e.text,
+            format!("Event: NewConnectedLine\r\nPrivilege: call,all\r\n{BLOCK}\r\n")
         );
     }
 

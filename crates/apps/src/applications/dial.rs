@@ -381,6 +381,7 @@ impl Application for Dial {
         };
         tracing::info!(verbose = 3, "{} answered {}", callee.name(), caller.name());
         drop(music);
+        caller.set_connected(callee.caller());
         dial_end(&caller, &callee, "ANSWER");
         if let Err(cause) = caller.answer().await {
             callee.hangup(Cause::NORMAL_CLEARING).await;

@@ -162,6 +162,24 @@ mod tests {
     }
 
     #[test]
+    fn a_change_is_announced_and_a_rewrite_to_the_same_is_not() {
+        let (core, executor, channel, _dir) = on_channel();
+        let mut events = core.events.subscribe();
+        executor.set(Some(&channel), "CALLERID(name)", "Alice");
+        executor.set(Some(&channel), "CALLERID(name)", "Bob");
+        executor.set(Some(&channel), "CALLERID(name)", "Bob");
+        let mut names = Vec::new();
+        while let Ok(event) = events.try_recv() {
+            if let obelus_core::events::Event::Channel(e) = event.as_ref()
+                && e.kind == obelus_core::events::ChannelEventKind::CallerId
+            {
+                names.push(e.channel.caller.name.clone());
+            }
+        }
+        assert_eq!(names, ["Bob"], "the channel was Alice already");
+    }
+
+    #[test]
     fn writes_parts_and_all() {
         let (_core, executor, channel, _dir) = on_channel();
         executor.set(Some(&channel), "CALLERID(num)", "555");

@@ -395,7 +395,9 @@ pub(super) async fn originate(ari: &Arc<Ari>, p: &Params, channel_id: Option<&st
         executor.set(Some(&channel), name, value);
     }
     if let Some(caller) = p.string("callerId") {
-        channel.set_caller(parse_caller_id(caller));
+        let caller = parse_caller_id(caller);
+        channel.set_caller(caller.clone());
+        channel.set_connected(caller);
     }
     if let Destination::Stasis { app, .. } = &destination {
         // The application hears the call's progress before StasisStart.

@@ -537,9 +537,17 @@ impl Channel {
         self.lock().caller.clone()
     }
 
-    /// Changes the caller identity.
+    /// Changes the caller identity; publishes `NewCallerid` if it changed.
     pub fn set_caller(&self, caller: Party) {
-        self.lock().caller = caller;
+        let changed = {
+            let mut d = self.lock();
+            let changed = d.caller != caller;
+            d.caller = caller;
+            changed
+        };
+        if changed {
+            self.publish(ChannelEventKind::CallerId);
+        }
     }
 
     /// Connected-line identity.
@@ -547,9 +555,19 @@ impl Channel {
         self.lock().connected.clone()
     }
 
-    /// Changes the connected-line identity.
+    /// Changes the connected-line identity (who the channel is talking
+    /// to, or presented to the far end on an outbound call); publishes
+    /// `NewConnectedLine` if it changed.
     pub fn set_connected(&self, connected: Party) {
-        self.lock().connected = connected;
+        let changed = {
+            let mut d = self.lock();
+            let changed = d.connected != connected;
+            d.connected = connected;
+            changed
+        };
+        if changed {
+            self.publish(ChannelEventKind::ConnectedLine);
+        }
     }
 
     /// `CHANNEL(language)`.

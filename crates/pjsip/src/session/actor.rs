@@ -658,7 +658,7 @@ impl Actor {
     /// CSeq when a 422 asked for a longer session interval.
     fn start_invite(&mut self, cseq: Option<u32>) -> Result<(), Cause> {
         let body = sdp::render(self.sdp_id, self.sdp_version, &self.local);
-        let caller = self.channel.caller();
+        let caller = self.channel.connected();
         let request = self
             .dialog
             .request(Method::Invite, &self.via, cseq)

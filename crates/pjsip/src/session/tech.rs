@@ -8,7 +8,9 @@ use std::net::{IpAddr, SocketAddr};
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
-use obelus_core::channel::{Cause, Channel, ChannelInit, ChannelState, Channels, Technology};
+use obelus_core::channel::{
+    Cause, Channel, ChannelInit, ChannelState, Channels, Party, Technology,
+};
 use obelus_media::MediaEngine;
 use obelus_sip::Uri;
 use obelus_sip::sdp::Direction;
@@ -230,21 +232,36 @@ impl Technology for PjsipTechnology {
             ptime: 20,
             direction: Direction::SendRecv,
         };
-        let caller = requestor
+        // Who we present to the called party (the channel's connected
+        // line, as chan_pjsip uses it): the requesting channel's caller,
+        // else the endpoint's own callerid. The channel's caller id is the
+        // called party, as Dial makes it, so the caller's connected line
+        // can show whom it reached.
+        let presented = requestor
             .map(|r| r.caller())
             .or_else(|| endpoint_callerid(&endpoint))
             .unwrap_or_default();
-        let from_user = if caller.number.is_empty() {
+        let exten = target
+            .user
+            .clone()
+            .unwrap_or_else(|| target.endpoint.clone());
+        let called = Party {
+            number: exten.clone(),
+            name: endpoint_callerid(&endpoint)
+                .map(|p| p.name)
+                .unwrap_or_default(),
+        };
+        let from_user = if presented.number.is_empty() {
             "obelus".to_owned()
         } else {
-            caller.number.clone()
+            presented.number.clone()
         };
-        let local_uri = if caller.name.is_empty() {
+        let local_uri = if presented.name.is_empty() {
             format!("<sip:{from_user}@{local_ip}>")
         } else {
             format!(
                 "\"{}\" <sip:{from_user}@{local_ip}>",
-                caller.name.replace('"', "")
+                presented.name.replace('"', "")
             )
         };
         let dialog = Dialog::for_uac(
@@ -262,12 +279,9 @@ impl Technology for PjsipTechnology {
                 tech: "PJSIP",
                 resource: endpoint.id().to_owned(),
                 state: ChannelState::Down,
-                caller,
+                caller: called,
                 context: endpoint.str("context").unwrap_or("default").to_owned(),
-                exten: target
-                    .user
-                    .clone()
-                    .unwrap_or_else(|| target.endpoint.clone()),
+                exten,
                 language: endpoint.str("language").unwrap_or("").to_owned(),
                 accountcode: endpoint.str("accountcode").unwrap_or("").to_owned(),
             },
@@ -282,6 +296,7 @@ impl Technology for PjsipTechnology {
             }),
             requestor,
         );
+        channel.set_connected(presented);
         shared
             .sessions
             .insert(&dialog.call_id, &dialog.local_tag, tx);
