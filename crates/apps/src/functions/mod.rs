@@ -31,6 +31,7 @@ mod set;
 mod shell;
 mod sprintf;
 mod strftime;
+mod talk_detect;
 mod tolower;
 mod toupper;
 pub(crate) mod zone;
@@ -68,6 +69,7 @@ pub fn register_all(registry: &Registry) {
     registry.add_function(Arc::new(shell::Shell));
     registry.add_function(Arc::new(sprintf::Sprintf));
     registry.add_function(Arc::new(strftime::Strftime));
+    registry.add_function(Arc::new(talk_detect::TalkDetect));
     registry.add_function(Arc::new(tolower::ToLower));
     registry.add_function(Arc::new(toupper::ToUpper));
 }
