@@ -33,6 +33,7 @@ mod sprintf;
 mod strftime;
 mod talk_detect;
 mod tolower;
+mod tone_detect;
 mod toupper;
 pub(crate) mod zone;
 
@@ -70,6 +71,7 @@ pub fn register_all(registry: &Registry) {
     registry.add_function(Arc::new(sprintf::Sprintf));
     registry.add_function(Arc::new(strftime::Strftime));
     registry.add_function(Arc::new(talk_detect::TalkDetect));
+    registry.add_function(Arc::new(tone_detect::ToneDetect));
     registry.add_function(Arc::new(tolower::ToLower));
     registry.add_function(Arc::new(toupper::ToUpper));
 }
