@@ -131,9 +131,9 @@ pub fn fully_booted(uptime: u64, last_reload: u64, options: &RenderOptions) -> A
     }
 }
 
-/// Renders one bus event.
-pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
-    match event {
+/// Renders one bus event; `None` for an event AMI does not show.
+pub fn render(event: &Event, options: &RenderOptions) -> Option<AmiEvent> {
+    Some(match event {
         Event::FullyBooted {
             uptime,
             last_reload,
@@ -175,7 +175,7 @@ pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
                 )
                 .finish(),
         },
-        Event::Channel(event) => call::channel(event, options),
+        Event::Channel(event) => return call::channel(event, options),
         Event::Bridge(event) => call::bridge(event, options),
         Event::DeviceState { device, state } => call::device_state(device, state, options),
         Event::OriginateResponse(r) => call::originate_response(r, options),
@@ -190,7 +190,7 @@ pub fn render(event: &Event, options: &RenderOptions) -> AmiEvent {
                 text: b.finish(),
             }
         }
-    }
+    })
 }
 
 #[cfg(test)]
@@ -205,7 +205,8 @@ mod tests {
                 last_reload: 248,
             },
             &RenderOptions::default(),
-        );
+        )
+        .expect("an AMI event");
         assert_eq!(
             &*e.text,
             "Event: FullyBooted\r\nPrivilege: system,all\r\nUptime: 248\r\nLastReload: 248\r\nStatus: Fully Booted\r\n\r\n"
@@ -262,7 +263,8 @@ mod tests {
                 headers: vec![("A".into(), "1".into()), ("B".into(), "x\r\ny".into())],
             },
             &options,
-        );
+        )
+        .expect("an AMI event");
         assert_eq!(
             &*e.text,
             "Event: UserEvent\r\nPrivilege: user,all\r\nSystemName: pbx1\r\nUserEvent: Ping\r\nA: 1\r\nB: x  y\r\n\r\n"

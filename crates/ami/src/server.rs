@@ -122,7 +122,9 @@ impl Ami {
             if let Event::Bridge(bridge) = event.as_ref() {
                 ami.bridges.apply(bridge);
             }
-            ami.send(crate::render::render(event, &options));
+            if let Some(rendered) = crate::render::render(event, &options) {
+                ami.send(rendered);
+            }
             // A device change may change hints: ExtensionStatus follows
             // the DeviceStateChange that caused it.
             if let Event::DeviceState { device, .. } = event.as_ref() {

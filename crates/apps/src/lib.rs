@@ -32,6 +32,7 @@
 //! drivers, which start the executor through `obelus_core::channel::Pbx`).
 
 pub mod applications;
+mod detect;
 pub mod functions;
 pub mod globals;
 pub mod local;

@@ -226,6 +226,12 @@ fn on_channel(ari: &Ari, snapshot: &Arc<ChannelSnapshot>, kind: &ChannelEventKin
         ChannelEventKind::ConnectedLine => Payload::ChannelConnectedLine { channel: channel() },
         ChannelEventKind::Hold => Payload::ChannelHold { channel: channel() },
         ChannelEventKind::Unhold => Payload::ChannelUnhold { channel: channel() },
+        ChannelEventKind::TalkingStart => Payload::ChannelTalkingStarted { channel: channel() },
+        ChannelEventKind::TalkingStop { duration_ms } => Payload::ChannelTalkingFinished {
+            duration: *duration_ms,
+            channel: channel(),
+        },
+        ChannelEventKind::ToneDetected => Payload::ChannelToneDetected { channel: channel() },
         _ => return,
     };
     ari.dispatch(&payload, &interest);

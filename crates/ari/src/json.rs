@@ -372,6 +372,23 @@ pub enum Payload {
         /// The channel.
         channel: Channel,
     },
+    /// `TALK_DETECT` heard the channel's party start talking.
+    ChannelTalkingStarted {
+        /// The channel.
+        channel: Channel,
+    },
+    /// `TALK_DETECT` heard the party stop talking.
+    ChannelTalkingFinished {
+        /// How long it talked, in ms.
+        duration: u64,
+        /// The channel.
+        channel: Channel,
+    },
+    /// `TONE_DETECT` heard its tone on the channel.
+    ChannelToneDetected {
+        /// The channel.
+        channel: Channel,
+    },
     /// A channel entered a bridge.
     ChannelEnteredBridge {
         /// The bridge, with the channel in it.
@@ -549,6 +566,9 @@ impl Payload {
             Payload::ChannelConnectedLine { .. } => "ChannelConnectedLine",
             Payload::ChannelHold { .. } => "ChannelHold",
             Payload::ChannelUnhold { .. } => "ChannelUnhold",
+            Payload::ChannelTalkingStarted { .. } => "ChannelTalkingStarted",
+            Payload::ChannelTalkingFinished { .. } => "ChannelTalkingFinished",
+            Payload::ChannelToneDetected { .. } => "ChannelToneDetected",
             Payload::ChannelEnteredBridge { .. } => "ChannelEnteredBridge",
             Payload::ChannelLeftBridge { .. } => "ChannelLeftBridge",
             Payload::BridgeCreated { .. } => "BridgeCreated",
@@ -732,6 +752,37 @@ mod tests {
         }
         if golden("StasisStart").is_some() {
             assert_eq!(compared, cases.len());
+        }
+    }
+
+    /// Detection events carry exactly the fields their models in the served
+    /// API description (Asterisk's `events.json`) list.
+    #[test]
+    fn detection_events_have_the_fields_of_their_models() {
+        let models: Value =
+            serde_json::from_str(include_str!("api/models/events.json")).expect("models");
+        for payload in [
+            Payload::ChannelTalkingStarted { channel: channel() },
+            Payload::ChannelTalkingFinished {
+                duration: 1520,
+                channel: channel(),
+            },
+            Payload::ChannelToneDetected { channel: channel() },
+        ] {
+            let ours: Value = serde_json::to_value(&payload).expect("json");
+            let mut fields: Vec<&String> = ours
+                .as_object()
+                .expect("object")
+                .keys()
+                .filter(|k| *k != "type")
+                .collect();
+            fields.sort();
+            let name = payload.type_name();
+            let model = &models[name]["properties"];
+            let mut want: Vec<&String> = model.as_object().expect(name).keys().collect();
+            want.sort();
+            assert_eq!(fields, want, "{name}");
+            assert_eq!(ours["type"], name);
         }
     }
 

@@ -192,6 +192,18 @@ pub enum ChannelEventKind {
         /// Muted (true) or unmuted.
         muted: bool,
     },
+    /// `TALK_DETECT` heard the channel's party start talking
+    /// (`ChannelTalkingStart`; ARI `ChannelTalkingStarted`).
+    TalkingStart,
+    /// `TALK_DETECT` heard the party stop talking (`ChannelTalkingStop`;
+    /// ARI `ChannelTalkingFinished`).
+    TalkingStop {
+        /// How long the party talked, in ms.
+        duration_ms: u64,
+    },
+    /// `TONE_DETECT` heard its tone on the channel (ARI
+    /// `ChannelToneDetected`; Asterisk has no AMI event for it).
+    ToneDetected,
 }
 
 /// A bridge as it was when an event happened.

@@ -71,7 +71,8 @@
 //!
 //! The building blocks are usable on their own: [`Codec`], [`Encoder`],
 //! [`Decoder`], [`Transcoder`], [`Resampler`], [`rtp`], [`rtcp`], [`dtmf`],
-//! [`dtmf_detect`] (in-band DTMF), [`tone`],
+//! [`dtmf_detect`] (in-band DTMF), [`talk_detect`] and [`tone_detect`]
+//! (`TALK_DETECT`, `TONE_DETECT`), [`tone`],
 //! [`sound`], [`mixer`], [`moh`] (music on hold playlists and their
 //! per-channel generator).
 
@@ -91,7 +92,9 @@ pub mod rtcp;
 pub mod rtp;
 pub mod snoop;
 pub mod sound;
+pub mod talk_detect;
 pub mod tone;
+pub mod tone_detect;
 pub mod transcode;
 
 pub use audio::{AudioSink, AudioSource, ControlledSource, MonitorSink, PlaybackControl, Silence};

@@ -76,8 +76,9 @@ fn bridge_fields(mut b: Builder, bridge: &BridgeSnapshot) -> Builder {
 /// restrict presentation).
 const PRESENTATION_ALLOWED: &str = "0 (Presentation Allowed, Not Screened)";
 
-/// Renders a channel event.
-pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent {
+/// Renders a channel event; `None` for the ones Asterisk has no AMI event
+/// for (ARI's `ChannelToneDetected`).
+pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> Option<AmiEvent> {
     let (name, class) = match &event.kind {
         ChannelEventKind::New => ("Newchannel", classes::CALL),
         ChannelEventKind::State => ("Newstate", classes::CALL),
@@ -100,6 +101,9 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         ChannelEventKind::MixMonitorStart => ("MixMonitorStart", classes::CALL),
         ChannelEventKind::MixMonitorStop => ("MixMonitorStop", classes::CALL),
         ChannelEventKind::MixMonitorMute { .. } => ("MixMonitorMute", classes::CALL),
+        ChannelEventKind::TalkingStart => ("ChannelTalkingStart", classes::CALL),
+        ChannelEventKind::TalkingStop { .. } => ("ChannelTalkingStop", classes::CALL),
+        ChannelEventKind::ToneDetected => return None,
     };
     let mut b = channel_fields(Builder::new(name, class, options), "", &event.channel);
     b = match &event.kind {
@@ -139,6 +143,9 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         ChannelEventKind::MixMonitorMute { direction, muted } => b
             .field("Direction", direction)
             .field("State", if *muted { "1" } else { "0" }),
+        ChannelEventKind::TalkingStop { duration_ms } => {
+            b.field("Duration", &duration_ms.to_string())
+        }
         ChannelEventKind::New
         | ChannelEventKind::State
         | ChannelEventKind::ConnectedLine
@@ -146,13 +153,15 @@ pub(super) fn channel(event: &ChannelEvent, options: &RenderOptions) -> AmiEvent
         | ChannelEventKind::Unhold
         | ChannelEventKind::MusicOnHoldStop
         | ChannelEventKind::MixMonitorStart
-        | ChannelEventKind::MixMonitorStop => b,
+        | ChannelEventKind::MixMonitorStop
+        | ChannelEventKind::TalkingStart
+        | ChannelEventKind::ToneDetected => b,
     };
-    AmiEvent {
+    Some(AmiEvent {
         class,
         name,
         text: b.finish(),
-    }
+    })
 }
 
 /// Renders a bridge event.
@@ -272,6 +281,7 @@ mod tests {
             },
             &RenderOptions::default(),
         )
+        .expect("an AMI event")
     }
 
     const BLOCK: &str = "Channel: PJSIP/101-00000001\r\nChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: 101\r\nCallerIDName: Alice\r\nConnectedLineNum: <unknown>\r\nConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: testing\r\nExten: 500\r\nPriority: 2\r\nUniqueid: 1700000000.1\r\nLinkedid: 1700000000.1\r\n";
@@ -317,6 +327,28 @@ mod tests {
             &*e.text,
             format!("Event: NewConnectedLine\r\nPrivilege: call,all\r\n{BLOCK}\r\n")
         );
+    }
+
+    #[test]
+    fn talk_detection_events_are_the_channel_block_and_tones_have_none() {
+        let e = render(ChannelEventKind::TalkingStart);
+        assert_eq!((e.class, e.name), (classes::CALL, "ChannelTalkingStart"));
+        assert_eq!(
+            &*e.text,
+            format!("Event: ChannelTalkingStart\r\nPrivilege: call,all\r\n{BLOCK}\r\n")
+        );
+        let e = render(ChannelEventKind::TalkingStop { duration_ms: 1520 });
+        assert_eq!(
+            &*e.text,
+            format!(
+                "Event: ChannelTalkingStop\r\nPrivilege: call,all\r\n{BLOCK}Duration: 1520\r\n\r\n"
+            )
+        );
+        let tone = ChannelEvent {
+            channel: Arc::new(snapshot()),
+            kind: ChannelEventKind::ToneDetected,
+        };
+        assert!(channel(&tone, &RenderOptions::default()).is_none());
     }
 
     #[test]

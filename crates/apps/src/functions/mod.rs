@@ -31,7 +31,9 @@ mod set;
 mod shell;
 mod sprintf;
 mod strftime;
+mod talk_detect;
 mod tolower;
+mod tone_detect;
 mod toupper;
 pub(crate) mod zone;
 
@@ -68,6 +70,8 @@ pub fn register_all(registry: &Registry) {
     registry.add_function(Arc::new(shell::Shell));
     registry.add_function(Arc::new(sprintf::Sprintf));
     registry.add_function(Arc::new(strftime::Strftime));
+    registry.add_function(Arc::new(talk_detect::TalkDetect));
+    registry.add_function(Arc::new(tone_detect::ToneDetect));
     registry.add_function(Arc::new(tolower::ToLower));
     registry.add_function(Arc::new(toupper::ToUpper));
 }

@@ -13,7 +13,9 @@
 //! `AST_AUDIOHOOK_SYNC_TOLERANCE` for the other side; a direction that
 //! queues more than [`MAX_QUEUED`] frames while the other trickles goes out
 //! beside silence too, so latency stays bounded. When neither direction
-//! carries audio nothing is written. A stream without taps pays one `None`
+//! carries audio nothing is written. A tap attached while others are
+//! running gets nothing of what was queued before it came. A stream
+//! without taps pays one `None`
 //! check per packet; taps allocate their buffers when they are attached,
 //! never per packet.
 
@@ -90,16 +92,21 @@ struct Tap {
     sink: Box<dyn MonitorSink>,
     received_rs: Resampler,
     sent_rs: Resampler,
+    /// Frames still to be handed out that were queued before the sink
+    /// was attached (for the taps already there): the sink does not get
+    /// them, so it starts with the audio of the moment it was attached.
+    stale: usize,
 }
 
 impl Tap {
-    fn new(id: u64, sink: Box<dyn MonitorSink>, codec_rate: u32) -> Tap {
+    fn new(id: u64, sink: Box<dyn MonitorSink>, codec_rate: u32, stale: usize) -> Tap {
         let rate = sink.sample_rate();
         Tap {
             id,
             sink,
             received_rs: Resampler::for_rates(codec_rate, rate),
             sent_rs: Resampler::for_rates(codec_rate, rate),
+            stale,
         }
     }
 
@@ -183,7 +190,9 @@ impl Monitor {
 
     fn add(&mut self, id: u64, sink: Box<dyn MonitorSink>) {
         let rate = self.codec_rate();
-        self.taps.push(Tap::new(id, sink, rate));
+        let queued = self.received.fifo.len().max(self.sent.fifo.len());
+        let stale = queued.div_ceil(frame_len(rate));
+        self.taps.push(Tap::new(id, sink, rate, stale));
     }
 
     /// Finishes tap `id`; the last one also gets what is still queued.
@@ -283,6 +292,10 @@ impl Monitor {
             ..
         } = &mut *self.frames;
         for tap in &mut self.taps {
+            if tap.stale > 0 {
+                tap.stale -= 1;
+                continue;
+            }
             tap.deliver(&received[..n], &sent[..n], received_out, sent_out);
         }
     }
@@ -408,6 +421,31 @@ mod tests {
             assert!(received.iter().all(|&x| x == k as i16), "{k}");
             assert!(sent.iter().all(|&x| x == 100 + k as i16), "{k}");
         }
+    }
+
+    #[test]
+    fn a_tap_attached_later_gets_only_what_came_after_it() {
+        let mut m = Monitor::new(Some(Codec::Slin8));
+        let (first, first_log) = sink(8000);
+        m.add(1, first);
+        // The sent direction lags: three received frames wait for it.
+        m.push_received(Codec::Slin8, &[1; 160]);
+        m.push_sent(Codec::Slin8, &[2; 160]);
+        for _ in 0..3 {
+            m.push_received(Codec::Slin8, &[1; 160]);
+        }
+        let (second, second_log) = sink(8000);
+        m.add(2, second);
+        for _ in 0..3 {
+            m.push_sent(Codec::Slin8, &[2; 160]);
+        }
+        m.push_received(Codec::Slin8, &[5; 160]);
+        m.push_sent(Codec::Slin8, &[6; 160]);
+        assert_eq!(first_log.lock().unwrap().frames.len(), 5);
+        let second = second_log.lock().unwrap();
+        assert_eq!(second.frames.len(), 1);
+        assert!(second.frames[0].0.iter().all(|&x| x == 5));
+        assert!(second.frames[0].1.iter().all(|&x| x == 6));
     }
 
     #[test]
