@@ -8,6 +8,7 @@ mod ari_conference;
 mod ari_config;
 mod ari_control;
 mod ari_media;
+mod ari_outbound;
 mod ari_recording;
 mod call;
 mod common;

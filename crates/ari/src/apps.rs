@@ -239,6 +239,20 @@ impl Apps {
         gone
     }
 
+    /// Unbinds application `name` from socket `id` (a reload removed it
+    /// from an outbound connection); other sockets' bindings stay.
+    pub fn unregister_app(&self, name: &str, id: u64) {
+        let mut apps = self.write();
+        if let Some(app) = apps.get_mut(name)
+            && app.socket.as_ref().is_some_and(|s| s.id() == id)
+        {
+            app.socket = None;
+            if app.is_finished() {
+                apps.remove(name);
+            }
+        }
+    }
+
     /// Whether a WebSocket holds `name` (so `Stasis(name)` may run).
     pub fn is_active(&self, name: &str) -> bool {
         self.read().get(name).is_some_and(|a| a.socket.is_some())

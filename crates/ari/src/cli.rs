@@ -86,6 +86,13 @@ pub fn commands(ari: &Arc<Ari>) -> Vec<CliCommand> {
             "Usage: ari show apps\n       Lists all registered applications.",
             |ari| apps(&ari.app_names()),
         ),
+        command(
+            ari,
+            "ari show outbound-websockets",
+            "List outbound WebSocket connections",
+            "Usage: ari show outbound-websockets\n       Lists the outbound WebSocket connections of ari.conf and\n       whether their configuration is valid.",
+            |ari| ari.outbound.table(),
+        ),
     ]
 }
 

@@ -1,4 +1,5 @@
-//! `ari.conf`: `[general]` and the users that may log in.
+//! `ari.conf`: `[general]`, the users that may log in, and the outbound
+//! WebSockets Obelus opens to application servers.
 //!
 //! ```text
 //! [general]
@@ -10,6 +11,12 @@
 //! type = user
 //! read_only = no
 //! password = secret            ; or a crypt(3) hash with password_format = crypt
+//!
+//! [connection1]
+//! type = outbound_websocket     ; Obelus connects to the application
+//! websocket_client_id = app_server ; a section of websocket_client.conf
+//! apps = app1, app2
+//! local_ari_user = asterisk
 //! ```
 
 use std::net::IpAddr;
@@ -90,6 +97,25 @@ pub struct AriConf {
     pub channelvars: Vec<String>,
     /// The users.
     pub users: Vec<User>,
+    /// `type = outbound_websocket` sections: connections Obelus opens to
+    /// application servers.
+    pub outbound: Vec<OutboundWebsocket>,
+}
+
+/// One `type = outbound_websocket` section.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct OutboundWebsocket {
+    /// The section name (the connection's name in logs and the console).
+    pub name: String,
+    /// `websocket_client_id`: the `websocket_client.conf` section to use.
+    pub client: String,
+    /// `apps`: the Stasis applications served over it (no other socket
+    /// may hold them).
+    pub apps: Vec<String>,
+    /// `subscribe_all`.
+    pub subscribe_all: bool,
+    /// `local_ari_user`: whose rights its REST requests have.
+    pub local_ari_user: String,
 }
 
 impl Default for AriConf {
@@ -102,6 +128,7 @@ impl Default for AriConf {
             websocket_write_timeout: Duration::from_millis(100),
             channelvars: Vec::new(),
             users: Vec::new(),
+            outbound: Vec::new(),
         }
     }
 }
@@ -133,14 +160,9 @@ impl AriConf {
                     }
                 }
                 Some(t) if t.eq_ignore_ascii_case("outbound_websocket") => {
-                    problems.push(Diagnostic::warning_at(
-                        &category.location,
-                        "type",
-                        format!(
-                            "outbound websockets are not supported; section '{}' ignored",
-                            category.name
-                        ),
-                    ));
+                    if let Some(outbound) = read_outbound(category, &mut problems) {
+                        conf.outbound.push(outbound);
+                    }
                 }
                 Some(other) => problems.push(Diagnostic::warning_at(
                     &category.location,
@@ -221,6 +243,63 @@ impl AriConf {
             .iter()
             .any(|o| o == "*" || o.eq_ignore_ascii_case(origin))
     }
+}
+
+fn read_outbound(
+    category: &obelus_conf::Category,
+    problems: &mut Vec<Diagnostic>,
+) -> Option<OutboundWebsocket> {
+    let mut outbound = OutboundWebsocket {
+        name: category.name.clone(),
+        client: String::new(),
+        apps: Vec::new(),
+        subscribe_all: false,
+        local_ari_user: String::new(),
+    };
+    for var in category.variables() {
+        let v = var.value.trim();
+        match var.name.to_ascii_lowercase().as_str() {
+            "type" => {}
+            "websocket_client_id" => outbound.client = v.to_owned(),
+            "apps" => {
+                outbound.apps = v
+                    .split(',')
+                    .map(str::trim)
+                    .filter(|a| !a.is_empty())
+                    .map(str::to_owned)
+                    .collect();
+            }
+            "subscribe_all" => match parse_bool(v) {
+                Some(b) => outbound.subscribe_all = b,
+                None => problems.push(Diagnostic::error_at(
+                    &var.location,
+                    &var.name,
+                    format!("expected yes or no, got '{v}'"),
+                )),
+            },
+            "local_ari_user" => outbound.local_ari_user = v.to_owned(),
+            other => problems.push(Diagnostic::warning_at(
+                &var.location,
+                other,
+                "unknown option for an outbound_websocket",
+            )),
+        }
+    }
+    for (value, option) in [
+        (outbound.client.is_empty(), "websocket_client_id"),
+        (outbound.apps.is_empty(), "apps"),
+        (outbound.local_ari_user.is_empty(), "local_ari_user"),
+    ] {
+        if value {
+            problems.push(Diagnostic::error_at(
+                &category.location,
+                option,
+                format!("outbound_websocket '{}' needs {option}", category.name),
+            ));
+            return None;
+        }
+    }
+    Some(outbound)
 }
 
 fn read_user(category: &obelus_conf::Category, problems: &mut Vec<Diagnostic>) -> Option<User> {
@@ -304,6 +383,27 @@ mod tests {
 
     /// `openssl passwd -6 -salt abcdefgh secret`.
     const SECRET_SHA512: &str = "$6$abcdefgh$ltjgWl6579NluT/Vi1nwEvcil.G5Nbc4NiXZaNGStk8PSwGfQv72N2CKPPrVACtLtip/cZ/1GM/O6IND4WQhG.";
+
+    #[test]
+    fn reads_outbound_websockets_and_refuses_incomplete_ones() {
+        let (c, problems) = conf(
+            "[c1]\ntype=outbound_websocket\nwebsocket_client_id=srv\napps=a, b\n\
+             subscribe_all=yes\nlocal_ari_user=u\n\
+             [c2]\ntype=outbound_websocket\napps=x\nlocal_ari_user=u\n",
+        );
+        assert_eq!(
+            c.outbound,
+            [OutboundWebsocket {
+                name: "c1".into(),
+                client: "srv".into(),
+                apps: vec!["a".into(), "b".into()],
+                subscribe_all: true,
+                local_ari_user: "u".into(),
+            }]
+        );
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        assert!(problems[0].to_string().contains("websocket_client_id"));
+    }
 
     #[test]
     fn reads_general_and_users() {

@@ -466,6 +466,10 @@ pub enum Payload {
     },
     /// Another WebSocket registered this application's name.
     ApplicationReplaced {},
+    /// An outbound connection now serves this application.
+    ApplicationRegistered {},
+    /// An outbound connection no longer serves this application.
+    ApplicationUnregistered {},
     /// `move` named an application that is not registered.
     ApplicationMoveFailed {
         /// The channel.
@@ -582,6 +586,8 @@ impl Payload {
             Payload::RecordingFailed { .. } => "RecordingFailed",
             Payload::Dial { .. } => "Dial",
             Payload::ApplicationReplaced {} => "ApplicationReplaced",
+            Payload::ApplicationRegistered {} => "ApplicationRegistered",
+            Payload::ApplicationUnregistered {} => "ApplicationUnregistered",
             Payload::ApplicationMoveFailed { .. } => "ApplicationMoveFailed",
             Payload::DeviceStateChanged { .. } => "DeviceStateChanged",
             Payload::ContactStatusChange { .. } => "ContactStatusChange",

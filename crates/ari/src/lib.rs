@@ -55,6 +55,7 @@ pub mod events;
 pub mod http;
 pub mod json;
 mod module;
+pub mod outbound;
 pub mod params;
 mod playback;
 mod recording;

@@ -1,5 +1,7 @@
-//! `res_ari.so`: reads `ari.conf`, mounts `/ari` on the HTTP server,
-//! registers the `Stasis` dialplan application and the console commands.
+//! `res_ari.so`: reads `ari.conf` (and `websocket_client.conf` for
+//! outbound WebSockets), mounts `/ari` on the HTTP server, registers the
+//! `Stasis` dialplan application and the console commands, and opens the
+//! outbound connections.
 
 use std::sync::{Arc, Mutex};
 
@@ -12,6 +14,7 @@ use obelus_core::settings::Settings;
 
 use crate::broadcast::StasisBroadcast;
 use crate::config::AriConf;
+use crate::outbound::client_conf;
 use crate::stasis::Stasis;
 use crate::state::Ari;
 
@@ -39,7 +42,9 @@ impl Module for AriModule {
     }
 
     fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
-        AriConf::read(settings).1
+        let mut problems = AriConf::read(settings).1;
+        problems.extend(client_conf::read(settings).1);
+        problems
     }
 
     async fn load(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
@@ -47,6 +52,8 @@ impl Module for AriModule {
             return self.reload(&ari.core).await;
         }
         let (conf, problems) = AriConf::read(&core.settings);
+        ModuleError::check(problems)?;
+        let (clients, problems) = client_conf::read(&core.settings);
         ModuleError::check(problems)?;
         let ari = crate::start(core, conf).await;
         for command in crate::cli::commands(&ari) {
@@ -61,6 +68,7 @@ impl Module for AriModule {
             ),
             None => tracing::warn!("ARI: the HTTP server is not loaded; /ari is not served"),
         }
+        ari.outbound.apply(&ari, &ari.conf(), &clients);
         *self.ari.lock().unwrap_or_else(|e| e.into_inner()) = Some(ari);
         Ok(())
     }
@@ -68,8 +76,11 @@ impl Module for AriModule {
     async fn reload(&self, core: &Arc<Core>) -> Result<(), ModuleError> {
         let (conf, problems) = AriConf::read(&core.settings);
         ModuleError::check(problems)?;
+        let (clients, problems) = client_conf::read(&core.settings);
+        ModuleError::check(problems)?;
         if let Some(ari) = self.ari() {
             ari.set_conf(conf);
+            ari.outbound.apply(&ari, &ari.conf(), &clients);
         }
         Ok(())
     }

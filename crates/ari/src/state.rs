@@ -46,6 +46,8 @@ pub struct Ari {
     /// The last state sent in an `EndpointStateChange`, per endpoint
     /// (`PJSIP/101` -> `online`).
     pub(crate) endpoint_states: std::sync::Mutex<BTreeMap<String, &'static str>>,
+    /// Outbound WebSockets (Obelus connecting to application servers).
+    pub(crate) outbound: crate::outbound::Connections,
     /// Ids clients chose for channels (`channelId`) -> uniqueids, and back.
     aliases: RwLock<(HashMap<String, String>, HashMap<String, String>)>,
     entity_id: String,
@@ -67,6 +69,7 @@ impl Ari {
             broadcasts: Broadcasts::default(),
             device_states: RwLock::new(BTreeMap::new()),
             endpoint_states: std::sync::Mutex::new(BTreeMap::new()),
+            outbound: crate::outbound::Connections::default(),
             aliases: RwLock::new((HashMap::new(), HashMap::new())),
             entity_id: entity_id(),
             next_socket: AtomicU64::new(1),

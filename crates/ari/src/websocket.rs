@@ -7,6 +7,7 @@
 //! `websocket_write_timeout`, or a queue that fills up, drops the client.
 //! Text frames from the client are `RESTRequest`s ([`crate::rest_ws`]).
 
+use std::future::Future;
 use std::sync::Arc;
 
 use axum::extract::FromRequestParts;
@@ -83,7 +84,7 @@ pub(crate) async fn upgrade(
 
 /// Binds the applications to the socket; their previous sockets hear
 /// `ApplicationReplaced`.
-fn register(ari: &Ari, socket: &Arc<Socket>, apps: &[String], subscribe_all: bool) {
+pub(crate) fn register(ari: &Ari, socket: &Arc<Socket>, apps: &[String], subscribe_all: bool) {
     for (name, old) in ari.apps.register(apps, socket, subscribe_all) {
         tracing::info!(
             verbose = 3,
@@ -99,12 +100,38 @@ fn register(ari: &Ari, socket: &Arc<Socket>, apps: &[String], subscribe_all: boo
     }
 }
 
+/// A WebSocket ARI talks over: one a client opened (axum's), or one Obelus
+/// opened to an application server ([`crate::outbound`]).
+pub(crate) trait Wire: Send {
+    /// Sends one text frame.
+    fn send_text(&mut self, text: String) -> impl Future<Output = Result<(), String>> + Send;
+    /// The next frame: `None` once the peer closed or the connection
+    /// failed, `Some(None)` for a frame that is not text (pings, binary).
+    fn recv_text(&mut self) -> impl Future<Output = Option<Option<String>>> + Send;
+}
+
+impl Wire for WebSocket {
+    async fn send_text(&mut self, text: String) -> Result<(), String> {
+        self.send(Message::Text(text.into()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn recv_text(&mut self) -> Option<Option<String>> {
+        match self.recv().await {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => None,
+            Some(Ok(Message::Text(frame))) => Some(Some(frame.to_string())),
+            Some(Ok(_)) => Some(None),
+        }
+    }
+}
+
 /// Writes queued events until the client goes away or must be dropped,
 /// and answers the client's `RESTRequest`s (their responses join the
 /// same queue as the events).
-async fn serve(
+pub(crate) async fn serve<W: Wire>(
     ari: Arc<Ari>,
-    mut ws: WebSocket,
+    mut ws: W,
     socket: Arc<Socket>,
     mut rx: mpsc::Receiver<String>,
     read_only: bool,
@@ -115,7 +142,7 @@ async fn serve(
         tokio::select! {
             message = rx.recv() => {
                 let Some(text) = message else { break };
-                match tokio::time::timeout(timeout, ws.send(Message::Text(text.into()))).await {
+                match tokio::time::timeout(timeout, ws.send_text(text)).await {
                     Ok(Ok(())) => {}
                     Ok(Err(e)) => {
                         tracing::debug!("ARI: WebSocket {} write failed: {e}", socket.id());
@@ -133,9 +160,9 @@ async fn serve(
             }
             () = socket.killed() => break,
             Some(_) = requests.join_next(), if !requests.is_empty() => {}
-            incoming = ws.recv(), if requests.len() < IN_FLIGHT => match incoming {
-                None | Some(Err(_)) | Some(Ok(Message::Close(_))) => break,
-                Some(Ok(Message::Text(frame))) => {
+            incoming = ws.recv_text(), if requests.len() < IN_FLIGHT => match incoming {
+                None => break,
+                Some(Some(frame)) => {
                     let ari = Arc::clone(&ari);
                     let socket = Arc::clone(&socket);
                     requests.spawn(async move {
@@ -144,7 +171,7 @@ async fn serve(
                         }
                     });
                 }
-                Some(Ok(_)) => {}
+                Some(None) => {}
             },
         }
     }

@@ -1,0 +1,371 @@
+//! ARI outbound WebSockets (Asterisk 20.15/21.10/22.5+): instead of the
+//! application connecting to `/ari/events`, Obelus connects to the
+//! application server named in `websocket_client.conf` and serves the
+//! `ari.conf` `type = outbound_websocket` section's applications over it —
+//! events out, `RESTRequest`s in, exactly as on an inbound socket.
+//!
+//! A persistent connection is opened at load and re-opened every
+//! `reconnect_interval` when it drops or cannot be made; after each
+//! (re)connection the server hears `ApplicationRegistered` for each of its
+//! applications. A reload that changes only `apps` or `subscribe_all`
+//! keeps the connection: added applications are registered
+//! (`ApplicationRegistered`), removed ones are unregistered
+//! (`ApplicationUnregistered`); any other change reconnects. Per-call
+//! connections (`connection_type = per_call_config`) are not made yet:
+//! such sections are reported at load and skipped.
+
+pub mod client_conf;
+
+use std::collections::BTreeMap;
+use std::sync::{Arc, Mutex};
+use std::time::SystemTime;
+
+use base64::Engine;
+use futures_util::{SinkExt, StreamExt};
+use tokio::net::TcpStream;
+use tokio::sync::watch;
+use tokio::task::JoinHandle;
+use tokio_tungstenite::WebSocketStream;
+use tokio_tungstenite::tungstenite::Message;
+use tokio_tungstenite::tungstenite::client::IntoClientRequest;
+use tokio_tungstenite::tungstenite::http::HeaderValue;
+
+use self::client_conf::{Client, Clients, ConnectionType};
+use crate::apps::Socket;
+use crate::config::{AriConf, OutboundWebsocket};
+use crate::json::Payload;
+use crate::state::Ari;
+use crate::websocket::Wire;
+
+/// What one connection runs with.
+#[derive(Debug, Clone, PartialEq, Eq)]
+struct Spec {
+    outbound: OutboundWebsocket,
+    client: Client,
+    read_only: bool,
+}
+
+impl Spec {
+    /// Whether `other` can be applied to a running connection (only the
+    /// applications or their subscription differ).
+    fn same_connection(&self, other: &Spec) -> bool {
+        self.client == other.client
+            && self.read_only == other.read_only
+            && self.outbound.local_ari_user == other.outbound.local_ari_user
+    }
+}
+
+/// One running persistent connection.
+struct Running {
+    spec: watch::Sender<Spec>,
+    task: JoinHandle<()>,
+}
+
+impl Drop for Running {
+    fn drop(&mut self) {
+        self.task.abort();
+    }
+}
+
+/// The connections Obelus keeps open, by section name.
+#[derive(Default)]
+pub(crate) struct Connections {
+    running: Mutex<BTreeMap<String, Running>>,
+    /// Each configured connection and whether it could be started, for
+    /// `ari show outbound-websockets`.
+    shown: Mutex<Vec<(OutboundWebsocket, Option<Client>, bool)>>,
+}
+
+impl Connections {
+    /// Brings the running connections in line with `conf` and `clients`:
+    /// starts new ones, stops removed ones, re-registers applications of
+    /// changed ones. Problems are logged (they name the section).
+    pub(crate) fn apply(&self, ari: &Arc<Ari>, conf: &AriConf, clients: &Clients) {
+        let mut wanted = BTreeMap::new();
+        let mut shown = Vec::new();
+        for outbound in &conf.outbound {
+            let spec = spec(outbound, conf, clients);
+            shown.push((
+                outbound.clone(),
+                clients.get(&outbound.client).cloned(),
+                spec.is_some(),
+            ));
+            if let Some(spec) = spec {
+                wanted.insert(outbound.name.clone(), spec);
+            }
+        }
+        *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = shown;
+        let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
+        running.retain(|name, r| {
+            let keep = wanted
+                .get(name)
+                .is_some_and(|w| r.spec.borrow().same_connection(w));
+            if !keep {
+                tracing::info!(
+                    "{name}: closing the outbound ARI WebSocket (configuration changed)"
+                );
+            }
+            keep
+        });
+        for (name, spec) in wanted {
+            if let Some(r) = running.get(&name) {
+                r.spec.send_if_modified(|current| {
+                    let changed = *current != spec;
+                    *current = spec.clone();
+                    changed
+                });
+                continue;
+            }
+            let (tx, rx) = watch::channel(spec);
+            let task = tokio::spawn(persist(Arc::clone(ari), name.clone(), rx));
+            running.insert(name, Running { spec: tx, task });
+        }
+    }
+
+    /// `ari show outbound-websockets`.
+    pub(crate) fn table(&self) -> String {
+        let shown = self.shown.lock().unwrap_or_else(|e| e.into_inner());
+        let mut out = format!(
+            "{:<13} {:<15} {:<12} {:<7} {}\n{} {} {} {} {}\n",
+            "Name",
+            "Type",
+            "Apps",
+            "Status",
+            "URI",
+            "-".repeat(13),
+            "-".repeat(15),
+            "-".repeat(12),
+            "-".repeat(7),
+            "-".repeat(20)
+        );
+        for (outbound, client, valid) in shown.iter() {
+            out.push_str(&format!(
+                "{:<13} {:<15} {:<12} {:<7} {}\n",
+                outbound.name,
+                client.as_ref().map_or("", |c| c.connection_type.as_str()),
+                outbound.apps.join(","),
+                if *valid { "valid" } else { "invalid" },
+                client.as_ref().map_or("", |c| c.uri.as_str()),
+            ));
+        }
+        out
+    }
+}
+
+/// What section `outbound` runs with, or why it cannot run (logged).
+fn spec(outbound: &OutboundWebsocket, conf: &AriConf, clients: &Clients) -> Option<Spec> {
+    let name = &outbound.name;
+    let Some(client) = clients.get(&outbound.client) else {
+        tracing::error!(
+            "{name}: websocket_client_id '{}' is not a section of websocket_client.conf; not connecting",
+            outbound.client
+        );
+        return None;
+    };
+    let Some(user) = conf.user(&outbound.local_ari_user) else {
+        tracing::error!(
+            "{name}: local_ari_user '{}' is not a user of ari.conf; not connecting",
+            outbound.local_ari_user
+        );
+        return None;
+    };
+    if let Some(other) = conf
+        .outbound
+        .iter()
+        .find(|o| o.name < outbound.name && o.apps.iter().any(|a| outbound.apps.contains(a)))
+    {
+        tracing::error!(
+            "{name}: an application of it is already served by outbound_websocket '{}'; not connecting",
+            other.name
+        );
+        return None;
+    }
+    if client.connection_type == ConnectionType::PerCall {
+        tracing::warn!(
+            "{name}: per_call_config connections are not supported yet; '{}' is not used",
+            client.id
+        );
+        return None;
+    }
+    Some(Spec {
+        outbound: outbound.clone(),
+        client: client.clone(),
+        read_only: user.read_only,
+    })
+}
+
+/// Keeps one persistent connection open until its task is aborted.
+async fn persist(ari: Arc<Ari>, name: String, mut spec: watch::Receiver<Spec>) {
+    let mut failures = 0u32;
+    loop {
+        let current = spec.borrow_and_update().clone();
+        let client = &current.client;
+        match connect(client).await {
+            Ok(ws) => {
+                failures = 0;
+                tracing::info!("{name}: outbound ARI WebSocket connected to {}", client.uri);
+                session(&ari, &name, ws, &mut spec).await;
+                tracing::warn!(
+                    "{name}: outbound ARI WebSocket to {} closed; reconnecting every {} ms",
+                    client.uri,
+                    client.reconnect_interval.as_millis()
+                );
+            }
+            Err(e) => {
+                // The first failure and then one in a hundred, so a server
+                // that stays away does not flood the log.
+                if failures.is_multiple_of(100) {
+                    tracing::warn!(
+                        "{name}: cannot connect to {}: {e}; retrying every {} ms",
+                        client.uri,
+                        client.reconnect_interval.as_millis()
+                    );
+                }
+                failures = failures.saturating_add(1);
+            }
+        }
+        tokio::time::sleep(client.reconnect_interval).await;
+    }
+}
+
+/// Unbinds a socket's applications however its session ends (also when
+/// the task is aborted by a reload).
+struct Bound {
+    ari: Arc<Ari>,
+    socket: u64,
+}
+
+impl Drop for Bound {
+    fn drop(&mut self) {
+        for app in self.ari.apps.unregister(self.socket) {
+            tracing::info!(verbose = 2, "Deactivating Stasis app '{app}'");
+        }
+    }
+}
+
+/// Serves one connection: registers its applications, tells the server,
+/// then runs it like an inbound events socket, applying application
+/// changes from reloads as they come.
+async fn session(
+    ari: &Arc<Ari>,
+    name: &str,
+    ws: WebSocketStream<TcpStream>,
+    spec: &mut watch::Receiver<Spec>,
+) {
+    let (socket, rx) = Socket::new(ari.next_socket_id());
+    let _bound = Bound {
+        ari: Arc::clone(ari),
+        socket: socket.id(),
+    };
+    let first = spec.borrow().clone();
+    let mut apps = first.outbound.apps.clone();
+    crate::websocket::register(ari, &socket, &apps, first.outbound.subscribe_all);
+    for app in &apps {
+        announce(ari, &socket, app, &Payload::ApplicationRegistered {});
+    }
+    let serve = crate::websocket::serve(
+        Arc::clone(ari),
+        OutboundWire(ws),
+        Arc::clone(&socket),
+        rx,
+        first.read_only,
+    );
+    tokio::pin!(serve);
+    loop {
+        tokio::select! {
+            () = &mut serve => return,
+            changed = spec.changed() => {
+                if changed.is_err() {
+                    return;
+                }
+                let next = spec.borrow_and_update().clone();
+                let wanted = &next.outbound.apps;
+                for gone in apps.iter().filter(|a| !wanted.contains(a)) {
+                    announce(ari, &socket, gone, &Payload::ApplicationUnregistered {});
+                    ari.apps.unregister_app(gone, socket.id());
+                    tracing::info!(verbose = 2, "{name}: Stasis app '{gone}' unregistered");
+                }
+                crate::websocket::register(ari, &socket, wanted, next.outbound.subscribe_all);
+                for added in wanted.iter().filter(|a| !apps.contains(a)) {
+                    announce(ari, &socket, added, &Payload::ApplicationRegistered {});
+                }
+                apps.clone_from(wanted);
+            }
+        }
+    }
+}
+
+/// Queues an application event on the socket.
+fn announce(ari: &Ari, socket: &Socket, app: &str, payload: &Payload) {
+    let now = crate::json::timestamp(SystemTime::now());
+    if let Some(text) = ari.render_event(payload, &now, app) {
+        socket.send(text);
+    }
+}
+
+/// Opens the WebSocket: TCP within `connection_timeout`, then the
+/// upgrade with the configured subprotocols and Basic credentials.
+async fn connect(client: &Client) -> Result<WebSocketStream<TcpStream>, String> {
+    let mut request = client
+        .uri
+        .as_str()
+        .into_client_request()
+        .map_err(|e| format!("bad uri: {e}"))?;
+    let host = request
+        .uri()
+        .host()
+        .ok_or("the uri has no host")?
+        .trim_matches(['[', ']'])
+        .to_owned();
+    let port = request.uri().port_u16().unwrap_or(80);
+    let headers = request.headers_mut();
+    if !client.protocols.is_empty() {
+        let value = HeaderValue::from_str(&client.protocols).map_err(|e| e.to_string())?;
+        headers.insert("Sec-WebSocket-Protocol", value);
+    }
+    if !client.username.is_empty() {
+        let credentials = base64::engine::general_purpose::STANDARD
+            .encode(format!("{}:{}", client.username, client.password));
+        let value =
+            HeaderValue::from_str(&format!("Basic {credentials}")).map_err(|e| e.to_string())?;
+        headers.insert("Authorization", value);
+    }
+    let attempt = async {
+        let stream = TcpStream::connect((host.as_str(), port))
+            .await
+            .map_err(|e| e.to_string())?;
+        stream.set_nodelay(true).map_err(|e| e.to_string())?;
+        tokio_tungstenite::client_async(request, stream)
+            .await
+            .map(|(ws, _)| ws)
+            .map_err(|e| e.to_string())
+    };
+    tokio::time::timeout(client.connection_timeout, attempt)
+        .await
+        .map_err(|_| {
+            format!(
+                "no answer within {} ms",
+                client.connection_timeout.as_millis()
+            )
+        })?
+}
+
+/// An outbound connection as ARI's socket loop sees it.
+struct OutboundWire(WebSocketStream<TcpStream>);
+
+impl Wire for OutboundWire {
+    async fn send_text(&mut self, text: String) -> Result<(), String> {
+        self.0
+            .send(Message::Text(text.into()))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn recv_text(&mut self) -> Option<Option<String>> {
+        match self.0.next().await {
+            None | Some(Err(_)) | Some(Ok(Message::Close(_))) => None,
+            Some(Ok(Message::Text(frame))) => Some(Some(frame.to_string())),
+            Some(Ok(_)) => Some(None),
+        }
+    }
+}

@@ -1,0 +1,169 @@
+//! ARI outbound WebSockets against the real daemon: Obelus connects to an
+//! application server (here a tungstenite server in the test) named in
+//! `websocket_client.conf`, with the configured credentials and
+//! subprotocol, announces its applications, carries events and REST over
+//! the connection, reconnects when it drops, and follows reloads that
+//! change the applications without reconnecting.
+
+use std::net::{TcpListener, TcpStream};
+use std::time::{Duration, Instant};
+
+use serde_json::Value;
+use tungstenite::handshake::server::{Request, Response};
+use tungstenite::{Message, WebSocket};
+
+use crate::common::ConfDir;
+use crate::common::ari::enable_ari;
+
+/// The application server's side of one connection from Obelus.
+struct AppServer(WebSocket<TcpStream>);
+
+impl AppServer {
+    /// Accepts Obelus's next connection; checks it logs in as `srv:pw`
+    /// and asks for the `ari` subprotocol, which it agrees to.
+    #[expect(
+        clippy::result_large_err,
+        reason = "tungstenite's handshake callback type returns its error response by value"
+    )]
+    fn accept(listener: &TcpListener) -> AppServer {
+        let (stream, _) = listener.accept().expect("Obelus connects");
+        stream
+            .set_read_timeout(Some(Duration::from_millis(200)))
+            .unwrap();
+        let check = |request: &Request, mut response: Response| {
+            let header = |name: &str| {
+                request
+                    .headers()
+                    .get(name)
+                    .and_then(|v| v.to_str().ok())
+                    .unwrap_or_default()
+                    .to_owned()
+            };
+            assert_eq!(header("authorization"), "Basic c3J2OnB3", "srv:pw");
+            assert_eq!(header("sec-websocket-protocol"), "ari");
+            assert_eq!(request.uri().path(), "/events");
+            response
+                .headers_mut()
+                .insert("Sec-WebSocket-Protocol", "ari".parse().unwrap());
+            Ok(response)
+        };
+        let ws = tungstenite::accept_hdr(stream, check).expect("WebSocket handshake");
+        AppServer(ws)
+    }
+
+    fn send(&mut self, text: &str) {
+        self.0.send(Message::Text(text.into())).expect("send");
+    }
+
+    /// The next message of type `kind` (others are skipped).
+    fn until(&mut self, kind: &str) -> Value {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        loop {
+            assert!(Instant::now() < deadline, "no {kind}");
+            match self.0.read() {
+                Ok(Message::Text(text)) => {
+                    let message: Value = serde_json::from_str(text.as_str()).expect("JSON");
+                    if message["type"] == kind {
+                        return message;
+                    }
+                }
+                Ok(_) => {}
+                Err(tungstenite::Error::Io(e))
+                    if matches!(
+                        e.kind(),
+                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                    ) => {}
+                Err(e) => panic!("no {kind}: {e}"),
+            }
+        }
+    }
+
+    /// A REST call over the connection; its `RESTResponse`.
+    fn rest(&mut self, id: &str, method: &str, uri: &str) -> Value {
+        self.send(&format!(
+            r#"{{"type":"RESTRequest","transaction_id":"t","request_id":"{id}","method":"{method}","uri":"{uri}"}}"#
+        ));
+        loop {
+            let response = self.until("RESTResponse");
+            if response["request_id"] == id {
+                return response;
+            }
+        }
+    }
+}
+
+fn ari_conf(apps: &str) -> String {
+    format!(
+        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n\
+         [conn1]\ntype=outbound_websocket\nwebsocket_client_id=appsrv\napps={apps}\nlocal_ari_user=ari\n"
+    )
+}
+
+#[test]
+fn obelus_connects_to_an_application_server_and_serves_its_apps_over_it() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let conf = ConfDir::new();
+    enable_ari(&conf);
+    conf.write("ari.conf", &ari_conf("obapp"));
+    conf.write(
+        "websocket_client.conf",
+        &format!(
+            "[appsrv]\ntype=websocket_client\nuri=ws://127.0.0.1:{port}/events\nprotocols=ari\n\
+             username=srv\npassword=pw\nconnection_type=persistent\nreconnect_interval=200\n"
+        ),
+    );
+    conf.write(
+        "extensions.conf",
+        "[out]\nexten => 1,1,Answer()\n same => n,Wait(30)\n",
+    );
+    let _daemon = conf.start_foreground();
+
+    let mut server = AppServer::accept(&listener);
+    let registered = server.until("ApplicationRegistered");
+    assert_eq!(registered["application"], "obapp", "{registered}");
+    let (_, table, _) = conf.rx("ari show outbound-websockets");
+    assert!(
+        table.contains("conn1") && table.contains("persistent") && table.contains("valid"),
+        "{table}"
+    );
+    let (_, apps, _) = conf.rx("ari show apps");
+    assert!(apps.contains("obapp"), "{apps}");
+
+    // A call handed to the application, controlled over the connection.
+    let originated = server.rest(
+        "o1",
+        "POST",
+        "channels?endpoint=Local/1@out&app=obapp&channelId=ob-1",
+    );
+    assert_eq!(originated["status_code"], 200, "{originated}");
+    let start = server.until("StasisStart");
+    assert_eq!(start["application"], "obapp", "{start}");
+    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    let hangup = server.rest("h1", "DELETE", &format!("channels/{id}"));
+    assert_eq!(hangup["status_code"], 204, "{hangup}");
+    server.until("StasisEnd");
+
+    // The server goes away and comes back: Obelus reconnects.
+    drop(server);
+    let mut server = AppServer::accept(&listener);
+    let again = server.until("ApplicationRegistered");
+    assert_eq!(again["application"], "obapp", "{again}");
+
+    // A reload that changes only the applications keeps the connection.
+    conf.write("ari.conf", &ari_conf("obapp,second"));
+    conf.rx("module reload res_ari.so");
+    let added = server.until("ApplicationRegistered");
+    assert_eq!(added["application"], "second", "{added}");
+    conf.write("ari.conf", &ari_conf("second"));
+    conf.rx("module reload res_ari.so");
+    let removed = server.until("ApplicationUnregistered");
+    assert_eq!(removed["application"], "obapp", "{removed}");
+    let (_, apps, _) = conf.rx("ari show apps");
+    assert!(apps.contains("second") && !apps.contains("obapp"), "{apps}");
+    let info = server.rest("i1", "GET", "asterisk/ping");
+    assert_eq!(
+        info["status_code"], 200,
+        "the same connection still answers: {info}"
+    );
+}
