@@ -5,6 +5,7 @@
 //! the connection, reconnects when it drops, and follows reloads that
 //! change the applications without reconnecting.
 
+use std::collections::VecDeque;
 use std::net::{TcpListener, TcpStream};
 use std::time::{Duration, Instant};
 
@@ -15,8 +16,9 @@ use tungstenite::{Message, WebSocket};
 use crate::common::ConfDir;
 use crate::common::ari::enable_ari;
 
-/// The application server's side of one connection from Obelus.
-struct AppServer(WebSocket<TcpStream>);
+/// The application server's side of one connection from Obelus, with
+/// the messages read but not asked for yet.
+struct AppServer(WebSocket<TcpStream>, VecDeque<Value>);
 
 impl AppServer {
     /// Accepts Obelus's next connection; checks it logs in as `srv:pw`
@@ -48,7 +50,7 @@ impl AppServer {
             Ok(response)
         };
         let ws = tungstenite::accept_hdr(stream, check).expect("WebSocket handshake");
-        AppServer(ws)
+        AppServer(ws, VecDeque::new())
     }
 
     fn send(&mut self, text: &str) {
@@ -57,6 +59,11 @@ impl AppServer {
 
     /// The next message of type `kind` (others are skipped).
     fn until(&mut self, kind: &str) -> Value {
+        if let Some(at) = self.1.iter().position(|m| m["type"] == kind) {
+            let found = self.1.remove(at).unwrap();
+            self.1.drain(..at);
+            return found;
+        }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
             assert!(Instant::now() < deadline, "no {kind}");
@@ -83,11 +90,31 @@ impl AppServer {
         self.send(&format!(
             r#"{{"type":"RESTRequest","transaction_id":"t","request_id":"{id}","method":"{method}","uri":"{uri}"}}"#
         ));
+        let mut skipped = Vec::new();
+        let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            let response = self.until("RESTResponse");
-            if response["request_id"] == id {
-                return response;
+            assert!(Instant::now() < deadline, "no response to {id}");
+            let message = match self.1.pop_front() {
+                Some(message) => message,
+                None => match self.0.read() {
+                    Ok(Message::Text(text)) => serde_json::from_str(text.as_str()).expect("JSON"),
+                    Ok(_) => continue,
+                    Err(tungstenite::Error::Io(e))
+                        if matches!(
+                            e.kind(),
+                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                        ) =>
+                    {
+                        continue;
+                    }
+                    Err(e) => panic!("no response to {id}: {e}"),
+                },
+            };
+            if message["type"] == "RESTResponse" && message["request_id"] == id {
+                self.1.extend(skipped);
+                return message;
             }
+            skipped.push(message);
         }
     }
 }
@@ -166,4 +193,105 @@ fn obelus_connects_to_an_application_server_and_serves_its_apps_over_it() {
         info["status_code"], 200,
         "the same connection still answers: {info}"
     );
+}
+
+/// A per-call configuration: `Stasis(pcapp)` opens a connection of its own
+/// for the call, whose application is `pcapp:<channel>`; the call is
+/// controlled over it, and the connection closes when the channel leaves
+/// Stasis. With no server listening, `Stasis()` gives up after
+/// `reconnect_attempts` and the dialplan goes on with `STASISSTATUS=FAILED`.
+#[test]
+fn a_per_call_connection_lives_as_long_as_the_call_is_in_stasis() {
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let closed = TcpListener::bind("127.0.0.1:0").unwrap();
+    let closed_port = closed.local_addr().unwrap().port();
+    drop(closed);
+    let conf = ConfDir::new();
+    let http = enable_ari(&conf);
+    conf.write(
+        "ari.conf",
+        "[general]\nenabled=yes\n[ari]\ntype=user\npassword=s3cret\n\
+         [pc]\ntype=outbound_websocket\nwebsocket_client_id=percall\napps=pcapp\nlocal_ari_user=ari\n\
+         [gone]\ntype=outbound_websocket\nwebsocket_client_id=nobody\napps=lost\nlocal_ari_user=ari\n",
+    );
+    conf.write(
+        "websocket_client.conf",
+        &format!(
+            "[percall]\ntype=websocket_client\nuri=ws://127.0.0.1:{port}/events\nprotocols=ari\n\
+             username=srv\npassword=pw\nconnection_type=per_call_config\n\
+             [nobody]\ntype=websocket_client\nuri=ws://127.0.0.1:{closed_port}/events\n\
+             connection_type=per_call_config\nreconnect_attempts=2\nreconnect_interval=50\n"
+        ),
+    );
+    conf.write(
+        "extensions.conf",
+        "[out]\nexten => 1,1,Answer()\n same => n,Wait(30)\n\
+         exten => 2,1,Answer()\n same => n,Stasis(pcapp)\n same => n,Set(GLOBAL(PC)=${STASISSTATUS})\n same => n,Wait(30)\n\
+         exten => 3,1,Answer()\n same => n,Stasis(lost)\n same => n,Set(GLOBAL(LOST)=${STASISSTATUS})\n same => n,Wait(30)\n",
+    );
+    let _daemon = conf.start_foreground();
+    let (_, table, _) = conf.rx("ari show outbound-websockets");
+    assert!(table.contains("per_call_config"), "{table}");
+
+    crate::common::ari::expect(
+        http,
+        "POST",
+        "/ari/channels?endpoint=Local/2@out&extension=1&context=out&channelId=pc-1",
+        200,
+    );
+    let mut server = AppServer::accept(&listener);
+    let registered = server.until("ApplicationRegistered");
+    let app = registered["application"].as_str().unwrap().to_owned();
+    assert!(app.starts_with("pcapp:Local/2@out-"), "{registered}");
+    let start = server.until("StasisStart");
+    assert_eq!(start["application"], app.as_str(), "{start}");
+    let id = start["channel"]["id"].as_str().unwrap().to_owned();
+    let moved = server.rest("c1", "POST", &format!("channels/{id}/continue"));
+    assert_eq!(moved["status_code"], 204, "{moved}");
+    server.until("StasisEnd");
+    let deadline = Instant::now() + Duration::from_secs(10);
+    loop {
+        match server.0.read() {
+            Ok(Message::Close(_)) | Err(tungstenite::Error::ConnectionClosed) => break,
+            Err(tungstenite::Error::Io(e))
+                if matches!(
+                    e.kind(),
+                    std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+                ) => {}
+            Err(e) => panic!("Obelus closed the per-call socket without a close frame: {e}"),
+            Ok(_) => {}
+        }
+        assert!(
+            Instant::now() < deadline,
+            "Obelus keeps the per-call socket open"
+        );
+    }
+    let global = |name: &str| {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        loop {
+            let (status, body) = crate::common::ari::call(
+                http,
+                "GET",
+                &format!("/ari/asterisk/variable?variable=GLOBAL({name})"),
+                None,
+            );
+            assert_eq!(status, 200, "{body}");
+            let value: Value = serde_json::from_str(&body).unwrap();
+            if value["value"] != "" {
+                return value["value"].as_str().unwrap().to_owned();
+            }
+            assert!(Instant::now() < deadline, "{name} never set");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    };
+    assert_eq!(global("PC"), "SUCCESS");
+
+    crate::common::ari::expect(
+        http,
+        "POST",
+        "/ari/channels?endpoint=Local/3@out&extension=1&context=out",
+        200,
+    );
+    assert_eq!(global("LOST"), "FAILED");
 }

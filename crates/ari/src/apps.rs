@@ -68,6 +68,11 @@ impl Socket {
         }
     }
 
+    /// Whether every queued message has been taken by the writer task.
+    pub fn drained(&self) -> bool {
+        self.tx.capacity() == self.tx.max_capacity()
+    }
+
     /// Asks the writer task to close the connection.
     pub fn drop_client(&self) {
         self.dropped.store(true, Ordering::Relaxed);

@@ -244,10 +244,25 @@ impl Application for Stasis {
             pbx.channel.set_var("STASISSTATUS", "FAILED");
             return Ok(());
         }
+        let mut app = app;
+        let mut per_call = None;
         if !ari.apps.is_active(&app) {
-            tracing::warn!("Stasis app '{app}' not registered");
-            pbx.channel.set_var("STASISSTATUS", "FAILED");
-            return Ok(());
+            match ari.outbound.per_call(&ari, &app, pbx.channel.name()).await {
+                Some(Ok(call)) => {
+                    app = call.app().to_owned();
+                    per_call = Some(call);
+                }
+                Some(Err(e)) => {
+                    tracing::warn!("Stasis app '{app}': {e}");
+                    pbx.channel.set_var("STASISSTATUS", "FAILED");
+                    return Ok(());
+                }
+                None => {
+                    tracing::warn!("Stasis app '{app}' not registered");
+                    pbx.channel.set_var("STASISSTATUS", "FAILED");
+                    return Ok(());
+                }
+            }
         }
         let channel = Arc::clone(&pbx.channel);
         let (tx, mut rx) = mpsc::channel(COMMAND_QUEUE);
@@ -287,6 +302,9 @@ impl Application for Stasis {
             },
         );
         ari.apps.leave(&app, channel.uniqueid());
+        if let Some(call) = per_call {
+            call.close().await;
+        }
         channel.set_var("STASISSTATUS", "SUCCESS");
         match exit {
             Exit::Continue => Ok(()),

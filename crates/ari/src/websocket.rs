@@ -108,6 +108,8 @@ pub(crate) trait Wire: Send {
     /// The next frame: `None` once the peer closed or the connection
     /// failed, `Some(None)` for a frame that is not text (pings, binary).
     fn recv_text(&mut self) -> impl Future<Output = Option<Option<String>>> + Send;
+    /// Starts the closing handshake (best effort: the peer may be gone).
+    fn close(&mut self) -> impl Future<Output = ()> + Send;
 }
 
 impl Wire for WebSocket {
@@ -123,6 +125,10 @@ impl Wire for WebSocket {
             Some(Ok(Message::Text(frame))) => Some(Some(frame.to_string())),
             Some(Ok(_)) => Some(None),
         }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.send(Message::Close(None)).await;
     }
 }
 
@@ -176,6 +182,7 @@ pub(crate) async fn serve<W: Wire>(
         }
     }
     requests.abort_all();
+    let _ = tokio::time::timeout(timeout, ws.close()).await;
     for name in ari.apps.unregister(socket.id()) {
         tracing::info!(verbose = 2, "Deactivating Stasis app '{name}'");
     }

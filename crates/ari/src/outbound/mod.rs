@@ -10,9 +10,14 @@
 //! applications. A reload that changes only `apps` or `subscribe_all`
 //! keeps the connection: added applications are registered
 //! (`ApplicationRegistered`), removed ones are unregistered
-//! (`ApplicationUnregistered`); any other change reconnects. Per-call
-//! connections (`connection_type = per_call_config`) are not made yet:
-//! such sections are reported at load and skipped.
+//! (`ApplicationUnregistered`); any other change reconnects.
+//!
+//! A per-call connection (`connection_type = per_call_config`) is opened
+//! when `Stasis(app)` runs for one of its applications and no socket holds
+//! `app`: the call gets an application of its own, `app:<channel name>`,
+//! announced with `ApplicationRegistered`, and the connection closes when
+//! the channel leaves Stasis. If it cannot be made in `reconnect_attempts`
+//! tries, `Stasis()` fails (`STASISSTATUS=FAILED`).
 
 pub mod client_conf;
 
@@ -71,6 +76,8 @@ impl Drop for Running {
 #[derive(Default)]
 pub(crate) struct Connections {
     running: Mutex<BTreeMap<String, Running>>,
+    /// Application -> the per-call configuration that serves it.
+    per_call: Mutex<BTreeMap<String, Spec>>,
     /// Each configured connection and whether it could be started, for
     /// `ari show outbound-websockets`.
     shown: Mutex<Vec<(OutboundWebsocket, Option<Client>, bool)>>,
@@ -95,6 +102,19 @@ impl Connections {
             }
         }
         *self.shown.lock().unwrap_or_else(|e| e.into_inner()) = shown;
+        let (per_call, wanted): (BTreeMap<_, _>, BTreeMap<_, _>) = wanted
+            .into_iter()
+            .partition(|(_, spec)| spec.client.connection_type == ConnectionType::PerCall);
+        *self.per_call.lock().unwrap_or_else(|e| e.into_inner()) = per_call
+            .into_values()
+            .flat_map(|spec| {
+                spec.outbound
+                    .apps
+                    .clone()
+                    .into_iter()
+                    .map(move |app| (app, spec.clone()))
+            })
+            .collect();
         let mut running = self.running.lock().unwrap_or_else(|e| e.into_inner());
         running.retain(|name, r| {
             let keep = wanted
@@ -120,6 +140,68 @@ impl Connections {
             let task = tokio::spawn(persist(Arc::clone(ari), name.clone(), rx));
             running.insert(name, Running { spec: tx, task });
         }
+    }
+
+    /// Opens a per-call connection for a channel entering `Stasis(app)`
+    /// when a per-call configuration serves `app`: `None` when none does,
+    /// an error when the connection could not be made.
+    pub(crate) async fn per_call(
+        &self,
+        ari: &Arc<Ari>,
+        app: &str,
+        channel: &str,
+    ) -> Option<Result<PerCall, String>> {
+        let spec = self
+            .per_call
+            .lock()
+            .unwrap_or_else(|e| e.into_inner())
+            .get(app)
+            .cloned()?;
+        let client = &spec.client;
+        let mut attempts = 0;
+        let ws = loop {
+            match connect(client).await {
+                Ok(ws) => break ws,
+                Err(e) => {
+                    attempts += 1;
+                    if attempts > client.reconnect_attempts {
+                        return Some(Err(format!(
+                            "{}: cannot connect to {} for {channel}: {e}",
+                            spec.outbound.name, client.uri
+                        )));
+                    }
+                    tokio::time::sleep(client.reconnect_interval).await;
+                }
+            }
+        };
+        let name = format!("{app}:{channel}");
+        tracing::info!(
+            verbose = 3,
+            "{}: per-call ARI WebSocket to {} for '{name}'",
+            spec.outbound.name,
+            client.uri
+        );
+        let (socket, rx) = Socket::new(ari.next_socket_id());
+        crate::websocket::register(
+            ari,
+            &socket,
+            std::slice::from_ref(&name),
+            spec.outbound.subscribe_all,
+        );
+        announce(ari, &socket, &name, &Payload::ApplicationRegistered {});
+        let task = tokio::spawn(crate::websocket::serve(
+            Arc::clone(ari),
+            OutboundWire(ws),
+            Arc::clone(&socket),
+            rx,
+            spec.read_only,
+        ));
+        Some(Ok(PerCall {
+            ari: Arc::clone(ari),
+            name,
+            socket,
+            task,
+        }))
     }
 
     /// `ari show outbound-websockets`.
@@ -177,13 +259,6 @@ fn spec(outbound: &OutboundWebsocket, conf: &AriConf, clients: &Clients) -> Opti
         tracing::error!(
             "{name}: an application of it is already served by outbound_websocket '{}'; not connecting",
             other.name
-        );
-        return None;
-    }
-    if client.connection_type == ConnectionType::PerCall {
-        tracing::warn!(
-            "{name}: per_call_config connections are not supported yet; '{}' is not used",
-            client.id
         );
         return None;
     }
@@ -295,6 +370,36 @@ async fn session(
     }
 }
 
+/// A per-call connection, open while its channel is in Stasis.
+pub(crate) struct PerCall {
+    ari: Arc<Ari>,
+    name: String,
+    socket: Arc<Socket>,
+    task: JoinHandle<()>,
+}
+
+impl PerCall {
+    /// The call's application name, `app:<channel name>`.
+    pub(crate) fn app(&self) -> &str {
+        &self.name
+    }
+
+    /// Closes the connection once what was queued for it (`StasisEnd`)
+    /// has been written, waiting at most a second for a slow server.
+    pub(crate) async fn close(self) {
+        self.ari.apps.unregister_app(&self.name, self.socket.id());
+        let deadline = tokio::time::Instant::now() + std::time::Duration::from_secs(1);
+        while !self.socket.drained() && tokio::time::Instant::now() < deadline {
+            tokio::time::sleep(std::time::Duration::from_millis(5)).await;
+        }
+        self.socket.drop_client();
+        let mut task = self.task;
+        if tokio::time::timeout_at(deadline, &mut task).await.is_err() {
+            task.abort();
+        }
+    }
+}
+
 /// Queues an application event on the socket.
 fn announce(ari: &Ari, socket: &Socket, app: &str, payload: &Payload) {
     let now = crate::json::timestamp(SystemTime::now());
@@ -367,5 +472,9 @@ impl Wire for OutboundWire {
             Some(Ok(Message::Text(frame))) => Some(Some(frame.to_string())),
             Some(Ok(_)) => Some(None),
         }
+    }
+
+    async fn close(&mut self) {
+        let _ = self.0.close(None).await;
     }
 }
