@@ -233,6 +233,8 @@ fn an_application_calls_rest_over_its_events_websocket() {
     assert_eq!(missing["transaction_id"], "t1", "{missing}");
     assert_eq!(missing["request_id"], "r1", "{missing}");
     assert_eq!(missing["uri"], "asterisk/variable", "{missing}");
+    assert_eq!(missing["application"], "wsrest", "{missing}");
+    assert!(missing["timestamp"].is_string(), "{missing}");
 
     events.send(
         r#"{"type":"RESTRequest","transaction_id":"t1","request_id":"r2","method":"POST","uri":"/asterisk/variable?variable=WSREST&value=from%20the%20socket"}"#,

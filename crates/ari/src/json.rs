@@ -495,6 +495,26 @@ pub enum Payload {
         #[serde(skip_serializing_if = "Option::is_none")]
         endpoint: Option<Endpoint>,
     },
+    /// The answer to a `RESTRequest` sent over the events WebSocket.
+    #[serde(rename = "RESTResponse")]
+    RestResponse {
+        /// As the request gave it.
+        transaction_id: String,
+        /// As the request gave it.
+        request_id: String,
+        /// The HTTP status.
+        status_code: u16,
+        /// Its reason phrase.
+        reason_phrase: String,
+        /// The request's uri.
+        uri: String,
+        /// The body's type, when there is a body.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        content_type: Option<String>,
+        /// The body.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        message_body: Option<String>,
+    },
     /// A channel is offered to the applications (`StasisBroadcast`).
     CallBroadcast {
         /// The channel.
@@ -595,6 +615,7 @@ impl Payload {
             Payload::PeerStatusChange { .. } => "PeerStatusChange",
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
             Payload::ChannelTransfer { .. } => "ChannelTransfer",
+            Payload::RestResponse { .. } => "RESTResponse",
             Payload::CallBroadcast { .. } => "CallBroadcast",
             Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",
@@ -616,6 +637,9 @@ pub struct Envelope<'a> {
     /// The application it is sent to.
     pub application: &'a str,
 }
+
+#[cfg(test)]
+mod conformance;
 
 #[cfg(test)]
 mod tests {

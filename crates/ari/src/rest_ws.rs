@@ -12,10 +12,13 @@ use std::sync::Arc;
 
 use axum::body::to_bytes;
 use axum::http::{HeaderMap, Method as HttpMethod, header};
-use serde::{Deserialize, Serialize};
+use std::time::SystemTime;
+
+use serde::Deserialize;
 use serde_json::Value;
 
 use crate::http::{Call, Context, Outcome, execute};
+use crate::json::{Payload, timestamp};
 use crate::state::Ari;
 
 /// Requests of one socket that may run at once.
@@ -52,27 +55,15 @@ struct QueryString {
     value: String,
 }
 
-/// The `RESTResponse` message.
-#[derive(Debug, Serialize)]
-struct Response<'a> {
-    #[serde(rename = "type")]
-    kind: &'static str,
-    transaction_id: &'a str,
-    request_id: &'a str,
-    status_code: u16,
-    reason_phrase: &'a str,
-    uri: &'a str,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    content_type: Option<&'a str>,
-    #[serde(skip_serializing_if = "Option::is_none")]
-    message_body: Option<&'a str>,
-    asterisk_id: &'a str,
-}
-
 /// Answers one text frame: the `RESTResponse` to send back. A frame that
 /// is not a well-formed `RESTRequest` gets a 400 response naming what is
 /// wrong, with whatever ids could be read from it.
-pub(crate) async fn answer(ari: &Arc<Ari>, read_only: bool, frame: &str) -> Option<String> {
+pub(crate) async fn answer(
+    ari: &Arc<Ari>,
+    read_only: bool,
+    app: &str,
+    frame: &str,
+) -> Option<String> {
     let request: Request = match serde_json::from_str(frame) {
         Ok(request) => request,
         Err(e) => {
@@ -80,6 +71,7 @@ pub(crate) async fn answer(ari: &Arc<Ari>, read_only: bool, frame: &str) -> Opti
             let id = |k: &str| ids.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
             return render(
                 ari,
+                app,
                 &id("transaction_id"),
                 &id("request_id"),
                 "",
@@ -97,6 +89,7 @@ pub(crate) async fn answer(ari: &Arc<Ari>, read_only: bool, frame: &str) -> Opti
     let bad = |why: &str| {
         render(
             ari,
+            app,
             transaction,
             request_id,
             uri,
@@ -154,17 +147,17 @@ pub(crate) async fn answer(ari: &Arc<Ari>, read_only: bool, frame: &str) -> Opti
     let body = to_bytes(response.into_body(), MAX_RESPONSE)
         .await
         .unwrap_or_default();
-    let body = String::from_utf8_lossy(&body);
-    let message_body = (!body.is_empty()).then_some(body.as_ref());
-    render_full(
-        ari,
-        transaction,
-        request_id,
-        uri,
-        status,
-        content_type.as_deref(),
+    let message_body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
+    let payload = Payload::RestResponse {
+        transaction_id: transaction.to_owned(),
+        request_id: request_id.to_owned(),
+        status_code: status,
+        reason_phrase: reason(status).to_owned(),
+        uri: uri.to_owned(),
+        content_type,
         message_body,
-    )
+    };
+    ari.render_event(&payload, &timestamp(SystemTime::now()), app)
 }
 
 /// The path below `/ari` and the query string of a request's `uri`, with
@@ -196,56 +189,33 @@ fn error_body(ari: &Ari, message: &str) -> String {
     .unwrap_or_else(|_| "{}".to_owned())
 }
 
+/// An error `RESTResponse` with a JSON `{"message": ...}` body.
 fn render(
     ari: &Ari,
+    app: &str,
     transaction: &str,
     request_id: &str,
     uri: &str,
     status: u16,
     body: Option<&str>,
 ) -> Option<String> {
-    render_full(
-        ari,
-        transaction,
-        request_id,
-        uri,
-        status,
-        body.map(|_| "application/json"),
-        body,
-    )
+    let payload = Payload::RestResponse {
+        transaction_id: transaction.to_owned(),
+        request_id: request_id.to_owned(),
+        status_code: status,
+        reason_phrase: reason(status).to_owned(),
+        uri: uri.to_owned(),
+        content_type: body.map(|_| "application/json".to_owned()),
+        message_body: body.map(str::to_owned),
+    };
+    ari.render_event(&payload, &timestamp(SystemTime::now()), app)
 }
 
-fn render_full(
-    ari: &Ari,
-    transaction_id: &str,
-    request_id: &str,
-    uri: &str,
-    status_code: u16,
-    content_type: Option<&str>,
-    message_body: Option<&str>,
-) -> Option<String> {
-    let reason_phrase = axum::http::StatusCode::from_u16(status_code)
+fn reason(status: u16) -> &'static str {
+    axum::http::StatusCode::from_u16(status)
         .ok()
         .and_then(|s| s.canonical_reason())
-        .unwrap_or("");
-    let response = Response {
-        kind: "RESTResponse",
-        transaction_id,
-        request_id,
-        status_code,
-        reason_phrase,
-        uri,
-        content_type,
-        message_body,
-        asterisk_id: ari.entity_id(),
-    };
-    match ari.encode(&response) {
-        Ok(text) => Some(text),
-        Err(e) => {
-            tracing::error!("ARI: RESTResponse not sent: {e}");
-            None
-        }
-    }
+        .unwrap_or("")
 }
 
 #[cfg(test)]

@@ -67,6 +67,7 @@ pub(crate) async fn upgrade(
         })?;
     let (socket, rx) = Socket::new(ari.next_socket_id());
     register(&ari, &socket, &apps, subscribe_all);
+    let first = apps[0].clone();
     let failed = {
         let ari = Arc::clone(&ari);
         let socket = Arc::clone(&socket);
@@ -78,7 +79,7 @@ pub(crate) async fn upgrade(
     Ok(upgrade
         .protocols(["ari"])
         .on_failed_upgrade(failed)
-        .on_upgrade(move |ws| serve(ari, ws, socket, rx, read_only))
+        .on_upgrade(move |ws| serve(ari, ws, socket, rx, read_only, first))
         .into_response())
 }
 
@@ -134,13 +135,15 @@ impl Wire for WebSocket {
 
 /// Writes queued events until the client goes away or must be dropped,
 /// and answers the client's `RESTRequest`s (their responses join the
-/// same queue as the events).
+/// same queue as the events, addressed to `app`, the socket's first
+/// application).
 pub(crate) async fn serve<W: Wire>(
     ari: Arc<Ari>,
     mut ws: W,
     socket: Arc<Socket>,
     mut rx: mpsc::Receiver<String>,
     read_only: bool,
+    app: String,
 ) {
     let timeout = ari.conf().websocket_write_timeout;
     let mut requests = JoinSet::new();
@@ -171,8 +174,9 @@ pub(crate) async fn serve<W: Wire>(
                 Some(Some(frame)) => {
                     let ari = Arc::clone(&ari);
                     let socket = Arc::clone(&socket);
+                    let app = app.clone();
                     requests.spawn(async move {
-                        if let Some(text) = crate::rest_ws::answer(&ari, read_only, &frame).await {
+                        if let Some(text) = crate::rest_ws::answer(&ari, read_only, &app, &frame).await {
                             socket.send(text);
                         }
                     });

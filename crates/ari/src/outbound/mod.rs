@@ -195,6 +195,7 @@ impl Connections {
             Arc::clone(&socket),
             rx,
             spec.read_only,
+            name.clone(),
         ));
         Some(Ok(PerCall {
             ari: Arc::clone(ari),
@@ -344,6 +345,7 @@ async fn session(
         Arc::clone(&socket),
         rx,
         first.read_only,
+        apps.first().cloned().unwrap_or_default(),
     );
     tokio::pin!(serve);
     loop {
