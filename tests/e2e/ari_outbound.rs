@@ -14,7 +14,7 @@ use tungstenite::handshake::server::{Request, Response};
 use tungstenite::{Message, WebSocket};
 
 use crate::common::ConfDir;
-use crate::common::ari::enable_ari;
+use crate::common::ari::{self, enable_ari};
 
 /// The application server's side of one connection from Obelus, with
 /// the messages read but not asked for yet.
@@ -57,32 +57,27 @@ impl AppServer {
         self.0.send(Message::Text(text.into())).expect("send");
     }
 
-    /// The next message of type `kind` (others are skipped).
-    fn until(&mut self, kind: &str) -> Value {
-        if let Some(at) = self.1.iter().position(|m| m["type"] == kind) {
-            let found = self.1.remove(at).unwrap();
-            self.1.drain(..at);
-            return found;
+    /// The first message `wanted` accepts, from those read before or the
+    /// next ones (the others are kept for later).
+    fn find(&mut self, what: &str, wanted: impl Fn(&Value) -> bool) -> Value {
+        if let Some(at) = self.1.iter().position(&wanted) {
+            return self.1.remove(at).expect("found");
         }
         let deadline = Instant::now() + Duration::from_secs(30);
         loop {
-            assert!(Instant::now() < deadline, "no {kind}");
-            match self.0.read() {
-                Ok(Message::Text(text)) => {
-                    let message: Value = serde_json::from_str(text.as_str()).expect("JSON");
-                    if message["type"] == kind {
-                        return message;
-                    }
+            assert!(Instant::now() < deadline, "no {what}");
+            if let Some(message) = ari::next_json(&mut self.0) {
+                if wanted(&message) {
+                    return message;
                 }
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("no {kind}: {e}"),
+                self.1.push_back(message);
             }
         }
+    }
+
+    /// The next message of type `kind`.
+    fn until(&mut self, kind: &str) -> Value {
+        self.find(kind, |m| m["type"] == kind)
     }
 
     /// A REST call over the connection; its `RESTResponse`.
@@ -90,32 +85,9 @@ impl AppServer {
         self.send(&format!(
             r#"{{"type":"RESTRequest","transaction_id":"t","request_id":"{id}","method":"{method}","uri":"{uri}"}}"#
         ));
-        let mut skipped = Vec::new();
-        let deadline = Instant::now() + Duration::from_secs(30);
-        loop {
-            assert!(Instant::now() < deadline, "no response to {id}");
-            let message = match self.1.pop_front() {
-                Some(message) => message,
-                None => match self.0.read() {
-                    Ok(Message::Text(text)) => serde_json::from_str(text.as_str()).expect("JSON"),
-                    Ok(_) => continue,
-                    Err(tungstenite::Error::Io(e))
-                        if matches!(
-                            e.kind(),
-                            std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                        ) =>
-                    {
-                        continue;
-                    }
-                    Err(e) => panic!("no response to {id}: {e}"),
-                },
-            };
-            if message["type"] == "RESTResponse" && message["request_id"] == id {
-                self.1.extend(skipped);
-                return message;
-            }
-            skipped.push(message);
-        }
+        self.find(&format!("response to {id}"), |m| {
+            m["type"] == "RESTResponse" && m["request_id"] == id
+        })
     }
 }
 
@@ -234,7 +206,7 @@ fn a_per_call_connection_lives_as_long_as_the_call_is_in_stasis() {
     let (_, table, _) = conf.rx("ari show outbound-websockets");
     assert!(table.contains("per_call_config"), "{table}");
 
-    crate::common::ari::expect(
+    ari::expect(
         http,
         "POST",
         "/ari/channels?endpoint=Local/2@out&extension=1&context=out&channelId=pc-1",
@@ -270,7 +242,7 @@ fn a_per_call_connection_lives_as_long_as_the_call_is_in_stasis() {
     let global = |name: &str| {
         let deadline = Instant::now() + Duration::from_secs(10);
         loop {
-            let (status, body) = crate::common::ari::call(
+            let (status, body) = ari::call(
                 http,
                 "GET",
                 &format!("/ari/asterisk/variable?variable=GLOBAL({name})"),
@@ -287,7 +259,7 @@ fn a_per_call_connection_lives_as_long_as_the_call_is_in_stasis() {
     };
     assert_eq!(global("PC"), "SUCCESS");
 
-    crate::common::ari::expect(
+    ari::expect(
         http,
         "POST",
         "/ari/channels?endpoint=Local/3@out&extension=1&context=out",

@@ -55,6 +55,51 @@ struct QueryString {
     value: String,
 }
 
+/// Who a `RESTResponse` answers: the socket's application and the
+/// request's ids.
+struct Addressee<'a> {
+    app: &'a str,
+    transaction: &'a str,
+    request_id: &'a str,
+    uri: &'a str,
+}
+
+impl Addressee<'_> {
+    /// The `RESTResponse` message.
+    fn respond(
+        &self,
+        ari: &Ari,
+        status: u16,
+        content_type: Option<String>,
+        message_body: Option<String>,
+    ) -> Option<String> {
+        let payload = Payload::RestResponse {
+            transaction_id: self.transaction.to_owned(),
+            request_id: self.request_id.to_owned(),
+            status_code: status,
+            reason_phrase: axum::http::StatusCode::from_u16(status)
+                .ok()
+                .and_then(|s| s.canonical_reason())
+                .unwrap_or("")
+                .to_owned(),
+            uri: self.uri.to_owned(),
+            content_type,
+            message_body,
+        };
+        ari.render_event(&payload, &timestamp(SystemTime::now()), self.app)
+    }
+
+    /// A 400 with a JSON `{"message": ...}` body.
+    fn refuse(&self, ari: &Ari, message: &str) -> Option<String> {
+        let body = crate::error::encode(
+            &serde_json::json!({ "message": message }),
+            ari.conf().pretty,
+        )
+        .unwrap_or_else(|_| "{}".to_owned());
+        self.respond(ari, 400, Some("application/json".to_owned()), Some(body))
+    }
+}
+
 /// Answers one text frame: the `RESTResponse` to send back. A frame that
 /// is not a well-formed `RESTRequest` gets a 400 response naming what is
 /// wrong, with whatever ids could be read from it.
@@ -69,45 +114,34 @@ pub(crate) async fn answer(
         Err(e) => {
             let ids: Value = serde_json::from_str(frame).unwrap_or(Value::Null);
             let id = |k: &str| ids.get(k).and_then(Value::as_str).unwrap_or("").to_owned();
-            return render(
-                ari,
+            let (transaction, request_id) = (id("transaction_id"), id("request_id"));
+            let to = Addressee {
                 app,
-                &id("transaction_id"),
-                &id("request_id"),
-                "",
-                400,
-                Some(&error_body(
-                    ari,
-                    &format!("Unable to parse RESTRequest: {e}"),
-                )),
-            );
+                transaction: &transaction,
+                request_id: &request_id,
+                uri: "",
+            };
+            return to.refuse(ari, &format!("Unable to parse RESTRequest: {e}"));
         }
     };
-    let transaction = request.transaction_id.as_deref().unwrap_or("");
-    let request_id = request.request_id.as_deref().unwrap_or("");
     let uri = request.uri.as_deref().unwrap_or("");
-    let bad = |why: &str| {
-        render(
-            ari,
-            app,
-            transaction,
-            request_id,
-            uri,
-            400,
-            Some(&error_body(ari, why)),
-        )
+    let to = Addressee {
+        app,
+        transaction: request.transaction_id.as_deref().unwrap_or(""),
+        request_id: request.request_id.as_deref().unwrap_or(""),
+        uri,
     };
     if request.kind != "RESTRequest" {
-        return bad(&format!("Unknown message type '{}'", request.kind));
+        return to.refuse(ari, &format!("Unknown message type '{}'", request.kind));
     }
     let (Some(method), Some(_)) = (request.method.as_deref(), request.uri.as_deref()) else {
-        return bad("RESTRequest needs 'method' and 'uri'");
+        return to.refuse(ari, "RESTRequest needs 'method' and 'uri'");
     };
     if request.transaction_id.is_none() || request.request_id.is_none() {
-        return bad("RESTRequest needs 'transaction_id' and 'request_id'");
+        return to.refuse(ari, "RESTRequest needs 'transaction_id' and 'request_id'");
     }
     let Ok(method) = HttpMethod::from_bytes(method.to_ascii_uppercase().as_bytes()) else {
-        return bad(&format!("Invalid method '{method}'"));
+        return to.refuse(ari, &format!("Invalid method '{method}'"));
     };
     let (path, query) = split_uri(uri, &request.query_strings);
     let body = match &request.message_body {
@@ -135,7 +169,7 @@ pub(crate) async fn answer(
     let response = match execute(ari, &cx, call, &HeaderMap::new()).await {
         Outcome::Done(response) => response,
         Outcome::WebSocket(_) => {
-            return bad("A WebSocket cannot be opened over a WebSocket");
+            return to.refuse(ari, "A WebSocket cannot be opened over a WebSocket");
         }
     };
     let status = response.status().as_u16();
@@ -148,16 +182,7 @@ pub(crate) async fn answer(
         .await
         .unwrap_or_default();
     let message_body = (!body.is_empty()).then(|| String::from_utf8_lossy(&body).into_owned());
-    let payload = Payload::RestResponse {
-        transaction_id: transaction.to_owned(),
-        request_id: request_id.to_owned(),
-        status_code: status,
-        reason_phrase: reason(status).to_owned(),
-        uri: uri.to_owned(),
-        content_type,
-        message_body,
-    };
-    ari.render_event(&payload, &timestamp(SystemTime::now()), app)
+    to.respond(ari, status, content_type, message_body)
 }
 
 /// The path below `/ari` and the query string of a request's `uri`, with
@@ -179,43 +204,6 @@ fn split_uri(uri: &str, extra: &[QueryString]) -> (String, String) {
         query.push_str(&form.finish());
     }
     (format!("/{path}"), query)
-}
-
-fn error_body(ari: &Ari, message: &str) -> String {
-    crate::error::encode(
-        &serde_json::json!({ "message": message }),
-        ari.conf().pretty,
-    )
-    .unwrap_or_else(|_| "{}".to_owned())
-}
-
-/// An error `RESTResponse` with a JSON `{"message": ...}` body.
-fn render(
-    ari: &Ari,
-    app: &str,
-    transaction: &str,
-    request_id: &str,
-    uri: &str,
-    status: u16,
-    body: Option<&str>,
-) -> Option<String> {
-    let payload = Payload::RestResponse {
-        transaction_id: transaction.to_owned(),
-        request_id: request_id.to_owned(),
-        status_code: status,
-        reason_phrase: reason(status).to_owned(),
-        uri: uri.to_owned(),
-        content_type: body.map(|_| "application/json".to_owned()),
-        message_body: body.map(str::to_owned),
-    };
-    ari.render_event(&payload, &timestamp(SystemTime::now()), app)
-}
-
-fn reason(status: u16) -> &'static str {
-    axum::http::StatusCode::from_u16(status)
-        .ok()
-        .and_then(|s| s.canonical_reason())
-        .unwrap_or("")
 }
 
 #[cfg(test)]

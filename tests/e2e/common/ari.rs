@@ -194,21 +194,31 @@ impl Events {
         let deadline = Instant::now() + Duration::from_secs(40);
         loop {
             assert!(Instant::now() < deadline, "no {kind} event");
-            match self.0.read() {
-                Ok(Message::Text(text)) => {
-                    let event: Value = serde_json::from_str(text.as_str()).expect("JSON event");
-                    if event["type"] == kind && matches(&event) {
-                        return event;
-                    }
-                }
-                Ok(_) => {}
-                Err(tungstenite::Error::Io(e))
-                    if matches!(
-                        e.kind(),
-                        std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
-                    ) => {}
-                Err(e) => panic!("no {kind} event: {e}"),
+            if let Some(event) = next_json(&mut self.0)
+                && event["type"] == kind
+                && matches(&event)
+            {
+                return event;
             }
         }
+    }
+}
+
+/// The next JSON text message of a WebSocket whose reads time out
+/// briefly; `None` when none came in time or the frame was not text.
+/// Panics when the connection is gone.
+pub fn next_json(ws: &mut tungstenite::WebSocket<TcpStream>) -> Option<Value> {
+    match ws.read() {
+        Ok(Message::Text(text)) => Some(serde_json::from_str(text.as_str()).expect("JSON message")),
+        Ok(_) => None,
+        Err(tungstenite::Error::Io(e))
+            if matches!(
+                e.kind(),
+                std::io::ErrorKind::WouldBlock | std::io::ErrorKind::TimedOut
+            ) =>
+        {
+            None
+        }
+        Err(e) => panic!("the WebSocket closed: {e}"),
     }
 }
