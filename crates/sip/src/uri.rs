@@ -73,47 +73,47 @@ pub(crate) fn parse_host(s: &str) -> Option<(Host<'_>, usize)> {
         let addr: Ipv6Addr = rest.get(..close)?.parse().ok()?;
         return Some((Host::Ipv6(addr), close + 2));
     }
-    // One branch-light pass: hostname = *( domainlabel "." ) toplabel
-    // [ "." ], labels neither start nor end with '-', the toplabel starts
-    // with a letter; all digits and dots is an IPv4 address.
+    // hostname = *( domainlabel "." ) toplabel [ "." ]: walk label by
+    // label (a tight loop over label characters, then the checks at its
+    // ends), labels neither start nor end with '-' and are never empty.
     let b = s.as_bytes();
     let mut i = 0;
-    let mut prev = b'.';
-    let mut bad = false;
-    let mut numeric = true;
-    while let Some(&c) = b.get(i) {
-        let dot = c == b'.';
-        if !dot && !is_label_char(c) {
+    let mut top = None;
+    loop {
+        let start = i;
+        while b.get(i).copied().is_some_and(is_label_char) {
+            i += 1;
+        }
+        let dot = b.get(i) == Some(&b'.');
+        if i == start {
+            // An empty label: a leading or doubled dot is an error, the end
+            // of the host (after a trailing dot, or before anything) is not.
+            if dot {
+                return None;
+            }
             break;
         }
-        bad |= (dot || c == b'-') && prev == b'.';
-        bad |= dot && prev == b'-';
-        numeric &= dot || c.wrapping_sub(b'0') < 10;
-        prev = c;
+        if b.get(start) == Some(&b'-') || b.get(i - 1) == Some(&b'-') {
+            return None;
+        }
+        top = Some(start);
+        if !dot {
+            break;
+        }
         i += 1;
     }
-    let len = i;
-    let h = s.get(..len)?;
-    if h.is_empty() {
+    let h = s.get(..i)?;
+    // A toplabel starts with a letter; one starting with a digit makes the
+    // host an IPv4 address or nothing (which the address parser decides:
+    // it refuses letters, dashes, empty parts and a trailing dot).
+    let first = b.get(top?).copied()?;
+    if first.is_ascii_digit() {
+        return Some((Host::Ipv4(h.parse().ok()?), i));
+    }
+    if !first.is_ascii_alphabetic() {
         return None;
     }
-    if numeric {
-        return Some((Host::Ipv4(h.parse().ok()?), len));
-    }
-    // A trailing dot is allowed once; the label before it is the toplabel.
-    let name = h.strip_suffix('.').unwrap_or(h);
-    if bad || name.is_empty() || prev == b'-' {
-        return None;
-    }
-    let top_start = name.bytes().rposition(|c| c == b'.').map_or(0, |d| d + 1);
-    if !name
-        .as_bytes()
-        .get(top_start)
-        .is_some_and(u8::is_ascii_alphabetic)
-    {
-        return None;
-    }
-    Some((Host::Domain(h), len))
+    Some((Host::Domain(h), i))
 }
 
 /// Stand-in for a URI that was validated earlier but no longer parses, which
