@@ -4,8 +4,7 @@
 
 use std::ops::Range;
 
-use bytes::Bytes;
-
+use super::buffer::Buffer;
 use crate::error::{HeaderError, ParseError};
 use crate::header::{
     AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, SessionExpires, Via,
@@ -66,7 +65,7 @@ pub(crate) struct Entry {
 /// the result where it is used more than once.
 #[derive(Debug, Clone)]
 pub struct Headers {
-    pub(crate) buf: Bytes,
+    pub(crate) buf: Buffer,
     pub(crate) entries: Vec<Entry>,
     pub(crate) first: FirstIndex,
     pub(crate) cseq: CSeq,
@@ -75,13 +74,11 @@ pub struct Headers {
 }
 
 impl Headers {
+    /// The text of a span of the header section (validated as UTF-8, or
+    /// repaired, at parse time).
+    #[inline]
     pub(crate) fn str_at(&self, span: Span) -> &str {
-        // The header section is UTF-8 (checked, or repaired, at parse time),
-        // so the fallback is never taken.
-        self.buf
-            .get(span.range())
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.str_at(span.start as usize, span.end as usize)
     }
 
     /// Index of the first `name` line; `None` when absent or `Other`.

@@ -11,6 +11,7 @@
 //! a copy. Typed headers then borrow from the message (`Via<'_>`), which is
 //! the one lifetime that matters.
 
+mod buffer;
 mod builder;
 mod headers;
 mod multipart;
@@ -33,6 +34,7 @@ use crate::parse::{is_token, parse_u32};
 use crate::status::StatusCode;
 use crate::uri::{Uri, UriError};
 use crate::version::Version;
+use buffer::Buffer;
 use headers::{Entry, NO_INDEX, Span};
 
 /// A parsed SIP message.
@@ -90,29 +92,31 @@ impl Message {
 
     /// Serializes into a new buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(self.headers().buf.len() + 16);
+        let mut out = Vec::with_capacity(self.headers().buf.bytes().len() + 16);
         self.encode(&mut out);
         Bytes::from(out)
     }
 }
 
 /// A same-length copy of `buf` whose header section (`..body_start`) is
-/// valid UTF-8 (bad bytes become `?`) and, when `folded` entries are given,
-/// whose values have their line breaks turned into spaces. Keeping the
-/// length keeps every span of the index valid.
-fn repair(buf: &[u8], body_start: usize, folded: Option<&Vec<Entry>>) -> Bytes {
+/// valid UTF-8 (bad bytes become `?`) and whose `folded` values have their
+/// line breaks turned into spaces. Keeping the length keeps every span of
+/// the index valid.
+fn repaired(buf: &[u8], body_start: usize, folded: &[Entry]) -> Buffer {
     let mut v = buf.to_vec();
     if let Some(h) = v.get_mut(..body_start) {
         replace_invalid_utf8(h);
     }
-    for e in folded.into_iter().flatten() {
+    for e in folded {
         if let Some(val) = v.get_mut(e.value.range()) {
             for c in val.iter_mut().filter(|c| **c == b'\r' || **c == b'\n') {
                 *c = b' ';
             }
         }
     }
-    Bytes::from(v)
+    // The repair made the section valid UTF-8, so `unvalidated` (every read
+    // then checked) is a fallback that is never taken.
+    Buffer::new(Bytes::from(v), body_start).unwrap_or_else(Buffer::unvalidated)
 }
 
 /// Overwrites every byte that is not part of valid UTF-8 with `?`, in one
@@ -206,14 +210,12 @@ fn parse(buf: Bytes, stream: bool) -> Result<Message, ParseError> {
     // The header section is validated as UTF-8 once, here; a section that
     // is not (Latin-1 display names from old phones), or whose values span
     // folded lines, is read from a repaired copy instead (see `repair`).
-    let mut repaired: Option<Bytes> = None;
-    let head = match std::str::from_utf8(buf.get(..body_start).unwrap_or(&[])) {
-        Ok(head) if !folded => head,
-        _ => {
-            let fixed = repaired.insert(repair(&buf, body_start, folded.then_some(&entries)));
-            std::str::from_utf8(fixed.get(..body_start).unwrap_or(&[])).unwrap_or("")
-        }
+    let buffer = match Buffer::new(buf, body_start) {
+        Ok(buffer) if !folded => buffer,
+        Ok(buffer) => repaired(buffer.bytes(), body_start, &entries),
+        Err(buf) => repaired(&buf, body_start, if folded { &entries } else { &[] }),
     };
+    let head = buffer.head();
     let b = head.as_bytes();
     let start_line = parse_start_line(b, start_line.start as usize, start_line.end as usize, head)?;
 
@@ -244,7 +246,7 @@ fn parse(buf: Bytes, stream: bool) -> Result<Message, ParseError> {
         }
         None => None,
     };
-    let avail = buf.len() - body_start;
+    let avail = buffer.bytes().len() - body_start;
     let body_len = match content_length {
         Some(cl) if cl as usize > avail => return Err(ParseError::ContentLengthTooLarge),
         Some(cl) => cl as usize,
@@ -254,7 +256,7 @@ fn parse(buf: Bytes, stream: bool) -> Result<Message, ParseError> {
     let body = Span::new(body_start, body_start + body_len);
 
     let headers = Headers {
-        buf: repaired.unwrap_or(buf),
+        buf: buffer,
         entries,
         first,
         cseq,
