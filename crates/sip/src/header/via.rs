@@ -1,13 +1,14 @@
 //! The Via header (RFC 3261 §20.42, §18.2.1; RFC 3581 `rport`).
 
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::HeaderError;
-use crate::parse::{Cursor, Params, parse_params};
+use crate::parse::{Cursor, Params, parse_params_finding};
 use crate::uri::{Host, parse_host};
 
 /// One Via value: `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Via<'a> {
     protocol: &'a str,
     version: &'a str,
@@ -15,6 +16,21 @@ pub struct Via<'a> {
     host: Host<'a>,
     port: Option<u16>,
     params: Params<'a>,
+    /// `params.value("branch")`, found while the parameters were parsed.
+    branch: Option<&'a str>,
+}
+
+impl fmt::Debug for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Via")
+            .field("protocol", &self.protocol)
+            .field("version", &self.version)
+            .field("transport", &self.transport)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 const ERR: HeaderError = HeaderError { name: "Via" };
@@ -49,7 +65,7 @@ impl<'a> Via<'a> {
             let digits = c.take_while(|b| b.is_ascii_digit());
             port = Some(digits.parse::<u16>().map_err(|_| ERR)?);
         }
-        let params = parse_params(&mut c).ok_or(ERR)?;
+        let (params, branch) = parse_params_finding(&mut c, "branch").ok_or(ERR)?;
         c.skip_ws();
         if !c.at_end() {
             return Err(ERR);
@@ -61,6 +77,7 @@ impl<'a> Via<'a> {
             host,
             port,
             params,
+            branch: branch.flatten(),
         })
     }
 
@@ -98,7 +115,7 @@ impl<'a> Via<'a> {
     /// The `branch` parameter: the transaction id when it starts with the
     /// magic cookie `z9hG4bK` (RFC 3261 §8.1.1.7).
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch")
+        self.branch
     }
 
     /// True when the branch carries the RFC 3261 magic cookie, so it can

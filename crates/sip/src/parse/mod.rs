@@ -7,7 +7,7 @@
 mod params;
 
 pub use params::Params;
-pub(crate) use params::parse_params;
+pub(crate) use params::{parse_params, parse_params_finding};
 
 use std::borrow::Cow;
 

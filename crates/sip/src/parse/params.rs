@@ -67,6 +67,17 @@ pub struct ParamIter<'a> {
     rest: &'a str,
 }
 
+/// Bytes that end a run of ordinary parameter text: `;` (next parameter),
+/// `=` (value follows), `"` (quoted string) and `\\` (quoted-pair).
+static STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b';' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 impl<'a> Iterator for ParamIter<'a> {
     type Item = (&'a str, Option<&'a str>);
 
@@ -81,17 +92,23 @@ impl<'a> Iterator for ParamIter<'a> {
                 self.rest = "";
                 return None;
             }
-            // The parameter runs to the next ';' outside quotes.
+            // The parameter runs to the next ';' outside quotes. Ordinary
+            // bytes are skipped in a tight loop; only the four that matter
+            // are looked at.
             let start = i;
             let mut eq = None;
             let mut quoted = false;
-            while let Some(&c) = b.get(i) {
-                match c {
-                    b'\\' if quoted => i += 1,
-                    b'"' => quoted = !quoted,
-                    b';' if !quoted => break,
-                    b'=' if !quoted && eq.is_none() => eq = Some(i),
-                    _ => {}
+            loop {
+                while b.get(i).is_some_and(|&c| !STOP[usize::from(c)]) {
+                    i += 1;
+                }
+                match b.get(i) {
+                    None => break,
+                    Some(b'\\') if quoted => i += 1,
+                    Some(b'"') => quoted = !quoted,
+                    Some(b';') if !quoted => break,
+                    Some(b'=') if !quoted && eq.is_none() => eq = Some(i),
+                    Some(_) => {}
                 }
                 i += 1;
             }
@@ -124,6 +141,18 @@ fn is_value_char(b: u8) -> bool {
 /// `;` and `=` (RFC 3261 §25.1 `SEMI`, `EQUAL`). Stops before the first byte
 /// that cannot continue the list; `None` on a malformed parameter.
 pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>) -> Option<Params<'a>> {
+    parse_params_finding(c, "").map(|(p, _)| p)
+}
+
+/// [`parse_params`], also returning what [`Params::get`] would give for
+/// `want` (the first parameter of that name, case-insensitively), found in
+/// the same pass so a typed header can keep its most used parameter
+/// (`branch`, `tag`) instead of walking the list again for it.
+pub(crate) fn parse_params_finding<'a>(
+    c: &mut Cursor<'a>,
+    want: &str,
+) -> Option<(Params<'a>, Option<Option<&'a str>>)> {
+    let mut found = None;
     let mut start = None;
     let mut end = c.pos();
     loop {
@@ -138,19 +167,27 @@ pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>) -> Option<Params<'a>> {
         }
         c.set_pos(c.pos() + 1);
         c.skip_ws();
-        c.token()?;
+        let name = c.token()?;
         let after_name = c.pos();
         c.skip_ws();
-        if c.peek() == Some(b'=') {
+        let value = if c.peek() == Some(b'=') {
             c.set_pos(c.pos() + 1);
             c.skip_ws();
             if c.peek() == Some(b'"') {
-                c.quoted()?;
-            } else if c.take_while(is_value_char).is_empty() {
-                return None;
+                Some(c.quoted()?)
+            } else {
+                let v = c.take_while(is_value_char);
+                if v.is_empty() {
+                    return None;
+                }
+                Some(v)
             }
         } else {
             c.set_pos(after_name);
+            None
+        };
+        if found.is_none() && name.len() == want.len() && name.eq_ignore_ascii_case(want) {
+            found = Some(value);
         }
         end = c.pos();
     }
@@ -158,7 +195,7 @@ pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>) -> Option<Params<'a>> {
         Some(s) => c.slice(s, end),
         None => "",
     };
-    Some(Params::from_validated(raw))
+    Some((Params::from_validated(raw), found))
 }
 
 #[cfg(test)]
@@ -179,6 +216,26 @@ mod tests {
         assert_eq!(p.get("lr"), Some(None));
         assert_eq!(p.value("x"), Some("a;b"));
         assert!(!p.contains("y"));
+    }
+
+    #[test]
+    fn finding_agrees_with_get() {
+        for (list, want) in [
+            (" ;   tag    = 1918181833n ;lr", "tag"),
+            (";TAG=a;tag=b", "tag"),
+            (";lr;branch=z9hG4bK1", "Branch"),
+            (";branch;branch=x", "branch"),
+            (";x=\"a;b\\\"\";branch=\"q\"", "branch"),
+            (";x=\"a;b\\\"\";branch=\"q\"", "x"),
+            (";received=[2001:db8::1];rport", "received"),
+            (";a=1", "b"),
+            ("", "tag"),
+        ] {
+            let mut c = Cursor::new(list);
+            let (p, found) = parse_params_finding(&mut c, want).unwrap();
+            assert_eq!(c.rest(), "", "{list}");
+            assert_eq!(found, p.get(want), "{list} {want}");
+        }
     }
 
     #[test]
