@@ -176,6 +176,11 @@ impl Headers {
 
     /// The topmost Via value (RFC 3261 §8.2.6.2, §17.2.3).
     pub fn via(&self) -> Result<Via<'_>, HeaderError> {
+        // The usual case without splitting the line first: the first value
+        // parsed in place; anything unusual goes through the list split.
+        if let Some(via) = self.get(HeaderName::Via).and_then(Via::parse_first) {
+            return Ok(via);
+        }
         self.vias().next().unwrap_or(Err(HeaderError::new("Via")))
     }
 
