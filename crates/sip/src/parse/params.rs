@@ -133,9 +133,20 @@ impl<'a> Iterator for ParamIter<'a> {
 }
 
 /// Characters allowed in an unquoted `gen-value`: token, host and IPv6 forms.
-fn is_value_char(b: u8) -> bool {
-    is_token(b) || matches!(b, b':' | b'[' | b']')
-}
+static VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~' | b':' | b'[' | b']'
+            );
+        i += 1;
+    }
+    t
+};
 
 /// Parses `*( SEMI generic-param )` at the cursor, white space allowed around
 /// `;` and `=` (RFC 3261 §25.1 `SEMI`, `EQUAL`). Stops before the first byte
@@ -152,47 +163,64 @@ pub(crate) fn parse_params_finding<'a>(
     c: &mut Cursor<'a>,
     want: &str,
 ) -> Option<(Params<'a>, Option<Option<&'a str>>)> {
+    let s = c.s;
+    let b = s.as_bytes();
+    let ws = |mut i: usize| {
+        while b.get(i).is_some_and(|&c| c == b' ' || c == b'\t') {
+            i += 1;
+        }
+        i
+    };
     let mut found = None;
     let mut start = None;
-    let mut end = c.pos();
+    // `end` is where the list (as accepted so far) ends.
+    let mut end = c.pos;
     loop {
-        let save = c.pos();
-        c.skip_ws();
-        if c.peek() != Some(b';') {
-            c.set_pos(save);
+        let mut i = ws(end);
+        if b.get(i) != Some(&b';') {
             break;
         }
-        if start.is_none() {
-            start = Some(c.pos());
+        start.get_or_insert(i);
+        i = ws(i + 1);
+        let name_start = i;
+        while b.get(i).copied().is_some_and(is_token) {
+            i += 1;
         }
-        c.set_pos(c.pos() + 1);
-        c.skip_ws();
-        let name = c.token()?;
-        let after_name = c.pos();
-        c.skip_ws();
-        let value = if c.peek() == Some(b'=') {
-            c.set_pos(c.pos() + 1);
-            c.skip_ws();
-            if c.peek() == Some(b'"') {
-                Some(c.quoted()?)
+        if i == name_start {
+            return None;
+        }
+        let name = s.get(name_start..i).unwrap_or("");
+        let after_name = i;
+        i = ws(i);
+        let value = if b.get(i) == Some(&b'=') {
+            i = ws(i + 1);
+            if b.get(i) == Some(&b'"') {
+                let mut q = Cursor { s, pos: i };
+                let v = q.quoted()?;
+                i = q.pos;
+                Some(v)
             } else {
-                let v = c.take_while(is_value_char);
-                if v.is_empty() {
+                let value_start = i;
+                while b.get(i).is_some_and(|&c| VALUE[usize::from(c)]) {
+                    i += 1;
+                }
+                if i == value_start {
                     return None;
                 }
-                Some(v)
+                Some(s.get(value_start..i).unwrap_or(""))
             }
         } else {
-            c.set_pos(after_name);
+            i = after_name;
             None
         };
         if found.is_none() && name.len() == want.len() && name.eq_ignore_ascii_case(want) {
             found = Some(value);
         }
-        end = c.pos();
+        end = i;
     }
+    c.set_pos(end);
     let raw = match start {
-        Some(s) => c.slice(s, end),
+        Some(st) => s.get(st..end).unwrap_or(""),
         None => "",
     };
     Some((Params::from_validated(raw), found))
