@@ -78,6 +78,64 @@ fn is_singleton(n: HeaderName) -> bool {
     )
 }
 
+/// The first `:` among the eight bytes at `at`, as an offset from `at`.
+///
+/// SWAR: `x` has a zero byte where the input has `:`; `(x - 0x01..) & !x`
+/// sets the top bit of each zero byte, and of no byte below the first zero
+/// (borrows only run upwards), so the lowest set bit is exact.
+#[inline]
+fn colon_in_word(b: &[u8], at: usize) -> Option<usize> {
+    let w = u64::from_le_bytes(b.get(at..at + 8)?.try_into().ok()?);
+    let x = w ^ 0x3a3a_3a3a_3a3a_3a3a;
+    let m = x.wrapping_sub(0x0101_0101_0101_0101) & !x & 0x8080_8080_8080_8080;
+    (m != 0).then(|| (m.trailing_zeros() / 8) as usize)
+}
+
+/// The fast path for a line starting with a known name written right
+/// before its colon (`Via:`, `f:`, `Content-Length:`): finds the first `:`
+/// a word at a time and resolves the bytes before it. A known name is made
+/// of token characters, so it needs no separate check. Returns
+/// `(name, name end, colon position)`, or `None` (white space before the
+/// colon, an unknown name, no colon in the first 24 bytes, a line too near
+/// the end of the buffer) for [`general_name`] to decide.
+#[inline]
+fn known_name(b: &[u8], ls: usize, le: usize) -> Option<(HeaderName, usize, usize)> {
+    let mut at = ls;
+    let colon = loop {
+        if let Some(off) = colon_in_word(b, at) {
+            break at + off;
+        }
+        at += 8;
+        if at >= ls + 24 {
+            return None;
+        }
+    };
+    if colon >= le || colon == ls {
+        return None;
+    }
+    let name = HeaderName::from_bytes(b.get(ls..colon)?);
+    (name != HeaderName::Other).then_some((name, colon, colon))
+}
+
+/// The general header-name rule: token characters, optional white space,
+/// then the colon (RFC 3261 §7.3.1 allows LWS before it). Returns
+/// `(name, name end, colon position)`.
+fn general_name(b: &[u8], ls: usize, le: usize) -> Result<(HeaderName, usize, usize), ParseError> {
+    let mut i = ls;
+    while i < le && b.get(i).copied().is_some_and(is_token) {
+        i += 1;
+    }
+    let ne = i;
+    while i < le && b.get(i).copied().is_some_and(is_lws) {
+        i += 1;
+    }
+    if ne == ls || i >= le || b.get(i) != Some(&b':') {
+        return Err(ParseError::BadHeaderLine);
+    }
+    let name = HeaderName::from_bytes(b.get(ls..ne).unwrap_or(&[]));
+    Ok((name, ne, i))
+}
+
 /// Indexes the header section of `b` (the whole received buffer).
 ///
 /// Errors, in the order the lines are met: [`ParseError::Empty`] for
@@ -116,24 +174,14 @@ pub(crate) fn scan(b: &[u8]) -> Result<Head, ParseError> {
             }
             continue;
         }
-        // The name: token characters, optional white space, then the colon
-        // (RFC 3261 §7.3.1 allows LWS before it).
-        let mut i = ls;
-        while i < le && b.get(i).copied().is_some_and(is_token) {
-            i += 1;
-        }
-        let ne = i;
-        while i < le && b.get(i).copied().is_some_and(is_lws) {
-            i += 1;
-        }
-        if ne == ls || i >= le || b.get(i) != Some(&b':') {
-            return Err(ParseError::BadHeaderLine);
-        }
-        let (vs, ve) = trim_span(b, i + 1, le);
+        let (name, ne, colon) = match known_name(b, ls, le) {
+            Some(found) => found,
+            None => general_name(b, ls, le)?,
+        };
+        let (vs, ve) = trim_span(b, colon + 1, le);
         if entries.len() >= MAX_HEADERS {
             return Err(ParseError::TooLarge);
         }
-        let name = HeaderName::from_bytes(b.get(ls..ne).unwrap_or(&[]));
         if let Some(slot) = first.get_mut(name as usize) {
             if *slot == NO_INDEX {
                 *slot = entries.len() as u16;
@@ -263,6 +311,59 @@ mod tests {
         }
         // Repeated list headers are fine.
         assert!(scan(b"OPTIONS sip:a@b SIP/2.0\r\nVia: a\r\nv: b\r\n\r\n").is_ok());
+    }
+
+    #[test]
+    fn colon_found_a_word_at_a_time() {
+        assert_eq!(colon_in_word(b"Via: SIP", 0), Some(3));
+        assert_eq!(colon_in_word(b":::::::::", 1), Some(0));
+        assert_eq!(colon_in_word(b"abcdefg:", 0), Some(7));
+        assert_eq!(colon_in_word(b"abcdefgh:", 0), None);
+        // Bytes one off from ':' in the low bits are not colons.
+        assert_eq!(
+            colon_in_word(b"\x3b\x39\x3a\x00\x00\x00\x00\x00", 0),
+            Some(2)
+        );
+        assert_eq!(
+            colon_in_word(b"\xba\x3a\x3a\xff\x00\x00\x00\x00", 0),
+            Some(1)
+        );
+        assert_eq!(colon_in_word(b"short:", 0), None, "fewer than eight bytes");
+    }
+
+    #[test]
+    fn fast_and_general_name_paths_agree() {
+        // Each line once with the name found a word at a time and once
+        // through the general rule; both must give the same entry.
+        for line in [
+            &b"Via: x"[..],
+            b"v: x",
+            b"VIA:x",
+            b"Content-Length: 0",
+            b"P-Preferred-Identity: <sip:a@b>",
+            b"Proxy-Authorization: Digest a=b",
+            b"X-Unknown-Header-Name-Longer-Than-24: y",
+            b"Via : x",
+            b"Via\t: x",
+            b"Call-ID:a:b",
+        ] {
+            let mut b = line.to_vec();
+            b.extend_from_slice(b"\r\n\r\n0123456789012345678901234");
+            let le = line.len();
+            let general = general_name(&b, 0, le).unwrap();
+            if let Some(fast) = known_name(&b, 0, le) {
+                assert_eq!(fast, general, "{:?}", String::from_utf8_lossy(line));
+            } else {
+                assert!(
+                    general.0 == HeaderName::Other || general.1 != general.2,
+                    "{:?}",
+                    String::from_utf8_lossy(line)
+                );
+            }
+        }
+        // Near the end of the buffer the fast path steps aside.
+        assert_eq!(known_name(b"To:x", 0, 4), None);
+        assert_eq!(general_name(b"To:x", 0, 4).unwrap(), (HeaderName::To, 2, 2));
     }
 
     #[test]

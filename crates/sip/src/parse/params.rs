@@ -141,7 +141,18 @@ static VALUE: [bool; 256] = {
         t[i] = c.is_ascii_alphanumeric()
             || matches!(
                 c,
-                b'-' | b'.' | b'!' | b'%' | b'*' | b'_' | b'+' | b'`' | b'\'' | b'~' | b':' | b'[' | b']'
+                b'-' | b'.'
+                    | b'!'
+                    | b'%'
+                    | b'*'
+                    | b'_'
+                    | b'+'
+                    | b'`'
+                    | b'\''
+                    | b'~'
+                    | b':'
+                    | b'['
+                    | b']'
             );
         i += 1;
     }
