@@ -161,6 +161,7 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a sip, sips or tel URI; other schemes are
     /// [`UriError::UnsupportedScheme`] (the Request-URI rule, RFC 3261 §8.2.2.1).
+    #[inline]
     pub fn parse(s: &'a str) -> Result<Uri<'a>, UriError> {
         let u = Uri::parse_any(s)?;
         match u.scheme {
@@ -277,6 +278,7 @@ impl fmt::Display for Uri<'_> {
     }
 }
 
+#[inline]
 fn parse_sip<'a>(raw: &'a str, scheme: Scheme<'a>, rest: &'a str) -> Result<Uri<'a>, UriError> {
     let bad = UriError::Malformed;
     let (user, password, hostpart) = match crate::parse::find_byte(b'@', rest.as_bytes()) {
