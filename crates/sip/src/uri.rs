@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::parse::{Params, is_hnvchars, is_label_char, is_paramchars, is_password, is_user};
+use crate::parse::{Params, is_hnvchars, is_paramchars, is_password, is_user, label_run};
 
 /// A URI scheme. `Other` keeps any other absolute-URI scheme, which is legal
 /// in From/To/Contact (RFC 4475 §3.3.4) but answered with 416 in a
@@ -81,9 +81,7 @@ pub(crate) fn parse_host(s: &str) -> Option<(Host<'_>, usize)> {
     let mut top = None;
     loop {
         let start = i;
-        while b.get(i).copied().is_some_and(is_label_char) {
-            i += 1;
-        }
+        i = label_run(b, i);
         let dot = b.get(i) == Some(&b'.');
         if i == start {
             // An empty label: a leading or doubled dot is an error, the end
