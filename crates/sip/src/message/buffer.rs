@@ -55,19 +55,20 @@ impl Buffer {
     #[inline]
     pub(crate) fn str_at(&self, start: usize, end: usize) -> &str {
         let head = self.bytes.get(..self.utf8_len).unwrap_or(&[]);
-        if start <= end && end <= head.len() && is_boundary(head, start) && is_boundary(head, end) {
-            if let Some(part) = head.get(start..end) {
-                // SAFETY: `head` is `self.bytes[..self.utf8_len]`, which
-                // `Buffer::new` validated as UTF-8, and `Bytes` contents are
-                // immutable, so `head` is still valid UTF-8. `start` and
-                // `end` are within it and both are character boundaries (the
-                // end of `head`, or a byte that is not a UTF-8 continuation
-                // byte), and a slice of valid UTF-8 between two character
-                // boundaries is valid UTF-8 (the same check and reasoning
-                // as `str::get`).
-                #[allow(unsafe_code)]
-                return unsafe { std::str::from_utf8_unchecked(part) };
-            }
+        if is_boundary(head, start)
+            && is_boundary(head, end)
+            && let Some(part) = head.get(start..end)
+        {
+            // SAFETY: `head` is `self.bytes[..self.utf8_len]`, which
+            // `Buffer::new` validated as UTF-8, and `Bytes` contents are
+            // immutable, so `head` is still valid UTF-8. `part` is
+            // `head[start..end]` (in bounds, or `get` gave `None`), and both
+            // ends are character boundaries of `head` (its end, or a byte
+            // that is not a UTF-8 continuation byte); a slice of valid UTF-8
+            // between two character boundaries is valid UTF-8 (the same
+            // check and reasoning as `str::get`).
+            #[allow(unsafe_code)]
+            return unsafe { std::str::from_utf8_unchecked(part) };
         }
         self.bytes
             .get(start..end)
