@@ -3,6 +3,12 @@
 //!
 //! Run: `cargo bench -p obelus-sip --bench sip_parse`
 //!
+//! For instruction counts (callgrind) and CPU time (`perf stat`), which are
+//! steadier than wall time on a shared machine, the same binary runs a plain
+//! loop of the obelus side instead of criterion when `SIP_PARSE_LOOP` is set:
+//! `SIP_PARSE_LOOP=100000 SIP_PARSE_MSG=invite_sdp target/release/deps/sip_parse-*`
+//! (messages: `invite_sdp`, `register_auth`, `ok_200`).
+//!
 //! rsip splits every header eagerly into owned strings but parses header
 //! values only on `.typed()`; obelus-sip indexes headers and parses values
 //! lazily. For a like-for-like figure both sides here read the typed Via,
@@ -12,7 +18,7 @@
 use std::hint::black_box;
 
 use bytes::Bytes;
-use criterion::{Criterion, criterion_group, criterion_main};
+use criterion::{Criterion, criterion_group};
 use rsip::headers::{ToTypedHeader, UntypedHeader};
 use rsip::message::HasHeaders;
 use rsip::prelude::HeadersExt;
@@ -121,11 +127,7 @@ fn rsip_parse_only(buf: &'static [u8]) -> usize {
 }
 
 fn bench(c: &mut Criterion) {
-    for (name, buf, auth) in [
-        ("invite_sdp", INVITE, false),
-        ("register_auth", REGISTER, true),
-        ("ok_200", OK, false),
-    ] {
+    for (name, buf, auth) in MESSAGES {
         assert!(obelus(buf, auth) > 0 && rsip_typed(buf, auth) > 0);
         let mut g = c.benchmark_group(name);
         g.bench_function("obelus parse+typed", |b| {
@@ -141,5 +143,34 @@ fn bench(c: &mut Criterion) {
     }
 }
 
+const MESSAGES: [(&str, &[u8], bool); 3] = [
+    ("invite_sdp", INVITE, false),
+    ("register_auth", REGISTER, true),
+    ("ok_200", OK, false),
+];
+
+/// `SIP_PARSE_LOOP=n`: parse+typed `n` times, no criterion (see the module doc).
+fn plain_loop(n: &str) {
+    let n: u64 = n.parse().expect("SIP_PARSE_LOOP is a count");
+    let name = std::env::var("SIP_PARSE_MSG").unwrap_or_else(|_| "invite_sdp".into());
+    let &(_, buf, auth) = MESSAGES
+        .iter()
+        .find(|(m, _, _)| *m == name)
+        .expect("SIP_PARSE_MSG is invite_sdp, register_auth or ok_200");
+    let mut total = 0;
+    for _ in 0..n {
+        total += obelus(black_box(buf), auth);
+    }
+    black_box(total);
+}
+
 criterion_group!(benches, bench);
-criterion_main!(benches);
+
+fn main() {
+    if let Ok(n) = std::env::var("SIP_PARSE_LOOP") {
+        plain_loop(&n);
+        return;
+    }
+    benches();
+    Criterion::default().configure_from_args().final_summary();
+}

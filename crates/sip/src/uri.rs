@@ -4,7 +4,7 @@
 use std::fmt;
 use std::net::{IpAddr, Ipv4Addr, Ipv6Addr};
 
-use crate::parse::{Params, is_hnvchars, is_label_char, is_paramchars, is_password, is_user};
+use crate::parse::{Params, is_hnvchars, is_paramchars, is_password, is_user, label_run};
 
 /// A URI scheme. `Other` keeps any other absolute-URI scheme, which is legal
 /// in From/To/Contact (RFC 4475 §3.3.4) but answered with 416 in a
@@ -73,47 +73,45 @@ pub(crate) fn parse_host(s: &str) -> Option<(Host<'_>, usize)> {
         let addr: Ipv6Addr = rest.get(..close)?.parse().ok()?;
         return Some((Host::Ipv6(addr), close + 2));
     }
-    // One branch-light pass: hostname = *( domainlabel "." ) toplabel
-    // [ "." ], labels neither start nor end with '-', the toplabel starts
-    // with a letter; all digits and dots is an IPv4 address.
+    // hostname = *( domainlabel "." ) toplabel [ "." ]: walk label by
+    // label (a tight loop over label characters, then the checks at its
+    // ends), labels neither start nor end with '-' and are never empty.
     let b = s.as_bytes();
     let mut i = 0;
-    let mut prev = b'.';
-    let mut bad = false;
-    let mut numeric = true;
-    while let Some(&c) = b.get(i) {
-        let dot = c == b'.';
-        if !dot && !is_label_char(c) {
+    let mut top = None;
+    loop {
+        let start = i;
+        i = label_run(b, i);
+        let dot = b.get(i) == Some(&b'.');
+        if i == start {
+            // An empty label: a leading or doubled dot is an error, the end
+            // of the host (after a trailing dot, or before anything) is not.
+            if dot {
+                return None;
+            }
             break;
         }
-        bad |= (dot || c == b'-') && prev == b'.';
-        bad |= dot && prev == b'-';
-        numeric &= dot || c.wrapping_sub(b'0') < 10;
-        prev = c;
+        if b.get(start) == Some(&b'-') || b.get(i - 1) == Some(&b'-') {
+            return None;
+        }
+        top = Some(start);
+        if !dot {
+            break;
+        }
         i += 1;
     }
-    let len = i;
-    let h = s.get(..len)?;
-    if h.is_empty() {
+    let h = s.get(..i)?;
+    // A toplabel starts with a letter; one starting with a digit makes the
+    // host an IPv4 address or nothing (which the address parser decides:
+    // it refuses letters, dashes, empty parts and a trailing dot).
+    let first = b.get(top?).copied()?;
+    if first.is_ascii_digit() {
+        return Some((Host::Ipv4(h.parse().ok()?), i));
+    }
+    if !first.is_ascii_alphabetic() {
         return None;
     }
-    if numeric {
-        return Some((Host::Ipv4(h.parse().ok()?), len));
-    }
-    // A trailing dot is allowed once; the label before it is the toplabel.
-    let name = h.strip_suffix('.').unwrap_or(h);
-    if bad || name.is_empty() || prev == b'-' {
-        return None;
-    }
-    let top_start = name.bytes().rposition(|c| c == b'.').map_or(0, |d| d + 1);
-    if !name
-        .as_bytes()
-        .get(top_start)
-        .is_some_and(u8::is_ascii_alphabetic)
-    {
-        return None;
-    }
-    Some((Host::Domain(h), len))
+    Some((Host::Domain(h), i))
 }
 
 /// Stand-in for a URI that was validated earlier but no longer parses, which
@@ -161,6 +159,7 @@ pub struct Uri<'a> {
 impl<'a> Uri<'a> {
     /// Parses a sip, sips or tel URI; other schemes are
     /// [`UriError::UnsupportedScheme`] (the Request-URI rule, RFC 3261 §8.2.2.1).
+    #[inline]
     pub fn parse(s: &'a str) -> Result<Uri<'a>, UriError> {
         let u = Uri::parse_any(s)?;
         match u.scheme {
@@ -277,6 +276,7 @@ impl fmt::Display for Uri<'_> {
     }
 }
 
+#[inline]
 fn parse_sip<'a>(raw: &'a str, scheme: Scheme<'a>, rest: &'a str) -> Result<Uri<'a>, UriError> {
     let bad = UriError::Malformed;
     let (user, password, hostpart) = match crate::parse::find_byte(b'@', rest.as_bytes()) {

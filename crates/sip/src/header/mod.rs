@@ -459,14 +459,57 @@ impl HeaderName {
     }
 }
 
-/// Compares a name with a lower-case literal, ignoring ASCII case.
+/// Compares a name with a literal of lower-case letters and `-`, ignoring
+/// ASCII case, a machine word at a time.
+///
+/// `x | 0x20` folds an upper-case letter onto its lower-case one; the fold
+/// is applied only where the literal has a letter (bit 0x40, which `-`
+/// lacks), so every other byte must match exactly and no other byte can
+/// fold onto a letter.
 #[inline]
 fn eq_lower(name: &[u8], lit: &[u8]) -> bool {
-    name.len() == lit.len()
-        && name
-            .iter()
-            .zip(lit)
-            .all(|(a, b)| a.to_ascii_lowercase() == *b)
+    #[inline]
+    fn eq(name: u64, lit: u64) -> bool {
+        name | ((lit >> 1) & 0x2020_2020_2020_2020) == lit
+    }
+    let n = lit.len();
+    if name.len() != n {
+        return false;
+    }
+    if n < 8 {
+        // Short names: zero-padded into one word (the padding compares
+        // equal on both sides).
+        return eq(pad(name), pad(lit));
+    }
+    // Whole words, then the last eight bytes (overlapping the previous word).
+    let mut i = 0;
+    while i + 8 <= n {
+        if !eq(word(name, i), word(lit, i)) {
+            return false;
+        }
+        i += 8;
+    }
+    i == n || eq(word(name, n - 8), word(lit, n - 8))
+}
+
+/// The eight bytes at `at` as a little-endian word (0 past the end, which
+/// callers never ask for).
+#[inline]
+fn word(b: &[u8], at: usize) -> u64 {
+    b.get(at..at + 8)
+        .and_then(|w| <[u8; 8]>::try_from(w).ok())
+        .map_or(0, u64::from_le_bytes)
+}
+
+/// Up to eight bytes as a little-endian word, zero-padded.
+#[inline]
+fn pad(b: &[u8]) -> u64 {
+    let mut w = [0u8; 8];
+    let n = b.len().min(8);
+    if let (Some(dst), Some(src)) = (w.get_mut(..n), b.get(..n)) {
+        dst.copy_from_slice(src);
+    }
+    u64::from_le_bytes(w)
 }
 
 impl fmt::Display for HeaderName {
@@ -507,10 +550,116 @@ mod tests {
             HeaderName::MaxForwards
         );
         assert_eq!(HeaderName::from_bytes(b"X-Custom"), HeaderName::Other);
+        // Case folding touches letters only: a byte that differs from `-`
+        // or a letter by the 0x20 bit does not match it.
+        assert_eq!(HeaderName::from_bytes(b"min\rse"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"CALL\rID"), HeaderName::Other);
+        assert_eq!(HeaderName::from_bytes(b"Via"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"VIA"), HeaderName::Via);
+        assert_eq!(HeaderName::from_bytes(b"V\x09A"), HeaderName::Other);
+        assert_eq!(
+            HeaderName::from_bytes(b"p-preferred-IDENTITY"),
+            HeaderName::PPreferredIdentity
+        );
+        assert_eq!(
+            HeaderName::from_bytes(b"p-preferred-identitY"),
+            HeaderName::PPreferredIdentity
+        );
+        assert_eq!(
+            HeaderName::from_bytes(b"p-preferred-identit_"),
+            HeaderName::Other
+        );
+        assert_eq!(
+            HeaderName::from_bytes(b"Content-Length"),
+            HeaderName::ContentLength
+        );
+        assert_eq!(HeaderName::from_bytes(b"Content_Length"), HeaderName::Other);
         assert_eq!(
             HeaderName::from_bytes(b"a-very-long-header-name-that-is-unknown"),
             HeaderName::Other
         );
+    }
+
+    #[test]
+    fn every_long_name_resolves_in_any_case() {
+        for name in [
+            "Accept",
+            "Accept-Contact",
+            "Accept-Encoding",
+            "Accept-Language",
+            "Alert-Info",
+            "Allow",
+            "Allow-Events",
+            "Authentication-Info",
+            "Authorization",
+            "Call-ID",
+            "Call-Info",
+            "Contact",
+            "Content-Disposition",
+            "Content-Encoding",
+            "Content-Language",
+            "Content-Length",
+            "Content-Type",
+            "CSeq",
+            "Date",
+            "Error-Info",
+            "Event",
+            "Expires",
+            "From",
+            "Identity",
+            "Identity-Info",
+            "In-Reply-To",
+            "Max-Forwards",
+            "MIME-Version",
+            "Min-Expires",
+            "Min-SE",
+            "Organization",
+            "Path",
+            "Priority",
+            "P-Asserted-Identity",
+            "P-Preferred-Identity",
+            "Privacy",
+            "Proxy-Authenticate",
+            "Proxy-Authorization",
+            "Proxy-Require",
+            "RAck",
+            "Reason",
+            "Record-Route",
+            "Refer-To",
+            "Referred-By",
+            "Reject-Contact",
+            "Replaces",
+            "Reply-To",
+            "Request-Disposition",
+            "Require",
+            "Retry-After",
+            "Route",
+            "RSeq",
+            "Server",
+            "Service-Route",
+            "Session-Expires",
+            "Subject",
+            "Subscription-State",
+            "Supported",
+            "Timestamp",
+            "To",
+            "Unsupported",
+            "User-Agent",
+            "Via",
+            "Warning",
+            "WWW-Authenticate",
+        ] {
+            let n = HeaderName::from_bytes(name.as_bytes());
+            assert_eq!(n.as_str(), name);
+            assert_eq!(HeaderName::from_bytes(name.to_lowercase().as_bytes()), n);
+            assert_eq!(HeaderName::from_bytes(name.to_uppercase().as_bytes()), n);
+            // One byte off anywhere is another (unknown) name.
+            for i in 0..name.len() {
+                let mut b = name.as_bytes().to_vec();
+                b[i] ^= 0x01;
+                assert_ne!(HeaderName::from_bytes(&b), n, "{name} byte {i}");
+            }
+        }
     }
 
     #[test]

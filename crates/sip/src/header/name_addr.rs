@@ -2,21 +2,35 @@
 //! Route, Record-Route, Refer-To... (RFC 3261 §20.10, §20.20, §20.39, §25.1).
 
 use std::borrow::Cow;
+use std::fmt;
 
 use crate::error::HeaderError;
-use crate::parse::{Cursor, Params, is_token, is_ws, parse_params, parse_u32, unescape};
+use crate::parse::{Cursor, Params, is_token, is_ws, parse_params_finding, parse_u32, unescape};
 use crate::uri::Uri;
 
 /// An address with an optional display name and header parameters.
 ///
 /// Without angle brackets, `;params` after the URI belong to the header, not
 /// the URI (RFC 3261 §20.10), and the URI may not contain `,`, `?` or `;`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct NameAddr<'a> {
     display: Option<&'a str>,
     uri: Uri<'a>,
     params: Params<'a>,
     bracketed: bool,
+    /// `params.value("tag")`, found while the parameters were parsed.
+    tag: Option<&'a str>,
+}
+
+impl fmt::Debug for NameAddr<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("NameAddr")
+            .field("display", &self.display)
+            .field("uri", &self.uri)
+            .field("params", &self.params)
+            .field("bracketed", &self.bracketed)
+            .finish()
+    }
 }
 
 impl<'a> NameAddr<'a> {
@@ -57,7 +71,7 @@ impl<'a> NameAddr<'a> {
             }
             uri = Uri::parse_any(raw).map_err(|_| err)?;
         }
-        let params = parse_params(&mut c).ok_or(err)?;
+        let (params, tag) = parse_params_finding(&mut c, "tag").ok_or(err)?;
         c.skip_ws();
         if !c.at_end() {
             return Err(err);
@@ -67,6 +81,7 @@ impl<'a> NameAddr<'a> {
             uri,
             params,
             bracketed,
+            tag: tag.flatten(),
         })
     }
 
@@ -98,7 +113,7 @@ impl<'a> NameAddr<'a> {
 
     /// The `tag` parameter of From/To (RFC 3261 §19.3).
     pub fn tag(&self) -> Option<&'a str> {
-        self.params.value("tag")
+        self.tag
     }
 
     /// True when the URI was written in angle brackets.

@@ -5,13 +5,24 @@
 use crate::parse::{is_word, parse_u32, trim};
 
 /// `Call-ID: word ["@" word]` (RFC 3261 §25.1).
+///
+/// One pass: every byte is a `word` character except at most one `@`
+/// (not itself a `word` character), which may be neither first nor last.
 pub(crate) fn parse_call_id(s: &str) -> Option<&str> {
     let s = trim(s);
     let b = s.as_bytes();
-    let word = |w: &[u8]| !w.is_empty() && w.iter().all(|&c| is_word(c));
-    let ok = match crate::parse::find_byte(b'@', b) {
-        Some(at) => word(b.get(..at).unwrap_or(&[])) && word(b.get(at + 1..).unwrap_or(&[])),
-        None => word(b),
+    let mut at = None;
+    for (i, &c) in b.iter().enumerate() {
+        if !is_word(c) {
+            if c != b'@' || at.is_some() {
+                return None;
+            }
+            at = Some(i);
+        }
+    }
+    let ok = match at {
+        Some(at) => at > 0 && at + 1 < b.len(),
+        None => !b.is_empty(),
     };
     ok.then_some(s)
 }
@@ -86,6 +97,15 @@ mod tests {
         );
         assert_eq!(parse_call_id("a b"), None);
         assert_eq!(parse_call_id("a@"), None);
+        assert_eq!(parse_call_id("@a"), None);
+        assert_eq!(parse_call_id("a@b@c"), None);
+        assert_eq!(parse_call_id("@"), None);
+        assert_eq!(parse_call_id(""), None);
+        assert_eq!(parse_call_id("  x  "), Some("x"));
+        assert_eq!(
+            parse_call_id("a<b>:c\\\"/[]?{}@h"),
+            Some("a<b>:c\\\"/[]?{}@h")
+        );
         assert_eq!(parse_max_forwards("0068"), Some(68));
         assert_eq!(parse_max_forwards("300"), None);
         assert_eq!(parse_delta_seconds("10000000000000"), None);

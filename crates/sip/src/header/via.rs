@@ -1,13 +1,14 @@
 //! The Via header (RFC 3261 §20.42, §18.2.1; RFC 3581 `rport`).
 
+use std::fmt;
 use std::net::IpAddr;
 
 use crate::error::HeaderError;
-use crate::parse::{Cursor, Params, parse_params};
+use crate::parse::{Cursor, Params, parse_params_finding};
 use crate::uri::{Host, parse_host};
 
 /// One Via value: `SIP/2.0/UDP host:port;branch=...;received=...;rport`.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Clone, Copy, PartialEq, Eq)]
 pub struct Via<'a> {
     protocol: &'a str,
     version: &'a str,
@@ -15,6 +16,21 @@ pub struct Via<'a> {
     host: Host<'a>,
     port: Option<u16>,
     params: Params<'a>,
+    /// `params.value("branch")`, found while the parameters were parsed.
+    branch: Option<&'a str>,
+}
+
+impl fmt::Debug for Via<'_> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Via")
+            .field("protocol", &self.protocol)
+            .field("version", &self.version)
+            .field("transport", &self.transport)
+            .field("host", &self.host)
+            .field("port", &self.port)
+            .field("params", &self.params)
+            .finish()
+    }
 }
 
 const ERR: HeaderError = HeaderError { name: "Via" };
@@ -24,6 +40,28 @@ impl<'a> Via<'a> {
     /// White space is allowed around `/`, `:` and `;` (RFC 3261 §25.1 `SLASH`).
     pub fn parse(s: &'a str) -> Result<Via<'a>, HeaderError> {
         let mut c = Cursor::new(s);
+        let via = Via::parse_at(&mut c)?;
+        c.skip_ws();
+        if !c.at_end() {
+            return Err(ERR);
+        }
+        Ok(via)
+    }
+
+    /// The first value of a Via header line, parsed in place: `Some` when
+    /// it is followed by the end of the line or by a `,` (what
+    /// [`crate::parse::split_list`] would cut it at: nothing a valid value
+    /// holds outside a quoted string is a `,`, `"` or `<`), `None` when the
+    /// line needs the full split (a leading empty element, a bad value).
+    pub(crate) fn parse_first(line: &'a str) -> Option<Via<'a>> {
+        let mut c = Cursor::new(line);
+        let via = Via::parse_at(&mut c).ok()?;
+        c.skip_ws();
+        (c.at_end() || c.peek() == Some(b',')).then_some(via)
+    }
+
+    /// Parses a value at the cursor, stopping after its parameters.
+    fn parse_at(c: &mut Cursor<'a>) -> Result<Via<'a>, HeaderError> {
         c.skip_ws();
         let protocol = c.token().ok_or(ERR)?;
         if !c.eat(b'/') {
@@ -49,11 +87,7 @@ impl<'a> Via<'a> {
             let digits = c.take_while(|b| b.is_ascii_digit());
             port = Some(digits.parse::<u16>().map_err(|_| ERR)?);
         }
-        let params = parse_params(&mut c).ok_or(ERR)?;
-        c.skip_ws();
-        if !c.at_end() {
-            return Err(ERR);
-        }
+        let (params, branch) = parse_params_finding(c, "branch").ok_or(ERR)?;
         Ok(Via {
             protocol,
             version,
@@ -61,6 +95,7 @@ impl<'a> Via<'a> {
             host,
             port,
             params,
+            branch: branch.flatten(),
         })
     }
 
@@ -98,7 +133,7 @@ impl<'a> Via<'a> {
     /// The `branch` parameter: the transaction id when it starts with the
     /// magic cookie `z9hG4bK` (RFC 3261 §8.1.1.7).
     pub fn branch(&self) -> Option<&'a str> {
-        self.params.value("branch")
+        self.branch
     }
 
     /// True when the branch carries the RFC 3261 magic cookie, so it can
@@ -175,6 +210,29 @@ mod tests {
         assert_eq!(v.host(), Host::Ipv6("2001:db8::9:1".parse().unwrap()));
         assert_eq!(v.port(), Some(5070));
         assert_eq!(v.received_ip(), Some("2001:db8::9:255".parse().unwrap()));
+    }
+
+    #[test]
+    fn first_value_in_place_is_the_first_list_element() {
+        for line in [
+            "SIP/2.0/UDP a;branch=z9hG4bK1",
+            "SIP/2.0/UDP a;branch=z9hG4bK1 , SIP/2.0/TCP b",
+            "SIP / 2.0 / UDP [2001:db8::1] : 5060 ; branch = x ;rport,SIP/2.0/UDP b",
+            "SIP/2.0/UDP a;x=\"q,\\\"<\";branch=y,SIP/2.0/UDP b",
+        ] {
+            let first = crate::parse::split_list(line).next().unwrap();
+            assert_eq!(Via::parse_first(line), Via::parse(first).ok(), "{line}");
+            assert!(Via::parse_first(line).is_some(), "{line}");
+        }
+        // Lines the split has to handle.
+        for line in [
+            ", SIP/2.0/UDP a",
+            "SIP/2.0/UDP a junk",
+            "SIP/2.0/UDP a;x=<b,c>",
+            "",
+        ] {
+            assert_eq!(Via::parse_first(line), None, "{line}");
+        }
     }
 
     #[test]

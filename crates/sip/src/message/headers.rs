@@ -1,11 +1,10 @@
 //! The header index: one entry per header line, pointing into the message
-//! buffer. Lookups scan the index (a few dozen one-byte compares for a
-//! typical message), which is cheaper than keeping a per-name table.
+//! buffer, and for each known name the index of its first line, so a typed
+//! accessor goes straight to its header instead of scanning the index.
 
 use std::ops::Range;
 
-use bytes::Bytes;
-
+use super::buffer::Buffer;
 use crate::error::{HeaderError, ParseError};
 use crate::header::{
     AuthHeader, CSeq, ContactList, HeaderName, MediaType, NameAddr, SessionExpires, Via,
@@ -39,6 +38,17 @@ impl Span {
     }
 }
 
+/// Number of known header names (every [`HeaderName`] but `Other`).
+pub(crate) const KNOWN_NAMES: usize = HeaderName::Other as usize;
+
+/// "Not present" in a [`FirstIndex`].
+pub(crate) const NO_INDEX: u16 = u16::MAX;
+
+/// For each known header name, the index of its first line ([`NO_INDEX`]
+/// when absent). `u16` keeps it at 130 bytes; the parser caps header lines
+/// well below `u16::MAX`.
+pub(crate) type FirstIndex = [u16; KNOWN_NAMES];
+
 /// One header line.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct Entry {
@@ -55,25 +65,26 @@ pub(crate) struct Entry {
 /// the result where it is used more than once.
 #[derive(Debug, Clone)]
 pub struct Headers {
-    pub(crate) buf: Bytes,
+    pub(crate) buf: Buffer,
     pub(crate) entries: Vec<Entry>,
+    pub(crate) first: FirstIndex,
     pub(crate) cseq: CSeq,
     pub(crate) call_id: Span,
     pub(crate) content_length: Option<u32>,
 }
 
 impl Headers {
+    /// The text of a span of the header section (validated as UTF-8, or
+    /// repaired, at parse time).
+    #[inline]
     pub(crate) fn str_at(&self, span: Span) -> &str {
-        // The header section is UTF-8 (checked, or repaired, at parse time),
-        // so the fallback is never taken.
-        self.buf
-            .get(span.range())
-            .and_then(|b| std::str::from_utf8(b).ok())
-            .unwrap_or("")
+        self.buf.str_at(span.start as usize, span.end as usize)
     }
 
+    /// Index of the first `name` line; `None` when absent or `Other`.
     fn first_index(&self, name: HeaderName) -> Option<usize> {
-        self.entries.iter().position(|e| e.name == name)
+        let i = *self.first.get(name as usize)?;
+        (i != NO_INDEX).then_some(usize::from(i))
     }
 
     /// Number of header lines.
@@ -107,9 +118,12 @@ impl Headers {
     /// Every `name` header line's value, in order (not list-split); nothing
     /// for [`HeaderName::Other`] (see [`Headers::get_all_raw`]).
     pub fn get_all(&self, name: HeaderName) -> impl Iterator<Item = &str> + '_ {
+        let from = self.first_index(name).unwrap_or(self.entries.len());
         self.entries
+            .get(from..)
+            .unwrap_or(&[])
             .iter()
-            .filter(move |e| e.name == name && name != HeaderName::Other)
+            .filter(move |e| e.name == name)
             .map(|e| self.str_at(e.value))
     }
 
@@ -117,11 +131,7 @@ impl Headers {
     /// ...) are split on top-level commas across all their lines; other
     /// headers give one value per line; nothing for [`HeaderName::Other`].
     pub fn values(&self, name: HeaderName) -> Values<'_> {
-        let next = if name == HeaderName::Other {
-            self.entries.len()
-        } else {
-            0
-        };
+        let next = self.first_index(name).unwrap_or(self.entries.len());
         Values {
             headers: self,
             next,
@@ -166,6 +176,11 @@ impl Headers {
 
     /// The topmost Via value (RFC 3261 §8.2.6.2, §17.2.3).
     pub fn via(&self) -> Result<Via<'_>, HeaderError> {
+        // The usual case without splitting the line first: the first value
+        // parsed in place; anything unusual goes through the list split.
+        if let Some(via) = self.get(HeaderName::Via).and_then(Via::parse_first) {
+            return Ok(via);
+        }
         self.vias().next().unwrap_or(Err(HeaderError::new("Via")))
     }
 

@@ -11,11 +11,13 @@
 //! a copy. Typed headers then borrow from the message (`Via<'_>`), which is
 //! the one lifetime that matters.
 
+mod buffer;
 mod builder;
 mod headers;
 mod multipart;
 mod request;
 mod response;
+mod scan;
 
 pub use builder::{RequestBuilder, ResponseBuilder};
 pub use headers::{Headers, Values};
@@ -32,13 +34,8 @@ use crate::parse::{is_token, parse_u32};
 use crate::status::StatusCode;
 use crate::uri::{Uri, UriError};
 use crate::version::Version;
-use headers::{Entry, Span};
-
-// The parser tracks the known header names seen so far in one u128.
-const _: () = assert!((HeaderName::Other as u32) < 128);
-
-/// Most header lines a message may have; more is a 413, not a slow parse.
-const MAX_HEADERS: usize = 1024;
+use buffer::Buffer;
+use headers::{Entry, NO_INDEX, Span};
 
 /// A parsed SIP message.
 #[derive(Debug, Clone)]
@@ -95,10 +92,31 @@ impl Message {
 
     /// Serializes into a new buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(self.headers().buf.len() + 16);
+        let mut out = Vec::with_capacity(self.headers().buf.bytes().len() + 16);
         self.encode(&mut out);
         Bytes::from(out)
     }
+}
+
+/// A same-length copy of `buf` whose header section (`..body_start`) is
+/// valid UTF-8 (bad bytes become `?`) and whose `folded` values have their
+/// line breaks turned into spaces. Keeping the length keeps every span of
+/// the index valid.
+fn repaired(buf: &[u8], body_start: usize, folded: &[Entry]) -> Buffer {
+    let mut v = buf.to_vec();
+    if let Some(h) = v.get_mut(..body_start) {
+        replace_invalid_utf8(h);
+    }
+    for e in folded {
+        if let Some(val) = v.get_mut(e.value.range()) {
+            for c in val.iter_mut().filter(|c| **c == b'\r' || **c == b'\n') {
+                *c = b' ';
+            }
+        }
+    }
+    // The repair made the section valid UTF-8, so `unvalidated` (every read
+    // then checked) is a fallback that is never taken.
+    Buffer::new(Bytes::from(v), body_start).unwrap_or_else(Buffer::unvalidated)
 }
 
 /// Overwrites every byte that is not part of valid UTF-8 with `?`, in one
@@ -116,32 +134,6 @@ fn replace_invalid_utf8(v: &mut [u8]) {
         }
         pos = bad + len;
     }
-}
-
-/// Returns `(line start, line end without CR, next line start)`.
-fn line(b: &[u8], pos: usize) -> Option<(usize, usize, usize)> {
-    let nl = pos + memchr::memchr(b'\n', b.get(pos..)?)?;
-    let end = if nl > pos && b.get(nl - 1) == Some(&b'\r') {
-        nl - 1
-    } else {
-        nl
-    };
-    Some((pos, end, nl + 1))
-}
-
-fn is_lws(b: u8) -> bool {
-    b == b' ' || b == b'\t'
-}
-
-/// Trims SP/HTAB from both ends of `b[s..e]`.
-fn trim_span(b: &[u8], mut s: usize, mut e: usize) -> (usize, usize) {
-    while s < e && b.get(s).copied().is_some_and(is_lws) {
-        s += 1;
-    }
-    while e > s && b.get(e - 1).copied().is_some_and(is_lws) {
-        e -= 1;
-    }
-    (s, e)
 }
 
 enum StartLine {
@@ -204,114 +196,32 @@ fn parse_start_line(b: &[u8], s: usize, e: usize, head: &str) -> Result<StartLin
     })
 }
 
-/// Headers that may appear at most once (RFC 3261 §7.3.1, RFC 4475 §3.3.8/9).
-fn is_singleton(n: HeaderName) -> bool {
-    matches!(
-        n,
-        HeaderName::From
-            | HeaderName::To
-            | HeaderName::CallId
-            | HeaderName::CSeq
-            | HeaderName::MaxForwards
-            | HeaderName::ContentLength
-    )
-}
-
-fn parse(mut buf: Bytes, stream: bool) -> Result<Message, ParseError> {
+fn parse(buf: Bytes, stream: bool) -> Result<Message, ParseError> {
     if buf.len() >= u32::MAX as usize {
         return Err(ParseError::TooLarge);
     }
-    let b: &[u8] = &buf;
-    // RFC 3261 §7.5: ignore CRLFs before the start line.
-    let start = b
-        .iter()
-        .position(|&c| c != b'\r' && c != b'\n')
-        .ok_or(ParseError::Empty)?;
-    let (sl_s, sl_e, mut pos) = line(b, start).ok_or(ParseError::Unterminated)?;
-    let mut entries: Vec<Entry> = Vec::with_capacity(16);
-    // Known names seen so far, to refuse duplicated single-value headers.
-    let mut seen: u128 = 0;
-    let mut folded = false;
-    let body_start = loop {
-        let (ls, le, next) = line(b, pos).ok_or(ParseError::Unterminated)?;
-        pos = next;
-        if ls == le {
-            break pos;
-        }
-        let lead = b.get(ls).copied().unwrap_or(b' ');
-        if is_lws(lead) {
-            // Folded continuation line (RFC 3261 §7.3.1).
-            let last = entries.last_mut().ok_or(ParseError::BadHeaderLine)?;
-            let (cs, ce) = trim_span(b, ls, le);
-            if cs < ce {
-                if last.value.len() == 0 {
-                    last.value.start = cs as u32;
-                } else {
-                    folded = true;
-                }
-                last.value.end = ce as u32;
-            }
-            continue;
-        }
-        // One pass over the name: token characters, optional white space,
-        // then the colon (RFC 3261 §7.3.1 allows LWS before it).
-        let mut i = ls;
-        while i < le && b.get(i).copied().is_some_and(is_token) {
-            i += 1;
-        }
-        let ne = i;
-        while i < le && b.get(i).copied().is_some_and(is_lws) {
-            i += 1;
-        }
-        if ne == ls || b.get(i) != Some(&b':') || i >= le {
-            return Err(ParseError::BadHeaderLine);
-        }
-        let (vs, ve) = trim_span(b, i + 1, le);
-        if entries.len() >= MAX_HEADERS {
-            return Err(ParseError::TooLarge);
-        }
-        let name = HeaderName::from_bytes(b.get(ls..ne).unwrap_or(&[]));
-        if name != HeaderName::Other {
-            let bit = 1u128 << (name as u32);
-            if seen & bit != 0 && is_singleton(name) {
-                return Err(ParseError::DuplicateHeader(name.as_str()));
-            }
-            seen |= bit;
-        }
-        entries.push(Entry {
-            name,
-            name_span: Span::new(ls, ne),
-            value: Span::new(vs, ve),
-        });
+    let scan::Head {
+        start_line,
+        entries,
+        first,
+        body_start,
+        folded,
+    } = scan::scan(&buf)?;
+    // The header section is validated as UTF-8 once, here; a section that
+    // is not (Latin-1 display names from old phones), or whose values span
+    // folded lines, is read from a repaired copy instead (see `repair`).
+    let buffer = match Buffer::new(buf, body_start) {
+        Ok(buffer) if !folded => buffer,
+        Ok(buffer) => repaired(buffer.bytes(), body_start, &entries),
+        Err(buf) => repaired(&buf, body_start, if folded { &entries } else { &[] }),
     };
-    // Repairs that keep every span valid because they keep the length:
-    // folded line breaks become spaces, and bytes that are not UTF-8 (Latin-1
-    // display names from old phones) become '?', so such a message is still
-    // served rather than refused.
-    let head_bytes = b.get(..body_start).unwrap_or(&[]);
-    let bad_utf8 = !head_bytes.is_ascii() && std::str::from_utf8(head_bytes).is_err();
-    if folded || bad_utf8 {
-        let mut v = b.to_vec();
-        if let Some(h) = v.get_mut(..body_start) {
-            replace_invalid_utf8(h);
-        }
-        if folded {
-            for e in &entries {
-                if let Some(val) = v.get_mut(e.value.range()) {
-                    for c in val.iter_mut().filter(|c| **c == b'\r' || **c == b'\n') {
-                        *c = b' ';
-                    }
-                }
-            }
-        }
-        buf = Bytes::from(v);
-    }
-    let b: &[u8] = &buf;
-    let head = std::str::from_utf8(b.get(..body_start).unwrap_or(&[])).unwrap_or("");
-    let start_line = parse_start_line(b, sl_s, sl_e, head)?;
+    let head = buffer.head();
+    let b = head.as_bytes();
+    let start_line = parse_start_line(b, start_line.start as usize, start_line.end as usize, head)?;
 
     let value = |n: HeaderName| -> Option<(Span, &str)> {
-        let e = entries.iter().find(|e| e.name == n)?;
+        let i = first.get(n as usize).copied().filter(|&i| i != NO_INDEX)?;
+        let e = entries.get(usize::from(i))?;
         Some((e.value, head.get(e.value.range()).unwrap_or("")))
     };
     let missing = |n: HeaderName| ParseError::MissingHeader(n.as_str());
@@ -336,7 +246,7 @@ fn parse(mut buf: Bytes, stream: bool) -> Result<Message, ParseError> {
         }
         None => None,
     };
-    let avail = b.len() - body_start;
+    let avail = buffer.bytes().len() - body_start;
     let body_len = match content_length {
         Some(cl) if cl as usize > avail => return Err(ParseError::ContentLengthTooLarge),
         Some(cl) => cl as usize,
@@ -346,8 +256,9 @@ fn parse(mut buf: Bytes, stream: bool) -> Result<Message, ParseError> {
     let body = Span::new(body_start, body_start + body_len);
 
     let headers = Headers {
-        buf,
+        buf: buffer,
         entries,
+        first,
         cseq,
         call_id,
         content_length,

@@ -54,19 +54,23 @@ impl Request {
 
     /// The body (exactly Content-Length bytes when the header is present).
     pub fn body(&self) -> &[u8] {
-        self.headers.buf.get(self.body.range()).unwrap_or(&[])
+        self.headers
+            .buf
+            .bytes()
+            .get(self.body.range())
+            .unwrap_or(&[])
     }
 
     /// The body as a `Bytes` sharing the message buffer.
     pub fn body_bytes(&self) -> Bytes {
-        self.headers.buf.slice(self.body.range())
+        self.headers.buf.bytes().slice(self.body.range())
     }
 
     /// The buffer the request was parsed from: the received one itself,
     /// unless header lines were folded or held non-UTF-8 bytes, in which case
     /// a same-length copy with line breaks (and bad bytes) replaced.
     pub fn buffer(&self) -> &Bytes {
-        &self.headers.buf
+        self.headers.buf.bytes()
     }
 
     /// Checks every known header's grammar (see [`Headers::validate`]).
@@ -98,7 +102,7 @@ impl Request {
 
     /// Serializes into a new buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(self.headers.buf.len() + 16);
+        let mut out = Vec::with_capacity(self.headers.buf.bytes().len() + 16);
         self.encode(&mut out);
         Bytes::from(out)
     }

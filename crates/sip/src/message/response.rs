@@ -48,19 +48,23 @@ impl Response {
 
     /// The body.
     pub fn body(&self) -> &[u8] {
-        self.headers.buf.get(self.body.range()).unwrap_or(&[])
+        self.headers
+            .buf
+            .bytes()
+            .get(self.body.range())
+            .unwrap_or(&[])
     }
 
     /// The body as a `Bytes` sharing the message buffer.
     pub fn body_bytes(&self) -> Bytes {
-        self.headers.buf.slice(self.body.range())
+        self.headers.buf.bytes().slice(self.body.range())
     }
 
     /// The buffer the response was parsed from: the received one itself,
     /// unless header lines were folded or held non-UTF-8 bytes, in which case
     /// a same-length copy with line breaks (and bad bytes) replaced.
     pub fn buffer(&self) -> &Bytes {
-        &self.headers.buf
+        self.headers.buf.bytes()
     }
 
     /// Checks every known header's grammar (see [`super::Headers::validate`]).
@@ -90,7 +94,7 @@ impl Response {
 
     /// Serializes into a new buffer.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(self.headers.buf.len() + 16);
+        let mut out = Vec::with_capacity(self.headers.buf.bytes().len() + 16);
         self.encode(&mut out);
         Bytes::from(out)
     }

@@ -67,6 +67,17 @@ pub struct ParamIter<'a> {
     rest: &'a str,
 }
 
+/// Bytes that end a run of ordinary parameter text: `;` (next parameter),
+/// `=` (value follows), `"` (quoted string) and `\\` (quoted-pair).
+static STOP: [bool; 256] = {
+    let mut t = [false; 256];
+    t[b';' as usize] = true;
+    t[b'=' as usize] = true;
+    t[b'"' as usize] = true;
+    t[b'\\' as usize] = true;
+    t
+};
+
 impl<'a> Iterator for ParamIter<'a> {
     type Item = (&'a str, Option<&'a str>);
 
@@ -81,17 +92,23 @@ impl<'a> Iterator for ParamIter<'a> {
                 self.rest = "";
                 return None;
             }
-            // The parameter runs to the next ';' outside quotes.
+            // The parameter runs to the next ';' outside quotes. Ordinary
+            // bytes are skipped in a tight loop; only the four that matter
+            // are looked at.
             let start = i;
             let mut eq = None;
             let mut quoted = false;
-            while let Some(&c) = b.get(i) {
-                match c {
-                    b'\\' if quoted => i += 1,
-                    b'"' => quoted = !quoted,
-                    b';' if !quoted => break,
-                    b'=' if !quoted && eq.is_none() => eq = Some(i),
-                    _ => {}
+            loop {
+                while b.get(i).is_some_and(|&c| !STOP[usize::from(c)]) {
+                    i += 1;
+                }
+                match b.get(i) {
+                    None => break,
+                    Some(b'\\') if quoted => i += 1,
+                    Some(b'"') => quoted = !quoted,
+                    Some(b';') if !quoted => break,
+                    Some(b'=') if !quoted && eq.is_none() => eq = Some(i),
+                    Some(_) => {}
                 }
                 i += 1;
             }
@@ -116,49 +133,108 @@ impl<'a> Iterator for ParamIter<'a> {
 }
 
 /// Characters allowed in an unquoted `gen-value`: token, host and IPv6 forms.
-fn is_value_char(b: u8) -> bool {
-    is_token(b) || matches!(b, b':' | b'[' | b']')
-}
+static VALUE: [bool; 256] = {
+    let mut t = [false; 256];
+    let mut i = 0;
+    while i < 256 {
+        let c = i as u8;
+        t[i] = c.is_ascii_alphanumeric()
+            || matches!(
+                c,
+                b'-' | b'.'
+                    | b'!'
+                    | b'%'
+                    | b'*'
+                    | b'_'
+                    | b'+'
+                    | b'`'
+                    | b'\''
+                    | b'~'
+                    | b':'
+                    | b'['
+                    | b']'
+            );
+        i += 1;
+    }
+    t
+};
 
 /// Parses `*( SEMI generic-param )` at the cursor, white space allowed around
 /// `;` and `=` (RFC 3261 §25.1 `SEMI`, `EQUAL`). Stops before the first byte
 /// that cannot continue the list; `None` on a malformed parameter.
 pub(crate) fn parse_params<'a>(c: &mut Cursor<'a>) -> Option<Params<'a>> {
+    parse_params_finding(c, "").map(|(p, _)| p)
+}
+
+/// [`parse_params`], also returning what [`Params::get`] would give for
+/// `want` (the first parameter of that name, case-insensitively), found in
+/// the same pass so a typed header can keep its most used parameter
+/// (`branch`, `tag`) instead of walking the list again for it.
+pub(crate) fn parse_params_finding<'a>(
+    c: &mut Cursor<'a>,
+    want: &str,
+) -> Option<(Params<'a>, Option<Option<&'a str>>)> {
+    let s = c.s;
+    let b = s.as_bytes();
+    let ws = |mut i: usize| {
+        while b.get(i).is_some_and(|&c| c == b' ' || c == b'\t') {
+            i += 1;
+        }
+        i
+    };
+    let mut found = None;
     let mut start = None;
-    let mut end = c.pos();
+    // `end` is where the list (as accepted so far) ends.
+    let mut end = c.pos;
     loop {
-        let save = c.pos();
-        c.skip_ws();
-        if c.peek() != Some(b';') {
-            c.set_pos(save);
+        let mut i = ws(end);
+        if b.get(i) != Some(&b';') {
             break;
         }
-        if start.is_none() {
-            start = Some(c.pos());
+        start.get_or_insert(i);
+        i = ws(i + 1);
+        let name_start = i;
+        while b.get(i).copied().is_some_and(is_token) {
+            i += 1;
         }
-        c.set_pos(c.pos() + 1);
-        c.skip_ws();
-        c.token()?;
-        let after_name = c.pos();
-        c.skip_ws();
-        if c.peek() == Some(b'=') {
-            c.set_pos(c.pos() + 1);
-            c.skip_ws();
-            if c.peek() == Some(b'"') {
-                c.quoted()?;
-            } else if c.take_while(is_value_char).is_empty() {
-                return None;
+        if i == name_start {
+            return None;
+        }
+        let name = s.get(name_start..i).unwrap_or("");
+        let after_name = i;
+        i = ws(i);
+        let value = if b.get(i) == Some(&b'=') {
+            i = ws(i + 1);
+            if b.get(i) == Some(&b'"') {
+                let mut q = Cursor { s, pos: i };
+                let v = q.quoted()?;
+                i = q.pos;
+                Some(v)
+            } else {
+                let value_start = i;
+                while b.get(i).is_some_and(|&c| VALUE[usize::from(c)]) {
+                    i += 1;
+                }
+                if i == value_start {
+                    return None;
+                }
+                Some(s.get(value_start..i).unwrap_or(""))
             }
         } else {
-            c.set_pos(after_name);
+            i = after_name;
+            None
+        };
+        if found.is_none() && name.len() == want.len() && name.eq_ignore_ascii_case(want) {
+            found = Some(value);
         }
-        end = c.pos();
+        end = i;
     }
+    c.set_pos(end);
     let raw = match start {
-        Some(s) => c.slice(s, end),
+        Some(st) => s.get(st..end).unwrap_or(""),
         None => "",
     };
-    Some(Params::from_validated(raw))
+    Some((Params::from_validated(raw), found))
 }
 
 #[cfg(test)]
@@ -179,6 +255,26 @@ mod tests {
         assert_eq!(p.get("lr"), Some(None));
         assert_eq!(p.value("x"), Some("a;b"));
         assert!(!p.contains("y"));
+    }
+
+    #[test]
+    fn finding_agrees_with_get() {
+        for (list, want) in [
+            (" ;   tag    = 1918181833n ;lr", "tag"),
+            (";TAG=a;tag=b", "tag"),
+            (";lr;branch=z9hG4bK1", "Branch"),
+            (";branch;branch=x", "branch"),
+            (";x=\"a;b\\\"\";branch=\"q\"", "branch"),
+            (";x=\"a;b\\\"\";branch=\"q\"", "x"),
+            (";received=[2001:db8::1];rport", "received"),
+            (";a=1", "b"),
+            ("", "tag"),
+        ] {
+            let mut c = Cursor::new(list);
+            let (p, found) = parse_params_finding(&mut c, want).unwrap();
+            assert_eq!(c.rest(), "", "{list}");
+            assert_eq!(found, p.get(want), "{list} {want}");
+        }
     }
 
     #[test]
