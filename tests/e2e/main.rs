@@ -23,3 +23,4 @@ mod sip_shared_db;
 mod sip_tls;
 mod sip_torture;
 mod sip_ws;
+mod transfer;

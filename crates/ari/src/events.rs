@@ -15,7 +15,9 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::SystemTime;
 
 use obelus_core::channel::ChannelSnapshot;
-use obelus_core::events::{BridgeEventKind, BridgeSnapshot, ChannelEventKind, Event};
+use obelus_core::events::{
+    BlindTransferEvent, BridgeEventKind, BridgeSnapshot, ChannelEventKind, Event,
+};
 
 use crate::apps::Interest;
 use crate::json::{self, Payload};
@@ -121,6 +123,7 @@ fn on_event(ari: &Arc<Ari>, event: &Event) {
         } => crate::resources::contact_changed(ari, endpoint, (uri, status, aor, *roundtrip_usec)),
         Event::Channel(e) => on_channel(ari, &e.channel, &e.kind),
         Event::Bridge(e) => on_bridge(ari, &e.bridge, &e.kind),
+        Event::BlindTransfer(e) => blind_transfer(ari, e),
         Event::DeviceState { device, state } => {
             ari.device_states
                 .write()
@@ -247,6 +250,40 @@ fn dial(
             peer: ari.channel_json(peer),
             dialstring,
             dialstatus,
+        },
+        &interest,
+    );
+}
+
+/// `BridgeBlindTransfer`, to applications following either channel or the
+/// bridge. Published before the bridge goes, so the `Bridge` model still
+/// lists its members.
+fn blind_transfer(ari: &Ari, e: &BlindTransferEvent) {
+    let mut ids = vec![e.transferer.uniqueid.as_str()];
+    ids.extend(e.transferee.as_ref().map(|t| t.uniqueid.as_str()));
+    let bridges: Vec<&str> = e.bridge.iter().map(|b| b.id.as_str()).collect();
+    let interest = Interest {
+        channels: &ids,
+        channel_name: Some(&e.transferer.name),
+        bridges: &bridges,
+        ..Interest::default()
+    };
+    if !ari.apps.interested(&interest) {
+        return;
+    }
+    ari.dispatch(
+        &Payload::BridgeBlindTransfer {
+            channel: Box::new(ari.channel_json(&e.transferer)),
+            transferee: e.transferee.as_ref().map(|t| Box::new(ari.channel_json(t))),
+            bridge: e
+                .bridge
+                .as_ref()
+                .and_then(|b| ari.bridge_json(&b.id))
+                .map(Box::new),
+            exten: e.exten.clone(),
+            context: e.context.clone(),
+            result: e.result.name().to_owned(),
+            is_external: e.is_external,
         },
         &interest,
     );

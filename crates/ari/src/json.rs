@@ -443,6 +443,26 @@ pub enum Payload {
         /// From which channel.
         referred_by: ReferredBy,
     },
+    /// A blind transfer happened (or was refused) in a bridge.
+    BridgeBlindTransfer {
+        /// The channel that transferred (the models are boxed: this is
+        /// the largest variant otherwise).
+        channel: Box<Channel>,
+        /// The channel sent to the new extension.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transferee: Option<Box<Channel>>,
+        /// The bridge it was in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bridge: Option<Box<Bridge>>,
+        /// The extension transferred to.
+        exten: String,
+        /// The context transferred to.
+        context: String,
+        /// `Success`, `Fail`, `Invalid`, `Not Permitted`.
+        result: String,
+        /// Whether it came from outside (a SIP REFER).
+        is_external: bool,
+    },
     /// An endpoint sent a text message (SIP MESSAGE).
     TextMessageReceived {
         /// The message.
@@ -536,6 +556,7 @@ impl Payload {
             Payload::EndpointStateChange { .. } => "EndpointStateChange",
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
             Payload::ChannelTransfer { .. } => "ChannelTransfer",
+            Payload::BridgeBlindTransfer { .. } => "BridgeBlindTransfer",
             Payload::CallBroadcast { .. } => "CallBroadcast",
             Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",

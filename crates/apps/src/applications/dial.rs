@@ -7,14 +7,21 @@
 //! Options: `g` (continue in the dialplan when the callee hangs up),
 //! `r` (ring the caller at once), `m[(class)]` (the caller hears music on
 //! hold instead of ringing until someone answers: Dial sends progress
-//! with early media and no longer passes ringing on); others are accepted
-//! and ignored.
+//! with early media and no longer passes ringing on), `t`/`T` (the
+//! callee/caller may blind-transfer with the `features.conf` code),
+//! `h`/`H` (the callee/caller may hang up with the disconnect code);
+//! others are accepted and ignored.
+//!
+//! A blind transfer (a feature code, or a SIP REFER from either side)
+//! sends the other party to the target extension and ends the
+//! transferer's call: a transferred caller goes on in the dialplan there,
+//! a transferred callee starts a dialplan run of its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use obelus_core::bridge::{BridgeEnd, two_party};
+use obelus_core::bridge::{BridgeEnd, BridgeFeatures, Side, two_party_with};
 use obelus_core::channel::{
     Cause, Channel, ChannelState, Control, ControlReceiver, HungUp, Indication,
 };
@@ -35,6 +42,8 @@ struct Options {
     ring_at_once: bool,
     /// `m[(class)]`: music on hold instead of ringing, with its class.
     music: Option<Option<String>>,
+    /// `t`/`T`, `h`/`H`: the features each side may key once bridged.
+    features: BridgeFeatures,
 }
 
 fn parse_options(text: &str) -> Options {
@@ -63,6 +72,10 @@ fn parse_options(text: &str) -> Options {
             'g' => o.continue_after = true,
             'r' => o.ring_at_once = true,
             'm' => o.music = Some(arg.filter(|a| !a.trim().is_empty())),
+            't' => o.features.second.transfer = true,
+            'T' => o.features.first.transfer = true,
+            'h' => o.features.second.disconnect = true,
+            'H' => o.features.first.disconnect = true,
             _ => {}
         }
     }
@@ -391,7 +404,14 @@ impl Application for Dial {
         pbx.set("DIALEDPEERNAME", callee.name());
         pbx.set("DIALEDPEERNUMBER", &dialstring);
         let core = Arc::clone(pbx.core());
-        let end = two_party(&core, "Dial", &mut pbx.control, &mut callee_control).await;
+        let end = two_party_with(
+            &core,
+            "Dial",
+            &mut pbx.control,
+            &mut callee_control,
+            options.features,
+        )
+        .await;
         set_times(pbx, started, Some(answered));
         match end {
             BridgeEnd::First(cause) => {
@@ -416,6 +436,31 @@ impl Application for Dial {
                 } else {
                     Err(AppError::Hangup(Cause::NORMAL_CLEARING))
                 }
+            }
+            BridgeEnd::BlindTransfer {
+                transferer: Side::Second,
+                context,
+                exten,
+            } => {
+                // The caller goes on at the target; the callee's call is over.
+                callee.hangup(Cause::NORMAL_CLEARING).await;
+                caller.redirect(&context, &exten, 1);
+                Err(AppError::HungUp(Cause::NORMAL_CLEARING))
+            }
+            BridgeEnd::BlindTransfer {
+                transferer: Side::First,
+                context,
+                exten,
+            } => {
+                // The callee starts a dialplan run at the target; the
+                // caller's call is over.
+                callee.set_location(&context, &exten, 1);
+                callee.return_control(callee_control);
+                match pbx.core().channels.pbx() {
+                    Some(executor) => executor.start(Arc::clone(&callee)),
+                    None => callee.hangup(Cause::NORMAL_CLEARING).await,
+                }
+                Err(AppError::Hangup(Cause::NORMAL_CLEARING))
             }
         }
     }
@@ -443,9 +488,16 @@ mod tests {
                 continue_after: true,
                 ring_at_once: true,
                 music: None,
+                features: BridgeFeatures::default(),
             }
         );
-        assert_eq!(parse_options("L(60000)t"), Options::default());
+        assert_eq!(parse_options("L(60000)"), Options::default());
+        let features = parse_options("tH").features;
+        assert!(features.second.transfer && !features.second.disconnect);
+        assert!(features.first.disconnect && !features.first.transfer);
+        let features = parse_options("Th").features;
+        assert!(features.first.transfer && features.second.disconnect);
+        assert_eq!(parse_options("L(t)").features, BridgeFeatures::default());
         assert_eq!(parse_options("m").music, Some(None));
         assert_eq!(parse_options("m()").music, Some(None));
         assert_eq!(parse_options("tm(jazz)g").music, Some(Some("jazz".into())));

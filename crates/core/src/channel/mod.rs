@@ -71,10 +71,11 @@ pub enum Control {
     Hold,
     /// The far end took the call off hold.
     Unhold,
-    /// The far end asks for the call to be transferred, and the channel
-    /// leaves that to its ARI application (`PJSIP_TRANSFER_HANDLING()` =
-    /// `ari-only`); the application reports progress with
-    /// [`Driver::transfer_progress`].
+    /// The far end asks for the call to be transferred (SIP REFER). With
+    /// `PJSIP_TRANSFER_HANDLING()` = `ari-only` the channel's ARI
+    /// application handles it; otherwise the two-party bridge the channel
+    /// is in sends the other party to the target. Either reports progress
+    /// with [`Driver::transfer_progress`].
     Transfer(TransferRequest),
 }
 
@@ -87,6 +88,10 @@ pub struct TransferRequest {
     pub replaces: Option<String>,
     /// Other parameters of the request (`from-tag`, `to-tag`).
     pub params: Vec<(String, String)>,
+    /// The dialplan context `destination` was found in, when the driver
+    /// checked it before accepting a blind transfer it carries out itself
+    /// (`TRANSFER_CONTEXT`, else the endpoint's `context`).
+    pub context: Option<String>,
 }
 
 /// How a transfer handed to an application goes (ARI's

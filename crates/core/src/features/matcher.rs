@@ -101,8 +101,8 @@ mod tests {
             vec![
                 (Feature::BlindTransfer, "#".into()),
                 (Feature::Disconnect, "*0".into()),
-                (Feature::AttendedTransfer, "*2".into()),
-                (Feature::AttendedTransfer, String::new()),
+                (Feature::BlindTransfer, "*2".into()),
+                (Feature::Disconnect, String::new()),
             ],
             Duration::from_millis(1000),
         )
@@ -130,7 +130,7 @@ mod tests {
         assert_eq!(m.held(), "*");
         assert_eq!(
             m.handle_digit('2', t),
-            Outcome::Matched(Feature::AttendedTransfer)
+            Outcome::Matched(Feature::BlindTransfer)
         );
         assert_eq!(m.poll_timeout(), None);
     }

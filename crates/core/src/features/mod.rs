@@ -33,8 +33,6 @@ pub enum Feature {
     /// `blindxfer`: the other party is sent to an extension the presser
     /// keys next.
     BlindTransfer,
-    /// `atxfer`: the presser calls a third party first, then hands over.
-    AttendedTransfer,
     /// `disconnect`: the presser ends the bridge.
     Disconnect,
 }
@@ -42,7 +40,7 @@ pub enum Feature {
 /// Which features one side of a bridge may use.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct Permissions {
-    /// Dial `t` (callee) / `T` (caller): blind and attended transfer.
+    /// Dial `t` (callee) / `T` (caller): blind transfer.
     pub transfer: bool,
     /// Dial `h` (callee) / `H` (caller): the disconnect code.
     pub disconnect: bool,
@@ -74,7 +72,8 @@ pub struct FeaturesConfig {
     pub blindxfer: String,
     /// `[featuremap]` `disconnect`.
     pub disconnect: String,
-    /// `[featuremap]` `atxfer`.
+    /// `[featuremap]` `atxfer` (shown; attended transfer by DTMF is not
+    /// carried out yet, so its code passes to the other party).
     pub atxfer: String,
     /// `[featuremap]` `automon` (shown only).
     pub automon: String,
@@ -196,7 +195,6 @@ impl FeaturesConfig {
         let mut codes = Vec::new();
         if permissions.transfer {
             codes.push((Feature::BlindTransfer, self.blindxfer.clone()));
-            codes.push((Feature::AttendedTransfer, self.atxfer.clone()));
         }
         if permissions.disconnect {
             codes.push((Feature::Disconnect, self.disconnect.clone()));
@@ -386,10 +384,7 @@ mod tests {
                 transfer: true,
                 disconnect: false
             }),
-            vec![
-                (Feature::BlindTransfer, "#".to_owned()),
-                (Feature::AttendedTransfer, "*2".to_owned())
-            ]
+            vec![(Feature::BlindTransfer, "#".to_owned())]
         );
         assert_eq!(
             c.codes(Permissions {

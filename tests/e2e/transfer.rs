@@ -1,0 +1,398 @@
+//! Call features and transfers against the real binary with sipp phones:
+//! a blind transfer keyed as RFC 4733 DTMF by a callee Dial allowed to
+//! transfer (`t`), the disconnect code (`h`), and SIP blind transfers by
+//! REFER (done, and refused for an extension that does not exist), each
+//! checked on the wire (who gets INVITE and BYE, the NOTIFY sipfrag, which
+//! keys reach the other party) and by AMI `BlindTransfer`.
+//!
+//! Endpoints live in `pjsip.conf` without authentication, identified by
+//! the From user; bob and carol are reached at their sipp's port.
+
+use std::net::{SocketAddr, UdpSocket};
+use std::path::Path;
+use std::time::Duration;
+
+use obelus_media::dtmf::{TelephoneEvent, digit_to_event, event_to_digit};
+use obelus_media::rtp::{RtpHeader, RtpPacket, build_packet};
+
+use crate::call::{obelus_media_address, wait_ok_within};
+use crate::common::ari::{Events, enable_ari, wait_for_app};
+use crate::common::{ConfDir, ami_watcher, enable_ami, free_port};
+use crate::sip_session::{endpoint, sipp, wait_idle};
+
+/// 820 rings bob with callee transfer allowed, 821 with callee disconnect
+/// allowed, 822 plainly; 103 is carol.
+const DIALPLAN: &str = "[test]\n\
+exten => 820,1,Dial(PJSIP/bob,,t)\n\
+exten => 821,1,Dial(PJSIP/bob,,h)\n\
+exten => 822,1,Dial(PJSIP/bob)\n\
+exten => 103,1,Dial(PJSIP/carol)\n";
+
+/// A server with alice (calling), bob and carol (called at their ports),
+/// the dialplan above, AMI, and an RTP range of its own per `slot`.
+struct Pbx {
+    conf: ConfDir,
+    sip: u16,
+    ami: u16,
+    bob: u16,
+    carol: u16,
+}
+
+fn pbx(slot: u16) -> Pbx {
+    let conf = ConfDir::new();
+    let (sip, bob, carol) = (free_port(), free_port(), free_port());
+    conf.write(
+        "pjsip.conf",
+        &format!(
+            "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip}\n\n{}{}{}\
+             [bob]\ntype=aor\ncontact=sip:bob@127.0.0.1:{bob}\n\n\
+             [carol]\ntype=aor\ncontact=sip:carol@127.0.0.1:{carol}\n\n",
+            endpoint("alice", ""),
+            endpoint("bob", "aors=bob"),
+            endpoint("carol", "aors=carol"),
+        ),
+    );
+    conf.write("extensions.conf", DIALPLAN);
+    let start = 42000 + (std::process::id() % 40) as u16 * 150 + slot * 50;
+    conf.write(
+        "rtp.conf",
+        &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 48),
+    );
+    let ami = enable_ami(&conf, "call");
+    Pbx {
+        conf,
+        sip,
+        ami,
+        bob,
+        carol,
+    }
+}
+
+/// Keys pressed into an RTP stream as RFC 4733 telephone-events (payload
+/// type 101, as the phones' SDP says).
+struct Keypad {
+    socket: UdpSocket,
+    to: SocketAddr,
+    seq: u16,
+    ts: u32,
+}
+
+impl Keypad {
+    fn new(socket: &UdpSocket, to: SocketAddr) -> Keypad {
+        Keypad {
+            socket: socket.try_clone().unwrap(),
+            to,
+            seq: 1,
+            ts: 8000,
+        }
+    }
+
+    /// One key of 100 ms: a start packet, then three end packets (RFC 4733
+    /// §2.5.1.4), all with the key's timestamp.
+    fn press(&mut self, digit: char) {
+        let event = digit_to_event(digit).expect("a DTMF key");
+        for (i, (end, duration)) in [(false, 160), (true, 800), (true, 800), (true, 800)]
+            .into_iter()
+            .enumerate()
+        {
+            let header = RtpHeader {
+                marker: i == 0,
+                payload_type: 101,
+                sequence: self.seq,
+                timestamp: self.ts,
+                ssrc: 0x0B0B_0B0B,
+            };
+            let payload = TelephoneEvent {
+                event,
+                end,
+                volume: 10,
+                duration,
+            }
+            .to_bytes();
+            let mut packet = [0u8; 64];
+            let n = build_packet(&header, &payload, &mut packet).unwrap();
+            self.socket.send_to(&packet[..n], self.to).unwrap();
+            self.seq = self.seq.wrapping_add(1);
+        }
+        self.ts = self.ts.wrapping_add(1600);
+        std::thread::sleep(Duration::from_millis(150));
+    }
+
+    fn keys(&mut self, digits: &str) {
+        for digit in digits.chars() {
+            self.press(digit);
+        }
+    }
+}
+
+/// The keys a phone hears as telephone-events, each once (its end packets
+/// share a timestamp) across calls.
+struct Ear {
+    socket: UdpSocket,
+    heard: Vec<u32>,
+}
+
+impl Ear {
+    fn new(socket: &UdpSocket) -> Ear {
+        socket
+            .set_read_timeout(Some(Duration::from_millis(100)))
+            .unwrap();
+        Ear {
+            socket: socket.try_clone().unwrap(),
+            heard: Vec::new(),
+        }
+    }
+
+    /// The keys that ended since the last call, until one is `last` (or
+    /// 20 s passed).
+    fn until(&mut self, last: char) -> String {
+        let mut keys = String::new();
+        let mut buf = [0u8; 1500];
+        let deadline = std::time::Instant::now() + Duration::from_secs(20);
+        while !keys.ends_with(last) && std::time::Instant::now() < deadline {
+            let Ok((n, _)) = self.socket.recv_from(&mut buf) else {
+                continue;
+            };
+            let Ok(p) = RtpPacket::parse(&buf[..n]) else {
+                continue;
+            };
+            if p.header.payload_type != 101 || self.heard.contains(&p.header.timestamp) {
+                continue;
+            }
+            if let Ok(ev) = TelephoneEvent::parse(p.payload)
+                && ev.end
+            {
+                self.heard.push(p.header.timestamp);
+                keys.extend(event_to_digit(ev.event));
+            }
+        }
+        keys
+    }
+}
+
+/// A phone answering calls with `call_callee.xml` on `port`, its media on
+/// a socket the test holds; returns the sipp, the socket and its log.
+fn callee(
+    pbx: &Pbx,
+    dir: &Path,
+    user: &str,
+    port: u16,
+) -> (std::process::Child, UdpSocket, std::path::PathBuf) {
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let log = dir.join(format!("{user}.log"));
+    let child = sipp(
+        pbx.sip,
+        dir,
+        "call_callee.xml",
+        user,
+        port,
+        &rtp,
+        &["-trace_logs", "-log_file", log.to_str().unwrap()],
+    );
+    (child, rtp, log)
+}
+
+/// The first AMI event named `name`, read from `ami` (its headers up to
+/// the blank line).
+fn ami_event(ami: &mut impl FnMut(&str) -> String, name: &str) -> String {
+    let before = ami(&format!("Event: {name}\r\n"));
+    let start = before.rfind(&format!("Event: {name}\r\n")).unwrap();
+    let mut event = before[start..].to_owned();
+    event.push_str(&ami("\r\n\r\n"));
+    event
+}
+
+/// alice dials 820, `Dial(PJSIP/bob,,t)`. bob keys 5 (not a code: alice
+/// hears it), then `#` and 103 as RFC 4733 DTMF: the code and the number
+/// never reach alice, carol rings and answers, bob's call ends (BYE) and
+/// alice talks to carol, whose 7 reaches her. AMI reports the transfer.
+#[test]
+fn a_callee_allowed_to_transfer_sends_the_caller_elsewhere_by_dtmf() {
+    let pbx = pbx(0);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, bob_log) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (carol, rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &["-key", "dest", "820"],
+    );
+    let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    let mut alice_ear = Ear::new(&rtp_alice);
+    bob_keys.press('5');
+    assert_eq!(alice_ear.until('5'), "5", "a key that starts no code");
+    bob_keys.keys("#103");
+    let transfer = ami_event(&mut ami, "BlindTransfer");
+    for field in [
+        "Result: Success\r\n",
+        "TransfererChannel: PJSIP/bob-",
+        "TransfereeChannel: PJSIP/alice-",
+        "BridgeType: basic\r\n",
+        "IsExternal: No\r\n",
+        "Context: test\r\n",
+        "Extension: 103\r\n",
+    ] {
+        assert!(transfer.contains(field), "{field} in\n{transfer}");
+    }
+    wait_ok_within(
+        bob,
+        "bob's call (ended by Obelus)",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
+    carol_keys.press('7');
+    assert_eq!(
+        alice_ear.until('7'),
+        "7",
+        "alice heard carol, and none of bob's code"
+    );
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
+/// alice dials 821, `Dial(PJSIP/bob,,h)`: bob keys `*` and the call ends
+/// for both (BYE to each); the code never reached alice.
+#[test]
+fn a_callee_allowed_to_disconnect_ends_the_call_with_the_code() {
+    let pbx = pbx(1);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, bob_log) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &["-key", "dest", "821"],
+    );
+    let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    bob_keys.press('*');
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
+    let hangups = ami("Event: BridgeDestroy\r\n");
+    assert!(hangups.contains("Event: BridgeLeave\r\n"), "{hangups}");
+    wait_idle(&pbx.conf);
+}
+
+/// alice dials 822 (a plain Dial) and, answered by bob, REFERs the call
+/// to 103: 202, NOTIFY `100 Trying`, then `200 OK`; Obelus hangs alice up,
+/// bob (the transferee) calls carol, and AMI and ARI (an application
+/// subscribed to everything) say who did what.
+#[test]
+fn a_sip_refer_blind_transfers_the_other_party() {
+    let pbx = pbx(2);
+    let ari_port = enable_ari(&pbx.conf);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ari = Events::connect(ari_port, "watcher&subscribeAll=true");
+    wait_for_app(&pbx.conf, "watcher");
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, _rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (carol, _rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice_log = dir.path().join("alice.log");
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_refer_blind.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &[
+            "-key",
+            "dest",
+            "822",
+            "-key",
+            "target",
+            "103",
+            "-trace_logs",
+            "-log_file",
+            alice_log.to_str().unwrap(),
+        ],
+    );
+    let transfer = ami_event(&mut ami, "BlindTransfer");
+    for field in [
+        "Result: Success\r\n",
+        "TransfererChannel: PJSIP/alice-",
+        "TransfereeChannel: PJSIP/bob-",
+        "IsExternal: Yes\r\n",
+        "Context: test\r\n",
+        "Extension: 103\r\n",
+    ] {
+        assert!(transfer.contains(field), "{field} in\n{transfer}");
+    }
+    let event = ari.until("BridgeBlindTransfer");
+    assert_eq!(event["result"], "Success", "{event}");
+    assert_eq!(event["is_external"], true, "{event}");
+    assert_eq!(event["exten"], "103", "{event}");
+    assert_eq!(event["context"], "test", "{event}");
+    let name = |key: &str| event[key]["name"].as_str().unwrap_or_default().to_owned();
+    assert!(name("channel").starts_with("PJSIP/alice-"), "{event}");
+    assert!(name("transferee").starts_with("PJSIP/bob-"), "{event}");
+    assert_eq!(event["bridge"]["bridge_class"], "basic", "{event}");
+    wait_ok_within(alice, "alice's REFER", dir.path(), Duration::from_secs(30));
+    let log = std::fs::read_to_string(&alice_log).unwrap();
+    assert!(log.contains("FRAG 200"), "{log}");
+    obelus_media_address(&carol_log);
+    let carol_bridged = ami("Event: BridgeEnter\r\n");
+    assert!(carol_bridged.contains("Channel: PJSIP/"), "{carol_bridged}");
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
+/// alice REFERs her call with bob to 199, which does not exist: the REFER
+/// is accepted (202), the final NOTIFY says `404`, nothing is transferred
+/// and the call goes on until alice hangs up.
+#[test]
+fn a_sip_refer_to_a_missing_extension_is_refused_by_notify() {
+    let pbx = pbx(3);
+    let _daemon = pbx.conf.start_foreground();
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, _rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice_log = dir.path().join("alice.log");
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_refer_refused.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &[
+            "-key",
+            "dest",
+            "822",
+            "-key",
+            "target",
+            "199",
+            "-trace_logs",
+            "-log_file",
+            alice_log.to_str().unwrap(),
+        ],
+    );
+    wait_ok_within(alice, "alice's REFER", dir.path(), Duration::from_secs(30));
+    let log = std::fs::read_to_string(&alice_log).unwrap();
+    assert!(log.contains("FRAG 404"), "{log}");
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
