@@ -146,13 +146,27 @@ impl Ear {
     /// The keys that ended since the last call, until one is `last` (or
     /// 20 s passed).
     fn until(&mut self, last: char) -> String {
+        self.listen(|keys, _| keys.ends_with(last))
+    }
+
+    /// The keys already received (once the call is over: all it sent).
+    fn received(&mut self) -> String {
+        self.listen(|_, idle| idle)
+    }
+
+    /// Keys until `done(keys, idle)`, where `idle` says that nothing
+    /// arrived for 100 ms; 20 s at most.
+    fn listen(&mut self, done: impl Fn(&str, bool) -> bool) -> String {
         let mut keys = String::new();
         let mut buf = [0u8; 1500];
         let deadline = std::time::Instant::now() + Duration::from_secs(20);
-        while !keys.ends_with(last) && std::time::Instant::now() < deadline {
+        let mut idle = false;
+        while !done(&keys, idle) && std::time::Instant::now() < deadline {
             let Ok((n, _)) = self.socket.recv_from(&mut buf) else {
+                idle = true;
                 continue;
             };
+            idle = false;
             let Ok(p) = RtpPacket::parse(&buf[..n]) else {
                 continue;
             };
@@ -262,11 +276,18 @@ fn a_callee_allowed_to_transfer_sends_the_caller_elsewhere_by_dtmf() {
     wait_idle(&pbx.conf);
 }
 
-/// alice dials 821, `Dial(PJSIP/bob,,h)`: bob keys `*` and the call ends
-/// for both (BYE to each); the code never reached alice.
+/// alice dials 821, `Dial(PJSIP/bob,,h)`, with `disconnect => *0` and a
+/// 300 ms `featuredigittimeout`. bob keys `*5`: no code, so alice hears
+/// both keys; `*` alone: held, then released to alice when the timeout
+/// passes; `*0`: the call ends for both (BYE to each), and alice never
+/// hears that code.
 #[test]
 fn a_callee_allowed_to_disconnect_ends_the_call_with_the_code() {
     let pbx = pbx(1);
+    pbx.conf.write(
+        "features.conf",
+        "[general]\nfeaturedigittimeout = 300\n[featuremap]\ndisconnect => *0\n",
+    );
     let _daemon = pbx.conf.start_foreground();
     let mut ami = ami_watcher(pbx.ami);
     let dir = tempfile::tempdir().unwrap();
@@ -282,14 +303,71 @@ fn a_callee_allowed_to_disconnect_ends_the_call_with_the_code() {
         &["-key", "dest", "821"],
     );
     let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
+    let mut alice_ear = Ear::new(&rtp_alice);
     ami("Event: BridgeEnter\r\n");
     ami("Event: BridgeEnter\r\n");
+    bob_keys.keys("*5");
+    assert_eq!(
+        alice_ear.until('5'),
+        "*5",
+        "a partial code released on mismatch"
+    );
     bob_keys.press('*');
+    assert_eq!(
+        alice_ear.until('*'),
+        "*",
+        "a partial code released on timeout"
+    );
+    bob_keys.keys("*0");
     wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
     wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
     let hangups = ami("Event: BridgeDestroy\r\n");
     assert!(hangups.contains("Event: BridgeLeave\r\n"), "{hangups}");
+    assert_eq!(alice_ear.received(), "", "the code never reached alice");
     wait_idle(&pbx.conf);
+}
+
+/// `features show` lists the codes in force as Asterisk lays them out, and
+/// `module reload features` applies a changed `features.conf`.
+#[test]
+fn features_show_and_reload() {
+    let conf = ConfDir::new();
+    conf.write("features.conf", "[featuremap]\nblindxfer => #1\n");
+    let _daemon = conf.start_foreground();
+    let (_, shown, _) = conf.rx("features show");
+    assert!(
+        shown.contains("Builtin Feature           Default Current\n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Blind Transfer            #       #1     \n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Disconnect Call           *       *      \n"),
+        "{shown}"
+    );
+    conf.write(
+        "features.conf",
+        "[featuremap]\nblindxfer => ##\ndisconnect => *9\n",
+    );
+    conf.rx("module reload features");
+    let (_, shown, _) = conf.rx("features show");
+    assert!(
+        shown.contains("Blind Transfer            #       ##     \n"),
+        "{shown}"
+    );
+    assert!(
+        shown.contains("Disconnect Call           *       *9     \n"),
+        "{shown}"
+    );
+    conf.write("features.conf", "[featuremap]\nblindxfer => #x\n");
+    conf.rx("module reload features");
+    let (_, shown, _) = conf.rx("features show");
+    assert!(
+        shown.contains("Blind Transfer            #       ##     \n"),
+        "a bad file keeps the codes in force:\n{shown}"
+    );
 }
 
 /// alice dials 822 (a plain Dial) and, answered by bob, REFERs the call
