@@ -390,7 +390,7 @@ fn a_sip_refer_blind_transfers_the_other_party() {
     let alice = sipp(
         pbx.sip,
         dir.path(),
-        "xfer_refer_blind.xml",
+        "xfer_refer.xml",
         "alice",
         free_port(),
         &rtp_alice,
@@ -400,7 +400,7 @@ fn a_sip_refer_blind_transfers_the_other_party() {
             "822",
             "-key",
             "target",
-            "103",
+            "103@127.0.0.1",
             "-trace_logs",
             "-log_file",
             alice_log.to_str().unwrap(),
@@ -438,6 +438,112 @@ fn a_sip_refer_blind_transfers_the_other_party() {
     wait_idle(&pbx.conf);
 }
 
+/// alice calls carol (103) and, on a second phone line, bob (822); then
+/// REFERs her call with bob to carol with Replaces naming her call with
+/// carol (matched by its Call-ID, fixed with sipp's `-cid_str`): 202,
+/// NOTIFY `200 OK`, both of alice's calls end (BYE), and bob and carol
+/// talk: carol's key reaches bob. AMI and ARI report the transfer.
+#[test]
+fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
+    let pbx = pbx(4);
+    let ari_port = enable_ari(&pbx.conf);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ari = Events::connect(ari_port, "watcher&subscribeAll=true");
+    wait_for_app(&pbx.conf, "watcher");
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (carol, rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
+    let rtp_second = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let second_call = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_second,
+        &["-key", "dest", "103", "-cid_str", "xfer2-%u@%s"],
+    );
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    let replaces = format!(
+        "carol@127.0.0.1?Replaces=xfer2-1%40127.0.0.1%3Bfrom-tag%3D{}SIPpTag001",
+        second_call.id()
+    );
+    let rtp_first = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let first_log = dir.path().join("alice1.log");
+    let first_call = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_refer.xml",
+        "alice",
+        free_port(),
+        &rtp_first,
+        &[
+            "-key",
+            "dest",
+            "822",
+            "-key",
+            "target",
+            &replaces,
+            "-trace_logs",
+            "-log_file",
+            first_log.to_str().unwrap(),
+        ],
+    );
+    let transfer = ami_event(&mut ami, "AttendedTransfer");
+    for field in [
+        "Result: Success\r\n",
+        "OrigTransfererChannel: PJSIP/alice-",
+        "OrigBridgeUniqueid: ",
+        "SecondTransfererChannel: PJSIP/alice-",
+        "SecondBridgeUniqueid: ",
+        "TransfereeChannel: PJSIP/bob-",
+        "TransferTargetChannel: PJSIP/carol-",
+        "IsExternal: Yes\r\n",
+        "DestType: Bridge\r\n",
+        "DestBridgeUniqueid: ",
+    ] {
+        assert!(transfer.contains(field), "{field} in\n{transfer}");
+    }
+    let event = ari.until("BridgeAttendedTransfer");
+    assert_eq!(event["result"], "Success", "{event}");
+    assert_eq!(event["destination_type"], "bridge", "{event}");
+    let name = |key: &str| event[key]["name"].as_str().unwrap_or_default().to_owned();
+    assert!(name("transferee").starts_with("PJSIP/bob-"), "{event}");
+    assert!(
+        name("transfer_target").starts_with("PJSIP/carol-"),
+        "{event}"
+    );
+    let joined = ari.until("BridgeCreated");
+    assert_eq!(
+        joined["bridge"]["id"], event["destination_bridge"],
+        "{joined}"
+    );
+    wait_ok_within(
+        first_call,
+        "alice's REFER",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let log = std::fs::read_to_string(&first_log).unwrap();
+    assert!(log.contains("FRAG 200"), "{log}");
+    wait_ok_within(
+        second_call,
+        "alice's replaced call",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let mut bob_ear = Ear::new(&rtp_bob);
+    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
+    carol_keys.press('7');
+    assert_eq!(bob_ear.until('7'), "7", "bob hears carol");
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
 /// alice REFERs her call with bob to 199, which does not exist: the REFER
 /// is accepted (202), the final NOTIFY says `404`, nothing is transferred
 /// and the call goes on until alice hangs up.
@@ -462,7 +568,7 @@ fn a_sip_refer_to_a_missing_extension_is_refused_by_notify() {
             "822",
             "-key",
             "target",
-            "199",
+            "199@127.0.0.1",
             "-trace_logs",
             "-log_file",
             alice_log.to_str().unwrap(),

@@ -16,7 +16,8 @@ use std::time::SystemTime;
 
 use obelus_core::channel::ChannelSnapshot;
 use obelus_core::events::{
-    BlindTransferEvent, BridgeEventKind, BridgeSnapshot, ChannelEventKind, Event,
+    AttendedTransferEvent, BlindTransferEvent, BridgeEventKind, BridgeSnapshot, ChannelEventKind,
+    Event,
 };
 
 use crate::apps::Interest;
@@ -124,6 +125,7 @@ fn on_event(ari: &Arc<Ari>, event: &Event) {
         Event::Channel(e) => on_channel(ari, &e.channel, &e.kind),
         Event::Bridge(e) => on_bridge(ari, &e.bridge, &e.kind),
         Event::BlindTransfer(e) => blind_transfer(ari, e),
+        Event::AttendedTransfer(e) => attended_transfer(ari, e),
         Event::DeviceState { device, state } => {
             ari.device_states
                 .write()
@@ -284,6 +286,52 @@ fn blind_transfer(ari: &Ari, e: &BlindTransferEvent) {
             context: e.context.clone(),
             result: e.result.name().to_owned(),
             is_external: e.is_external,
+        },
+        &interest,
+    );
+}
+
+/// `BridgeAttendedTransfer`, to applications following any of the four
+/// channels or the two bridges.
+fn attended_transfer(ari: &Ari, e: &AttendedTransferEvent) {
+    let mut ids = vec![
+        e.first_leg.uniqueid.as_str(),
+        e.second_leg.uniqueid.as_str(),
+    ];
+    ids.extend(e.transferee.iter().map(|c| c.uniqueid.as_str()));
+    ids.extend(e.target.iter().map(|c| c.uniqueid.as_str()));
+    let bridges: Vec<&str> = [&e.first_bridge, &e.second_bridge]
+        .into_iter()
+        .flatten()
+        .map(|b| b.id.as_str())
+        .collect();
+    let interest = Interest {
+        channels: &ids,
+        channel_name: Some(&e.first_leg.name),
+        bridges: &bridges,
+        ..Interest::default()
+    };
+    if !ari.apps.interested(&interest) {
+        return;
+    }
+    let channel = |c: &ChannelSnapshot| Box::new(ari.channel_json(c));
+    let bridge = |b: &Option<Arc<BridgeSnapshot>>| {
+        b.as_ref()
+            .and_then(|b| ari.bridge_json(&b.id))
+            .map(Box::new)
+    };
+    ari.dispatch(
+        &Payload::BridgeAttendedTransfer {
+            transferer_first_leg: channel(&e.first_leg),
+            transferer_second_leg: channel(&e.second_leg),
+            transferee: e.transferee.as_deref().map(channel),
+            transfer_target: e.target.as_deref().map(channel),
+            result: e.result.name().to_owned(),
+            is_external: e.is_external,
+            transferer_first_leg_bridge: bridge(&e.first_bridge),
+            transferer_second_leg_bridge: bridge(&e.second_bridge),
+            destination_type: "bridge".to_owned(),
+            destination_bridge: e.dest_bridge.clone(),
         },
         &interest,
     );

@@ -17,13 +17,16 @@ use crate::channel::{
     Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp, TransferState,
 };
 use crate::events::{
-    BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event, TransferResult,
+    AttendedTransferEvent, BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event,
+    TransferResult,
 };
 use crate::features::{Feature, Outcome, Permissions};
 
 mod features;
+mod handover;
 
 use features::Collected;
+pub use handover::{HandedOver, Handover};
 
 /// One side of a two-party bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -35,7 +38,7 @@ pub enum Side {
 }
 
 /// How a two-party bridge ended.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum BridgeEnd {
     /// The first channel (the caller) hung up, or keyed the disconnect code.
     First(Cause),
@@ -52,6 +55,28 @@ pub enum BridgeEnd {
         context: String,
         /// ...and the extension.
         exten: String,
+    },
+    /// `transferer` joined its peer with the peer of its other call (a
+    /// SIP REFER with Replaces, already answered with its NOTIFY): its
+    /// call is over, and its peer is to be bridged with `target`, in a
+    /// bridge with id `bridge_id` (the one the transfer event names).
+    AttendedTransfer {
+        /// Who transferred.
+        transferer: Side,
+        /// The mailbox of the party the other side now talks to.
+        target: ControlReceiver,
+        /// The id of the bridge to create for them.
+        bridge_id: String,
+    },
+    /// The first channel is replaced by an attended transfer in another
+    /// bridge, which asked for the second channel: the owner gives the
+    /// second channel's mailbox to `handover` (with `bridge`, this
+    /// bridge as it was) and hangs the first channel up.
+    HandedOver {
+        /// Where the second channel goes.
+        handover: Handover,
+        /// This bridge, for the transfer's event.
+        bridge: BridgeSnapshot,
     },
 }
 
@@ -123,10 +148,23 @@ pub async fn two_party_with(
     b: &mut ControlReceiver,
     features: BridgeFeatures,
 ) -> BridgeEnd {
+    two_party_as(core, new_bridge_id(), creator, a, b, features).await
+}
+
+/// [`two_party_with`] for a bridge whose id is already known (announced by
+/// an attended transfer's event).
+pub async fn two_party_as(
+    core: &Arc<Core>,
+    id: String,
+    creator: &str,
+    a: &mut ControlReceiver,
+    b: &mut ControlReceiver,
+    features: BridgeFeatures,
+) -> BridgeEnd {
     let first = Arc::clone(a.channel());
     let second = Arc::clone(b.channel());
     let mut snapshot = BridgeSnapshot {
-        id: new_bridge_id(),
+        id,
         kind: "basic".to_owned(),
         technology: "simple_bridge".to_owned(),
         creator: creator.to_owned(),
@@ -247,11 +285,53 @@ pub async fn two_party_with(
                             core, &snapshot, side, from, to, context, exten, true,
                         );
                     }
-                    (_, Some(_), _) => {
-                        tracing::warn!(
-                            "{}: attended transfer by REFER is not supported; refused",
-                            from.name()
+                    (_, Some(_), Some(_)) => {
+                        let handed = match &request.replaced_channel {
+                            Some(replaced) => handover::request(core, replaced).await,
+                            None => None,
+                        };
+                        let Some((second_leg, (target, second_bridge))) = handed else {
+                            tracing::warn!(
+                                "{}: attended transfer refused: the call to replace cannot give its party up",
+                                from.name()
+                            );
+                            let _ = from
+                                .driver()
+                                .transfer_progress(from, TransferState::Unavailable)
+                                .await;
+                            continue;
+                        };
+                        let _ = from
+                            .driver()
+                            .transfer_progress(from, TransferState::Answered)
+                            .await;
+                        let bridge_id = new_bridge_id();
+                        tracing::info!(
+                            verbose = 3,
+                            "{} attended transfer: {} joins {}",
+                            from.name(),
+                            to.name(),
+                            target.channel().name()
                         );
+                        core.events
+                            .publish(Event::AttendedTransfer(AttendedTransferEvent {
+                                result: TransferResult::Success,
+                                first_leg: Arc::new(from.snapshot()),
+                                first_bridge: Some(Arc::new(snapshot.clone())),
+                                second_leg: Arc::new(second_leg.snapshot()),
+                                second_bridge: Some(Arc::new(second_bridge)),
+                                transferee: Some(Arc::new(to.snapshot())),
+                                target: Some(Arc::new(target.channel().snapshot())),
+                                is_external: true,
+                                dest_bridge: bridge_id.clone(),
+                            }));
+                        break BridgeEnd::AttendedTransfer {
+                            transferer: side,
+                            target,
+                            bridge_id,
+                        };
+                    }
+                    (_, Some(_), None) => {
                         let _ = from
                             .driver()
                             .transfer_progress(from, TransferState::Unavailable)
@@ -260,6 +340,14 @@ pub async fn two_party_with(
                     // Left to the channel's ARI application.
                     _ => {}
                 }
+            }
+            // Only the second channel can be handed over: the owner of a
+            // bridge holds that one's mailbox (a Dial's callee).
+            Control::Handover(handover) if side == Side::First => {
+                break BridgeEnd::HandedOver {
+                    handover,
+                    bridge: snapshot.clone(),
+                };
             }
             control => relay(from, to, control, &mut holds[i], matchers[i].is_active()).await,
         }

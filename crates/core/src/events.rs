@@ -275,6 +275,31 @@ pub struct BlindTransferEvent {
     pub exten: String,
 }
 
+/// An attended transfer (AMI `AttendedTransfer`, ARI
+/// `BridgeAttendedTransfer`): the transferer had two calls, one with the
+/// transferee and one with the target, and joined those two parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendedTransferEvent {
+    /// How it went.
+    pub result: TransferResult,
+    /// The transferer's call with the transferee.
+    pub first_leg: Arc<ChannelSnapshot>,
+    /// The bridge of that call.
+    pub first_bridge: Option<Arc<BridgeSnapshot>>,
+    /// The transferer's call with the target.
+    pub second_leg: Arc<ChannelSnapshot>,
+    /// The bridge of that call.
+    pub second_bridge: Option<Arc<BridgeSnapshot>>,
+    /// The party transferred.
+    pub transferee: Option<Arc<ChannelSnapshot>>,
+    /// The party it was transferred to.
+    pub target: Option<Arc<ChannelSnapshot>>,
+    /// Whether the request came from outside (a SIP REFER).
+    pub is_external: bool,
+    /// The bridge the two parties meet in (`DestType: Bridge`).
+    pub dest_bridge: String,
+}
+
 /// How an asynchronous originate ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginateResponse {
@@ -345,6 +370,8 @@ pub enum Event {
     Bridge(BridgeEvent),
     /// A blind transfer was attempted.
     BlindTransfer(BlindTransferEvent),
+    /// An attended transfer was carried out.
+    AttendedTransfer(AttendedTransferEvent),
     /// A device's state changed (`PJSIP/101` became `INUSE`).
     DeviceState {
         /// `PJSIP/101`.

@@ -4,8 +4,8 @@
 
 use obelus_core::channel::ChannelSnapshot;
 use obelus_core::events::{
-    BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, ChannelEvent,
-    ChannelEventKind, OriginateResponse,
+    AttendedTransferEvent, BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot,
+    ChannelEvent, ChannelEventKind, OriginateResponse,
 };
 
 use super::{AmiEvent, Builder, RenderOptions};
@@ -66,9 +66,14 @@ pub(crate) fn bridge_block(bridge: &BridgeSnapshot) -> Vec<(&'static str, String
     ]
 }
 
-fn bridge_fields(mut b: Builder, bridge: &BridgeSnapshot) -> Builder {
+fn bridge_fields(b: Builder, bridge: &BridgeSnapshot) -> Builder {
+    bridge_fields_prefixed(b, "", bridge)
+}
+
+/// The bridge block with each key prefixed (`OrigBridgeUniqueid`).
+fn bridge_fields_prefixed(mut b: Builder, prefix: &str, bridge: &BridgeSnapshot) -> Builder {
     for (k, v) in bridge_block(bridge) {
-        b = b.field(k, &v);
+        b = b.field(&format!("{prefix}{k}"), &v);
     }
     b
 }
@@ -187,6 +192,39 @@ pub(super) fn blind_transfer(e: &BlindTransferEvent, options: &RenderOptions) ->
     AmiEvent {
         class: classes::CALL,
         name: "BlindTransfer",
+        text: b.finish(),
+    }
+}
+
+/// Renders `AttendedTransfer` in Asterisk's order: the result, the first
+/// call (`OrigTransferer...`, `OrigBridge...`), the second
+/// (`SecondTransferer...`, `SecondBridge...`), the two parties joined
+/// (`Transferee...`, `TransferTarget...`), then how (`DestType: Bridge`
+/// and the bridge they meet in).
+pub(super) fn attended_transfer(e: &AttendedTransferEvent, options: &RenderOptions) -> AmiEvent {
+    let mut b =
+        Builder::new("AttendedTransfer", classes::CALL, options).field("Result", e.result.name());
+    b = channel_fields(b, "OrigTransferer", &e.first_leg);
+    if let Some(bridge) = &e.first_bridge {
+        b = bridge_fields_prefixed(b, "Orig", bridge);
+    }
+    b = channel_fields(b, "SecondTransferer", &e.second_leg);
+    if let Some(bridge) = &e.second_bridge {
+        b = bridge_fields_prefixed(b, "Second", bridge);
+    }
+    if let Some(transferee) = &e.transferee {
+        b = channel_fields(b, "Transferee", transferee);
+    }
+    if let Some(target) = &e.target {
+        b = channel_fields(b, "TransferTarget", target);
+    }
+    let b = b
+        .field("IsExternal", if e.is_external { "Yes" } else { "No" })
+        .field("DestType", "Bridge")
+        .field("DestBridgeUniqueid", &e.dest_bridge);
+    AmiEvent {
+        class: classes::CALL,
+        name: "AttendedTransfer",
         text: b.finish(),
     }
 }
@@ -341,6 +379,65 @@ mod tests {
         );
         assert!(
             text.contains("IsExternal: Yes\r\nContext: testing\r\nExtension: 103\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn attended_transfer_lists_both_calls_then_the_joined_parties() {
+        use obelus_core::events::TransferResult;
+        let bridge = |id: &str| {
+            Some(Arc::new(BridgeSnapshot {
+                id: id.into(),
+                kind: "basic".into(),
+                technology: "simple_bridge".into(),
+                creator: "Dial".into(),
+                name: String::new(),
+                num_channels: 2,
+            }))
+        };
+        let e = attended_transfer(
+            &AttendedTransferEvent {
+                result: TransferResult::Success,
+                first_leg: Arc::new(snapshot()),
+                first_bridge: bridge("b1"),
+                second_leg: Arc::new(snapshot()),
+                second_bridge: bridge("b2"),
+                transferee: Some(Arc::new(snapshot())),
+                target: Some(Arc::new(snapshot())),
+                is_external: true,
+                dest_bridge: "b3".into(),
+            },
+            &RenderOptions::default(),
+        );
+        let text = e.text.to_string();
+        let keys: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k))
+            .collect();
+        let at = |k: &str| {
+            keys.iter()
+                .position(|x| *x == k)
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+        };
+        let order = [
+            "Result",
+            "OrigTransfererChannel",
+            "OrigBridgeUniqueid",
+            "SecondTransfererChannel",
+            "SecondBridgeUniqueid",
+            "TransfereeChannel",
+            "TransferTargetChannel",
+            "IsExternal",
+            "DestType",
+            "DestBridgeUniqueid",
+        ];
+        for pair in order.windows(2) {
+            assert!(at(pair[0]) < at(pair[1]), "{pair:?} in {text}");
+        }
+        assert!(text.contains("OrigBridgeUniqueid: b1\r\n"), "{text}");
+        assert!(
+            text.contains("DestType: Bridge\r\nDestBridgeUniqueid: b3\r\n"),
             "{text}"
         );
     }

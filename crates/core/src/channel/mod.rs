@@ -77,6 +77,10 @@ pub enum Control {
     /// is in sends the other party to the target. Either reports progress
     /// with [`Driver::transfer_progress`].
     Transfer(TransferRequest),
+    /// Another bridge asks the one this channel is in to give up the
+    /// channel's peer, for an attended transfer that replaces this channel
+    /// (SIP REFER with Replaces); see [`crate::bridge::Handover`].
+    Handover(crate::bridge::Handover),
 }
 
 /// A transfer the far end asked for (SIP REFER).
@@ -92,6 +96,9 @@ pub struct TransferRequest {
     /// checked it before accepting a blind transfer it carries out itself
     /// (`TRANSFER_CONTEXT`, else the endpoint's `context`).
     pub context: Option<String>,
+    /// The uniqueid of the channel `replaces` names, when the driver found
+    /// it (an attended transfer it carries out itself).
+    pub replaced_channel: Option<String>,
 }
 
 /// How a transfer handed to an application goes (ARI's

@@ -1069,8 +1069,10 @@ impl Actor {
     /// reports progress; otherwise, as res_pjsip_refer does, a blind
     /// transfer's target is looked up in `TRANSFER_CONTEXT` or the
     /// endpoint's `context` (a final NOTIFY `404` if it does not exist,
-    /// `503` if the channel is in no bridge) and handed to the channel's
-    /// bridge, which sends the other party there and reports `200 OK`.
+    /// `503` if the channel is in no bridge), an attended transfer's
+    /// Replaces must name another call of this server (`503` if not), and
+    /// the request goes to the channel's bridge, which carries it out and
+    /// reports `200 OK` (or `503`).
     /// Refused with 501 before the call is answered, 603 when the
     /// endpoint's `allow_transfer` is off.
     async fn on_refer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
@@ -1124,6 +1126,17 @@ impl Actor {
             .var("TRANSFER_CONTEXT")
             .filter(|c| !c.is_empty())
             .unwrap_or_else(|| self.transfers.context.clone());
+        if let Some(call_id) = &request.replaces {
+            let Some(replaced) = self.replaced_channel(call_id) else {
+                tracing::warn!(
+                    "{}: attended transfer refused: no call '{call_id}' to replace",
+                    self.channel.name()
+                );
+                self.send_notify("SIP/2.0 503 Service Unavailable", true);
+                return;
+            };
+            request.replaced_channel = Some(replaced);
+        }
         if let Some(exten) = request.destination.as_deref()
             && !self.target_exists(&context, exten).await
         {
@@ -1159,6 +1172,19 @@ impl Actor {
         request.context = Some(context);
         self.refer_pending = true;
         self.channel.queue(Control::Transfer(request));
+    }
+
+    /// The uniqueid of this server's other SIP channel whose dialog has
+    /// SIP Call-ID `call_id` (the call a REFER's Replaces names).
+    fn replaced_channel(&self, call_id: &str) -> Option<String> {
+        self.shared
+            .core
+            .channels
+            .all()
+            .into_iter()
+            .filter(|c| c.uniqueid() != self.channel.uniqueid())
+            .find(|c| c.driver().info("pjsip,call-id").as_deref() == Some(call_id))
+            .map(|c| c.uniqueid().to_owned())
     }
 
     /// Whether `exten` exists in `context` for a transfer.
@@ -1341,6 +1367,7 @@ fn transfer_request(uri: &str) -> Option<TransferRequest> {
         replaces,
         params,
         context: None,
+        replaced_channel: None,
     })
 }
 
