@@ -21,12 +21,13 @@ use crate::common::{ConfDir, ami_watcher, enable_ami, free_port};
 use crate::sip_session::{endpoint, sipp, wait_idle};
 
 /// 820 rings bob with callee transfer allowed, 821 with callee disconnect
-/// allowed, 822 plainly; 103 is carol.
+/// allowed, 822 plainly; 103 is carol, 104 alice.
 const DIALPLAN: &str = "[test]\n\
 exten => 820,1,Dial(PJSIP/bob,,t)\n\
 exten => 821,1,Dial(PJSIP/bob,,h)\n\
 exten => 822,1,Dial(PJSIP/bob)\n\
-exten => 103,1,Dial(PJSIP/carol)\n";
+exten => 103,1,Dial(PJSIP/carol)\n\
+exten => 104,1,Dial(PJSIP/alice)\n";
 
 /// A server with alice (calling), bob and carol (called at their ports),
 /// the dialplan above, AMI, and an RTP range of its own per `slot`.
@@ -34,20 +35,22 @@ struct Pbx {
     conf: ConfDir,
     sip: u16,
     ami: u16,
+    alice: u16,
     bob: u16,
     carol: u16,
 }
 
 fn pbx(slot: u16) -> Pbx {
     let conf = ConfDir::new();
-    let (sip, bob, carol) = (free_port(), free_port(), free_port());
+    let (sip, alice, bob, carol) = (free_port(), free_port(), free_port(), free_port());
     conf.write(
         "pjsip.conf",
         &format!(
             "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip}\n\n{}{}{}\
+             [alice]\ntype=aor\ncontact=sip:alice@127.0.0.1:{alice}\n\n\
              [bob]\ntype=aor\ncontact=sip:bob@127.0.0.1:{bob}\n\n\
              [carol]\ntype=aor\ncontact=sip:carol@127.0.0.1:{carol}\n\n",
-            endpoint("alice", ""),
+            endpoint("alice", "aors=alice"),
             endpoint("bob", "aors=bob"),
             endpoint("carol", "aors=carol"),
         ),
@@ -63,6 +66,7 @@ fn pbx(slot: u16) -> Pbx {
         conf,
         sip,
         ami,
+        alice,
         bob,
         carol,
     }
@@ -530,6 +534,100 @@ fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
     assert!(log.contains("FRAG 200"), "{log}");
     wait_ok_within(
         second_call,
+        "alice's replaced call",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let mut bob_ear = Ear::new(&rtp_bob);
+    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
+    carol_keys.press('7');
+    assert_eq!(bob_ear.until('7'), "7", "bob hears carol");
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
+/// carol calls alice (104), then alice calls bob (822) and REFERs that
+/// call to carol with Replaces naming carol's call (its Call-ID, which
+/// alice's answering phone logged). carol's call is run by carol's own
+/// dialplan, so it cannot give carol up: it takes bob instead, and carol
+/// and bob talk. Both of alice's calls end.
+#[test]
+fn an_attended_transfer_replacing_an_incoming_call_hands_the_transferee_over() {
+    let pbx = pbx(5);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (answering, _rtp_answering, answering_log) = callee(&pbx, dir.path(), "alice", pbx.alice);
+    let rtp_carol = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let carol_log = dir.path().join("carol.log");
+    let carol = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "carol",
+        free_port(),
+        &rtp_carol,
+        &[
+            "-key",
+            "dest",
+            "104",
+            "-trace_logs",
+            "-log_file",
+            carol_log.to_str().unwrap(),
+        ],
+    );
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    let text = std::fs::read_to_string(&answering_log).unwrap();
+    let call_id = text
+        .lines()
+        .find_map(|l| l.strip_prefix("CALLID "))
+        .expect("the answering phone logs its Call-ID")
+        .trim()
+        .replace('@', "%40");
+    let rtp_first = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let first_log = dir.path().join("alice1.log");
+    let replaces = format!("carol@127.0.0.1?Replaces={call_id}");
+    let first_call = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_refer.xml",
+        "alice",
+        free_port(),
+        &rtp_first,
+        &[
+            "-key",
+            "dest",
+            "822",
+            "-key",
+            "target",
+            &replaces,
+            "-trace_logs",
+            "-log_file",
+            first_log.to_str().unwrap(),
+        ],
+    );
+    let transfer = ami_event(&mut ami, "AttendedTransfer");
+    for field in [
+        "Result: Success\r\n",
+        "TransfereeChannel: PJSIP/bob-",
+        "TransferTargetChannel: PJSIP/carol-",
+    ] {
+        assert!(transfer.contains(field), "{field} in\n{transfer}");
+    }
+    wait_ok_within(
+        first_call,
+        "alice's REFER",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let log = std::fs::read_to_string(&first_log).unwrap();
+    assert!(log.contains("FRAG 200"), "{log}");
+    wait_ok_within(
+        answering,
         "alice's replaced call",
         dir.path(),
         Duration::from_secs(30),

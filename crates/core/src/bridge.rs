@@ -17,8 +17,7 @@ use crate::channel::{
     Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp, TransferState,
 };
 use crate::events::{
-    AttendedTransferEvent, BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event,
-    TransferResult,
+    BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event, TransferResult,
 };
 use crate::features::{Feature, Outcome, Permissions};
 
@@ -26,7 +25,8 @@ mod features;
 mod handover;
 
 use features::Collected;
-pub use handover::{HandedOver, Handover};
+use handover::Attended;
+pub use handover::{Adoption, HandedOver, Handover};
 
 /// One side of a two-party bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -68,10 +68,11 @@ pub enum BridgeEnd {
         /// The id of the bridge to create for them.
         bridge_id: String,
     },
-    /// The first channel is replaced by an attended transfer in another
-    /// bridge, which asked for the second channel: the owner gives the
-    /// second channel's mailbox to `handover` (with `bridge`, this
-    /// bridge as it was) and hangs the first channel up.
+    /// The second channel goes to another bridge (an attended transfer:
+    /// the first channel is replaced there, or is the transferer and the
+    /// other bridge takes the transferee): the owner gives the second
+    /// channel's mailbox to `handover` (with `bridge`, this bridge as it
+    /// was) and hangs the first channel up.
     HandedOver {
         /// Where the second channel goes.
         handover: Handover,
@@ -286,50 +287,23 @@ pub async fn two_party_as(
                         );
                     }
                     (_, Some(_), Some(_)) => {
-                        let handed = match &request.replaced_channel {
-                            Some(replaced) => handover::request(core, replaced).await,
-                            None => None,
-                        };
-                        let Some((second_leg, (target, second_bridge))) = handed else {
-                            tracing::warn!(
-                                "{}: attended transfer refused: the call to replace cannot give its party up",
-                                from.name()
-                            );
-                            let _ = from
-                                .driver()
-                                .transfer_progress(from, TransferState::Unavailable)
-                                .await;
-                            continue;
-                        };
-                        let _ = from
-                            .driver()
-                            .transfer_progress(from, TransferState::Answered)
-                            .await;
-                        let bridge_id = new_bridge_id();
-                        tracing::info!(
-                            verbose = 3,
-                            "{} attended transfer: {} joins {}",
-                            from.name(),
-                            to.name(),
-                            target.channel().name()
-                        );
-                        core.events
-                            .publish(Event::AttendedTransfer(AttendedTransferEvent {
-                                result: TransferResult::Success,
-                                first_leg: Arc::new(from.snapshot()),
-                                first_bridge: Some(Arc::new(snapshot.clone())),
-                                second_leg: Arc::new(second_leg.snapshot()),
-                                second_bridge: Some(Arc::new(second_bridge)),
-                                transferee: Some(Arc::new(to.snapshot())),
-                                target: Some(Arc::new(target.channel().snapshot())),
-                                is_external: true,
-                                dest_bridge: bridge_id.clone(),
-                            }));
-                        break BridgeEnd::AttendedTransfer {
-                            transferer: side,
-                            target,
-                            bridge_id,
-                        };
+                        let replaced = request.replaced_channel.as_deref();
+                        match handover::attended(core, &snapshot, side, from, to, replaced).await {
+                            Attended::Joined { target, bridge_id } => {
+                                break BridgeEnd::AttendedTransfer {
+                                    transferer: side,
+                                    target,
+                                    bridge_id,
+                                };
+                            }
+                            Attended::Offered(handover) => {
+                                break BridgeEnd::HandedOver {
+                                    handover,
+                                    bridge: snapshot.clone(),
+                                };
+                            }
+                            Attended::Refused => {}
+                        }
                     }
                     (_, Some(_), None) => {
                         let _ = from
@@ -348,6 +322,17 @@ pub async fn two_party_as(
                     handover,
                     bridge: snapshot.clone(),
                 };
+            }
+            // The first channel stays (its owner goes on); the offered
+            // party replaces the second.
+            Control::Adopt(adoption) if side == Side::Second => {
+                if let Some((target, bridge_id)) = adoption.accept().await {
+                    break BridgeEnd::AttendedTransfer {
+                        transferer: Side::Second,
+                        target,
+                        bridge_id,
+                    };
+                }
             }
             control => relay(from, to, control, &mut holds[i], matchers[i].is_active()).await,
         }

@@ -81,6 +81,10 @@ pub enum Control {
     /// channel's peer, for an attended transfer that replaces this channel
     /// (SIP REFER with Replaces); see [`crate::bridge::Handover`].
     Handover(crate::bridge::Handover),
+    /// Another bridge offers the one this channel is in a party to take
+    /// this channel's place (an attended transfer replacing this channel,
+    /// which is that bridge's callee); see [`crate::bridge::Adoption`].
+    Adopt(crate::bridge::Adoption),
 }
 
 /// A transfer the far end asked for (SIP REFER).
