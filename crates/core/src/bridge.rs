@@ -459,6 +459,9 @@ fn crossed_with_media(from: DtmfTransport, to: DtmfTransport) -> bool {
 }
 
 #[cfg(test)]
+mod feature_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
