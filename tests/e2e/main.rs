@@ -25,3 +25,4 @@ mod sip_tls;
 mod sip_torture;
 mod sip_ws;
 mod talk_detect;
+mod transfer;

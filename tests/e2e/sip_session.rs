@@ -35,7 +35,7 @@ exten => 820,1,Dial(PJSIP/bob)\n\
 exten => 900,1,SendDTMF(${GLOBAL(GOT)}#)\n same => n,Hangup()\n";
 
 /// An endpoint in context `test` talking PCMU, with extra `options` lines.
-fn endpoint(id: &str, options: &str) -> String {
+pub(crate) fn endpoint(id: &str, options: &str) -> String {
     format!(
         "[{id}]\ntype=endpoint\ncontext=test\ndisallow=all\nallow=ulaw\ndirect_media=no\n{options}\n\n"
     )
@@ -63,7 +63,7 @@ fn pbx(endpoints: &str, slot: u16) -> (ConfDir, u16) {
 
 /// Starts one sipp call of scenario `name` from user `user` on local port
 /// `local`, with media on `rtp` (a socket the test holds).
-fn sipp(
+pub(crate) fn sipp(
     server: u16,
     dir: &Path,
     name: &str,
@@ -90,7 +90,7 @@ fn sipp(
 }
 
 /// Waits (bounded) until the server has no channel left.
-fn wait_idle(conf: &ConfDir) {
+pub(crate) fn wait_idle(conf: &ConfDir) {
     let deadline = Instant::now() + Duration::from_secs(10);
     loop {
         let (_, channels, _) = conf.rx("core show channels");

@@ -177,6 +177,8 @@ pub fn render(event: &Event, options: &RenderOptions) -> Option<AmiEvent> {
         },
         Event::Channel(event) => return call::channel(event, options),
         Event::Bridge(event) => call::bridge(event, options),
+        Event::BlindTransfer(e) => call::blind_transfer(e, options),
+        Event::AttendedTransfer(e) => call::attended_transfer(e, options),
         Event::DeviceState { device, state } => call::device_state(device, state, options),
         Event::OriginateResponse(r) => call::originate_response(r, options),
         Event::User { name, headers } => {

@@ -599,6 +599,11 @@ impl obelus_core::channel::Pbx for Executor {
             .await
             .is_ok()
     }
+
+    async fn match_more(&self, context: &str, exten: &str, caller_id: Option<&str>) -> bool {
+        self.dialplan()
+            .match_more(context, exten, 1, caller_id, &SystemClock)
+    }
 }
 
 /// Runs one application on `pbx.channel` (an originate to an

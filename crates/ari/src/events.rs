@@ -15,7 +15,10 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::SystemTime;
 
 use obelus_core::channel::ChannelSnapshot;
-use obelus_core::events::{BridgeEventKind, BridgeSnapshot, ChannelEventKind, Event};
+use obelus_core::events::{
+    AttendedTransferEvent, BlindTransferEvent, BridgeEventKind, BridgeSnapshot, ChannelEventKind,
+    Event,
+};
 
 use crate::apps::Interest;
 use crate::json::{self, Payload};
@@ -121,6 +124,8 @@ fn on_event(ari: &Arc<Ari>, event: &Event) {
         } => crate::resources::contact_changed(ari, endpoint, (uri, status, aor, *roundtrip_usec)),
         Event::Channel(e) => on_channel(ari, &e.channel, &e.kind),
         Event::Bridge(e) => on_bridge(ari, &e.bridge, &e.kind),
+        Event::BlindTransfer(e) => blind_transfer(ari, e),
+        Event::AttendedTransfer(e) => attended_transfer(ari, e),
         Event::DeviceState { device, state } => {
             ari.device_states
                 .write()
@@ -259,6 +264,86 @@ fn dial(
             peer: ari.channel_json(peer),
             dialstring,
             dialstatus,
+        },
+        &interest,
+    );
+}
+
+/// `BridgeBlindTransfer`, to applications following either channel or the
+/// bridge. Published before the bridge goes, so the `Bridge` model still
+/// lists its members.
+fn blind_transfer(ari: &Ari, e: &BlindTransferEvent) {
+    let mut ids = vec![e.transferer.uniqueid.as_str()];
+    ids.extend(e.transferee.as_ref().map(|t| t.uniqueid.as_str()));
+    let bridges: Vec<&str> = e.bridge.iter().map(|b| b.id.as_str()).collect();
+    let interest = Interest {
+        channels: &ids,
+        channel_name: Some(&e.transferer.name),
+        bridges: &bridges,
+        ..Interest::default()
+    };
+    if !ari.apps.interested(&interest) {
+        return;
+    }
+    ari.dispatch(
+        &Payload::BridgeBlindTransfer {
+            channel: Box::new(ari.channel_json(&e.transferer)),
+            transferee: e.transferee.as_ref().map(|t| Box::new(ari.channel_json(t))),
+            bridge: e
+                .bridge
+                .as_ref()
+                .and_then(|b| ari.bridge_json(&b.id))
+                .map(Box::new),
+            exten: e.exten.clone(),
+            context: e.context.clone(),
+            result: e.result.name().to_owned(),
+            is_external: e.is_external,
+        },
+        &interest,
+    );
+}
+
+/// `BridgeAttendedTransfer`, to applications following any of the four
+/// channels or the two bridges.
+fn attended_transfer(ari: &Ari, e: &AttendedTransferEvent) {
+    let mut ids = vec![
+        e.first_leg.uniqueid.as_str(),
+        e.second_leg.uniqueid.as_str(),
+    ];
+    ids.extend(e.transferee.iter().map(|c| c.uniqueid.as_str()));
+    ids.extend(e.target.iter().map(|c| c.uniqueid.as_str()));
+    let bridges: Vec<&str> = [&e.first_bridge, &e.second_bridge]
+        .into_iter()
+        .flatten()
+        .map(|b| b.id.as_str())
+        .collect();
+    let interest = Interest {
+        channels: &ids,
+        channel_name: Some(&e.first_leg.name),
+        bridges: &bridges,
+        ..Interest::default()
+    };
+    if !ari.apps.interested(&interest) {
+        return;
+    }
+    let channel = |c: &ChannelSnapshot| Box::new(ari.channel_json(c));
+    let bridge = |b: &Option<Arc<BridgeSnapshot>>| {
+        b.as_ref()
+            .and_then(|b| ari.bridge_json(&b.id))
+            .map(Box::new)
+    };
+    ari.dispatch(
+        &Payload::BridgeAttendedTransfer {
+            transferer_first_leg: channel(&e.first_leg),
+            transferer_second_leg: channel(&e.second_leg),
+            transferee: e.transferee.as_deref().map(channel),
+            transfer_target: e.target.as_deref().map(channel),
+            result: e.result.name().to_owned(),
+            is_external: e.is_external,
+            transferer_first_leg_bridge: bridge(&e.first_bridge),
+            transferer_second_leg_bridge: bridge(&e.second_bridge),
+            destination_type: "bridge".to_owned(),
+            destination_bridge: e.dest_bridge.clone(),
         },
         &interest,
     );

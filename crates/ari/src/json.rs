@@ -487,6 +487,53 @@ pub enum Payload {
         /// From which channel.
         referred_by: ReferredBy,
     },
+    /// A blind transfer happened (or was refused) in a bridge.
+    BridgeBlindTransfer {
+        /// The channel that transferred (the models are boxed: this is
+        /// the largest variant otherwise).
+        channel: Box<Channel>,
+        /// The channel sent to the new extension.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transferee: Option<Box<Channel>>,
+        /// The bridge it was in.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        bridge: Option<Box<Bridge>>,
+        /// The extension transferred to.
+        exten: String,
+        /// The context transferred to.
+        context: String,
+        /// `Success`, `Fail`, `Invalid`, `Not Permitted`.
+        result: String,
+        /// Whether it came from outside (a SIP REFER).
+        is_external: bool,
+    },
+    /// An attended transfer joined two parties in a bridge.
+    BridgeAttendedTransfer {
+        /// The transferer's call with the transferee.
+        transferer_first_leg: Box<Channel>,
+        /// The transferer's call with the target.
+        transferer_second_leg: Box<Channel>,
+        /// The party transferred.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transferee: Option<Box<Channel>>,
+        /// The party it was transferred to.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transfer_target: Option<Box<Channel>>,
+        /// `Success`, `Fail`, `Invalid`, `Not Permitted`.
+        result: String,
+        /// Whether it came from outside (a SIP REFER).
+        is_external: bool,
+        /// The bridge of the first call.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transferer_first_leg_bridge: Option<Box<Bridge>>,
+        /// The bridge of the second call.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        transferer_second_leg_bridge: Option<Box<Bridge>>,
+        /// How: `bridge` (the parties meet in `destination_bridge`).
+        destination_type: String,
+        /// The bridge the parties meet in.
+        destination_bridge: String,
+    },
     /// An endpoint sent a text message (SIP MESSAGE).
     TextMessageReceived {
         /// The message.
@@ -616,6 +663,8 @@ impl Payload {
             Payload::TextMessageReceived { .. } => "TextMessageReceived",
             Payload::ChannelTransfer { .. } => "ChannelTransfer",
             Payload::RestResponse { .. } => "RESTResponse",
+            Payload::BridgeBlindTransfer { .. } => "BridgeBlindTransfer",
+            Payload::BridgeAttendedTransfer { .. } => "BridgeAttendedTransfer",
             Payload::CallBroadcast { .. } => "CallBroadcast",
             Payload::CallClaimed { .. } => "CallClaimed",
             Payload::ChannelUserevent { .. } => "ChannelUserevent",

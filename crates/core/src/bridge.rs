@@ -13,16 +13,81 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use obelus_media::MediaEngine;
 
 use crate::Core;
-use crate::channel::{Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp};
-use crate::events::{BridgeEvent, BridgeEventKind, BridgeSnapshot, Event};
+use crate::channel::{
+    Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp, TransferState,
+};
+use crate::events::{
+    BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event, TransferResult,
+};
+use crate::features::{Feature, Outcome, Permissions};
+
+mod features;
+mod handover;
+
+use features::Collected;
+use handover::Attended;
+pub use handover::{Adoption, HandedOver, Handover};
+
+/// One side of a two-party bridge.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Side {
+    /// The first channel (the caller).
+    First,
+    /// The second channel (the callee).
+    Second,
+}
 
 /// How a two-party bridge ended.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+#[derive(Debug)]
 pub enum BridgeEnd {
-    /// The first channel (the caller) hung up.
+    /// The first channel (the caller) hung up, or keyed the disconnect code.
     First(Cause),
-    /// The second channel (the callee) hung up.
+    /// The second channel (the callee) hung up, or keyed the disconnect code.
     Second(Cause),
+    /// `transferer` blind-transferred the other side to `exten@context`
+    /// (a feature code, or a SIP REFER already answered with its NOTIFY):
+    /// the other side goes there, the transferer's call is over. The
+    /// `BlindTransfer` event is already published.
+    BlindTransfer {
+        /// Who transferred.
+        transferer: Side,
+        /// Where the other side goes: the context...
+        context: String,
+        /// ...and the extension.
+        exten: String,
+    },
+    /// `transferer` joined its peer with the peer of its other call (a
+    /// SIP REFER with Replaces, already answered with its NOTIFY): its
+    /// call is over, and its peer is to be bridged with `target`, in a
+    /// bridge with id `bridge_id` (the one the transfer event names).
+    AttendedTransfer {
+        /// Who transferred.
+        transferer: Side,
+        /// The mailbox of the party the other side now talks to.
+        target: ControlReceiver,
+        /// The id of the bridge to create for them.
+        bridge_id: String,
+    },
+    /// The second channel goes to another bridge (an attended transfer:
+    /// the first channel is replaced there, or is the transferer and the
+    /// other bridge takes the transferee): the owner gives the second
+    /// channel's mailbox to `handover` (with `bridge`, this bridge as it
+    /// was) and hangs the first channel up.
+    HandedOver {
+        /// Where the second channel goes.
+        handover: Handover,
+        /// This bridge, for the transfer's event.
+        bridge: BridgeSnapshot,
+    },
+}
+
+/// The features each side may key in the bridge (Dial's `t`/`T`, `h`/`H`).
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
+pub struct BridgeFeatures {
+    /// The first channel's (the caller's, `T`/`H`).
+    pub first: Permissions,
+    /// The second channel's (the callee's, `t`/`h`).
+    pub second: Permissions,
 }
 
 static BRIDGE_SEQ: AtomicU64 = AtomicU64::new(1);
@@ -56,17 +121,51 @@ fn publish(core: &Core, snapshot: &BridgeSnapshot, kind: BridgeEventKind) {
 /// Bridges `a` and `b` until one of them hangs up; `creator` names who
 /// made the bridge (`Dial`). Hold and DTMF the media relay did not carry
 /// are passed on to the other side's driver; media never passes through
-/// here.
+/// here. No feature codes; see [`two_party_with`].
 pub async fn two_party(
     core: &Arc<Core>,
     creator: &str,
     a: &mut ControlReceiver,
     b: &mut ControlReceiver,
 ) -> BridgeEnd {
+    two_party_with(core, creator, a, b, BridgeFeatures::default()).await
+}
+
+/// [`two_party`] with feature codes (`features.conf`) for the sides
+/// `features` allows, and SIP blind transfers (REFER) from either side.
+///
+/// A side with codes has its telephone-events held back from the media
+/// relay: each key goes through that side's [`crate::features::Matcher`],
+/// and only keys that match no code reach the other party (a partial
+/// code waits `featuredigittimeout`). The disconnect code ends the bridge
+/// as if the presser hung up; the blind transfer code collects an
+/// extension (`transferdigittimeout` per key, `#` ends it) in
+/// `TRANSFER_CONTEXT` or the presser's context, and a valid one ends the
+/// bridge with [`BridgeEnd::BlindTransfer`].
+pub async fn two_party_with(
+    core: &Arc<Core>,
+    creator: &str,
+    a: &mut ControlReceiver,
+    b: &mut ControlReceiver,
+    features: BridgeFeatures,
+) -> BridgeEnd {
+    two_party_as(core, new_bridge_id(), creator, a, b, features).await
+}
+
+/// [`two_party_with`] for a bridge whose id is already known (announced by
+/// an attended transfer's event).
+pub async fn two_party_as(
+    core: &Arc<Core>,
+    id: String,
+    creator: &str,
+    a: &mut ControlReceiver,
+    b: &mut ControlReceiver,
+    features: BridgeFeatures,
+) -> BridgeEnd {
     let first = Arc::clone(a.channel());
     let second = Arc::clone(b.channel());
     let mut snapshot = BridgeSnapshot {
-        id: new_bridge_id(),
+        id,
         kind: "basic".to_owned(),
         technology: "simple_bridge".to_owned(),
         creator: creator.to_owned(),
@@ -103,23 +202,151 @@ pub async fn two_party(
         },
         _ => None,
     };
+    let config = crate::features::config(core);
+    let mut matchers = [
+        config.matcher(features.first),
+        config.matcher(features.second),
+    ];
+    for (matcher, channel) in matchers.iter().zip([&first, &second]) {
+        if matcher.is_active()
+            && let Some(media) = channel.driver().media()
+        {
+            media.set_dtmf_relay(false);
+        }
+    }
     // Whether each side holds the other (music on hold plays to it).
-    let (mut first_holds, mut second_holds) = (false, false);
+    let mut holds = [false, false];
     let end = loop {
-        tokio::select! {
-            frame = a.recv() => match frame {
-                Err(HungUp(cause)) => break BridgeEnd::First(cause),
-                Ok(control) => relay(&first, &second, control, &mut first_holds).await,
-            },
-            frame = b.recv() => match frame {
-                Err(HungUp(cause)) => break BridgeEnd::Second(cause),
-                Ok(control) => relay(&second, &first, control, &mut second_holds).await,
-            },
+        let deadline = matchers.iter().filter_map(|m| m.poll_timeout()).min();
+        let sleep = async {
+            match deadline {
+                Some(d) => tokio::time::sleep_until(tokio::time::Instant::from_std(d)).await,
+                None => std::future::pending().await,
+            }
+        };
+        let (side, frame) = tokio::select! {
+            frame = a.recv() => (Side::First, frame),
+            frame = b.recv() => (Side::Second, frame),
+            () = sleep => {
+                let now = std::time::Instant::now();
+                for (i, matcher) in matchers.iter_mut().enumerate() {
+                    if let Some(digits) = matcher.handle_timeout(now) {
+                        let to = if i == 0 { &second } else { &first };
+                        features::pass_on(to, &digits, features::HELD_DIGIT_MS).await;
+                    }
+                }
+                continue;
+            }
+        };
+        let control = match frame {
+            Err(HungUp(cause)) => break side.ended(cause),
+            Ok(control) => control,
+        };
+        let (i, from, to) = match side {
+            Side::First => (0, &first, &second),
+            Side::Second => (1, &second, &first),
+        };
+        match control {
+            Control::Dtmf { digit, duration_ms } if matchers[i].is_active() => {
+                match matchers[i].handle_digit(digit, std::time::Instant::now()) {
+                    Outcome::Release(digits) => features::pass_on(to, &digits, duration_ms).await,
+                    Outcome::Held => {}
+                    Outcome::Matched(Feature::Disconnect) => {
+                        tracing::info!(verbose = 3, "{}: disconnect feature", from.name());
+                        break side.ended(Cause::NORMAL_CLEARING);
+                    }
+                    Outcome::Matched(Feature::BlindTransfer) => {
+                        let (mine, theirs) = match side {
+                            Side::First => (&mut *a, &mut *b),
+                            Side::Second => (&mut *b, &mut *a),
+                        };
+                        match features::collect_target(core, &config, side, mine, theirs).await {
+                            Collected::Target { context, exten } => {
+                                break blind_transfer(
+                                    core, &snapshot, side, from, to, context, exten, false,
+                                );
+                            }
+                            Collected::Invalid => {}
+                            Collected::HungUp(end) => break end,
+                        }
+                    }
+                }
+            }
+            Control::Transfer(request) => {
+                match (request.destination, request.context, request.replaces) {
+                    (Some(exten), Some(context), None) => {
+                        if let Err(cause) = from
+                            .driver()
+                            .transfer_progress(from, TransferState::Answered)
+                            .await
+                        {
+                            tracing::debug!("{}: no transfer to report ({cause:?})", from.name());
+                        }
+                        break blind_transfer(
+                            core, &snapshot, side, from, to, context, exten, true,
+                        );
+                    }
+                    (_, Some(_), Some(_)) => {
+                        let replaced = request.replaced_channel.as_deref();
+                        match handover::attended(core, &snapshot, side, from, to, replaced).await {
+                            Attended::Joined { target, bridge_id } => {
+                                break BridgeEnd::AttendedTransfer {
+                                    transferer: side,
+                                    target,
+                                    bridge_id,
+                                };
+                            }
+                            Attended::Offered(handover) => {
+                                break BridgeEnd::HandedOver {
+                                    handover,
+                                    bridge: snapshot.clone(),
+                                };
+                            }
+                            Attended::Refused => {}
+                        }
+                    }
+                    (_, Some(_), None) => {
+                        let _ = from
+                            .driver()
+                            .transfer_progress(from, TransferState::Unavailable)
+                            .await;
+                    }
+                    // Left to the channel's ARI application.
+                    _ => {}
+                }
+            }
+            // Only the second channel can be handed over: the owner of a
+            // bridge holds that one's mailbox (a Dial's callee).
+            Control::Handover(handover) if side == Side::First => {
+                break BridgeEnd::HandedOver {
+                    handover,
+                    bridge: snapshot.clone(),
+                };
+            }
+            // The first channel stays (its owner goes on); the offered
+            // party replaces the second.
+            Control::Adopt(adoption) if side == Side::Second => {
+                if let Some((target, bridge_id)) = adoption.accept().await {
+                    break BridgeEnd::AttendedTransfer {
+                        transferer: Side::Second,
+                        target,
+                        bridge_id,
+                    };
+                }
+            }
+            control => relay(from, to, control, &mut holds[i], matchers[i].is_active()).await,
         }
     };
+    for (matcher, channel) in matchers.iter().zip([&first, &second]) {
+        if matcher.is_active()
+            && let Some(media) = channel.driver().media()
+        {
+            media.set_dtmf_relay(true);
+        }
+    }
     // A hold does not outlive the bridge: the side still on hold is
     // released (its music stops) before it goes on elsewhere.
-    for (holds, held) in [(first_holds, &second), (second_holds, &first)] {
+    for (holds, held) in [(holds[0], &second), (holds[1], &first)] {
         if holds && !held.is_hung_up() {
             held.driver()
                 .indicate(held, crate::channel::Indication::Unhold)
@@ -142,9 +369,64 @@ pub async fn two_party(
     end
 }
 
+impl Side {
+    /// The end of a bridge this side left with `cause`.
+    fn ended(self, cause: Cause) -> BridgeEnd {
+        match self {
+            Side::First => BridgeEnd::First(cause),
+            Side::Second => BridgeEnd::Second(cause),
+        }
+    }
+}
+
+/// Publishes a successful blind transfer by `from` of `to` and says how
+/// the bridge ends. `to` learns who sent it (`BLINDTRANSFER`).
+#[allow(clippy::too_many_arguments)]
+fn blind_transfer(
+    core: &Core,
+    bridge: &BridgeSnapshot,
+    side: Side,
+    from: &Arc<Channel>,
+    to: &Arc<Channel>,
+    context: String,
+    exten: String,
+    is_external: bool,
+) -> BridgeEnd {
+    tracing::info!(
+        verbose = 3,
+        "{} blind transferred {} to {exten}@{context}",
+        from.name(),
+        to.name()
+    );
+    to.set_var("BLINDTRANSFER", from.name());
+    core.events
+        .publish(Event::BlindTransfer(BlindTransferEvent {
+            result: TransferResult::Success,
+            transferer: Arc::new(from.snapshot()),
+            transferee: Some(Arc::new(to.snapshot())),
+            bridge: Some(Arc::new(bridge.clone())),
+            is_external,
+            context: context.clone(),
+            exten: exten.clone(),
+        }));
+    BridgeEnd::BlindTransfer {
+        transferer: side,
+        context,
+        exten,
+    }
+}
+
 /// What a frame of `from` means for `to`, the other side of the bridge;
-/// `holds` follows whether `from` holds `to`.
-async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control, holds: &mut bool) {
+/// `holds` follows whether `from` holds `to`. `keys_held` says that the
+/// media relay does not carry `from`'s telephone-events (the bridge
+/// watches them for feature codes), so a key always goes through here.
+async fn relay(
+    from: &Arc<Channel>,
+    to: &Arc<Channel>,
+    control: Control,
+    holds: &mut bool,
+    keys_held: bool,
+) {
     use crate::channel::Indication;
     let indication = match control {
         Control::Hold => {
@@ -156,7 +438,9 @@ async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control, holds: 
             Indication::Unhold
         }
         Control::Dtmf { digit, duration_ms } => {
-            if !crossed_with_media(from.driver().dtmf_transport(), to.driver().dtmf_transport()) {
+            if keys_held
+                || !crossed_with_media(from.driver().dtmf_transport(), to.driver().dtmf_transport())
+            {
                 to.driver().send_digit(to, digit, duration_ms).await;
             }
             return;
@@ -173,6 +457,9 @@ async fn relay(from: &Arc<Channel>, to: &Arc<Channel>, control: Control, holds: 
 fn crossed_with_media(from: DtmfTransport, to: DtmfTransport) -> bool {
     from == to && matches!(from, DtmfTransport::Rfc4733 | DtmfTransport::Inband)
 }
+
+#[cfg(test)]
+mod feature_tests;
 
 #[cfg(test)]
 mod tests {

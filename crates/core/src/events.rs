@@ -245,6 +245,77 @@ pub enum BridgeEventKind {
     Destroy,
 }
 
+/// How a transfer attempt ended (Asterisk's `ast_transfer_result`, with
+/// its wire names).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum TransferResult {
+    /// The transfer failed on the way.
+    Fail,
+    /// The request made no sense here (the channel is in no bridge).
+    Invalid,
+    /// The channel may not transfer.
+    NotPermitted,
+    /// Done.
+    Success,
+}
+
+impl TransferResult {
+    /// `Fail`, `Invalid`, `Not Permitted`, `Success` (AMI and ARI alike).
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Fail => "Fail",
+            Self::Invalid => "Invalid",
+            Self::NotPermitted => "Not Permitted",
+            Self::Success => "Success",
+        }
+    }
+}
+
+/// A blind transfer (AMI `BlindTransfer`, ARI `BridgeBlindTransfer`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct BlindTransferEvent {
+    /// How it went.
+    pub result: TransferResult,
+    /// The channel that asked for the transfer.
+    pub transferer: Arc<ChannelSnapshot>,
+    /// The channel sent to the new extension, if there was one.
+    pub transferee: Option<Arc<ChannelSnapshot>>,
+    /// The bridge the transferer was in, if any.
+    pub bridge: Option<Arc<BridgeSnapshot>>,
+    /// Whether the request came from outside (a SIP REFER) rather than a
+    /// feature code keyed in the bridge.
+    pub is_external: bool,
+    /// Where the transferee goes: the context...
+    pub context: String,
+    /// ...and the extension.
+    pub exten: String,
+}
+
+/// An attended transfer (AMI `AttendedTransfer`, ARI
+/// `BridgeAttendedTransfer`): the transferer had two calls, one with the
+/// transferee and one with the target, and joined those two parties.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct AttendedTransferEvent {
+    /// How it went.
+    pub result: TransferResult,
+    /// The transferer's call with the transferee.
+    pub first_leg: Arc<ChannelSnapshot>,
+    /// The bridge of that call.
+    pub first_bridge: Option<Arc<BridgeSnapshot>>,
+    /// The transferer's call with the target.
+    pub second_leg: Arc<ChannelSnapshot>,
+    /// The bridge of that call.
+    pub second_bridge: Option<Arc<BridgeSnapshot>>,
+    /// The party transferred.
+    pub transferee: Option<Arc<ChannelSnapshot>>,
+    /// The party it was transferred to.
+    pub target: Option<Arc<ChannelSnapshot>>,
+    /// Whether the request came from outside (a SIP REFER).
+    pub is_external: bool,
+    /// The bridge the two parties meet in (`DestType: Bridge`).
+    pub dest_bridge: String,
+}
+
 /// How an asynchronous originate ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginateResponse {
@@ -313,6 +384,10 @@ pub enum Event {
     Channel(ChannelEvent),
     /// Something happened to a bridge.
     Bridge(BridgeEvent),
+    /// A blind transfer was attempted.
+    BlindTransfer(BlindTransferEvent),
+    /// An attended transfer was carried out.
+    AttendedTransfer(AttendedTransferEvent),
     /// A device's state changed (`PJSIP/101` became `INUSE`).
     DeviceState {
         /// `PJSIP/101`.

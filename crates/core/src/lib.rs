@@ -3,6 +3,7 @@
 //! - [`Core`], the shared state (`Arc<Core>`) — settings from `asterisk.conf`,
 //!   the console command registry, the module registry, shutdown.
 //! - [`bridge`], bridges (two channels talking).
+//! - [`features`], `features.conf`: DTMF feature codes in bridges.
 //! - [`channel`], channels (call legs), their technologies and hangup causes.
 //! - [`devicestate`], device states aggregated from channels, and custom ones.
 //! - [`cli`], console commands, registered by modules, run by the foreground
@@ -26,6 +27,7 @@ mod core_context;
 pub mod devicestate;
 pub mod diagnostic;
 pub mod events;
+pub mod features;
 pub mod logging;
 pub mod message;
 pub mod module;

@@ -4,7 +4,8 @@
 
 use obelus_core::channel::ChannelSnapshot;
 use obelus_core::events::{
-    BridgeEvent, BridgeEventKind, BridgeSnapshot, ChannelEvent, ChannelEventKind, OriginateResponse,
+    AttendedTransferEvent, BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot,
+    ChannelEvent, ChannelEventKind, OriginateResponse,
 };
 
 use super::{AmiEvent, Builder, RenderOptions};
@@ -65,9 +66,14 @@ pub(crate) fn bridge_block(bridge: &BridgeSnapshot) -> Vec<(&'static str, String
     ]
 }
 
-fn bridge_fields(mut b: Builder, bridge: &BridgeSnapshot) -> Builder {
+fn bridge_fields(b: Builder, bridge: &BridgeSnapshot) -> Builder {
+    bridge_fields_prefixed(b, "", bridge)
+}
+
+/// The bridge block with each key prefixed (`OrigBridgeUniqueid`).
+fn bridge_fields_prefixed(mut b: Builder, prefix: &str, bridge: &BridgeSnapshot) -> Builder {
     for (k, v) in bridge_block(bridge) {
-        b = b.field(k, &v);
+        b = b.field(&format!("{prefix}{k}"), &v);
     }
     b
 }
@@ -183,6 +189,63 @@ pub(super) fn bridge(event: &BridgeEvent, options: &RenderOptions) -> AmiEvent {
     }
 }
 
+/// Renders `BlindTransfer` as Asterisk's `manager_bridges` does: the
+/// result, the transferer's block (`Transferer...`), the transferee's
+/// (`Transferee...`), the bridge's, then where the call went.
+pub(super) fn blind_transfer(e: &BlindTransferEvent, options: &RenderOptions) -> AmiEvent {
+    let mut b =
+        Builder::new("BlindTransfer", classes::CALL, options).field("Result", e.result.name());
+    b = channel_fields(b, "Transferer", &e.transferer);
+    if let Some(transferee) = &e.transferee {
+        b = channel_fields(b, "Transferee", transferee);
+    }
+    if let Some(bridge) = &e.bridge {
+        b = bridge_fields(b, bridge);
+    }
+    let b = b
+        .field("IsExternal", if e.is_external { "Yes" } else { "No" })
+        .field("Context", &e.context)
+        .field("Extension", &e.exten);
+    AmiEvent {
+        class: classes::CALL,
+        name: "BlindTransfer",
+        text: b.finish(),
+    }
+}
+
+/// Renders `AttendedTransfer` in Asterisk's order: the result, the first
+/// call (`OrigTransferer...`, `OrigBridge...`), the second
+/// (`SecondTransferer...`, `SecondBridge...`), the two parties joined
+/// (`Transferee...`, `TransferTarget...`), then how (`DestType: Bridge`
+/// and the bridge they meet in).
+pub(super) fn attended_transfer(e: &AttendedTransferEvent, options: &RenderOptions) -> AmiEvent {
+    let mut b =
+        Builder::new("AttendedTransfer", classes::CALL, options).field("Result", e.result.name());
+    b = channel_fields(b, "OrigTransferer", &e.first_leg);
+    if let Some(bridge) = &e.first_bridge {
+        b = bridge_fields_prefixed(b, "Orig", bridge);
+    }
+    b = channel_fields(b, "SecondTransferer", &e.second_leg);
+    if let Some(bridge) = &e.second_bridge {
+        b = bridge_fields_prefixed(b, "Second", bridge);
+    }
+    if let Some(transferee) = &e.transferee {
+        b = channel_fields(b, "Transferee", transferee);
+    }
+    if let Some(target) = &e.target {
+        b = channel_fields(b, "TransferTarget", target);
+    }
+    let b = b
+        .field("IsExternal", if e.is_external { "Yes" } else { "No" })
+        .field("DestType", "Bridge")
+        .field("DestBridgeUniqueid", &e.dest_bridge);
+    AmiEvent {
+        class: classes::CALL,
+        name: "AttendedTransfer",
+        text: b.finish(),
+    }
+}
+
 /// Renders a device state change.
 pub(super) fn device_state(device: &str, state: &str, options: &RenderOptions) -> AmiEvent {
     AmiEvent {
@@ -285,6 +348,117 @@ mod tests {
     }
 
     const BLOCK: &str = "Channel: PJSIP/101-00000001\r\nChannelState: 6\r\nChannelStateDesc: Up\r\nCallerIDNum: 101\r\nCallerIDName: Alice\r\nConnectedLineNum: <unknown>\r\nConnectedLineName: <unknown>\r\nLanguage: en\r\nAccountCode: \r\nContext: testing\r\nExten: 500\r\nPriority: 2\r\nUniqueid: 1700000000.1\r\nLinkedid: 1700000000.1\r\n";
+
+    #[test]
+    fn blind_transfer_carries_both_channels_the_bridge_and_the_target() {
+        use obelus_core::events::TransferResult;
+        let transferer = Arc::new(snapshot());
+        let mut transferee = snapshot();
+        transferee.name = "PJSIP/102-00000002".into();
+        let bridge = BridgeSnapshot {
+            id: "b1".into(),
+            kind: "basic".into(),
+            technology: "simple_bridge".into(),
+            creator: "Dial".into(),
+            name: String::new(),
+            num_channels: 2,
+        };
+        let e = blind_transfer(
+            &BlindTransferEvent {
+                result: TransferResult::Success,
+                transferer,
+                transferee: Some(Arc::new(transferee)),
+                bridge: Some(Arc::new(bridge)),
+                is_external: true,
+                context: "testing".into(),
+                exten: "103".into(),
+            },
+            &RenderOptions::default(),
+        );
+        assert_eq!(e.name, "BlindTransfer");
+        let text = e.text.to_string();
+        let keys: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k))
+            .collect();
+        let at = |k: &str| {
+            keys.iter()
+                .position(|x| *x == k)
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+        };
+        assert!(at("Result") < at("TransfererChannel"));
+        assert!(at("TransfererLinkedid") < at("TransfereeChannel"));
+        assert!(at("TransfereeLinkedid") < at("BridgeUniqueid"));
+        assert!(at("BridgeVideoSourceMode") < at("IsExternal"));
+        assert!(text.contains("Result: Success\r\n"), "{text}");
+        assert!(
+            text.contains("TransfereeChannel: PJSIP/102-00000002\r\n"),
+            "{text}"
+        );
+        assert!(
+            text.contains("IsExternal: Yes\r\nContext: testing\r\nExtension: 103\r\n"),
+            "{text}"
+        );
+    }
+
+    #[test]
+    fn attended_transfer_lists_both_calls_then_the_joined_parties() {
+        use obelus_core::events::TransferResult;
+        let bridge = |id: &str| {
+            Some(Arc::new(BridgeSnapshot {
+                id: id.into(),
+                kind: "basic".into(),
+                technology: "simple_bridge".into(),
+                creator: "Dial".into(),
+                name: String::new(),
+                num_channels: 2,
+            }))
+        };
+        let e = attended_transfer(
+            &AttendedTransferEvent {
+                result: TransferResult::Success,
+                first_leg: Arc::new(snapshot()),
+                first_bridge: bridge("b1"),
+                second_leg: Arc::new(snapshot()),
+                second_bridge: bridge("b2"),
+                transferee: Some(Arc::new(snapshot())),
+                target: Some(Arc::new(snapshot())),
+                is_external: true,
+                dest_bridge: "b3".into(),
+            },
+            &RenderOptions::default(),
+        );
+        let text = e.text.to_string();
+        let keys: Vec<&str> = text
+            .lines()
+            .filter_map(|l| l.split_once(": ").map(|(k, _)| k))
+            .collect();
+        let at = |k: &str| {
+            keys.iter()
+                .position(|x| *x == k)
+                .unwrap_or_else(|| panic!("{k} in {text}"))
+        };
+        let order = [
+            "Result",
+            "OrigTransfererChannel",
+            "OrigBridgeUniqueid",
+            "SecondTransfererChannel",
+            "SecondBridgeUniqueid",
+            "TransfereeChannel",
+            "TransferTargetChannel",
+            "IsExternal",
+            "DestType",
+            "DestBridgeUniqueid",
+        ];
+        for pair in order.windows(2) {
+            assert!(at(pair[0]) < at(pair[1]), "{pair:?} in {text}");
+        }
+        assert!(text.contains("OrigBridgeUniqueid: b1\r\n"), "{text}");
+        assert!(
+            text.contains("DestType: Bridge\r\nDestBridgeUniqueid: b3\r\n"),
+            "{text}"
+        );
+    }
 
     #[test]
     fn mixmonitor_events_are_the_channel_block_in_class_call() {

@@ -7,19 +7,28 @@
 //! Options: `g` (continue in the dialplan when the callee hangs up),
 //! `r` (ring the caller at once), `m[(class)]` (the caller hears music on
 //! hold instead of ringing until someone answers: Dial sends progress
-//! with early media and no longer passes ringing on); others are accepted
-//! and ignored.
+//! with early media and no longer passes ringing on), `t`/`T` (the
+//! callee/caller may blind-transfer with the `features.conf` code),
+//! `h`/`H` (the callee/caller may hang up with the disconnect code);
+//! others are accepted and ignored.
+//!
+//! A blind transfer (a feature code, or a SIP REFER from either side)
+//! sends the other party to the target extension and ends the
+//! transferer's call: a transferred caller goes on in the dialplan there,
+//! a transferred callee starts a dialplan run of its own.
 
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use obelus_core::bridge::{BridgeEnd, two_party};
+use obelus_core::bridge::{BridgeEnd, BridgeFeatures, Side, new_bridge_id, two_party_as};
 use obelus_core::channel::{
     Cause, Channel, ChannelState, Control, ControlReceiver, HungUp, Indication,
 };
 use obelus_core::events::ChannelEventKind;
 use tokio::sync::{mpsc, oneshot};
+
+mod bridged;
 
 use crate::moh::MusicOnHold;
 use crate::pbx::Pbx;
@@ -35,6 +44,8 @@ struct Options {
     ring_at_once: bool,
     /// `m[(class)]`: music on hold instead of ringing, with its class.
     music: Option<Option<String>>,
+    /// `t`/`T`, `h`/`H`: the features each side may key once bridged.
+    features: BridgeFeatures,
 }
 
 fn parse_options(text: &str) -> Options {
@@ -63,6 +74,10 @@ fn parse_options(text: &str) -> Options {
             'g' => o.continue_after = true,
             'r' => o.ring_at_once = true,
             'm' => o.music = Some(arg.filter(|a| !a.trim().is_empty())),
+            't' => o.features.second.transfer = true,
+            'T' => o.features.first.transfer = true,
+            'h' => o.features.second.disconnect = true,
+            'H' => o.features.first.disconnect = true,
             _ => {}
         }
     }
@@ -376,7 +391,7 @@ impl Application for Dial {
         let Some(leg) = legs.get_mut(winner).and_then(Option::take) else {
             return Ok(());
         };
-        let Some((callee, dialstring, mut callee_control)) = leg.take().await else {
+        let Some((mut callee, dialstring, mut callee_control)) = leg.take().await else {
             return Ok(());
         };
         tracing::info!(verbose = 3, "{} answered {}", callee.name(), caller.name());
@@ -392,32 +407,94 @@ impl Application for Dial {
         pbx.set("DIALEDPEERNAME", callee.name());
         pbx.set("DIALEDPEERNUMBER", &dialstring);
         let core = Arc::clone(pbx.core());
-        let end = two_party(&core, "Dial", &mut pbx.control, &mut callee_control).await;
-        set_times(pbx, started, Some(answered));
-        match end {
-            BridgeEnd::First(cause) => {
-                callee.hangup(Cause::NORMAL_CLEARING).await;
-                Err(AppError::HungUp(cause))
-            }
-            BridgeEnd::Second(_)
-                if callee.redirect_pending() && callee.hangup_requested().is_none() =>
-            {
-                // The callee was redirected (AMI Redirect): it leaves the
-                // bridge for the dialplan, and the caller's call is over.
-                callee.return_control(callee_control);
-                if let Some(executor) = pbx.core().channels.pbx() {
-                    executor.start(Arc::clone(&callee));
+        let (mut bridge_id, mut features) = (new_bridge_id(), options.features);
+        loop {
+            let end = two_party_as(
+                &core,
+                bridge_id,
+                "Dial",
+                &mut pbx.control,
+                &mut callee_control,
+                features,
+            )
+            .await;
+            set_times(pbx, started, Some(answered));
+            return match end {
+                BridgeEnd::First(cause) => {
+                    callee.hangup(Cause::NORMAL_CLEARING).await;
+                    Err(AppError::HungUp(cause))
                 }
-                Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-            }
-            BridgeEnd::Second(cause) => {
-                callee.hangup(cause).await;
-                if options.continue_after {
-                    Ok(())
-                } else {
+                BridgeEnd::Second(_)
+                    if callee.redirect_pending() && callee.hangup_requested().is_none() =>
+                {
+                    // The callee was redirected (AMI Redirect): it leaves the
+                    // bridge for the dialplan, and the caller's call is over.
+                    callee.return_control(callee_control);
+                    if let Some(executor) = pbx.core().channels.pbx() {
+                        executor.start(Arc::clone(&callee));
+                    }
                     Err(AppError::Hangup(Cause::NORMAL_CLEARING))
                 }
-            }
+                BridgeEnd::Second(cause) => {
+                    callee.hangup(cause).await;
+                    if options.continue_after {
+                        Ok(())
+                    } else {
+                        Err(AppError::Hangup(Cause::NORMAL_CLEARING))
+                    }
+                }
+                BridgeEnd::BlindTransfer {
+                    transferer: Side::Second,
+                    context,
+                    exten,
+                } => {
+                    // The caller goes on at the target; the callee's call is over.
+                    callee.hangup(Cause::NORMAL_CLEARING).await;
+                    caller.redirect(&context, &exten, 1);
+                    Err(AppError::HungUp(Cause::NORMAL_CLEARING))
+                }
+                BridgeEnd::BlindTransfer {
+                    transferer: Side::First,
+                    context,
+                    exten,
+                } => {
+                    // The callee starts a dialplan run at the target; the
+                    // caller's call is over.
+                    bridged::to_dialplan(&core, callee_control, &context, &exten).await;
+                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
+                }
+                BridgeEnd::AttendedTransfer {
+                    transferer: Side::Second,
+                    target,
+                    bridge_id: next,
+                } => {
+                    // The callee joined the caller with its other call's
+                    // party, who takes its place here.
+                    callee.hangup(Cause::NORMAL_CLEARING).await;
+                    callee = Arc::clone(target.channel());
+                    callee_control = target;
+                    (bridge_id, features) = (next, BridgeFeatures::default());
+                    continue;
+                }
+                BridgeEnd::AttendedTransfer {
+                    transferer: Side::First,
+                    target,
+                    bridge_id: next,
+                } => {
+                    // The caller joined the callee with its other call's
+                    // party: they talk on without this dialplan run.
+                    tokio::spawn(bridged::detached(core, next, callee_control, target));
+                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
+                }
+                BridgeEnd::HandedOver { handover, bridge } => {
+                    // The caller's call is replaced by an attended transfer
+                    // elsewhere, which takes the callee.
+                    if let Err(control) = handover.give(callee_control, bridge) {
+                        control.channel().hangup(Cause::NORMAL_CLEARING).await;
+                    }
+                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
+                }
+            };
         }
     }
 }
@@ -444,9 +521,16 @@ mod tests {
                 continue_after: true,
                 ring_at_once: true,
                 music: None,
+                features: BridgeFeatures::default(),
             }
         );
-        assert_eq!(parse_options("L(60000)t"), Options::default());
+        assert_eq!(parse_options("L(60000)"), Options::default());
+        let features = parse_options("tH").features;
+        assert!(features.second.transfer && !features.second.disconnect);
+        assert!(features.first.disconnect && !features.first.transfer);
+        let features = parse_options("Th").features;
+        assert!(features.first.transfer && features.second.disconnect);
+        assert_eq!(parse_options("L(t)").features, BridgeFeatures::default());
         assert_eq!(parse_options("m").music, Some(None));
         assert_eq!(parse_options("m()").music, Some(None));
         assert_eq!(parse_options("tm(jazz)g").music, Some(Some("jazz".into())));

@@ -19,15 +19,7 @@ const NOT_SENT: &[(&str, &str)] = &[
     ),
     (
         "BridgeMerged",
-        "Obelus never merges two bridges into one (transfers move channels)",
-    ),
-    (
-        "BridgeAttendedTransfer",
-        "attended transfers (REFER with Replaces) are not carried out yet",
-    ),
-    (
-        "BridgeBlindTransfer",
-        "blind transfers are reported once the transfer feature lands",
+        "Obelus never merges two bridges into one (an attended transfer joins the parties in a new bridge)",
     ),
 ];
 
@@ -335,6 +327,27 @@ fn samples() -> Vec<Payload> {
                 variables: Some(BTreeMap::from([("k".into(), "v".into())])),
             },
             endpoint: Some(endpoint()),
+        },
+        Payload::BridgeBlindTransfer {
+            channel: Box::new(channel()),
+            transferee: Some(Box::new(channel())),
+            bridge: Some(Box::new(bridge())),
+            exten: "103".into(),
+            context: "default".into(),
+            result: "Success".into(),
+            is_external: true,
+        },
+        Payload::BridgeAttendedTransfer {
+            transferer_first_leg: Box::new(channel()),
+            transferer_second_leg: Box::new(channel()),
+            transferee: Some(Box::new(channel())),
+            transfer_target: Some(Box::new(channel())),
+            result: "Success".into(),
+            is_external: true,
+            transferer_first_leg_bridge: Some(Box::new(bridge())),
+            transferer_second_leg_bridge: Some(Box::new(bridge())),
+            destination_type: "bridge".into(),
+            destination_bridge: "b2".into(),
         },
         Payload::RestResponse {
             transaction_id: "t".into(),

@@ -71,11 +71,20 @@ pub enum Control {
     Hold,
     /// The far end took the call off hold.
     Unhold,
-    /// The far end asks for the call to be transferred, and the channel
-    /// leaves that to its ARI application (`PJSIP_TRANSFER_HANDLING()` =
-    /// `ari-only`); the application reports progress with
-    /// [`Driver::transfer_progress`].
+    /// The far end asks for the call to be transferred (SIP REFER). With
+    /// `PJSIP_TRANSFER_HANDLING()` = `ari-only` the channel's ARI
+    /// application handles it; otherwise the two-party bridge the channel
+    /// is in sends the other party to the target. Either reports progress
+    /// with [`Driver::transfer_progress`].
     Transfer(TransferRequest),
+    /// Another bridge asks the one this channel is in to give up the
+    /// channel's peer, for an attended transfer that replaces this channel
+    /// (SIP REFER with Replaces); see [`crate::bridge::Handover`].
+    Handover(crate::bridge::Handover),
+    /// Another bridge offers the one this channel is in a party to take
+    /// this channel's place (an attended transfer replacing this channel,
+    /// which is that bridge's callee); see [`crate::bridge::Adoption`].
+    Adopt(crate::bridge::Adoption),
 }
 
 /// A transfer the far end asked for (SIP REFER).
@@ -87,6 +96,13 @@ pub struct TransferRequest {
     pub replaces: Option<String>,
     /// Other parameters of the request (`from-tag`, `to-tag`).
     pub params: Vec<(String, String)>,
+    /// The dialplan context `destination` was found in, when the driver
+    /// checked it before accepting a blind transfer it carries out itself
+    /// (`TRANSFER_CONTEXT`, else the endpoint's `context`).
+    pub context: Option<String>,
+    /// The uniqueid of the channel `replaces` names, when the driver found
+    /// it (an attended transfer it carries out itself).
+    pub replaced_channel: Option<String>,
 }
 
 /// How a transfer handed to an application goes (ARI's

@@ -52,6 +52,13 @@ pub trait Pbx: Send + Sync {
     /// Whether `exten` exists in `context` (priority 1), asking switches
     /// too: a SIP INVITE for an extension that does not exist gets 404.
     async fn exists(&self, context: &str, exten: &str, caller_id: Option<&str>) -> bool;
+    /// Whether more digits after `exten` could still select an extension
+    /// in `context` (`ast_matchmore_extension`), so a number keyed for a
+    /// transfer is complete once this is false. Without an answer, no.
+    async fn match_more(&self, context: &str, exten: &str, caller_id: Option<&str>) -> bool {
+        let _ = (context, exten, caller_id);
+        false
+    }
 }
 
 /// The live channels and what creates and runs them.

@@ -50,6 +50,8 @@ pub(crate) enum StreamCmd {
     Whisper(u64, SnoopDirection, PipeReader, u32),
     StopWhisper(u64),
     Echo(bool),
+    /// Forward received telephone-events to the linked stream, or not.
+    DtmfRelay(bool),
     SendDtmf(char, u32),
     /// Detect DTMF tones in the received audio, or stop.
     InbandDetect(bool),

@@ -223,6 +223,9 @@ pub(crate) struct StreamState {
     dtmf_queue: VecDeque<(char, u32)>,
     pub(crate) peer: Option<usize>,
     relay: Relay,
+    /// Telephone-events received here are forwarded to the linked stream
+    /// (off while a bridge watches this side for feature codes).
+    relay_dtmf: bool,
     echo: bool,
     echo_map: ForwardMap,
     playback: Option<Box<Playback>>,
@@ -261,6 +264,7 @@ impl StreamState {
             dtmf_queue: VecDeque::new(),
             peer: None,
             relay: Relay::default(),
+            relay_dtmf: true,
             echo: false,
             echo_map: ForwardMap::default(),
             playback: None,
@@ -406,6 +410,10 @@ impl StreamState {
         if let Some(mut rec) = self.record.take() {
             rec.sink.finish();
         }
+    }
+
+    pub(crate) fn set_dtmf_relay(&mut self, on: bool) {
+        self.relay_dtmf = on;
     }
 
     pub(crate) fn set_echo(&mut self, on: bool) {
@@ -1024,7 +1032,7 @@ impl Media {
             }
             return;
         }
-        let Some(peer) = st.peer else {
+        let Some(peer) = st.peer.filter(|_| st.relay_dtmf) else {
             return;
         };
         if let Some((_, dst)) = pair_mut(streams, slot, peer)

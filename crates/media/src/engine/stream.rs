@@ -344,6 +344,16 @@ impl Stream {
         self.core.send_stream(&self.shared, StreamCmd::Echo(on));
     }
 
+    /// Whether telephone-events received on this stream are forwarded to
+    /// the stream it is linked with (on by default). A bridge that watches
+    /// this side for feature codes turns it off and passes the keys on
+    /// itself once they match no code, so that the other party never
+    /// hears a code (Asterisk's feature digit hold).
+    pub fn set_dtmf_relay(&self, on: bool) {
+        self.core
+            .send_stream(&self.shared, StreamCmd::DtmfRelay(on));
+    }
+
     /// Sends a DTMF key as RFC 4733 events, if a telephone-event payload type
     /// is configured (ignored otherwise, and for non-DTMF characters).
     pub fn send_dtmf(&self, digit: char, duration_ms: u32) {

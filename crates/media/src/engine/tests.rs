@@ -966,3 +966,52 @@ fn dtmf_follows_the_forwarded_stream_between_equal_codecs() {
         assert_eq!(w[1].0.sequence, w[0].0.sequence.wrapping_add(1));
     }
 }
+
+/// A stream whose DTMF relay is off still reports its keys but no longer
+/// forwards them to the linked stream (a bridge holding feature codes);
+/// audio is still relayed.
+#[test]
+fn dtmf_relay_off_keeps_keys_from_the_linked_stream() {
+    let e = engine();
+    let a = e.open(LOCALHOST).unwrap();
+    let b = e.open(LOCALHOST).unwrap();
+    let mut pa = Peer::new();
+    let pb = Peer::new();
+    let mut events = a.take_events().unwrap();
+    a.configure(StreamParams {
+        dtmf_payload_type: Some(101),
+        ..params(Codec::Ulaw, pa.addr())
+    });
+    b.configure(StreamParams {
+        dtmf_payload_type: Some(101),
+        ..params(Codec::Ulaw, pb.addr())
+    });
+    e.link(&a, &b).unwrap();
+    a.set_dtmf_relay(false);
+    settle();
+    let ts = pa.ts;
+    for (i, (end, dur)) in [(false, 160), (true, 800), (true, 800)]
+        .into_iter()
+        .enumerate()
+    {
+        pa.ts = ts;
+        let ev = TelephoneEvent {
+            event: 11,
+            end,
+            volume: 10,
+            duration: dur,
+        };
+        pa.send(a.local_addr(), 101, i == 0, &ev.to_bytes(), 0);
+    }
+    pa.send(a.local_addr(), 0, false, &[7; 160], 160);
+    let got = pb.collect(Duration::from_millis(300), Duration::from_secs(5));
+    assert_eq!(got.len(), 1, "only the audio crossed");
+    assert_eq!(got[0].0.payload_type, 0);
+    assert_eq!(
+        wait_event(&mut events, |e| matches!(e, StreamEvent::Dtmf { .. })),
+        Some(StreamEvent::Dtmf {
+            digit: '#',
+            duration_ms: 100
+        })
+    );
+}

@@ -372,6 +372,7 @@ impl Worker {
             }
             StreamCmd::StopWhisper(id) => self.with(slot, |st| st.stop_whisper(id)),
             StreamCmd::Echo(on) => self.with(slot, |st| st.set_echo(on)),
+            StreamCmd::DtmfRelay(on) => self.with(slot, |st| st.set_dtmf_relay(on)),
             StreamCmd::SendDtmf(digit, ms) => self.with(slot, |st| st.queue_dtmf(digit, ms)),
             StreamCmd::InbandDetect(on) => self.with(slot, |st| st.set_inband_detect(on)),
             StreamCmd::SendInbandDtmf(digit, ms) => {

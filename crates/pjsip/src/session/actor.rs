@@ -14,7 +14,7 @@ use bytes::Bytes;
 use obelus_core::channel::{
     Cause, Channel, ChannelState, Control, Indication, TransferRequest, TransferState,
 };
-use obelus_core::events::ChannelEventKind;
+use obelus_core::events::{BlindTransferEvent, ChannelEventKind, Event, TransferResult};
 use obelus_media::{Codec, StreamEvent, StreamParams};
 use obelus_sip::sdp::Direction;
 use obelus_sip::session_timer::{Agreement, SessionTimer};
@@ -138,6 +138,18 @@ pub(crate) struct Setup {
     pub dtmf_path: SharedPath,
     /// `PJSIP_TRANSFER_HANDLING()` is `ari-only` (set on the channel).
     pub transfer_ari: Arc<AtomicBool>,
+    /// What the endpoint says about the peer's REFERs.
+    pub transfers: Transfers,
+}
+
+/// An endpoint's transfer options, for the peer's REFERs.
+#[derive(Debug, Clone)]
+pub(crate) struct Transfers {
+    /// `allow_transfer` (603 Declined when off).
+    pub allowed: bool,
+    /// The endpoint's `context`: where a blind transfer's target is
+    /// looked up unless the channel sets `TRANSFER_CONTEXT`.
+    pub context: String,
 }
 
 pub(crate) struct Actor {
@@ -171,9 +183,10 @@ pub(crate) struct Actor {
     /// `dtmf_path` as the channel driver sees it.
     dtmf_shared: SharedPath,
     transfer_ari: Arc<AtomicBool>,
-    /// A REFER of the peer's was handed to the channel's application and
-    /// its NOTIFY subscription waits for news.
+    /// A REFER of the peer's was handed to the channel's application (or
+    /// its bridge) and its NOTIFY subscription waits for news.
     refer_pending: bool,
+    transfers: Transfers,
 }
 
 fn unix_secs() -> u64 {
@@ -218,6 +231,7 @@ impl Actor {
             dtmf_shared: setup.dtmf_path,
             transfer_ari: setup.transfer_ari,
             refer_pending: false,
+            transfers: setup.transfers,
         };
         actor.dtmf_shared.set(actor.dtmf_path);
         if let Some(remote) = &setup.remote {
@@ -1049,14 +1063,31 @@ impl Actor {
         }
     }
 
-    /// A REFER from the peer (RFC 3515). With `PJSIP_TRANSFER_HANDLING()`
-    /// set to `ari-only` on an answered call it is accepted (202, NOTIFY
-    /// `100 Trying`) and handed to the channel's application, which
-    /// reports progress; Obelus does not carry out transfers itself (501).
+    /// A REFER from the peer (RFC 3515), on an answered call: accepted
+    /// (202, NOTIFY `100 Trying`), then with `PJSIP_TRANSFER_HANDLING()`
+    /// set to `ari-only` handed to the channel's application, which
+    /// reports progress; otherwise, as res_pjsip_refer does, a blind
+    /// transfer's target is looked up in `TRANSFER_CONTEXT` or the
+    /// endpoint's `context` (a final NOTIFY `404` if it does not exist,
+    /// `503` if the channel is in no bridge), an attended transfer's
+    /// Replaces must name another call of this server (`503` if not), and
+    /// the request goes to the channel's bridge, which carries it out and
+    /// reports `200 OK` (or `503`).
+    /// Refused with 501 before the call is answered, 603 when the
+    /// endpoint's `allow_transfer` is off.
     async fn on_refer(&mut self, req: &Request, key: &TransactionKey, origin: &Origin) {
-        if !self.transfer_ari.load(Ordering::Relaxed) || self.phase != Phase::Confirmed {
-            let b = answer(req, origin, StatusCode::NOT_IMPLEMENTED)
-                .header("Allow", crate::stack::ALLOW);
+        let ari = self.transfer_ari.load(Ordering::Relaxed);
+        let refusal = if self.phase != Phase::Confirmed {
+            Some(
+                answer(req, origin, StatusCode::NOT_IMPLEMENTED)
+                    .header("Allow", crate::stack::ALLOW),
+            )
+        } else if !ari && !self.transfers.allowed {
+            Some(answer(req, origin, StatusCode::DECLINE))
+        } else {
+            None
+        };
+        if let Some(b) = refusal {
             if let Some(r) = built(b) {
                 self.respond(key, r).await;
             }
@@ -1068,7 +1099,7 @@ impl Actor {
             .chain(req.headers().get_all_raw("r"))
             .next()
             .map(super::dialog::bare_uri);
-        let Some(request) = refer_to.as_deref().and_then(transfer_request) else {
+        let Some(mut request) = refer_to.as_deref().and_then(transfer_request) else {
             let b = answer(req, origin, StatusCode::BAD_REQUEST).reason("Missing Refer-To");
             if let Some(r) = built(b) {
                 self.respond(key, r).await;
@@ -1079,14 +1110,89 @@ impl Actor {
         if let Some(r) = built(b) {
             self.respond(key, r).await;
         }
-        self.refer_pending = true;
         self.send_notify("SIP/2.0 100 Trying", false);
-        tracing::info!(
-            verbose = 3,
-            "{}: transfer requested; handed to the ARI application",
-            self.channel.name()
-        );
+        if ari {
+            self.refer_pending = true;
+            tracing::info!(
+                verbose = 3,
+                "{}: transfer requested; handed to the ARI application",
+                self.channel.name()
+            );
+            self.channel.queue(Control::Transfer(request));
+            return;
+        }
+        let context = self
+            .channel
+            .var("TRANSFER_CONTEXT")
+            .filter(|c| !c.is_empty())
+            .unwrap_or_else(|| self.transfers.context.clone());
+        if let Some(call_id) = &request.replaces {
+            let Some(replaced) = self.replaced_channel(call_id) else {
+                tracing::warn!(
+                    "{}: attended transfer refused: no call '{call_id}' to replace",
+                    self.channel.name()
+                );
+                self.send_notify("SIP/2.0 503 Service Unavailable", true);
+                return;
+            };
+            request.replaced_channel = Some(replaced);
+        }
+        if let Some(exten) = request.destination.as_deref()
+            && !self.target_exists(&context, exten).await
+        {
+            tracing::error!(
+                "Channel '{}' attempted blind transfer to '{exten}@{context}' but target does not exist",
+                self.channel.name()
+            );
+            self.send_notify("SIP/2.0 404 Not Found", true);
+            return;
+        }
+        if self.channel.bridge().is_none() {
+            tracing::warn!(
+                "{}: transfer refused: the channel is in no bridge",
+                self.channel.name()
+            );
+            if let Some(exten) = &request.destination {
+                self.shared
+                    .core
+                    .events
+                    .publish(Event::BlindTransfer(BlindTransferEvent {
+                        result: TransferResult::Invalid,
+                        transferer: Arc::new(self.channel.snapshot()),
+                        transferee: None,
+                        bridge: None,
+                        is_external: true,
+                        context: context.clone(),
+                        exten: exten.clone(),
+                    }));
+            }
+            self.send_notify("SIP/2.0 503 Service Unavailable", true);
+            return;
+        }
+        request.context = Some(context);
+        self.refer_pending = true;
         self.channel.queue(Control::Transfer(request));
+    }
+
+    /// The uniqueid of this server's other SIP channel whose dialog has
+    /// SIP Call-ID `call_id` (the call a REFER's Replaces names).
+    fn replaced_channel(&self, call_id: &str) -> Option<String> {
+        self.shared
+            .core
+            .channels
+            .all()
+            .into_iter()
+            .filter(|c| c.uniqueid() != self.channel.uniqueid())
+            .find(|c| c.driver().info("pjsip,call-id").as_deref() == Some(call_id))
+            .map(|c| c.uniqueid().to_owned())
+    }
+
+    /// Whether `exten` exists in `context` for a transfer.
+    async fn target_exists(&self, context: &str, exten: &str) -> bool {
+        match self.shared.core.channels.pbx() {
+            Some(pbx) => pbx.exists(context, exten, None).await,
+            None => false,
+        }
     }
 
     /// A NOTIFY of the peer's REFER subscription with a sipfrag status.
@@ -1260,6 +1366,8 @@ fn transfer_request(uri: &str) -> Option<TransferRequest> {
         destination: destination.filter(|_| replaces.is_none()),
         replaces,
         params,
+        context: None,
+        replaced_channel: None,
     })
 }
 

@@ -16,7 +16,7 @@ use obelus_sip::{HeaderName, Headers, Request, ResponseBuilder, StatusCode};
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
-use super::actor::{Actor, Role, Setup};
+use super::actor::{Actor, Role, Setup, Transfers};
 use super::dialog::Dialog;
 use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
@@ -256,6 +256,10 @@ async fn admit(
         dtmf,
         dtmf_path,
         transfer_ari,
+        transfers: Transfers {
+            allowed: endpoint.bool("allow_transfer").unwrap_or(true),
+            context: endpoint.str("context").unwrap_or("default").to_owned(),
+        },
     });
     tokio::spawn(actor.run());
     pbx.start(channel);

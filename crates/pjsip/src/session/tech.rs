@@ -18,7 +18,7 @@ use obelus_sip::session_timer::SessionTimer;
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
-use super::actor::{Actor, Role, Setup};
+use super::actor::{Actor, Role, Setup, Transfers};
 use super::dialog::Dialog;
 use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
@@ -320,6 +320,10 @@ impl Technology for PjsipTechnology {
             dtmf: DtmfMode::of(&endpoint),
             dtmf_path,
             transfer_ari,
+            transfers: Transfers {
+                allowed: endpoint.bool("allow_transfer").unwrap_or(true),
+                context: endpoint.str("context").unwrap_or("default").to_owned(),
+            },
         });
         tokio::spawn(actor.run());
         Ok(channel)
