@@ -174,10 +174,6 @@ pub fn parse_wav(bytes: &[u8]) -> Result<Sound, String> {
     Err("no data chunk".into())
 }
 
-fn wav_header(rate: u32, data_len: u32) -> [u8; 44] {
-    wav_header_channels(rate, 1, data_len)
-}
-
 /// The 44-byte PCM16 header; samples of several channels are interleaved
 /// (a frame of `channels` samples at a time).
 fn wav_header_channels(rate: u32, channels: u16, data_len: u32) -> [u8; 44] {
@@ -530,11 +526,11 @@ mod tests {
     fn bad_wavs_are_errors() {
         assert!(parse_wav(b"RIFF").is_err());
         assert!(parse_wav(b"RIFF\0\0\0\0WAVEdata\x04\0\0\0abcd").is_err()); // data before fmt
-        let mut stereo = wav_header(8000, 4).to_vec();
+        let mut stereo = wav_header_channels(8000, 1, 4).to_vec();
         stereo[22] = 2;
         stereo.extend_from_slice(&[0; 4]);
         assert!(parse_wav(&stereo).is_err());
-        let mut r44 = wav_header(44100, 0).to_vec();
+        let mut r44 = wav_header_channels(44100, 1, 0).to_vec();
         r44.truncate(44);
         assert!(parse_wav(&r44).is_err());
     }
@@ -548,7 +544,7 @@ mod tests {
             riff.extend_from_slice(&tail);
             let _ = parse_wav(&riff);
             // A well-formed file with random fmt fields and sizes.
-            let mut w = wav_header(8000, 0).to_vec();
+            let mut w = wav_header_channels(8000, 1, 0).to_vec();
             for (o, b) in w[16..44].iter_mut().zip(&tail) {
                 *o = *b;
             }
