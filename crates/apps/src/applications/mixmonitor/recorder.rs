@@ -220,8 +220,14 @@ fn copy_to_voicemail(copies: &Copies, files: &[(PathBuf, u32)]) {
                 recipient.mailbox,
                 recipient.context
             );
-            let copied =
-                voicemail::copy(&copies.spool, recipient, file, *channels, &copies.call, when);
+            let copied = voicemail::copy(
+                &copies.spool,
+                recipient,
+                file,
+                *channels,
+                &copies.call,
+                when,
+            );
             match copied {
                 Ok(message) => tracing::debug!("{file} copied as {}", message.display()),
                 Err(e) => tracing::warn!("MixMonitor: copying {file} to {recipient} failed: {e}"),

@@ -144,7 +144,11 @@ fn message_text(call: &CallInfo, recipient: &Recipient, when: SystemTime, second
         call.context,
         call.exten,
         call.priority,
-        if call.channel.is_empty() { "Unknown" } else { &call.channel },
+        if call.channel.is_empty() {
+            "Unknown"
+        } else {
+            &call.channel
+        },
         call.callerid,
         at.format("%a %b %e %r UTC %Y"),
         msg_id(origtime),
@@ -163,9 +167,8 @@ pub(super) fn copy(
     when: SystemTime,
 ) -> io::Result<PathBuf> {
     let ext = split_extension(file).1;
-    let format = Format::from_extension(ext).ok_or_else(|| {
-        io::Error::new(io::ErrorKind::Unsupported, format!("no format '{ext}'"))
-    })?;
+    let format = Format::from_extension(ext)
+        .ok_or_else(|| io::Error::new(io::ErrorKind::Unsupported, format!("no format '{ext}'")))?;
     let seconds = duration(Path::new(file), format, channels)?;
     let dir = spool
         .join("voicemail")
@@ -264,7 +267,12 @@ mod tests {
         assert!(text.starts_with(expected), "{text}");
         assert!(text.ends_with("\nflag=\nduration=3\n"), "{text}");
         let other = fs::read_to_string(inbox.join("msg0001.txt")).unwrap();
-        let id = |t: &str| t.lines().find(|l| l.starts_with("msg_id=")).unwrap().to_owned();
+        let id = |t: &str| {
+            t.lines()
+                .find(|l| l.starts_with("msg_id="))
+                .unwrap()
+                .to_owned()
+        };
         assert_ne!(id(&text), id(&other), "message ids are unique");
     }
 
@@ -286,6 +294,9 @@ mod tests {
             SystemTime::now(),
         );
         assert!(err.is_err());
-        assert!(!dir.path().join("voicemail").exists(), "no message without audio");
+        assert!(
+            !dir.path().join("voicemail").exists(),
+            "no message without audio"
+        );
     }
 }
