@@ -221,3 +221,97 @@ fn ami_starts_mutes_and_stops_a_recording_with_its_events() {
     let samples = complete_wav(&path);
     assert_holds_both(&samples, 1000.0, 440.0, 3000.0);
 }
+
+/// Waits (bounded) until `path` is a complete 8 kHz stereo wav, then
+/// returns its left and right channels.
+fn complete_stereo_wav(path: &Path) -> (Vec<i16>, Vec<i16>) {
+    let deadline = Instant::now() + Duration::from_secs(20);
+    loop {
+        if let Ok(bytes) = std::fs::read(path)
+            && bytes.len() > 44
+        {
+            let le16 = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+            let le32 =
+                |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+            if le32(40) == bytes.len() - 44 && le32(4) == bytes.len() - 8 {
+                assert_eq!((le16(22), le16(32), le32(24)), (2, 4, 8000), "stereo 8 kHz");
+                return bytes[44..]
+                    .chunks_exact(4)
+                    .map(|f| {
+                        (
+                            i16::from_le_bytes([f[0], f[1]]),
+                            i16::from_le_bytes([f[2], f[3]]),
+                        )
+                    })
+                    .unzip();
+            }
+        }
+        assert!(
+            Instant::now() < deadline,
+            "{} never became a complete wav file",
+            path.display()
+        );
+        thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// The first 20 ms frame of `audio` in which `freq` Hz dominates, and how
+/// many such frames there are.
+fn tone_frames(audio: &[i16], freq: f32) -> (Option<usize>, usize) {
+    let hits: Vec<usize> = audio
+        .chunks_exact(160)
+        .enumerate()
+        .filter(|(_, f)| share(f, freq) > 0.5)
+        .map(|(i, _)| i)
+        .collect();
+    (hits.first().copied(), hits.len())
+}
+
+#[test]
+fn d_records_a_stereo_file_and_p_beeps_to_the_phone_first() {
+    let (_shared, conf, port) = sqlite_pbx();
+    spool_inside(&conf);
+    conf.write(
+        "extensions.conf",
+        "[testing]\nexten => 700,1,Answer()\n same => n,MixMonitor(calls/stereo.wav,Dp)\n same => n,PlayTones(440)\n same => n,Wait(30)\n",
+    );
+    let _daemon = conf.start_foreground();
+    add_phone(&conf, "101", "ulaw");
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("d.log");
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let talk_ms = (TALK.as_millis() + 1000).to_string();
+    let caller = Phone::calling("101", "700")
+        .rtp(&rtp)
+        .codec("0", "PCMU")
+        .args(&["-d", &talk_ms])
+        .log(&log)
+        .start(port, dir.path(), "call_caller.xml");
+    // The phone says 600 Hz; it hears the beep (the 1 kHz `beep` prompt)
+    // and then the 440 Hz tones.
+    let heard = phone_media(rtp, log, Codec::Ulaw, 0, 600.0);
+    wait_ok(caller, "101's call", dir.path());
+
+    let (beep_at, beep_frames) = tone_frames(&heard.audio, 1000.0);
+    let (tones_at, tone_frames) = tone_frames(&heard.audio, 440.0);
+    assert!(
+        (8..=16).contains(&beep_frames),
+        "{beep_frames} frames of beep heard"
+    );
+    assert!(tone_frames > 100, "{tone_frames} frames of 440 Hz heard");
+    assert!(
+        beep_at < tones_at,
+        "beep at {beep_at:?}, tones at {tones_at:?}"
+    );
+
+    // The recording ends with the call: left what the phone said, right
+    // what it heard (the start beep came before the recording).
+    let path = conf.path().join("spool/monitor/calls/stereo.wav");
+    let (left, right) = complete_stereo_wav(&path);
+    assert!(left.len() > 16000, "{} frames", left.len());
+    let (left, right) = (&left[4000..], &right[4000..]);
+    let (said, heard_tone) = (share(left, 600.0), share(right, 440.0));
+    assert!(said > 0.8, "left: 600 Hz {said:.2}");
+    assert!(heard_tone > 0.8, "right: 440 Hz {heard_tone:.2}");
+    assert!(share(left, 440.0) < 0.02 && share(right, 600.0) < 0.02);
+}

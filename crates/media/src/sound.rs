@@ -174,7 +174,9 @@ pub fn parse_wav(bytes: &[u8]) -> Result<Sound, String> {
     Err("no data chunk".into())
 }
 
-fn wav_header(rate: u32, data_len: u32) -> [u8; 44] {
+/// The 44-byte PCM16 header; samples of several channels are interleaved
+/// (a frame of `channels` samples at a time).
+fn wav_header_channels(rate: u32, channels: u16, data_len: u32) -> [u8; 44] {
     let mut h = [0u8; 44];
     h[0..4].copy_from_slice(b"RIFF");
     h[4..8].copy_from_slice(&(36u32.saturating_add(data_len)).to_le_bytes());
@@ -182,21 +184,27 @@ fn wav_header(rate: u32, data_len: u32) -> [u8; 44] {
     h[12..16].copy_from_slice(b"fmt ");
     h[16..20].copy_from_slice(&16u32.to_le_bytes());
     h[20..22].copy_from_slice(&WAVE_PCM.to_le_bytes());
-    h[22..24].copy_from_slice(&1u16.to_le_bytes());
+    let block = 2 * channels;
+    h[22..24].copy_from_slice(&channels.to_le_bytes());
     h[24..28].copy_from_slice(&rate.to_le_bytes());
-    h[28..32].copy_from_slice(&(rate * 2).to_le_bytes());
-    h[32..34].copy_from_slice(&2u16.to_le_bytes());
+    h[28..32].copy_from_slice(&(rate * u32::from(block)).to_le_bytes());
+    h[32..34].copy_from_slice(&block.to_le_bytes());
     h[34..36].copy_from_slice(&16u16.to_le_bytes());
     h[36..40].copy_from_slice(b"data");
     h[40..44].copy_from_slice(&data_len.to_le_bytes());
     h
 }
 
-fn not_appendable(rate: u32) -> io::Error {
+fn not_appendable(rate: u32, channels: u16) -> io::Error {
+    let layout = if channels == 1 {
+        "mono".to_owned()
+    } else {
+        format!("{channels}-channel")
+    };
     io::Error::new(
         io::ErrorKind::InvalidData,
         format!(
-            "cannot append: not a PCM16 mono wav file at {rate} Hz with a plain 44-byte header"
+            "cannot append: not a PCM16 {layout} wav file at {rate} Hz with a plain 44-byte header"
         ),
     )
 }
@@ -208,24 +216,40 @@ pub fn write_wav(path: impl AsRef<Path>, rate: u32, samples: &[i16]) -> io::Resu
     w.close()
 }
 
-/// Records PCM16 mono `.wav` as an [`AudioSink`]. Writes go through a
-/// buffer, so a 20 ms frame usually costs a memory copy; the sizes in the
-/// header are patched in [`AudioSink::finish`] (or on drop).
+/// Records PCM16 `.wav` as an [`AudioSink`] (mono), or interleaved
+/// frames of several channels ([`WavWriter::create_channels`], for stereo
+/// call recordings). Writes go through a buffer, so a 20 ms frame usually
+/// costs a memory copy; the sizes in the header are patched in
+/// [`AudioSink::finish`] (or on drop).
 pub struct WavWriter {
     file: Option<BufWriter<File>>,
     rate: u32,
+    channels: u16,
     data_len: u32,
     error: Option<io::Error>,
 }
 
 impl WavWriter {
-    /// Creates (truncates) `path` and writes a provisional header.
+    /// Creates (truncates) mono `path` and writes a provisional header.
     pub fn create(path: impl AsRef<Path>, rate: u32) -> io::Result<WavWriter> {
+        WavWriter::create_channels(path, rate, 1)
+    }
+
+    /// [`WavWriter::create`] for `channels` interleaved channels (at least
+    /// one): [`WavWriter::write_samples`] then takes whole frames, one
+    /// sample per channel in turn (left first in a stereo file).
+    pub fn create_channels(
+        path: impl AsRef<Path>,
+        rate: u32,
+        channels: u16,
+    ) -> io::Result<WavWriter> {
+        let channels = channels.max(1);
         let mut file = BufWriter::with_capacity(32 * 1024, File::create(path)?);
-        file.write_all(&wav_header(rate, 0))?;
+        file.write_all(&wav_header_channels(rate, channels, 0))?;
         Ok(WavWriter {
             file: Some(file),
             rate,
+            channels,
             data_len: 0,
             error: None,
         })
@@ -237,34 +261,49 @@ impl WavWriter {
     /// missing or empty file is created. Anything else is an error rather
     /// than a file made unreadable.
     pub fn append(path: impl AsRef<Path>, rate: u32) -> io::Result<WavWriter> {
+        WavWriter::append_channels(path, rate, 1)
+    }
+
+    /// [`WavWriter::append`] to a file of `channels` interleaved channels;
+    /// a file with another channel count is refused.
+    pub fn append_channels(
+        path: impl AsRef<Path>,
+        rate: u32,
+        channels: u16,
+    ) -> io::Result<WavWriter> {
         let path = path.as_ref();
+        let channels = channels.max(1);
         let mut file = match std::fs::OpenOptions::new()
             .read(true)
             .write(true)
             .open(path)
         {
             Ok(f) => f,
-            Err(e) if e.kind() == io::ErrorKind::NotFound => return WavWriter::create(path, rate),
+            Err(e) if e.kind() == io::ErrorKind::NotFound => {
+                return WavWriter::create_channels(path, rate, channels);
+            }
             Err(e) => return Err(e),
         };
         let len = file.metadata()?.len();
         if len == 0 {
-            return WavWriter::create(path, rate);
+            return WavWriter::create_channels(path, rate, channels);
         }
         let mut header = [0u8; 44];
-        io::Read::read_exact(&mut file, &mut header).map_err(|_| not_appendable(rate))?;
-        let mut expected = wav_header(rate, 0);
+        io::Read::read_exact(&mut file, &mut header).map_err(|_| not_appendable(rate, channels))?;
+        let mut expected = wav_header_channels(rate, channels, 0);
         expected[4..8].copy_from_slice(&header[4..8]);
         expected[40..44].copy_from_slice(&header[40..44]);
         if header != expected {
-            return Err(not_appendable(rate));
+            return Err(not_appendable(rate, channels));
         }
-        // Whole samples only: a torn last write is overwritten.
-        let data_len = u32::try_from((len - 44) & !1).unwrap_or(u32::MAX - 1);
+        // Whole frames only: a torn last write is overwritten.
+        let block = 2 * u64::from(channels);
+        let data_len = u32::try_from((len - 44) / block * block).unwrap_or(u32::MAX - 3);
         file.seek(SeekFrom::Start(44 + u64::from(data_len)))?;
         Ok(WavWriter {
             file: Some(BufWriter::with_capacity(32 * 1024, file)),
             rate,
+            channels,
             data_len,
             error: None,
         })
@@ -299,7 +338,11 @@ impl WavWriter {
             return Ok(());
         };
         f.seek(SeekFrom::Start(0))?;
-        f.write_all(&wav_header(self.rate, self.data_len))?;
+        f.write_all(&wav_header_channels(
+            self.rate,
+            self.channels,
+            self.data_len,
+        ))?;
         f.flush()
     }
 }
@@ -385,6 +428,31 @@ mod tests {
     use crate::codec::Encoder;
 
     #[test]
+    fn stereo_wav_headers_and_append() {
+        let dir = tempfile::tempdir().unwrap();
+        let path = dir.path().join("s.wav");
+        let mut w = WavWriter::create_channels(&path, 8000, 2).unwrap();
+        w.write_samples(&[1, -1, 2, -2]).unwrap();
+        w.close().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(u16_at(&bytes, 22), Some(2), "channels");
+        assert_eq!(u32_at(&bytes, 28), Some(32000), "byte rate");
+        assert_eq!(u16_at(&bytes, 32), Some(4), "block align");
+        assert_eq!(u32_at(&bytes, 40), Some(8));
+        // A torn frame at the end is overwritten; a mono writer refuses it.
+        let mut torn = bytes.clone();
+        torn.extend_from_slice(&[9, 0]);
+        std::fs::write(&path, &torn).unwrap();
+        assert!(WavWriter::append(&path, 8000).is_err());
+        let mut w = WavWriter::append_channels(&path, 8000, 2).unwrap();
+        w.write_samples(&[3, -3]).unwrap();
+        w.close().unwrap();
+        let bytes = std::fs::read(&path).unwrap();
+        assert_eq!(u32_at(&bytes, 40), Some(12));
+        assert_eq!(le_samples(&bytes[44..]), [1, -1, 2, -2, 3, -3]);
+    }
+
+    #[test]
     fn wav_round_trip() {
         let dir = tempfile::tempdir().unwrap();
         let path = dir.path().join("t.wav");
@@ -458,11 +526,11 @@ mod tests {
     fn bad_wavs_are_errors() {
         assert!(parse_wav(b"RIFF").is_err());
         assert!(parse_wav(b"RIFF\0\0\0\0WAVEdata\x04\0\0\0abcd").is_err()); // data before fmt
-        let mut stereo = wav_header(8000, 4).to_vec();
+        let mut stereo = wav_header_channels(8000, 1, 4).to_vec();
         stereo[22] = 2;
         stereo.extend_from_slice(&[0; 4]);
         assert!(parse_wav(&stereo).is_err());
-        let mut r44 = wav_header(44100, 0).to_vec();
+        let mut r44 = wav_header_channels(44100, 1, 0).to_vec();
         r44.truncate(44);
         assert!(parse_wav(&r44).is_err());
     }
@@ -476,7 +544,7 @@ mod tests {
             riff.extend_from_slice(&tail);
             let _ = parse_wav(&riff);
             // A well-formed file with random fmt fields and sizes.
-            let mut w = wav_header(8000, 0).to_vec();
+            let mut w = wav_header_channels(8000, 1, 0).to_vec();
             for (o, b) in w[16..44].iter_mut().zip(&tail) {
                 *o = *b;
             }

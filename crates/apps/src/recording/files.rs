@@ -58,6 +58,22 @@ impl Format {
     pub fn rate(self) -> u32 {
         self.codec.sample_rate()
     }
+
+    /// Bytes of audio per second of one channel (headers aside): what a
+    /// file's length says about its duration.
+    pub fn bytes_per_second(self) -> u32 {
+        match self.codec {
+            Codec::Slin8 => 16000,
+            Codec::Slin16 => 32000,
+            // G.711 is a byte per sample; G.722 packs 16 kHz into 64 kbit/s.
+            _ => 8000,
+        }
+    }
+
+    /// Whether the file starts with a header (RIFF/WAVE) before the audio.
+    pub fn has_header(self) -> bool {
+        self.container == Container::Wav
+    }
 }
 
 /// The writing end of one file.
@@ -69,14 +85,49 @@ enum Sink {
     Coded(BufWriter<File>, Box<Encoder>),
 }
 
+/// Stores samples (at the file's rate) in the file's encoding.
+fn store(sink: &mut Sink, bytes: &mut Vec<u8>, pcm: &[i16]) -> io::Result<()> {
+    match sink {
+        Sink::Wav(w) => w.write_samples(pcm),
+        Sink::Slin(f) => {
+            bytes.clear();
+            bytes.extend(pcm.iter().flat_map(|s| s.to_le_bytes()));
+            f.write_all(bytes)
+        }
+        Sink::Coded(f, encoder) => {
+            bytes.resize(pcm.len(), 0);
+            let n = encoder.encode(pcm, bytes);
+            f.write_all(&bytes[..n])
+        }
+    }
+}
+
+/// Resamples `pcm` into `out` when `rs` is set; the audio to store.
+fn resample<'a>(rs: Option<&mut Resampler>, pcm: &'a [i16], out: &'a mut Vec<i16>) -> &'a [i16] {
+    match rs {
+        Some(rs) => {
+            out.resize(rs.output_len(pcm.len()), 0);
+            let n = rs.process(pcm, out);
+            &out[..n]
+        }
+        None => pcm,
+    }
+}
+
 /// One open recording file.
 pub struct Output {
     /// The file, for messages.
     pub path: PathBuf,
     sink: Sink,
-    /// From the recording's rate to the file's, when they differ.
+    /// From the recording's rate to the file's, when they differ (the
+    /// left channel's, in a stereo file).
     resampler: Option<Resampler>,
     resampled: Vec<i16>,
+    /// The right channel's, in a stereo file.
+    right_resampler: Option<Resampler>,
+    right_resampled: Vec<i16>,
+    /// Left and right samples in turn, for a stereo file.
+    interleaved: Vec<i16>,
     bytes: Vec<u8>,
     error: Option<io::Error>,
 }
@@ -85,6 +136,19 @@ impl Output {
     /// Opens `name` (a full name with its extension) for a recording at
     /// `rate`; `append` adds to an existing file instead of replacing it.
     pub fn open(name: &str, append: bool, rate: u32) -> io::Result<Output> {
+        Output::open_channels(name, append, rate, 1)
+    }
+
+    /// [`Output::open`] for a two-channel file written with
+    /// [`Output::write_stereo`] (MixMonitor's `D`): a stereo wav, or
+    /// interleaved samples in a headerless linear or G.711 file (what
+    /// Asterisk writes to a `.raw` file). G.722 cannot carry two
+    /// interleaved channels and is refused.
+    pub fn open_stereo(name: &str, append: bool, rate: u32) -> io::Result<Output> {
+        Output::open_channels(name, append, rate, 2)
+    }
+
+    fn open_channels(name: &str, append: bool, rate: u32, channels: u16) -> io::Result<Output> {
         let (_, ext) = split_extension(name);
         let path = if name.ends_with(&format!(".{ext}")) {
             PathBuf::from(name)
@@ -97,6 +161,12 @@ impl Output {
                 format!("no writer for format '{ext}'"),
             )
         })?;
+        if channels > 1 && format.codec == Codec::G722 {
+            return Err(io::Error::new(
+                io::ErrorKind::Unsupported,
+                format!("'{ext}' cannot hold interleaved stereo audio; use wav, raw, sln or G.711"),
+            ));
+        }
         let raw = || -> io::Result<BufWriter<File>> {
             let file = if append {
                 OpenOptions::new().create(true).append(true).open(&path)?
@@ -107,19 +177,24 @@ impl Output {
         };
         let sink = match (format.container, format.codec) {
             (Container::Wav, codec) if append => {
-                WavWriter::append(&path, codec.sample_rate()).map(Sink::Wav)?
+                WavWriter::append_channels(&path, codec.sample_rate(), channels).map(Sink::Wav)?
             }
             (Container::Wav, codec) => {
-                WavWriter::create(&path, codec.sample_rate()).map(Sink::Wav)?
+                WavWriter::create_channels(&path, codec.sample_rate(), channels).map(Sink::Wav)?
             }
             (Container::Raw, Codec::Slin8 | Codec::Slin16) => Sink::Slin(raw()?),
             (Container::Raw, codec) => Sink::Coded(raw()?, Box::new(Encoder::new(codec))),
         };
+        let resampler =
+            || (rate != format.rate()).then(|| Resampler::for_rates(rate, format.rate()));
         Ok(Output {
             path,
             sink,
-            resampler: (rate != format.rate()).then(|| Resampler::for_rates(rate, format.rate())),
+            resampler: resampler(),
             resampled: Vec::new(),
+            right_resampler: if channels > 1 { resampler() } else { None },
+            right_resampled: Vec::new(),
+            interleaved: Vec::new(),
             bytes: Vec::new(),
             error: None,
         })
@@ -131,27 +206,32 @@ impl Output {
         if self.error.is_some() {
             return;
         }
-        let pcm = match self.resampler.as_mut() {
-            Some(rs) => {
-                self.resampled.resize(rs.output_len(pcm.len()), 0);
-                let n = rs.process(pcm, &mut self.resampled);
-                &self.resampled[..n]
-            }
-            None => pcm,
-        };
-        let result = match &mut self.sink {
-            Sink::Wav(w) => w.write_samples(pcm),
-            Sink::Slin(f) => {
-                self.bytes.clear();
-                self.bytes.extend(pcm.iter().flat_map(|s| s.to_le_bytes()));
-                f.write_all(&self.bytes)
-            }
-            Sink::Coded(f, encoder) => {
-                self.bytes.resize(pcm.len(), 0);
-                let n = encoder.encode(pcm, &mut self.bytes);
-                f.write_all(&self.bytes[..n])
-            }
-        };
+        let pcm = resample(self.resampler.as_mut(), pcm, &mut self.resampled);
+        let result = store(&mut self.sink, &mut self.bytes, pcm);
+        self.keep(result);
+    }
+
+    /// Writes one frame of each channel of a stereo file (opened with
+    /// [`Output::open_stereo`]), left and right samples in turn.
+    pub fn write_stereo(&mut self, left: &[i16], right: &[i16]) {
+        if self.error.is_some() {
+            return;
+        }
+        let left = resample(self.resampler.as_mut(), left, &mut self.resampled);
+        let right = resample(
+            self.right_resampler.as_mut(),
+            right,
+            &mut self.right_resampled,
+        );
+        self.interleaved.clear();
+        self.interleaved
+            .extend(left.iter().zip(right).flat_map(|(&l, &r)| [l, r]));
+        let result = store(&mut self.sink, &mut self.bytes, &self.interleaved);
+        self.keep(result);
+    }
+
+    /// Keeps (and logs) the first error; later frames are dropped.
+    fn keep(&mut self, result: io::Result<()>) {
         if let Err(e) = result {
             tracing::warn!("Recording: writing {} failed: {e}", self.path.display());
             self.error = Some(e);
@@ -229,6 +309,46 @@ mod tests {
         assert_eq!(bytes.len(), 44 + 2 * 640);
         let sound = obelus_media::sound::parse_wav(&bytes).unwrap();
         assert_eq!(sound.rate, 16000);
+    }
+
+    #[test]
+    fn stereo_files_interleave_left_then_right() {
+        let dir = tempfile::tempdir().unwrap();
+        let base = dir.path().display().to_string();
+        let stereo = |name: &str, rate: u32, left: &[i16], right: &[i16]| {
+            let mut out = Output::open_stereo(name, false, rate).unwrap();
+            out.write_stereo(left, right);
+            out.close().unwrap();
+            std::fs::read(name).unwrap()
+        };
+        let raw = stereo(&format!("{base}/d.raw"), 8000, &[1, 2], &[-1, -2]);
+        assert_eq!(raw, [1, 0, 0xFF, 0xFF, 2, 0, 0xFE, 0xFF]);
+        let ulaw = stereo(&format!("{base}/d.ulaw"), 8000, &[0], &[0]);
+        assert_eq!(ulaw, [0xFF, 0xFF]);
+        let wav = stereo(&format!("{base}/d.wav"), 8000, &[7; 160], &[-7; 160]);
+        assert_eq!(u16::from_le_bytes([wav[22], wav[23]]), 2, "channels");
+        assert_eq!(wav.len(), 44 + 160 * 4);
+        assert_eq!(&wav[44..48], &[7, 0, 0xF9, 0xFF]);
+        // Each channel is resampled on its own to a 16 kHz file.
+        let hd = stereo(
+            &format!("{base}/d.wav16"),
+            8000,
+            &[1000; 160],
+            &[-1000; 160],
+        );
+        assert_eq!(hd.len(), 44 + 320 * 4);
+        let frames: Vec<(i16, i16)> = hd[44..]
+            .chunks_exact(4)
+            .map(|b| {
+                (
+                    i16::from_le_bytes([b[0], b[1]]),
+                    i16::from_le_bytes([b[2], b[3]]),
+                )
+            })
+            .collect();
+        assert!(frames[100..].iter().all(|&(l, r)| l > 900 && r < -900));
+        let g722 = format!("{base}/d.g722");
+        assert!(Output::open_stereo(&g722, false, 16000).is_err());
     }
 
     #[test]

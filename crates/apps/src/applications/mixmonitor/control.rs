@@ -10,11 +10,14 @@ use std::time::Duration;
 use obelus_core::channel::Channel;
 use obelus_core::events::ChannelEventKind;
 use obelus_media::Stream;
+use obelus_media::sound::Sound;
 use tokio::sync::watch;
 
+use super::beep;
 use super::files::resolve;
 use super::options::Options;
-use super::recorder::{self, Controls, Job};
+use super::recorder::{self, Controls, Copies, Job};
+use super::voicemail::CallInfo;
 use crate::pbx::Executor;
 use crate::recording::{self, Format, Output, split_extension};
 
@@ -95,6 +98,8 @@ struct Active {
     media_id: u64,
     controls: Arc<Controls>,
     done: watch::Receiver<bool>,
+    /// `P`: the beep to play when the recording is stopped.
+    beep_stop: Option<Sound>,
 }
 
 /// Running MixMonitors by channel uniqueid, oldest first. Uniqueids are
@@ -131,17 +136,30 @@ fn new_id() -> String {
 
 /// The files of a recording, opened (failures are logged and the file is
 /// left out, as Asterisk leaves out a file it cannot open), and the rate
-/// to record at: the highest of their formats'.
-fn open_outputs(names: [Option<String>; 3], append: bool) -> (u32, [Option<Output>; 3]) {
+/// to record at: the highest of their formats'. With `interleaved` the
+/// first (main) file is stereo.
+fn open_outputs(
+    names: [Option<String>; 3],
+    append: bool,
+    interleaved: bool,
+) -> (u32, [Option<Output>; 3]) {
     let rate = names
         .iter()
         .flatten()
         .filter_map(|n| Format::from_extension(split_extension(n).1))
         .map(Format::rate)
         .fold(8000, u32::max);
+    let mut index = 0;
     let outputs = names.map(|name| {
+        let main = index == 0;
+        index += 1;
         let name = name?;
-        match Output::open(&name, append, rate) {
+        let opened = if main && interleaved {
+            Output::open_stereo(&name, append, rate)
+        } else {
+            Output::open(&name, append, rate)
+        };
+        match opened {
             Ok(output) => Some(output),
             Err(e) => {
                 tracing::error!("Cannot open {name}: {e}");
@@ -172,10 +190,27 @@ pub(super) fn post_process(
     Some(executor.substitute(Some(channel), &command))
 }
 
+/// The `beep` prompt in the channel's language, when an option wants it;
+/// a missing prompt is a warning and no beeps.
+async fn load_beep(executor: &Executor, channel: &Channel, options: &Options) -> Option<Sound> {
+    if !options.beep_start && !options.beep_stop && options.beep_interval.is_none() {
+        return None;
+    }
+    let data_dir = &executor.core.settings.dirs.data;
+    match crate::sounds::load(data_dir, "beep", &channel.language()).await {
+        Ok(found) => Some(found.sound),
+        Err(missing) => {
+            tracing::warn!("MixMonitor on {}: no beep: {missing}", channel.name());
+            None
+        }
+    }
+}
+
 /// Starts recording `channel` (`MixMonitor(file,options,command)`): sets
-/// `MIXMONITOR_FILENAME` (and the `i()` variable), attaches to the
-/// channel's media stream and publishes `MixMonitorStart`. The recording
-/// runs until [`stop`] or the hangup.
+/// `MIXMONITOR_FILENAME` (and the `i()` variable), beeps with `p` (and
+/// returns after the beep), attaches to the channel's media stream and
+/// publishes `MixMonitorStart`. The recording runs until [`stop`] or the
+/// hangup, beeping every interval with `B`.
 pub async fn start(
     executor: &Arc<Executor>,
     channel: &Arc<Channel>,
@@ -213,14 +248,32 @@ pub async fn start(
         return Err(StartError::NoMedia(channel.name().to_owned()));
     };
     let command = post_process(executor, channel, request.command);
+    if options.no_sync {
+        tracing::info!(
+            "MixMonitor on {}: 'n' is not supported: the receive and transmit audio are always kept in step",
+            channel.name()
+        );
+    }
     let names = [
         (!filename.is_empty()).then(|| filename.clone()),
         read_name,
         write_name,
     ];
-    let append = options.append;
-    let opened = tokio::task::spawn_blocking(move || open_outputs(names, append)).await;
+    let (append, interleaved) = (options.append, options.interleaved);
+    let opened =
+        tokio::task::spawn_blocking(move || open_outputs(names, append, interleaved)).await;
     let (rate, [mixed, read, write]) = opened.map_err(|e| StartError::Thread(e.to_string()))?;
+    let copies = (!options.recipients.is_empty()).then(|| Copies {
+        spool: spool.clone(),
+        recipients: options.recipients.clone(),
+        call: CallInfo::of(channel, options.real_callerid),
+    });
+    let beep_sound = load_beep(executor, channel, &options).await;
+    if options.beep_start
+        && let Some(sound) = &beep_sound
+    {
+        beep::play(&stream, sound).await;
+    }
 
     let id = new_id();
     let controls = Arc::new(Controls::default());
@@ -234,7 +287,8 @@ pub async fn start(
         stream: Arc::downgrade(&stream),
         media_id,
         controls: Arc::clone(&controls),
-        done: done_rx,
+        done: done_rx.clone(),
+        beep_stop: beep_sound.clone().filter(|_| options.beep_stop),
     });
     let job = Job {
         name: channel.name().to_owned(),
@@ -242,6 +296,7 @@ pub async fn start(
         stream: Arc::downgrade(&stream),
         media_id,
         mixed,
+        interleaved,
         read,
         write,
         read_volume: options.read_volume,
@@ -249,6 +304,8 @@ pub async fn start(
         bridged_only: options.bridged,
         controls,
         command,
+        copies,
+        delete: options.delete,
         done: done_tx,
     };
     let finished_id = id.clone();
@@ -261,6 +318,9 @@ pub async fn start(
         let _ = take(&uniqueid, Some(&id));
         return Err(StartError::Thread(e.to_string()));
     }
+    if let (Some(interval), Some(sound)) = (options.beep_interval, beep_sound) {
+        beep::spawn_periodic(Arc::downgrade(&stream), sound, interval, done_rx);
+    }
     if let Some(var) = &options.id_variable {
         executor.set(Some(channel), var, &id);
     }
@@ -271,9 +331,10 @@ pub async fn start(
     })
 }
 
-/// Stops a MixMonitor of `channel`: `id`, or the latest one started. Waits
-/// (a few seconds at most) until its files are complete, then publishes
-/// `MixMonitorStop`. False when there was none to stop.
+/// Stops a MixMonitor of `channel`: `id`, or the latest one started.
+/// Beeps with `P` (and returns after the beep), waits (a few seconds at
+/// most) until its files are complete, then publishes `MixMonitorStop`.
+/// False when there was none to stop.
 pub async fn stop(channel: &Channel, id: Option<&str>) -> bool {
     let id = id.map(str::trim).filter(|i| !i.is_empty());
     let Some(mut entry) = take(channel.uniqueid(), id) else {
@@ -281,6 +342,11 @@ pub async fn stop(channel: &Channel, id: Option<&str>) -> bool {
     };
     if let Some(stream) = entry.stream.upgrade() {
         stream.stop_monitor(entry.media_id);
+        if let Some(sound) = entry.beep_stop.take()
+            && !channel.is_hung_up()
+        {
+            beep::play(&stream, &sound).await;
+        }
     }
     let closed = tokio::time::timeout(CLOSE_WAIT, entry.done.wait_for(|done| *done)).await;
     if !matches!(closed, Ok(Ok(_))) {

@@ -18,7 +18,15 @@
 //! Options: `a` appends, `b` writes only while bridged, `v(x)`/`V(x)`/
 //! `W(x)` scale the audio read from / written to the channel / both by
 //! 2^x (x in -4..4), `r(file)` and `t(file)` also write the read and the
-//! written audio alone, `i(var)` stores the MixMonitorID. The `command`
+//! written audio alone (always in step: `S` is the default), `D` puts the
+//! two directions side by side in a stereo file (left what the channel
+//! receives, right what it transmits; a real stereo wav, or interleaved
+//! samples in a raw file), `i(var)` stores the MixMonitorID. `p` and `P`
+//! beep into the call when the recording starts and stops, `B(interval)`
+//! every `interval` seconds (15 by default). `m(box@context/folder,...)`
+//! copies the files into voicemail boxes (with the connected line as the
+//! caller id, or the channel's caller with `c`), and `d` deletes them
+//! afterwards. The `command`
 //! runs through `/bin/sh` once the files are closed, only where
 //! `asterisk.conf` sets `live_dangerously = yes` (the rule `SHELL()`
 //! follows); `^{X}` in it is `${X}`, expanded when the recording starts.
@@ -27,10 +35,12 @@
 //! `StopMixMonitor` and `MixMonitorMute` too; each publishes its event
 //! (`MixMonitorStart`, `MixMonitorStop`, `MixMonitorMute`).
 
+mod beep;
 mod control;
 mod files;
 mod options;
 mod recorder;
+mod voicemail;
 
 use async_trait::async_trait;
 use obelus_core::channel::Cause;

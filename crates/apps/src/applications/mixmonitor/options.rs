@@ -1,10 +1,17 @@
 //! MixMonitor's option letters, read as `mixmonitor_exec` reads them:
-//! `a`, `b`, `v(x)`/`V(x)`/`W(x)`, `r(file)`, `t(file)`, `i(var)`. The
-//! beep options (`B`, `p`, `P`), voicemail copies (`m`) and the others are
-//! accepted and have no effect.
+//! `a`, `b`, `B(interval)`, `c`, `d`, `D`, `p`, `P`, `v(x)`/`V(x)`/`W(x)`,
+//! `r(file)`, `t(file)`, `i(var)`, `m(mailbox...)`, and `S`, which Asterisk
+//! keeps only to say that what it asked for (the receive and transmit
+//! files kept in step with silence) is the default. `n` (no such silence)
+//! is accepted, but Obelus's recording tap always keeps the directions in
+//! step, so it only earns a notice.
 
 use super::recorder::volume_factor;
+use super::voicemail::{Recipient, parse_recipients};
 use crate::options::Flags;
+
+/// The periodic beep's interval when `B` gives none (seconds).
+const DEFAULT_BEEP_INTERVAL: u32 = 15;
 
 /// The options of one MixMonitor.
 #[derive(Debug, Clone, Default, PartialEq, Eq)]
@@ -23,6 +30,47 @@ pub(super) struct Options {
     pub(super) write_file: Option<String>,
     /// `i(var)`: the channel variable that gets the MixMonitorID.
     pub(super) id_variable: Option<String>,
+    /// `B(interval)`: beep into the call every this many seconds.
+    pub(super) beep_interval: Option<u32>,
+    /// `p`: beep when the recording starts.
+    pub(super) beep_start: bool,
+    /// `P`: beep when the recording stops.
+    pub(super) beep_stop: bool,
+    /// `D`: the main file holds the two directions side by side (left what
+    /// the channel receives, right what it transmits) instead of mixed.
+    pub(super) interleaved: bool,
+    /// `m(...)`: voicemail boxes that get a copy of the recording.
+    pub(super) recipients: Vec<Recipient>,
+    /// `c`: the copies name the channel's caller, not its connected line.
+    pub(super) real_callerid: bool,
+    /// `d`: delete the files once the recording and its copies are done.
+    pub(super) delete: bool,
+    /// `n`: asked not to pad the directions with silence (not honoured).
+    pub(super) no_sync: bool,
+}
+
+/// `B`'s argument as `sscanf("%30u")` reads it: leading digits, 15 when
+/// absent; a bad or zero interval is the default, with a warning.
+fn beep_interval(arg: Option<&str>) -> u32 {
+    let text = arg.map(str::trim).filter(|a| !a.is_empty());
+    let Some(text) = text else {
+        return DEFAULT_BEEP_INTERVAL;
+    };
+    let digits: String = text
+        .trim_start_matches('+')
+        .chars()
+        .take_while(char::is_ascii_digit)
+        .take(30)
+        .collect();
+    match digits.parse::<u32>() {
+        Ok(n) if n > 0 => n,
+        _ => {
+            tracing::warn!(
+                "Invalid interval '{text}' for periodic beep. Using default of {DEFAULT_BEEP_INTERVAL}"
+            );
+            DEFAULT_BEEP_INTERVAL
+        }
+    }
 }
 
 /// `sscanf(arg, "%2d")` within -4..=4, as a volume factor; `None` (with
@@ -51,8 +99,30 @@ impl Options {
         let mut options = Options {
             append: flags.has('a'),
             bridged: flags.has('b'),
+            beep_start: flags.has('p'),
+            beep_stop: flags.has('P'),
+            interleaved: flags.has('D'),
+            real_callerid: flags.has('c'),
+            delete: flags.has('d'),
+            no_sync: flags.has('n'),
             ..Options::default()
         };
+        if flags.has('S') {
+            tracing::info!(
+                "The synchronization behavior enabled by the 'S' option is now the default and does not need to be specified."
+            );
+        }
+        if flags.has('B') {
+            options.beep_interval = Some(beep_interval(flags.arg('B')));
+        }
+        if flags.has('m') {
+            match flags.arg('m').map(str::trim).filter(|m| !m.is_empty()) {
+                Some(text) => options.recipients = parse_recipients(text),
+                None => tracing::warn!(
+                    "No voicemail recipients were specified for the vm copy ('m') option."
+                ),
+            }
+        }
         if flags.has('v')
             && let Some(f) = volume(&flags, 'v', "heard", "Heard")
         {
@@ -101,8 +171,42 @@ mod tests {
                 read_file: Some("in.wav".into()),
                 write_file: Some("/tmp/out.sln".into()),
                 id_variable: Some("MID".into()),
+                ..Options::default()
             }
         );
+    }
+
+    #[test]
+    fn beeps_stereo_copies_and_sync() {
+        let o = Options::parse("B(5)pPDcdm(100@sales/Work,200&300)");
+        assert_eq!(o.beep_interval, Some(5));
+        assert!(o.beep_start && o.beep_stop && o.interleaved);
+        assert!(o.real_callerid && o.delete && !o.no_sync);
+        let boxes: Vec<String> = o.recipients.iter().map(ToString::to_string).collect();
+        assert_eq!(
+            boxes,
+            ["100@sales/Work", "200@default/INBOX", "300@default/INBOX"]
+        );
+        // The default interval, and what sscanf makes of odd ones.
+        for (text, interval) in [
+            ("B", 15),
+            ("B()", 15),
+            ("B(7s)", 7),
+            ("B( 30)", 30),
+            ("B(x)", 15),
+            ("B(0)", 15),
+            ("B(-3)", 15),
+        ] {
+            assert_eq!(Options::parse(text).beep_interval, Some(interval), "{text}");
+        }
+        let plain = Options::parse("ab");
+        assert_eq!(plain.beep_interval, None);
+        assert!(!plain.beep_start && !plain.beep_stop && !plain.interleaved);
+        assert!(plain.recipients.is_empty());
+        assert!(Options::parse("m()").recipients.is_empty());
+        // S is the default already; n is parsed.
+        assert_eq!(Options::parse("S"), Options::default());
+        assert!(Options::parse("n").no_sync);
     }
 
     #[test]

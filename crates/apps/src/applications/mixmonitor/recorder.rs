@@ -3,15 +3,20 @@
 //!
 //! The media thread must never wait on a disk, so the tap only copies
 //! each pair of 20 ms frames into a bounded channel. The writer thread
-//! applies mute and volume, mixes
-//! the two directions (saturating), and writes the mixed, receive and
-//! transmit files, only while the channel is bridged with `b`. It ends
+//! applies mute and volume, mixes the two directions (saturating) or,
+//! with `D`, puts them side by side in a stereo file, and writes the
+//! main, receive and transmit files, only while the channel is bridged
+//! with `b`. The tap hands the directions over in step (a silent one as
+//! silence), so the receive and transmit files always line up, as
+//! Asterisk's `S` asked for and its later versions do by default. It ends
 //! when the sink is finished (StopMixMonitor, or the stream closing at
 //! hangup); it also notices a hangup itself and asks the stream to let go,
 //! for channels whose stream outlives the call. Then it closes the files
-//! (wav headers get their sizes), reports that they are complete, and runs
-//! the post-processing command if one is allowed.
+//! (wav headers get their sizes), reports that they are complete, runs
+//! the post-processing command if one is allowed, copies the files into
+//! the voicemail boxes of `m()`, and deletes them with `d`.
 
+use std::path::PathBuf;
 use std::process::{Command, Stdio};
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::mpsc::{Receiver, RecvTimeoutError};
@@ -22,6 +27,7 @@ use obelus_core::channel::Channel;
 use obelus_media::Stream;
 use tokio::sync::watch;
 
+use super::voicemail::{self, CallInfo, Recipient};
 use crate::recording::{Frames, Output};
 
 /// Samples in the largest frame (20 ms at 16 kHz).
@@ -75,6 +81,15 @@ pub(super) struct Controls {
     pub(super) mute_write: AtomicBool,
 }
 
+/// Where the recording goes once it is complete (`m()`).
+pub(super) struct Copies {
+    /// `<astspooldir>`, under which `voicemail/` lies.
+    pub(super) spool: PathBuf,
+    pub(super) recipients: Vec<Recipient>,
+    /// The call, as the messages describe it.
+    pub(super) call: CallInfo,
+}
+
 /// Everything the writer thread needs.
 pub(super) struct Job {
     /// The channel's name, for messages.
@@ -84,7 +99,10 @@ pub(super) struct Job {
     /// by the recording.
     pub(super) stream: Weak<Stream>,
     pub(super) media_id: u64,
+    /// The main file: mixed, or stereo with `interleaved`.
     pub(super) mixed: Option<Output>,
+    /// `D`: the main file was opened stereo, received audio left.
+    pub(super) interleaved: bool,
     pub(super) read: Option<Output>,
     pub(super) write: Option<Output>,
     pub(super) read_volume: i32,
@@ -93,6 +111,10 @@ pub(super) struct Job {
     pub(super) controls: Arc<Controls>,
     /// Run through `/bin/sh -c` after the files are closed.
     pub(super) command: Option<String>,
+    /// Voicemail copies made after the command.
+    pub(super) copies: Option<Copies>,
+    /// `d`: the files are deleted at the very end.
+    pub(super) delete: bool,
     /// Set to true once the files are complete.
     pub(super) done: watch::Sender<bool>,
 }
@@ -142,10 +164,12 @@ fn run(mut job: Job, rx: &Receiver<Frames>, dropped: &AtomicU64, finished: impl 
             job.name
         );
     }
-    for (output, what) in [
-        (job.mixed.take(), "mixed"),
-        (job.read.take(), "read"),
-        (job.write.take(), "write"),
+    let channels = if job.interleaved { 2 } else { 1 };
+    let mut closed = Vec::new();
+    for (output, what, channels) in [
+        (job.mixed.take(), "mixed", channels),
+        (job.read.take(), "read", 1),
+        (job.write.take(), "write", 1),
     ] {
         if let Some(output) = output {
             let path = output.path.clone();
@@ -153,6 +177,7 @@ fn run(mut job: Job, rx: &Receiver<Frames>, dropped: &AtomicU64, finished: impl 
                 Ok(()) => tracing::info!(verbose = 2, "MixMonitor close filestream ({what})"),
                 Err(e) => tracing::warn!("MixMonitor: {}: {e}", path.display()),
             }
+            closed.push((path, channels));
         }
     }
     // Nobody waiting is fine: the recording was not stopped by hand.
@@ -163,6 +188,52 @@ fn run(mut job: Job, rx: &Receiver<Frames>, dropped: &AtomicU64, finished: impl 
         run_command(&command);
     }
     tracing::info!(verbose = 2, "End MixMonitor Recording {}", job.name);
+    if let Some(copies) = &job.copies {
+        tracing::info!(
+            verbose = 3,
+            "Copying recordings for Mixmonitor {} to voicemail recipients",
+            job.name
+        );
+        copy_to_voicemail(copies, &closed);
+    }
+    if job.delete {
+        for (path, _) in &closed {
+            if let Err(e) = std::fs::remove_file(path) {
+                tracing::warn!("MixMonitor: cannot delete {}: {e}", path.display());
+            }
+        }
+    }
+}
+
+/// Every closed file into every box of `m()`.
+fn copy_to_voicemail(copies: &Copies, files: &[(PathBuf, u32)]) {
+    let when = std::time::SystemTime::now();
+    for (path, channels) in files {
+        let Some(file) = path.to_str() else {
+            tracing::warn!("MixMonitor: {} is not a UTF-8 name", path.display());
+            continue;
+        };
+        for recipient in &copies.recipients {
+            tracing::info!(
+                verbose = 4,
+                "MixMonitor attempting to send voicemail copy to {}@{}",
+                recipient.mailbox,
+                recipient.context
+            );
+            let copied = voicemail::copy(
+                &copies.spool,
+                recipient,
+                file,
+                *channels,
+                &copies.call,
+                when,
+            );
+            match copied {
+                Ok(message) => tracing::debug!("{file} copied as {}", message.display()),
+                Err(e) => tracing::warn!("MixMonitor: copying {file} to {recipient} failed: {e}"),
+            }
+        }
+    }
 }
 
 /// One pair of frames into the files.
@@ -187,8 +258,12 @@ fn write(job: &mut Job, frames: &mut Frames, mixed: &mut [i16; FRAME_MAX]) {
         out.write(sent);
     }
     if let Some(out) = job.mixed.as_mut() {
-        mix(received, sent, &mut mixed[..n]);
-        out.write(&mixed[..n]);
+        if job.interleaved {
+            out.write_stereo(received, sent);
+        } else {
+            mix(received, sent, &mut mixed[..n]);
+            out.write(&mixed[..n]);
+        }
     }
 }
 

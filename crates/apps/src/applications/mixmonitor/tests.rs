@@ -322,3 +322,204 @@ async fn missing_arguments_end_the_call_and_unknown_formats_do_not() {
         );
     }
 }
+
+/// The two channels of a stereo 8 kHz wav whose header sizes are right.
+fn stereo_wav(path: &Path) -> (Vec<i16>, Vec<i16>) {
+    let bytes = std::fs::read(path).unwrap();
+    let le16 = |at: usize| u16::from_le_bytes([bytes[at], bytes[at + 1]]);
+    let le32 = |at: usize| u32::from_le_bytes(bytes[at..at + 4].try_into().unwrap()) as usize;
+    assert_eq!((le16(22), le16(32)), (2, 4), "stereo PCM16");
+    assert_eq!(le32(24), 8000);
+    assert_eq!(
+        le32(40),
+        bytes.len() - 44,
+        "data size of {}",
+        path.display()
+    );
+    bytes[44..]
+        .chunks_exact(4)
+        .map(|f| {
+            (
+                i16::from_le_bytes([f[0], f[1]]),
+                i16::from_le_bytes([f[2], f[3]]),
+            )
+        })
+        .unzip()
+}
+
+/// 20 ms frames of `audio` in which `freq` Hz dominates.
+fn frames_of(audio: &[i16], freq: f32) -> usize {
+    audio
+        .chunks_exact(SECOND / 50)
+        .filter(|f| share(f, freq) > 0.5)
+        .count()
+}
+
+/// The beep the tests install: 300 ms of 2 kHz, unlike anything else.
+const BEEP_HZ: f32 = 2000.0;
+
+fn install_beep(core: &Core) {
+    install_sound(core, "beep", &tone(BEEP_HZ, 3 * SECOND / 10));
+}
+
+#[tokio::test]
+async fn d_puts_each_direction_in_its_channel_and_p_beeps_before_recording() {
+    let (core, executor, dir) = executor(
+        "[default]\nexten => 1,1,Answer()\n same => n,MixMonitor(/${DIR}/stereo.wav,Dp)\n same => n,Playback(hum)\n same => n,StopMixMonitor()\n",
+    );
+    install_sound(&core, "hum", &tone(1000.0, 2 * SECOND));
+    install_beep(&core);
+    let (channel, _driver, mut peer) = media_channel(&core, "default", "1").await;
+    set_dir(&channel, dir.path());
+    let task = tokio::spawn(run(
+        Pbx::new(Arc::clone(&executor), Arc::clone(&channel)).unwrap()
+    ));
+    peer.send_audio(&tone(440.0, 5 * SECOND / 2)).await;
+    task.await.unwrap();
+    let (left, right) = stereo_wav(&dir.path().join("stereo.wav"));
+    assert!(left.len() > SECOND, "{} frames", left.len());
+    let (l, r) = (&left[SECOND / 5..], &right[SECOND / 5..]);
+    assert!(share(l, 440.0) > 0.8, "left 440 Hz {:.2}", share(l, 440.0));
+    assert!(
+        share(r, 1000.0) > 0.8,
+        "right 1 kHz {:.2}",
+        share(r, 1000.0)
+    );
+    assert!(share(l, 1000.0) < 0.05 && share(r, 440.0) < 0.05);
+    // The start beep was heard before the recording began, then the prompt.
+    assert_eq!(frames_of(&right, BEEP_HZ), 0, "the beep is not recorded");
+    let heard = peer.drain_audio().await;
+    let beep = frames_of(&heard, BEEP_HZ);
+    assert!((12..=16).contains(&beep), "{beep} frames of beep heard");
+    let first_prompt = heard
+        .chunks_exact(SECOND / 50)
+        .position(|f| share(f, 1000.0) > 0.5)
+        .expect("the prompt was heard");
+    let first_beep = heard
+        .chunks_exact(SECOND / 50)
+        .position(|f| share(f, BEEP_HZ) > 0.5)
+        .unwrap();
+    assert!(
+        first_beep < first_prompt,
+        "beep at {first_beep}, prompt at {first_prompt}"
+    );
+}
+
+#[tokio::test]
+async fn b_beeps_every_interval_and_p_upper_beeps_at_the_stop() {
+    let (core, executor, dir) = executor("[default]\nexten => 1,1,Wait(30)\n");
+    install_beep(&core);
+    let (channel, mut peer, task) = waiting_channel(&core, &executor).await;
+    let file = format!("{}/beeps.wav", dir.path().display());
+    let request = Request {
+        file: &file,
+        options: "B(1)P",
+        command: "",
+    };
+    start(&executor, &channel, &request).await.unwrap();
+    let quiet_start = peer.recv_audio(Duration::from_millis(500)).await;
+    assert!(quiet_start.is_none(), "no start beep without p");
+    // Two periodic beeps (after one and two seconds), then the stop's.
+    peer.send_audio(&tone(440.0, 2 * SECOND)).await;
+    assert!(stop(&channel, None).await);
+    let heard = peer.drain_audio().await;
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+    task.await.unwrap();
+    let beep = frames_of(&heard, BEEP_HZ);
+    assert!(
+        (40..=50).contains(&beep),
+        "{beep} frames of beep: not 3 beeps"
+    );
+    // The beeps go to the phone only; the recording has what it said.
+    let samples = complete_wav(Path::new(&file));
+    assert!(share(&samples, 440.0) > 0.8);
+}
+
+#[tokio::test]
+async fn m_copies_every_file_into_the_boxes_and_d_deletes_them() {
+    let (core, executor, dir) = executor("[default]\nexten => 1,1,Wait(30)\n");
+    let (channel, mut peer, task) = waiting_channel(&core, &executor).await;
+    channel.set_connected(obelus_core::channel::Party {
+        number: "102".into(),
+        name: "Bob".into(),
+    });
+    let spool = dir.path().join("spool");
+    let kept = format!("{}/kept.wav", dir.path().display());
+    let first = Request {
+        file: &kept,
+        options: "m(100@office&200)r(in.sln)",
+        command: "",
+    };
+    let gone = format!("{}/gone.wav", dir.path().display());
+    let second = Request {
+        file: &gone,
+        options: "cdm(300)",
+        command: "",
+    };
+    let a = start(&executor, &channel, &first).await.unwrap();
+    start(&executor, &channel, &second).await.unwrap();
+    peer.send_audio(&tone(440.0, 3 * SECOND / 2)).await;
+    assert!(stop(&channel, Some(&a.id)).await);
+    assert!(stop(&channel, None).await);
+    channel.request_hangup(Cause::NORMAL_CLEARING);
+    task.await.unwrap();
+
+    let inbox = |b: &str| spool.join(format!("voicemail/{b}/INBOX"));
+    let text = |path: PathBuf| {
+        for _ in 0..500 {
+            if let Ok(t) = std::fs::read_to_string(&path)
+                && t.contains("duration=")
+            {
+                return t;
+            }
+            std::thread::sleep(Duration::from_millis(10));
+        }
+        panic!("no message {}", path.display());
+    };
+    for mailbox in ["office/100", "default/200"] {
+        let t = text(inbox(mailbox).join("msg0000.txt"));
+        assert!(t.contains("\ncallerid=\"Bob\" <102>\n"), "{t}");
+        assert!(t.contains("\ncallerchan=Test/media-"), "{t}");
+        assert!(t.contains("\ncontext=default\nexten=1\n"), "{t}");
+        assert!(t.contains("\nduration=1\n"), "{t}");
+        assert_eq!(
+            std::fs::read(inbox(mailbox).join("msg0000.wav")).unwrap(),
+            std::fs::read(&kept).unwrap()
+        );
+        // The r() file is a message of its own, in its own format.
+        text(inbox(mailbox).join("msg0001.txt"));
+        let read = std::fs::read(inbox(mailbox).join("msg0001.sln")).unwrap();
+        assert_eq!(read, std::fs::read(spool.join("monitor/in.sln")).unwrap());
+    }
+    let t = text(inbox("default/300").join("msg0000.txt"));
+    assert!(
+        t.contains("\ncallerid=\"Alice\" <101>\n"),
+        "c: the caller: {t}"
+    );
+    assert!(inbox("default/300").join("msg0000.wav").is_file());
+    for _ in 0..500 {
+        if !Path::new(&gone).exists() {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    assert!(!Path::new(&gone).exists(), "d deletes the recording");
+    assert!(Path::new(&kept).exists());
+}
+
+#[tokio::test]
+async fn s_receive_and_transmit_files_stay_in_step_when_one_side_is_silent() {
+    let (core, executor, dir) = executor(
+        "[default]\nexten => 1,1,Answer()\n same => n,MixMonitor(,Sr(/${DIR}/in.sln)t(/${DIR}/out.sln))\n same => n,Playback(hum)\n same => n,StopMixMonitor()\n",
+    );
+    install_sound(&core, "hum", &tone(1000.0, SECOND));
+    // The caller says nothing at all.
+    let channel = call(&core, &executor, dir.path(), 0).await;
+    assert_eq!(channel.var("MIXMONITOR_FILENAME").as_deref(), Some(""));
+    let read = sln(&dir.path().join("in.sln"));
+    let write = sln(&dir.path().join("out.sln"));
+    assert!(write.len() > SECOND / 2, "{} samples", write.len());
+    assert_eq!(read.len(), write.len(), "silence fills the quiet side");
+    assert!(read.iter().all(|&s| s == 0));
+    assert!(share(&write, 1000.0) > 0.8);
+}
