@@ -688,7 +688,7 @@ pub struct Envelope<'a> {
 }
 
 #[cfg(test)]
-mod conformance;
+pub(crate) mod conformance;
 
 #[cfg(test)]
 mod tests {

@@ -27,6 +27,7 @@ const NOT_SENT: &[(&str, &str)] = &[
 fn models() -> BTreeMap<String, Value> {
     let mut all = BTreeMap::new();
     for text in [
+        include_str!("../api/models/applications.json"),
         include_str!("../api/models/asterisk.json"),
         include_str!("../api/models/endpoints.json"),
         include_str!("../api/models/channels.json"),
@@ -62,6 +63,14 @@ fn properties(models: &BTreeMap<String, Value>, model: &str) -> Map<String, Valu
         }
     }
     props
+}
+
+/// What is wrong with `value` as an instance of model `model` (empty when
+/// nothing): for the REST replies whose models live beside their handlers.
+pub(crate) fn problems(model: &str, value: &Value) -> Vec<String> {
+    let mut problems = Vec::new();
+    check(&models(), model, value, model, &mut problems);
+    problems
 }
 
 /// Checks `value` against model `model`; problems are collected with
@@ -421,6 +430,52 @@ fn every_event_matches_its_model() {
         check(&models, name, &value, name, &mut problems);
     }
     assert!(problems.is_empty(), "{problems:#?}");
+}
+
+#[test]
+fn rest_replies_match_their_models() {
+    let replies = [
+        ("Channel", serde_json::to_value(channel())),
+        ("Bridge", serde_json::to_value(bridge())),
+        ("Playback", serde_json::to_value(playback())),
+        ("LiveRecording", serde_json::to_value(recording(None))),
+        ("Endpoint", serde_json::to_value(endpoint())),
+        (
+            "StoredRecording",
+            serde_json::to_value(StoredRecording {
+                name: "rec".into(),
+                format: "wav".into(),
+            }),
+        ),
+        (
+            "DeviceState",
+            serde_json::to_value(DeviceState {
+                name: "Stasis:door".into(),
+                state: "BUSY".into(),
+            }),
+        ),
+        (
+            "Application",
+            serde_json::to_value(Application {
+                name: "app".into(),
+                channel_ids: vec!["1".into()],
+                bridge_ids: vec![],
+                endpoint_ids: vec!["PJSIP/101".into()],
+                device_names: vec![],
+                events_allowed: vec![serde_json::json!({"type": "StasisStart"})],
+                events_disallowed: vec![],
+            }),
+        ),
+        (
+            "Variable",
+            serde_json::to_value(Variable { value: "1".into() }),
+        ),
+    ];
+    for (model, value) in replies {
+        let value = value.expect("json");
+        let problems = problems(model, &value);
+        assert!(problems.is_empty(), "{model}: {problems:#?}");
+    }
 }
 
 #[test]

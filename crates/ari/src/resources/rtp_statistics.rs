@@ -108,3 +108,22 @@ pub(super) fn rtp_statistics(ari: &Ari, p: &Params) -> AriResult {
     let id = ari.channel_id(channel.uniqueid());
     ok(ari, &RtpStat::new(&stream.rtp_stats(), &id))
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn the_reply_is_an_rtpstat_of_the_served_model() {
+        let stats = RtpStats {
+            txcount: 250,
+            rxcount: 249,
+            rxjitter: 0.002,
+            local_ssrc: 7,
+            ..RtpStats::default()
+        };
+        let value = serde_json::to_value(RtpStat::new(&stats, "1795343125.27")).unwrap();
+        let problems = crate::json::conformance::problems("RTPstat", &value);
+        assert!(problems.is_empty(), "{problems:#?}");
+    }
+}
