@@ -256,6 +256,7 @@ async fn admit(
         dtmf,
         dtmf_path,
         transfer_ari,
+        alternates: Vec::new(),
     });
     tokio::spawn(actor.run());
     pbx.start(channel);
