@@ -278,8 +278,7 @@ impl Ping {
                 return Outcome::Unreachable;
             }
         };
-        let mut tried = 0;
-        for target in targets.iter().take(MAX_TARGETS) {
+        for (tried, target) in targets.iter().take(MAX_TARGETS).enumerate() {
             if tried > 0 {
                 tracing::info!(
                     verbose = 3,
@@ -289,7 +288,6 @@ impl Ping {
                     target.addr
                 );
             }
-            tried += 1;
             let outcome = self.run(socket, pending, target.addr).await;
             if matches!(outcome, Outcome::Reachable(_)) {
                 return outcome;
