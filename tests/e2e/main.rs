@@ -17,6 +17,7 @@ mod console;
 mod mixmonitor;
 mod moh;
 mod realtime;
+mod sip_dns;
 mod sip_identify;
 mod sip_register;
 mod sip_session;

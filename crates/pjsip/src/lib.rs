@@ -20,6 +20,7 @@ pub mod module;
 pub mod objects;
 pub mod qualify;
 pub mod registrar;
+mod resolver;
 pub mod session;
 mod show;
 pub mod stack;

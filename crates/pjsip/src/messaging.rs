@@ -29,7 +29,7 @@ use tokio::sync::mpsc;
 
 use crate::session;
 use crate::session::dialog::without_tag;
-use crate::session::tech::{address_of, contact_uri, parse, with_user};
+use crate::session::tech::{contact_uri, parse, targets_of, with_user};
 use crate::stack::{Origin, Shared, admit, answer, built};
 
 /// The `pjsip:` message technology.
@@ -153,10 +153,8 @@ struct Route {
     local: SocketAddr,
 }
 
-fn route(shared: &Shared, uri: &str) -> Result<Route, MessageError> {
-    let peer = address_of(uri).ok_or_else(|| {
-        MessageError::Invalid(format!("Cannot reach '{uri}' (only IP addresses for now)"))
-    })?;
+/// The first RFC 3263 target of `uri` (a MESSAGE or REFER is sent once).
+async fn route(shared: &Shared, uri: &str) -> Result<Route, MessageError> {
     let socket = shared
         .udp
         .clone()
@@ -164,6 +162,13 @@ fn route(shared: &Shared, uri: &str) -> Result<Route, MessageError> {
     let bound = socket
         .local_addr()
         .map_err(|e| MessageError::Invalid(format!("UDP transport: {e}")))?;
+    let peer = targets_of(shared, uri, bound.ip())
+        .await
+        .and_then(|t| t.into_iter().next().ok_or_else(|| "no target".to_owned()))
+        .map_err(|why| {
+            tracing::warn!("PJSIP: cannot reach '{uri}': {why}");
+            MessageError::Invalid(format!("Cannot reach '{uri}': {why}"))
+        })?;
     let local = SocketAddr::new(session::local_ip_for(bound.ip(), peer), bound.port());
     Ok(Route {
         socket,
@@ -293,7 +298,7 @@ impl MessageTech for PjsipMessaging {
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(message.to.clone()))?;
         let uri = destination(&shared, &message.to).await?;
-        let route = route(&shared, &uri)?;
+        let route = route(&shared, &uri).await?;
         let mut b = request(
             Method::Message,
             &uri,
@@ -317,7 +322,7 @@ impl MessageTech for PjsipMessaging {
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(refer.to.clone()))?;
         let uri = destination(&shared, &refer.to).await?;
-        let route = route(&shared, &uri)?;
+        let route = route(&shared, &uri).await?;
         let target = refer.refer_to.trim();
         let refer_to = if target.starts_with("sip:") || target.starts_with("sips:") {
             target.to_owned()

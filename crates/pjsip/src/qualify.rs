@@ -7,7 +7,7 @@
 //! by Timer E over UDP); responses reach it through the stack's dispatcher.
 
 use std::collections::HashMap;
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -15,10 +15,15 @@ use obelus_core::events::Event;
 use obelus_sip::transaction::{
     ClientTransaction, Event as TransactionEvent, TimerConfig, TransactionKey,
 };
-use obelus_sip::{Method, RequestBuilder, Response, Uri, new_branch, new_call_id, new_tag};
+use obelus_sip::{Method, RequestBuilder, Response, new_branch, new_call_id, new_tag};
 use obelus_sorcery::Object;
 use tokio::net::UdpSocket;
+
+use crate::resolver::Resolver;
 use tokio::sync::mpsc;
+
+/// At most this many of a contact's addresses are pinged in one qualify.
+const MAX_TARGETS: usize = 4;
 
 /// How often the schedule is looked at.
 const TICK: Duration = Duration::from_secs(1);
@@ -129,6 +134,7 @@ pub(crate) fn spawn(
     sorcery: Arc<obelus_sorcery::SorceryService>,
     socket: Arc<UdpSocket>,
     pending: Arc<Pending>,
+    resolver: Arc<Resolver>,
 ) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
         let mut known: HashMap<String, Known> = HashMap::new();
@@ -223,9 +229,10 @@ pub(crate) fn spawn(
                     let job = Ping::of(&contact, aor.id(), timeout);
                     let (socket, pending, done) =
                         (Arc::clone(&socket), Arc::clone(&pending), done_tx.clone());
+                    let resolver = Arc::clone(&resolver);
                     tokio::spawn(async move {
                         let Some(job) = job else { return };
-                        let outcome = job.run(&socket, &pending).await;
+                        let outcome = job.qualify(&socket, &pending, &resolver).await;
                         let _ = done.send((job.id, job.uri, job.aor, job.endpoint, outcome));
                     });
                 }
@@ -239,34 +246,57 @@ struct Ping {
     uri: String,
     aor: String,
     endpoint: String,
-    target: SocketAddr,
     timeout: Duration,
 }
 
 impl Ping {
-    /// A ping for a contact whose URI names an IP address (hostnames need
-    /// RFC 3263 resolution, which comes with outbound calls).
+    /// A ping for a contact (its URI may name an address or a host).
     fn of(contact: &Object, aor: &str, timeout: Duration) -> Option<Self> {
-        let uri = contact.str("uri")?.to_owned();
-        let parsed = Uri::parse(&uri).ok()?;
-        let host = parsed.host()?.to_string();
-        let ip: IpAddr = host
-            .trim_start_matches('[')
-            .trim_end_matches(']')
-            .parse()
-            .ok()?;
-        let target = SocketAddr::new(ip, parsed.port().unwrap_or(5060));
         Some(Self {
             id: contact.id().to_owned(),
-            uri,
+            uri: contact.str("uri")?.to_owned(),
             aor: aor.to_owned(),
             endpoint: contact.str("endpoint").unwrap_or("").to_owned(),
-            target,
             timeout,
         })
     }
 
-    async fn run(&self, socket: &UdpSocket, pending: &Pending) -> Outcome {
+    /// Pings the contact's RFC 3263 targets in turn until one answers:
+    /// reachable if any does.
+    async fn qualify(&self, socket: &UdpSocket, pending: &Pending, resolver: &Resolver) -> Outcome {
+        let Ok(local) = socket.local_addr() else {
+            return Outcome::Unreachable;
+        };
+        let targets = match resolver.locate(&self.uri, local.ip()).await {
+            Ok(targets) => targets,
+            Err(why) => {
+                tracing::warn!(
+                    "PJSIP: cannot qualify contact '{}' of AOR '{}': {why}",
+                    self.uri,
+                    self.aor
+                );
+                return Outcome::Unreachable;
+            }
+        };
+        for (tried, target) in targets.iter().take(MAX_TARGETS).enumerate() {
+            if tried > 0 {
+                tracing::info!(
+                    verbose = 3,
+                    "Contact {}/{}: trying the next target {}",
+                    self.aor,
+                    self.uri,
+                    target.addr
+                );
+            }
+            let outcome = self.run(socket, pending, target.addr).await;
+            if matches!(outcome, Outcome::Reachable(_)) {
+                return outcome;
+            }
+        }
+        Outcome::Unreachable
+    }
+
+    async fn run(&self, socket: &UdpSocket, pending: &Pending, target: SocketAddr) -> Outcome {
         let Ok(local) = socket.local_addr() else {
             return Outcome::Unreachable;
         };
@@ -304,10 +334,10 @@ impl Ping {
             while let Some(bytes) = txn.poll_transmit() {
                 obelus_transport::logger::transmitted(
                     obelus_transport::Protocol::Udp,
-                    self.target,
+                    target,
                     &bytes,
                 );
-                let _ = socket.send_to(&bytes, self.target).await;
+                let _ = socket.send_to(&bytes, target).await;
             }
             let mut result = None;
             while let Some(event) = txn.poll_event() {

@@ -201,6 +201,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             .iter()
             .find(|l| l.udp_socket().is_some())
             .map(|l| l.config().name.clone()),
+        resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
     });
     core.channels
         .register_technology(Arc::new(crate::session::tech::PjsipTechnology {
@@ -221,6 +222,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             Arc::clone(&shared.sorcery),
             socket,
             Arc::clone(&shared.pending),
+            Arc::clone(&shared.resolver),
         ));
     }
     // `contact_expiration_check_interval`: 0 turns the check off.
@@ -261,6 +263,8 @@ pub(crate) struct Shared {
     pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
     /// That transport's section name.
     pub(crate) udp_transport: Option<String>,
+    /// RFC 3263 lookups of the hosts requests are sent to.
+    pub(crate) resolver: Arc<crate::resolver::Resolver>,
     /// Bounds the requests being worked on at once; when all are taken the
     /// dispatcher waits, the listeners' queue fills, and they drop (and
     /// count) what arrives, rather than spawning without limit.

@@ -22,7 +22,8 @@
 //! - [`sdp::SessionDescription`] and [`digest`];
 //! - [`transaction`]: the RFC 3261 §17 state machines, driven by explicit
 //!   events and a caller-supplied clock;
-//! - [`session_timer`]: RFC 4028 session timers, the same way.
+//! - [`session_timer`]: RFC 4028 session timers, the same way;
+//! - [`locate`]: RFC 3263 server location (NAPTR, SRV, A/AAAA), sans-IO.
 //!
 //! ```
 //! use obelus_sip::{Message, StatusCode, Response};
@@ -42,6 +43,7 @@ mod error;
 mod framing;
 pub mod header;
 mod ids;
+pub mod locate;
 mod message;
 mod method;
 pub mod parse;

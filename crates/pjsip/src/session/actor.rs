@@ -4,6 +4,7 @@
 //! sending and SIP INFO in [`digits`].
 
 mod digits;
+mod failover;
 mod timer;
 
 use std::sync::Arc;
@@ -138,6 +139,9 @@ pub(crate) struct Setup {
     pub dtmf_path: SharedPath,
     /// `PJSIP_TRANSFER_HANDLING()` is `ari-only` (set on the channel).
     pub transfer_ari: Arc<AtomicBool>,
+    /// Where our INVITE goes next when the current target does not answer
+    /// (the rest of the RFC 3263 target list; UAC only).
+    pub alternates: Vec<std::net::SocketAddr>,
     /// What the endpoint says about the peer's REFERs.
     pub transfers: Transfers,
 }
@@ -186,6 +190,8 @@ pub(crate) struct Actor {
     /// A REFER of the peer's was handed to the channel's application (or
     /// its bridge) and its NOTIFY subscription waits for news.
     refer_pending: bool,
+    /// The RFC 3263 targets not tried yet, in order.
+    alternates: Vec<std::net::SocketAddr>,
     transfers: Transfers,
 }
 
@@ -231,6 +237,7 @@ impl Actor {
             dtmf_shared: setup.dtmf_path,
             transfer_ari: setup.transfer_ari,
             refer_pending: false,
+            alternates: setup.alternates,
             transfers: setup.transfers,
         };
         actor.dtmf_shared.set(actor.dtmf_path);
@@ -342,7 +349,7 @@ impl Actor {
             let mut events = Vec::new();
             for c in &mut self.client {
                 while let Some(bytes) = c.txn.poll_transmit() {
-                    out.push(bytes);
+                    out.push((c.kind, c.key.clone(), bytes));
                 }
                 while let Some(e) = c.txn.poll_event() {
                     events.push((c.kind, c.key.clone(), e));
@@ -351,8 +358,15 @@ impl Actor {
             if out.is_empty() && events.is_empty() {
                 break;
             }
-            for bytes in out {
-                self.send(bytes).await;
+            for (kind, key, bytes) in out {
+                if let Err(e) = self.reply.send(bytes).await {
+                    tracing::debug!("{}: send failed: {e}", self.channel.name());
+                    // RFC 3263 §4.3: a transport error is a failure of
+                    // this target; the INVITE moves on to the next.
+                    if kind == Kind::Invite && self.fail_over(&format!("transport error ({e})")) {
+                        self.forget(&key);
+                    }
+                }
             }
             self.on_txn_events(events).await;
         }
@@ -365,6 +379,10 @@ impl Actor {
             match event {
                 TxnEvent::Response(r) => self.on_txn_response(kind, r).await,
                 TxnEvent::Timeout => {
+                    if kind == Kind::Invite && self.fail_over("no answer to INVITE") {
+                        self.forget(&key);
+                        continue;
+                    }
                     if kind == Kind::Invite && self.phase == Phase::Early {
                         tracing::info!("{}: no answer to INVITE (timeout)", self.channel.name());
                         self.phase = Phase::Ended;
@@ -519,6 +537,10 @@ impl Actor {
             return;
         }
         if code == 422 && self.phase == Phase::Early && self.retry_invite(&response) {
+            return;
+        }
+        // As Asterisk does: a 503 sends the INVITE to the next target.
+        if code == 503 && self.fail_over("503 Service Unavailable") {
             return;
         }
         // 3xx-6xx: the attempt failed.

@@ -256,6 +256,7 @@ async fn admit(
         dtmf,
         dtmf_path,
         transfer_ari,
+        alternates: Vec::new(),
         transfers: Transfers {
             allowed: endpoint.bool("allow_transfer").unwrap_or(true),
             context: endpoint.str("context").unwrap_or("default").to_owned(),

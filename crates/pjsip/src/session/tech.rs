@@ -12,7 +12,6 @@ use obelus_core::channel::{
     Cause, Channel, ChannelInit, ChannelState, Channels, Party, Technology,
 };
 use obelus_media::MediaEngine;
-use obelus_sip::Uri;
 use obelus_sip::sdp::Direction;
 use obelus_sip::session_timer::SessionTimer;
 use obelus_transport::Reply;
@@ -78,17 +77,16 @@ pub(crate) fn with_user(uri: &str, user: &str) -> String {
     format!("{scheme}:{user}@{host}")
 }
 
-/// Where to send requests for `uri` (an IP address; names need RFC 3263,
-/// not done yet).
-pub(crate) fn address_of(uri: &str) -> Option<SocketAddr> {
-    let parsed = Uri::parse(uri).ok()?;
-    let host = parsed.host()?.to_string();
-    let ip: IpAddr = host
-        .trim_start_matches('[')
-        .trim_end_matches(']')
-        .parse()
-        .ok()?;
-    Some(SocketAddr::new(ip, parsed.port().unwrap_or(5060)))
+/// Where requests for `uri` go over UDP from a socket of `local`'s address
+/// family: the RFC 3263 targets in the order to try them, or why there are
+/// none (what was looked up, and what to check).
+pub(crate) async fn targets_of(
+    shared: &Shared,
+    uri: &str,
+    local: IpAddr,
+) -> Result<Vec<SocketAddr>, String> {
+    let targets = shared.resolver.locate(uri, local).await?;
+    Ok(targets.into_iter().map(|t| t.addr).collect())
 }
 
 /// The URI an endpoint is reached at: the first registered contact of its
@@ -179,15 +177,25 @@ impl Technology for PjsipTechnology {
             Some(user) => with_user(&uri, user),
             None => uri,
         };
-        let Some(peer) = address_of(&uri) else {
-            tracing::warn!("PJSIP: cannot reach contact '{uri}' (only IP addresses for now)");
-            return Err(Cause::NO_ROUTE_DESTINATION);
-        };
         let socket = shared.udp.clone().ok_or_else(|| {
             tracing::warn!("PJSIP: no UDP transport to place calls from");
             Cause::CHAN_NOT_IMPLEMENTED
         })?;
         let bound = socket.local_addr().map_err(|_| Cause::FAILURE)?;
+        let mut alternates = match targets_of(&shared, &uri, bound.ip()).await {
+            Ok(targets) => targets,
+            Err(why) => {
+                tracing::warn!(
+                    "PJSIP: cannot reach '{uri}' for endpoint '{}': {why}",
+                    target.endpoint
+                );
+                return Err(Cause::NO_ROUTE_DESTINATION);
+            }
+        };
+        if alternates.is_empty() {
+            return Err(Cause::NO_ROUTE_DESTINATION);
+        }
+        let peer = alternates.remove(0);
         let local_ip = local_ip_for(bound.ip(), peer);
         let local_sip = SocketAddr::new(local_ip, bound.port());
         let public = match &shared.udp_transport {
@@ -320,6 +328,7 @@ impl Technology for PjsipTechnology {
             dtmf: DtmfMode::of(&endpoint),
             dtmf_path,
             transfer_ari,
+            alternates,
             transfers: Transfers {
                 allowed: endpoint.bool("allow_transfer").unwrap_or(true),
                 context: endpoint.str("context").unwrap_or("default").to_owned(),
@@ -359,10 +368,6 @@ mod tests {
         assert_eq!(
             with_user("sip:a@192.0.2.1:5060", "b"),
             "sip:b@192.0.2.1:5060"
-        );
-        assert_eq!(
-            address_of("sip:102@127.0.0.1:5070"),
-            Some("127.0.0.1:5070".parse().unwrap())
         );
     }
 }
