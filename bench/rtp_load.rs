@@ -196,21 +196,36 @@ fn step(calls: usize, seconds: u64) {
         started.elapsed().as_secs_f64(),
         cpu_ticks(obelus.0.id()).saturating_sub(before) as f64 / TICKS_PER_SECOND,
     );
-    // Late packets still in flight.
-    std::thread::sleep(Duration::from_millis(200));
-    let (sent, received) = banks
-        .iter()
-        .map(PhoneBank::counts)
-        .fold((0, 0), |(s, r), (a, b)| (s + a, r + b));
+    // Packets still queued in Obelus or in flight arrive late rather than
+    // never: wait until the counts stop moving (at most 5 s), and report
+    // how long that took (the relay's backlog when the senders stopped).
+    let counts = |banks: &[PhoneBank; 2]| {
+        banks
+            .iter()
+            .map(PhoneBank::counts)
+            .fold((0, 0), |(s, r), (a, b)| (s + a, r + b))
+    };
+    let stopped = Instant::now();
+    let mut last = counts(&banks);
+    let drained = loop {
+        std::thread::sleep(Duration::from_millis(100));
+        let now = counts(&banks);
+        if now == last || stopped.elapsed() > Duration::from_secs(5) {
+            break stopped.elapsed().saturating_sub(Duration::from_millis(100));
+        }
+        last = now;
+    };
+    let (sent, received) = last;
     let loss = 100.0 * (sent.saturating_sub(received)) as f64 / sent.max(1) as f64;
     println!(
-        "{:>6} {:>10} {:>10} {:>7.2}% {:>14.3} {:>12.2}",
+        "{:>6} {:>10} {:>10} {:>7.2}% {:>14.3} {:>12.2} {:>10}",
         calls,
         sent,
         received,
         loss,
         used * 1000.0 / (calls as f64 * window),
-        used * 1e6 / received.max(1) as f64
+        used * 1e6 / received.max(1) as f64,
+        drained.as_millis()
     );
 }
 
@@ -235,8 +250,8 @@ fn main() {
         .unwrap_or(10);
     println!("rtp_load: {seconds} s of PCMU both ways per call, steps {steps:?}");
     println!(
-        "{:>6} {:>10} {:>10} {:>8} {:>14} {:>12}",
-        "calls", "sent", "received", "loss", "ms CPU/call-s", "µs/packet"
+        "{:>6} {:>10} {:>10} {:>8} {:>14} {:>12} {:>10}",
+        "calls", "sent", "received", "loss", "ms CPU/call-s", "µs/packet", "drain ms"
     );
     for calls in steps {
         step(calls, seconds);
