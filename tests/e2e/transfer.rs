@@ -442,6 +442,58 @@ fn a_sip_refer_blind_transfers_the_other_party() {
     wait_idle(&pbx.conf);
 }
 
+/// alice's call to bob (822) that REFERs it to `target` once answered,
+/// logging to `log`.
+fn refer_call(pbx: &Pbx, dir: &Path, target: &str, log: &Path) -> (std::process::Child, UdpSocket) {
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let call = sipp(
+        pbx.sip,
+        dir,
+        "xfer_refer.xml",
+        "alice",
+        free_port(),
+        &rtp,
+        &[
+            "-key",
+            "dest",
+            "822",
+            "-key",
+            "target",
+            target,
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+        ],
+    );
+    (call, rtp)
+}
+
+/// After an attended transfer: alice's REFER got NOTIFY `200 OK` and both
+/// her calls ended; bob and carol talk (carol's key reaches bob) until
+/// the test hangs them up.
+fn transferred(
+    pbx: &Pbx,
+    dir: &Path,
+    alice: [(std::process::Child, &str); 2],
+    refer_log: &Path,
+    bob: (std::process::Child, &UdpSocket),
+    carol: (std::process::Child, &UdpSocket, &Path),
+) {
+    let [(refer, what), (replaced, replaced_what)] = alice;
+    wait_ok_within(refer, what, dir, Duration::from_secs(30));
+    let log = std::fs::read_to_string(refer_log).unwrap();
+    assert!(log.contains("FRAG 200"), "{log}");
+    wait_ok_within(replaced, replaced_what, dir, Duration::from_secs(30));
+    let mut bob_ear = Ear::new(bob.1);
+    let mut carol_keys = Keypad::new(carol.1, obelus_media_address(carol.2));
+    carol_keys.press('7');
+    assert_eq!(bob_ear.until('7'), "7", "bob hears carol");
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(bob.0, "bob's call", dir, Duration::from_secs(30));
+    wait_ok_within(carol.0, "carol's call", dir, Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
 /// alice calls carol (103) and, on a second phone line, bob (822); then
 /// REFERs her call with bob to carol with Replaces naming her call with
 /// carol (matched by its Call-ID, fixed with sipp's `-cid_str`): 202,
@@ -474,27 +526,8 @@ fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
         "carol@127.0.0.1?Replaces=xfer2-1%40127.0.0.1%3Bfrom-tag%3D{}SIPpTag001",
         second_call.id()
     );
-    let rtp_first = UdpSocket::bind("127.0.0.1:0").unwrap();
     let first_log = dir.path().join("alice1.log");
-    let first_call = sipp(
-        pbx.sip,
-        dir.path(),
-        "xfer_refer.xml",
-        "alice",
-        free_port(),
-        &rtp_first,
-        &[
-            "-key",
-            "dest",
-            "822",
-            "-key",
-            "target",
-            &replaces,
-            "-trace_logs",
-            "-log_file",
-            first_log.to_str().unwrap(),
-        ],
-    );
+    let (first_call, _rtp_first) = refer_call(&pbx, dir.path(), &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
     for field in [
         "Result: Success\r\n",
@@ -524,28 +557,17 @@ fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
         joined["bridge"]["id"], event["destination_bridge"],
         "{joined}"
     );
-    wait_ok_within(
-        first_call,
-        "alice's REFER",
+    transferred(
+        &pbx,
         dir.path(),
-        Duration::from_secs(30),
+        [
+            (first_call, "alice's REFER"),
+            (second_call, "alice's replaced call"),
+        ],
+        &first_log,
+        (bob, &rtp_bob),
+        (carol, &rtp_carol, &carol_log),
     );
-    let log = std::fs::read_to_string(&first_log).unwrap();
-    assert!(log.contains("FRAG 200"), "{log}");
-    wait_ok_within(
-        second_call,
-        "alice's replaced call",
-        dir.path(),
-        Duration::from_secs(30),
-    );
-    let mut bob_ear = Ear::new(&rtp_bob);
-    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
-    carol_keys.press('7');
-    assert_eq!(bob_ear.until('7'), "7", "bob hears carol");
-    pbx.conf.rx("channel request hangup all");
-    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
-    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
-    wait_idle(&pbx.conf);
 }
 
 /// carol calls alice (104), then alice calls bob (822) and REFERs that
@@ -588,28 +610,9 @@ fn an_attended_transfer_replacing_an_incoming_call_hands_the_transferee_over() {
         .expect("the answering phone logs its Call-ID")
         .trim()
         .replace('@', "%40");
-    let rtp_first = UdpSocket::bind("127.0.0.1:0").unwrap();
     let first_log = dir.path().join("alice1.log");
     let replaces = format!("carol@127.0.0.1?Replaces={call_id}");
-    let first_call = sipp(
-        pbx.sip,
-        dir.path(),
-        "xfer_refer.xml",
-        "alice",
-        free_port(),
-        &rtp_first,
-        &[
-            "-key",
-            "dest",
-            "822",
-            "-key",
-            "target",
-            &replaces,
-            "-trace_logs",
-            "-log_file",
-            first_log.to_str().unwrap(),
-        ],
-    );
+    let (first_call, _rtp_first) = refer_call(&pbx, dir.path(), &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
     for field in [
         "Result: Success\r\n",
@@ -618,28 +621,17 @@ fn an_attended_transfer_replacing_an_incoming_call_hands_the_transferee_over() {
     ] {
         assert!(transfer.contains(field), "{field} in\n{transfer}");
     }
-    wait_ok_within(
-        first_call,
-        "alice's REFER",
+    transferred(
+        &pbx,
         dir.path(),
-        Duration::from_secs(30),
+        [
+            (first_call, "alice's REFER"),
+            (answering, "alice's replaced call"),
+        ],
+        &first_log,
+        (bob, &rtp_bob),
+        (carol, &rtp_carol, &carol_log),
     );
-    let log = std::fs::read_to_string(&first_log).unwrap();
-    assert!(log.contains("FRAG 200"), "{log}");
-    wait_ok_within(
-        answering,
-        "alice's replaced call",
-        dir.path(),
-        Duration::from_secs(30),
-    );
-    let mut bob_ear = Ear::new(&rtp_bob);
-    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
-    carol_keys.press('7');
-    assert_eq!(bob_ear.until('7'), "7", "bob hears carol");
-    pbx.conf.rx("channel request hangup all");
-    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
-    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
-    wait_idle(&pbx.conf);
 }
 
 /// alice REFERs her call with bob to 199, which does not exist: the REFER
