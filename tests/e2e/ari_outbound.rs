@@ -6,11 +6,13 @@
 //! change the applications without reconnecting.
 
 use std::collections::VecDeque;
+use std::io::{Read, Write};
 use std::net::{TcpListener, TcpStream};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde_json::Value;
-use tungstenite::handshake::server::{Request, Response};
+use tungstenite::handshake::server::{ErrorResponse, Request, Response};
 use tungstenite::{Message, WebSocket};
 
 use crate::common::ConfDir;
@@ -18,41 +20,45 @@ use crate::common::ari::{self, enable_ari};
 
 /// The application server's side of one connection from Obelus, with
 /// the messages read but not asked for yet.
-struct AppServer(WebSocket<TcpStream>, VecDeque<Value>);
+struct AppServer<S: Read + Write = TcpStream>(WebSocket<S>, VecDeque<Value>);
+
+/// What `accept_hdr` checks of Obelus's request: it logs in as `srv:pw`
+/// and asks for the `ari` subprotocol, which the server agrees to.
+#[expect(
+    clippy::result_large_err,
+    reason = "tungstenite's handshake callback type returns its error response by value"
+)]
+fn check_request(request: &Request, mut response: Response) -> Result<Response, ErrorResponse> {
+    let header = |name: &str| {
+        request
+            .headers()
+            .get(name)
+            .and_then(|v| v.to_str().ok())
+            .unwrap_or_default()
+            .to_owned()
+    };
+    assert_eq!(header("authorization"), "Basic c3J2OnB3", "srv:pw");
+    assert_eq!(header("sec-websocket-protocol"), "ari");
+    assert_eq!(request.uri().path(), "/events");
+    response
+        .headers_mut()
+        .insert("Sec-WebSocket-Protocol", "ari".parse().unwrap());
+    Ok(response)
+}
 
 impl AppServer {
-    /// Accepts Obelus's next connection; checks it logs in as `srv:pw`
-    /// and asks for the `ari` subprotocol, which it agrees to.
-    #[expect(
-        clippy::result_large_err,
-        reason = "tungstenite's handshake callback type returns its error response by value"
-    )]
+    /// Accepts Obelus's next connection (see [`check_request`]).
     fn accept(listener: &TcpListener) -> AppServer {
         let (stream, _) = listener.accept().expect("Obelus connects");
         stream
             .set_read_timeout(Some(Duration::from_millis(200)))
             .unwrap();
-        let check = |request: &Request, mut response: Response| {
-            let header = |name: &str| {
-                request
-                    .headers()
-                    .get(name)
-                    .and_then(|v| v.to_str().ok())
-                    .unwrap_or_default()
-                    .to_owned()
-            };
-            assert_eq!(header("authorization"), "Basic c3J2OnB3", "srv:pw");
-            assert_eq!(header("sec-websocket-protocol"), "ari");
-            assert_eq!(request.uri().path(), "/events");
-            response
-                .headers_mut()
-                .insert("Sec-WebSocket-Protocol", "ari".parse().unwrap());
-            Ok(response)
-        };
-        let ws = tungstenite::accept_hdr(stream, check).expect("WebSocket handshake");
+        let ws = tungstenite::accept_hdr(stream, check_request).expect("WebSocket handshake");
         AppServer(ws, VecDeque::new())
     }
+}
 
+impl<S: Read + Write> AppServer<S> {
     fn send(&mut self, text: &str) {
         self.0.send(Message::Text(text.into())).expect("send");
     }
@@ -266,4 +272,60 @@ fn a_per_call_connection_lives_as_long_as_the_call_is_in_stasis() {
         200,
     );
     assert_eq!(global("LOST"), "FAILED");
+}
+
+/// `wss://`: Obelus connects over TLS, checking the server's certificate
+/// against `ca_list_file` (here the server's own self-signed certificate),
+/// and the connection carries events and REST as over `ws://`.
+#[test]
+fn obelus_connects_over_tls_to_a_server_its_ca_list_vouches_for() {
+    let certified =
+        rcgen::generate_simple_self_signed(vec!["localhost".into(), "127.0.0.1".into()])
+            .expect("test certificate");
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let port = listener.local_addr().unwrap().port();
+    let conf = ConfDir::new();
+    enable_ari(&conf);
+    conf.write("app-ca.pem", &certified.cert.pem());
+    conf.write("ari.conf", &ari_conf("secure"));
+    conf.write(
+        "websocket_client.conf",
+        &format!(
+            "[appsrv]\ntype=websocket_client\nuri=wss://localhost:{port}/events\nprotocols=ari\n\
+             username=srv\npassword=pw\nreconnect_interval=200\nca_list_file={}\n",
+            conf.path().join("app-ca.pem").display()
+        ),
+    );
+    let _daemon = conf.start_foreground();
+
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let config = rustls::ServerConfig::builder_with_provider(provider)
+        .with_safe_default_protocol_versions()
+        .unwrap()
+        .with_no_client_auth()
+        .with_single_cert(
+            vec![certified.cert.der().clone()],
+            rustls::pki_types::PrivateKeyDer::Pkcs8(certified.signing_key.serialize_der().into()),
+        )
+        .expect("server TLS config");
+    let (tcp, _) = listener.accept().expect("Obelus connects");
+    tcp.set_read_timeout(Some(Duration::from_millis(200)))
+        .unwrap();
+    let mut tls = rustls::StreamOwned::new(
+        rustls::ServerConnection::new(Arc::new(config)).unwrap(),
+        tcp,
+    );
+    while tls.conn.is_handshaking() {
+        match tls.conn.complete_io(&mut tls.sock) {
+            Ok(_) => {}
+            Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {}
+            Err(e) => panic!("TLS handshake with Obelus: {e}"),
+        }
+    }
+    let ws = tungstenite::accept_hdr(tls, check_request).expect("WebSocket over TLS");
+    let mut server = AppServer(ws, VecDeque::new());
+    let registered = server.until("ApplicationRegistered");
+    assert_eq!(registered["application"], "secure", "{registered}");
+    let pong = server.rest("p1", "GET", "asterisk/ping");
+    assert_eq!(pong["status_code"], 200, "{pong}");
 }

@@ -31,3 +31,138 @@ pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String
         .map_err(|e| format!("TLS certificate and key do not fit together: {e}"))?;
     Ok(TlsAcceptor::from(Arc::new(config)))
 }
+
+/// Builds a client connector (Obelus connecting out, e.g. an ARI outbound
+/// WebSocket to `wss://`): servers are checked against the PEM CAs of
+/// `ca_file`. `verify_cert = false` accepts any certificate and
+/// `verify_host = false` a valid one issued for another name, as
+/// `websocket_client.conf`'s `verify_server_cert` / `verify_server_hostname`
+/// ask (for test setups: both defeat TLS's protection).
+pub fn connector(
+    ca_file: &Path,
+    verify_cert: bool,
+    verify_host: bool,
+) -> Result<tokio_rustls::TlsConnector, String> {
+    let provider = Arc::new(rustls::crypto::ring::default_provider());
+    let mut roots = rustls::RootCertStore::empty();
+    if verify_cert {
+        let certs = CertificateDer::pem_file_iter(ca_file)
+            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+            .map_err(|e| format!("CA list {}: {e}", ca_file.display()))?;
+        let (added, _) = roots.add_parsable_certificates(certs);
+        if added == 0 {
+            return Err(format!(
+                "CA list {}: no usable certificate in the file",
+                ca_file.display()
+            ));
+        }
+    }
+    let builder = rustls::ClientConfig::builder_with_provider(Arc::clone(&provider))
+        .with_protocol_versions(&[&rustls::version::TLS13, &rustls::version::TLS12])
+        .map_err(|e| format!("TLS: {e}"))?;
+    let config = if verify_cert && verify_host {
+        builder.with_root_certificates(roots).with_no_client_auth()
+    } else {
+        let checked = if verify_cert {
+            Some(
+                rustls::client::WebPkiServerVerifier::builder_with_provider(
+                    Arc::new(roots),
+                    Arc::clone(&provider),
+                )
+                .build()
+                .map_err(|e| format!("TLS: {e}"))?,
+            )
+        } else {
+            None
+        };
+        builder
+            .dangerous()
+            .with_custom_certificate_verifier(Arc::new(Lenient { checked, provider }))
+            .with_no_client_auth()
+    };
+    Ok(tokio_rustls::TlsConnector::from(Arc::new(config)))
+}
+
+/// The verifier for `verify_server_cert = no` (no `checked`: anything
+/// goes) and `verify_server_hostname = no` (the chain is checked, a name
+/// mismatch is forgiven). Handshake signatures are always verified.
+#[derive(Debug)]
+struct Lenient {
+    checked: Option<Arc<rustls::client::WebPkiServerVerifier>>,
+    provider: Arc<rustls::crypto::CryptoProvider>,
+}
+
+impl rustls::client::danger::ServerCertVerifier for Lenient {
+    fn verify_server_cert(
+        &self,
+        end_entity: &CertificateDer<'_>,
+        intermediates: &[CertificateDer<'_>],
+        server_name: &rustls::pki_types::ServerName<'_>,
+        ocsp_response: &[u8],
+        now: rustls::pki_types::UnixTime,
+    ) -> Result<rustls::client::danger::ServerCertVerified, rustls::Error> {
+        let Some(checked) = &self.checked else {
+            return Ok(rustls::client::danger::ServerCertVerified::assertion());
+        };
+        match checked.verify_server_cert(end_entity, intermediates, server_name, ocsp_response, now)
+        {
+            Err(rustls::Error::InvalidCertificate(rustls::CertificateError::NotValidForName))
+            | Err(rustls::Error::InvalidCertificate(
+                rustls::CertificateError::NotValidForNameContext { .. },
+            )) => Ok(rustls::client::danger::ServerCertVerified::assertion()),
+            other => other,
+        }
+    }
+
+    fn verify_tls12_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls12_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn verify_tls13_signature(
+        &self,
+        message: &[u8],
+        cert: &CertificateDer<'_>,
+        dss: &rustls::DigitallySignedStruct,
+    ) -> Result<rustls::client::danger::HandshakeSignatureValid, rustls::Error> {
+        rustls::crypto::verify_tls13_signature(
+            message,
+            cert,
+            dss,
+            &self.provider.signature_verification_algorithms,
+        )
+    }
+
+    fn supported_verify_schemes(&self) -> Vec<rustls::SignatureScheme> {
+        self.provider
+            .signature_verification_algorithms
+            .supported_schemes()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_client_needs_a_readable_ca_list_unless_it_does_not_verify() {
+        let dir = tempfile::tempdir().unwrap();
+        let missing = dir.path().join("nope.pem");
+        let err = connector(&missing, true, true).err().expect("refused");
+        assert!(err.contains("nope.pem"), "{err}");
+        let empty = dir.path().join("empty.pem");
+        std::fs::write(&empty, "not a certificate\n").unwrap();
+        let err = connector(&empty, true, false).err().expect("refused");
+        assert!(err.contains("no usable certificate"), "{err}");
+        assert!(connector(&missing, false, false).is_ok());
+    }
+}

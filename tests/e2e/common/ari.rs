@@ -207,7 +207,7 @@ impl Events {
 /// The next JSON text message of a WebSocket whose reads time out
 /// briefly; `None` when none came in time or the frame was not text.
 /// Panics when the connection is gone.
-pub fn next_json(ws: &mut tungstenite::WebSocket<TcpStream>) -> Option<Value> {
+pub fn next_json<S: Read + Write>(ws: &mut tungstenite::WebSocket<S>) -> Option<Value> {
     match ws.read() {
         Ok(Message::Text(text)) => Some(serde_json::from_str(text.as_str()).expect("JSON message")),
         Ok(_) => None,

@@ -13,9 +13,14 @@
 //! connection_timeout = 500          ; ms
 //! reconnect_interval = 500          ; ms
 //! reconnect_attempts = 4
+//! tls_enabled = no                  ; yes, or a wss:// uri: TLS
+//! ca_list_file = /etc/ssl/certs/ca-certificates.crt
+//! verify_server_cert = yes
+//! verify_server_hostname = yes
 //! ```
 
 use std::collections::BTreeMap;
+use std::path::PathBuf;
 use std::time::Duration;
 
 use obelus_conf::Config;
@@ -65,9 +70,18 @@ pub struct Client {
     pub reconnect_interval: Duration,
     /// `reconnect_attempts`: attempts before a per-call connection gives up.
     pub reconnect_attempts: u32,
-    /// `tls_enabled`.
+    /// `tls_enabled` (or a `wss://` uri): TLS over the connection.
     pub tls_enabled: bool,
+    /// `ca_list_file`: the PEM CAs a server's certificate must chain to.
+    pub ca_list_file: PathBuf,
+    /// `verify_server_cert`.
+    pub verify_server_cert: bool,
+    /// `verify_server_hostname`.
+    pub verify_server_hostname: bool,
 }
+
+/// Where Debian keeps the system's CAs: the default `ca_list_file`.
+const SYSTEM_CAS: &str = "/etc/ssl/certs/ca-certificates.crt";
 
 /// Every client, by id.
 pub type Clients = BTreeMap<String, Client>;
@@ -112,6 +126,9 @@ pub fn from_config(config: &Config) -> (Clients, Vec<Diagnostic>) {
             reconnect_interval: Duration::from_millis(500),
             reconnect_attempts: 4,
             tls_enabled: false,
+            ca_list_file: PathBuf::from(SYSTEM_CAS),
+            verify_server_cert: true,
+            verify_server_hostname: true,
         };
         let mut ok = true;
         for var in category.variables() {
@@ -152,12 +169,22 @@ pub fn from_config(config: &Config) -> (Clients, Vec<Diagnostic>) {
                     Some(b) => client.tls_enabled = b,
                     None => bad("yes or no"),
                 },
-                "ca_list_file"
-                | "ca_list_path"
-                | "cert_file"
-                | "priv_key_file"
-                | "verify_server_cert"
-                | "verify_server_hostname" => {}
+                "ca_list_file" => client.ca_list_file = PathBuf::from(v),
+                "verify_server_cert" => match parse_bool(v) {
+                    Some(b) => client.verify_server_cert = b,
+                    None => bad("yes or no"),
+                },
+                "verify_server_hostname" => match parse_bool(v) {
+                    Some(b) => client.verify_server_hostname = b,
+                    None => bad("yes or no"),
+                },
+                "ca_list_path" | "cert_file" | "priv_key_file" => {
+                    problems.push(Diagnostic::warning_at(
+                        &var.location,
+                        &var.name,
+                        "not supported (no client certificates; CAs come from ca_list_file); ignored",
+                    ));
+                }
                 other => problems.push(Diagnostic::warning_at(
                     &var.location,
                     other,
@@ -176,16 +203,9 @@ pub fn from_config(config: &Config) -> (Clients, Vec<Diagnostic>) {
                 ),
             ));
             ok = false;
-        } else if client.tls_enabled || client.uri.starts_with("wss://") {
-            problems.push(Diagnostic::error_at(
-                &category.location,
-                "tls_enabled",
-                format!(
-                    "websocket_client '{}': TLS client connections (wss://) are not supported yet; use ws:// (behind a TLS proxy if needed)",
-                    client.id
-                ),
-            ));
-            ok = false;
+        }
+        if client.uri.starts_with("wss://") {
+            client.tls_enabled = true;
         }
         if ok {
             clients.insert(client.id.clone(), client);
@@ -221,21 +241,24 @@ mod tests {
     }
 
     #[test]
-    fn bad_values_and_tls_are_errors_naming_the_line() {
+    fn bad_values_are_errors_naming_the_line_and_wss_means_tls() {
         let (clients, problems) = parse(
             "[a]\ntype=websocket_client\nuri=http://x\n\
-             [b]\ntype=websocket_client\nuri=wss://x\n\
+             [b]\ntype=websocket_client\nuri=wss://x\nverify_server_hostname=no\n\
              [c]\ntype=websocket_client\nuri=ws://x\nconnection_timeout=soon\n",
         );
-        assert!(clients.is_empty(), "{clients:?}");
+        assert_eq!(clients.keys().collect::<Vec<_>>(), ["b"]);
+        let b = &clients["b"];
+        assert!(b.tls_enabled && b.verify_server_cert && !b.verify_server_hostname);
+        assert_eq!(b.ca_list_file, PathBuf::from(SYSTEM_CAS));
         let text: Vec<String> = problems.iter().map(|p| p.to_string()).collect();
         assert_eq!(
             problems.iter().filter(|p| p.is_error()).count(),
-            3,
+            2,
             "{text:?}"
         );
         assert!(
-            text.iter().any(|t| t.contains("websocket_client.conf:10")),
+            text.iter().any(|t| t.contains("websocket_client.conf:11")),
             "{text:?}"
         );
     }

@@ -22,11 +22,14 @@
 pub mod client_conf;
 
 use std::collections::BTreeMap;
+use std::pin::Pin;
 use std::sync::{Arc, Mutex};
+use std::task::{Context, Poll};
 use std::time::SystemTime;
 
 use base64::Engine;
 use futures_util::{SinkExt, StreamExt};
+use tokio::io::{AsyncRead, AsyncWrite, ReadBuf};
 use tokio::net::TcpStream;
 use tokio::sync::watch;
 use tokio::task::JoinHandle;
@@ -325,7 +328,7 @@ impl Drop for Bound {
 async fn session(
     ari: &Arc<Ari>,
     name: &str,
-    ws: WebSocketStream<TcpStream>,
+    ws: WebSocketStream<Link>,
     spec: &mut watch::Receiver<Spec>,
 ) {
     let (socket, rx) = Socket::new(ari.next_socket_id());
@@ -410,9 +413,10 @@ fn announce(ari: &Ari, socket: &Socket, app: &str, payload: &Payload) {
     }
 }
 
-/// Opens the WebSocket: TCP within `connection_timeout`, then the
+/// Opens the WebSocket: TCP (and TLS for `wss://`, the server checked
+/// against `ca_list_file`) within `connection_timeout`, then the
 /// upgrade with the configured subprotocols and Basic credentials.
-async fn connect(client: &Client) -> Result<WebSocketStream<TcpStream>, String> {
+async fn connect(client: &Client) -> Result<WebSocketStream<Link>, String> {
     let mut request = client
         .uri
         .as_str()
@@ -424,7 +428,10 @@ async fn connect(client: &Client) -> Result<WebSocketStream<TcpStream>, String> 
         .ok_or("the uri has no host")?
         .trim_matches(['[', ']'])
         .to_owned();
-    let port = request.uri().port_u16().unwrap_or(80);
+    let port = request
+        .uri()
+        .port_u16()
+        .unwrap_or(if client.tls_enabled { 443 } else { 80 });
     let headers = request.headers_mut();
     if !client.protocols.is_empty() {
         let value = HeaderValue::from_str(&client.protocols).map_err(|e| e.to_string())?;
@@ -437,12 +444,33 @@ async fn connect(client: &Client) -> Result<WebSocketStream<TcpStream>, String> 
             HeaderValue::from_str(&format!("Basic {credentials}")).map_err(|e| e.to_string())?;
         headers.insert("Authorization", value);
     }
+    let tls = if client.tls_enabled {
+        let connector = obelus_transport::tls::connector(
+            &client.ca_list_file,
+            client.verify_server_cert,
+            client.verify_server_hostname,
+        )?;
+        let name = tokio_rustls::rustls::pki_types::ServerName::try_from(host.clone())
+            .map_err(|e| format!("'{host}' cannot be a TLS server name: {e}"))?;
+        Some((connector, name))
+    } else {
+        None
+    };
     let attempt = async {
         let stream = TcpStream::connect((host.as_str(), port))
             .await
             .map_err(|e| e.to_string())?;
         stream.set_nodelay(true).map_err(|e| e.to_string())?;
-        tokio_tungstenite::client_async(request, stream)
+        let link = match tls {
+            Some((connector, name)) => Link::Tls(Box::new(
+                connector
+                    .connect(name, stream)
+                    .await
+                    .map_err(|e| format!("TLS: {e}"))?,
+            )),
+            None => Link::Plain(stream),
+        };
+        tokio_tungstenite::client_async(request, link)
             .await
             .map(|(ws, _)| ws)
             .map_err(|e| e.to_string())
@@ -457,8 +485,57 @@ async fn connect(client: &Client) -> Result<WebSocketStream<TcpStream>, String> 
         })?
 }
 
+/// What the WebSocket runs over: TCP, or TLS over it (`wss://`,
+/// `tls_enabled`).
+pub(crate) enum Link {
+    /// `ws://`.
+    Plain(TcpStream),
+    /// `wss://`.
+    Tls(Box<tokio_rustls::client::TlsStream<TcpStream>>),
+}
+
+impl AsyncRead for Link {
+    fn poll_read(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &mut ReadBuf<'_>,
+    ) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Link::Plain(s) => Pin::new(s).poll_read(cx, buf),
+            Link::Tls(s) => Pin::new(s.as_mut()).poll_read(cx, buf),
+        }
+    }
+}
+
+impl AsyncWrite for Link {
+    fn poll_write(
+        self: Pin<&mut Self>,
+        cx: &mut Context<'_>,
+        buf: &[u8],
+    ) -> Poll<std::io::Result<usize>> {
+        match self.get_mut() {
+            Link::Plain(s) => Pin::new(s).poll_write(cx, buf),
+            Link::Tls(s) => Pin::new(s.as_mut()).poll_write(cx, buf),
+        }
+    }
+
+    fn poll_flush(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Link::Plain(s) => Pin::new(s).poll_flush(cx),
+            Link::Tls(s) => Pin::new(s.as_mut()).poll_flush(cx),
+        }
+    }
+
+    fn poll_shutdown(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<std::io::Result<()>> {
+        match self.get_mut() {
+            Link::Plain(s) => Pin::new(s).poll_shutdown(cx),
+            Link::Tls(s) => Pin::new(s.as_mut()).poll_shutdown(cx),
+        }
+    }
+}
+
 /// An outbound connection as ARI's socket loop sees it.
-struct OutboundWire(WebSocketStream<TcpStream>);
+struct OutboundWire(WebSocketStream<Link>);
 
 impl Wire for OutboundWire {
     async fn send_text(&mut self, text: String) -> Result<(), String> {
