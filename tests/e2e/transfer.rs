@@ -389,26 +389,13 @@ fn a_sip_refer_blind_transfers_the_other_party() {
     let dir = tempfile::tempdir().unwrap();
     let (bob, _rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
     let (carol, _rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
-    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let alice_log = dir.path().join("alice.log");
-    let alice = sipp(
-        pbx.sip,
+    let (alice, _rtp_alice) = refer_call(
+        &pbx,
         dir.path(),
         "xfer_refer.xml",
-        "alice",
-        free_port(),
-        &rtp_alice,
-        &[
-            "-key",
-            "dest",
-            "822",
-            "-key",
-            "target",
-            "103@127.0.0.1",
-            "-trace_logs",
-            "-log_file",
-            alice_log.to_str().unwrap(),
-        ],
+        "103@127.0.0.1",
+        &alice_log,
     );
     let transfer = ami_event(&mut ami, "BlindTransfer");
     for field in [
@@ -442,14 +429,20 @@ fn a_sip_refer_blind_transfers_the_other_party() {
     wait_idle(&pbx.conf);
 }
 
-/// alice's call to bob (822) that REFERs it to `target` once answered,
-/// logging to `log`.
-fn refer_call(pbx: &Pbx, dir: &Path, target: &str, log: &Path) -> (std::process::Child, UdpSocket) {
+/// alice's call to bob (822) that REFERs it to `target` once answered
+/// (as `scenario` expects the transfer to go), logging to `log`.
+fn refer_call(
+    pbx: &Pbx,
+    dir: &Path,
+    scenario: &str,
+    target: &str,
+    log: &Path,
+) -> (std::process::Child, UdpSocket) {
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
     let call = sipp(
         pbx.sip,
         dir,
-        "xfer_refer.xml",
+        scenario,
         "alice",
         free_port(),
         &rtp,
@@ -527,7 +520,8 @@ fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
         second_call.id()
     );
     let first_log = dir.path().join("alice1.log");
-    let (first_call, _rtp_first) = refer_call(&pbx, dir.path(), &replaces, &first_log);
+    let (first_call, _rtp_first) =
+        refer_call(&pbx, dir.path(), "xfer_refer.xml", &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
     for field in [
         "Result: Success\r\n",
@@ -612,7 +606,8 @@ fn an_attended_transfer_replacing_an_incoming_call_hands_the_transferee_over() {
         .replace('@', "%40");
     let first_log = dir.path().join("alice1.log");
     let replaces = format!("carol@127.0.0.1?Replaces={call_id}");
-    let (first_call, _rtp_first) = refer_call(&pbx, dir.path(), &replaces, &first_log);
+    let (first_call, _rtp_first) =
+        refer_call(&pbx, dir.path(), "xfer_refer.xml", &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
     for field in [
         "Result: Success\r\n",
@@ -643,26 +638,13 @@ fn a_sip_refer_to_a_missing_extension_is_refused_by_notify() {
     let _daemon = pbx.conf.start_foreground();
     let dir = tempfile::tempdir().unwrap();
     let (bob, _rtp_bob, _) = callee(&pbx, dir.path(), "bob", pbx.bob);
-    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
     let alice_log = dir.path().join("alice.log");
-    let alice = sipp(
-        pbx.sip,
+    let (alice, _rtp_alice) = refer_call(
+        &pbx,
         dir.path(),
         "xfer_refer_refused.xml",
-        "alice",
-        free_port(),
-        &rtp_alice,
-        &[
-            "-key",
-            "dest",
-            "822",
-            "-key",
-            "target",
-            "199@127.0.0.1",
-            "-trace_logs",
-            "-log_file",
-            alice_log.to_str().unwrap(),
-        ],
+        "199@127.0.0.1",
+        &alice_log,
     );
     wait_ok_within(alice, "alice's REFER", dir.path(), Duration::from_secs(30));
     let log = std::fs::read_to_string(&alice_log).unwrap();
