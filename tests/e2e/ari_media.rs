@@ -19,31 +19,16 @@ use std::time::Duration;
 
 use obelus_media::Codec;
 use obelus_media::analysis::goertzel_power;
-use serde_json::Value;
 
 use crate::call::{
     Heard, Phone, add_phone, assert_hears, phone_media, sqlite_pbx, talk_to, wait_ok,
 };
-use crate::common::ari::{self, Events, channel_id, enable_ari};
+use crate::common::ari::{self, Events, channel_id, enable_ari, rest};
 
 /// The caller's tone, the first external host's, the snoop host's.
 const CALLER: f32 = 1000.0;
 const EXTERNAL: f32 = 440.0;
 const WHISPER: f32 = 2200.0;
-
-/// A REST request (`path` under `/ari`) that must succeed; its JSON body
-/// (null when empty).
-fn rest(port: u16, method: &str, path: &str) -> Value {
-    let path = format!("/ari{path}");
-    let answer = ari::request(port, method, &path, None);
-    assert!(
-        (200..300).contains(&answer.status),
-        "{method} {path}: {} {}",
-        answer.status,
-        answer.text()
-    );
-    answer.json_or_null()
-}
 
 /// A REST request (`path` under `/ari`) that must fail with `want`; its
 /// error message.

@@ -22,7 +22,7 @@ use obelus_media::rtp::{RtpHeader, build_packet};
 use obelus_media::{Codec, Encoder};
 
 use crate::call::{Phone, add_phone, obelus_media_address, sqlite_pbx, wait_ok};
-use crate::common::ari::{self, Events, channel_id, enable_ari};
+use crate::common::ari::{Events, channel_id, enable_ari, rest};
 use crate::common::{ami_watcher, enable_ami};
 
 const DIALPLAN: &str = "[testing]
@@ -130,19 +130,6 @@ fn voice(ms: u32) -> Vec<i16> {
 
 fn tone(freq: f32, ms: u32) -> Vec<i16> {
     sine(8000, freq, 8000.0, (ms * 8) as usize)
-}
-
-/// A REST request (`path` under `/ari`) that must succeed; its body.
-fn rest(port: u16, method: &str, path: &str) -> serde_json::Value {
-    let path = format!("/ari{path}");
-    let answer = ari::request(port, method, &path, None);
-    assert!(
-        (200..300).contains(&answer.status),
-        "{method} {path}: {} {}",
-        answer.status,
-        answer.text()
-    );
-    answer.json_or_null()
 }
 
 #[test]

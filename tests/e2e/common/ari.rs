@@ -155,6 +155,20 @@ pub fn channel_id(event: &Value) -> String {
         .to_owned()
 }
 
+/// A REST request (`path` under `/ari`) that must succeed; its JSON body
+/// (null when empty).
+pub fn rest(port: u16, method: &str, path: &str) -> Value {
+    let path = format!("/ari{path}");
+    let answer = request(port, method, &path, None);
+    assert!(
+        (200..300).contains(&answer.status),
+        "{method} {path}: {} {}",
+        answer.status,
+        answer.text()
+    );
+    answer.json_or_null()
+}
+
 /// The events WebSocket of one application.
 pub struct Events(tungstenite::WebSocket<TcpStream>);
 
