@@ -118,18 +118,25 @@ impl Ami {
         let ami = Arc::downgrade(self);
         self.core.events.add_tap(Box::new(move |event| {
             let Some(ami) = ami.upgrade() else { return };
-            let options = ami.render_options();
             if let Event::Bridge(bridge) = event.as_ref() {
                 ami.bridges.apply(bridge);
             }
-            if let Some(rendered) = crate::render::render(event, &options) {
+            // With no session to read them, events are not rendered (the
+            // most costly part of an event under call load); the state
+            // kept for later sessions (bridges, hints, peers) still follows.
+            let options = (ami.events.receiver_count() > 0).then(|| ami.render_options());
+            if let Some(options) = &options
+                && let Some(rendered) = crate::render::render(event, options)
+            {
                 ami.send(rendered);
             }
             // A device change may change hints: ExtensionStatus follows
             // the DeviceStateChange that caused it.
             if let Event::DeviceState { device, .. } = event.as_ref() {
                 for change in ami.hints.device_changed(&ami.core, device) {
-                    ami.send(crate::render::extension_status(&change, &options));
+                    if let Some(options) = &options {
+                        ami.send(crate::render::extension_status(&change, options));
+                    }
                 }
             }
             // PeerStatus follows the ContactStatus that changed the endpoint.
@@ -140,8 +147,9 @@ impl Ami {
                 ..
             } = event.as_ref()
                 && let Some(change) = ami.peers.contact(endpoint, uri, status)
+                && let Some(options) = &options
             {
-                ami.send(crate::render::peer_status(&change, &options));
+                ami.send(crate::render::peer_status(&change, options));
             }
         }));
     }

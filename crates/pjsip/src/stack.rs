@@ -1,9 +1,10 @@
 //! The SIP stack glue: transports -> server transactions -> the SIP
 //! applications (registrar, OPTIONS) -> responses.
 //!
-//! One dispatcher task reads what every listener receives; each new request
-//! gets a server transaction (RFC 3261 §17.2) that absorbs retransmissions,
-//! and a task that computes the answer. A timer task fires the
+//! Every listener hands what it receives to the stack on its own receive
+//! task ([`StackSink`]); each new request gets a server transaction (RFC
+//! 3261 §17.2) that absorbs retransmissions, and its answer is computed
+//! there too unless it has to wait, when it moves to a task of its own. A timer task fires the
 //! transactions' timers as they fall due (a heap, see [`crate::txn_table`]),
 //! and a pruning task deletes lapsed contacts.
 
@@ -21,8 +22,10 @@ use obelus_sip::{
     HeaderName, Message, Method, Request, Response, ResponseBuilder, StatusCode, Via, new_tag,
 };
 use obelus_sorcery::{Sorcery, SorceryService};
-use obelus_transport::{Incoming, Listener, Protocol, Reply, TransportConfig, parse_bind};
-use tokio::sync::{Semaphore, mpsc};
+use obelus_transport::{
+    Incoming, Listener, Protocol, Reply, SharedSink, Sink, TransportConfig, parse_bind,
+};
+use tokio::sync::Semaphore;
 use tokio::task::JoinHandle;
 
 use crate::auth::{Authenticator, Credential, DEFAULT_REALM, Verdict};
@@ -33,10 +36,10 @@ use crate::txn_table::{Txn, TxnTable, drain};
 
 /// What the stack answers in `Allow`: the methods it implements.
 pub const ALLOW: &str = "OPTIONS, REGISTER, INVITE, ACK, BYE, CANCEL, UPDATE, INFO, MESSAGE";
-/// Messages queued between the listeners and the dispatcher.
-const QUEUE: usize = 4096;
 /// Requests processed concurrently (registrar work waits on storage).
 const MAX_IN_FLIGHT: usize = 1024;
+/// Locks the registrar's AORs hash onto (see `Shared::register_locks`).
+const REGISTER_LOCKS: usize = 64;
 /// How often due transaction timers are fired (Timer G starts at 500 ms,
 /// so 50 ms is a tenth of the shortest).
 const TICK: Duration = Duration::from_millis(50);
@@ -144,7 +147,10 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             acceptor,
         ));
     }
-    let (tx, rx) = mpsc::channel(QUEUE);
+    let sink = Arc::new(StackSink {
+        shared: std::sync::OnceLock::new(),
+    });
+    let tx: SharedSink = Arc::clone(&sink) as SharedSink;
     if let Some(name) = websockets.first() {
         match core.service::<obelus_http::HttpService>() {
             Some(http) => {
@@ -185,13 +191,12 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         );
         listeners.push(listener);
     }
-    drop(tx);
     let shared = Arc::new(Shared {
         core: Arc::clone(core),
         sorcery,
         auth: Authenticator::default(),
         txns: Mutex::new(TxnTable::default()),
-        register_lock: tokio::sync::Mutex::new(()),
+        register_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
         pending: Arc::new(crate::qualify::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
@@ -203,6 +208,8 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             .map(|l| l.config().name.clone()),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
     });
+    // Until now the listeners' input was dropped (a UDP peer retransmits).
+    let _ = sink.shared.set(Arc::clone(&shared));
     core.channels
         .register_technology(Arc::new(crate::session::tech::PjsipTechnology {
             shared: Arc::downgrade(&shared),
@@ -211,10 +218,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         .register_tech(Arc::new(crate::messaging::PjsipMessaging {
             shared: Arc::downgrade(&shared),
         }));
-    let mut tasks = vec![
-        tokio::spawn(dispatch(Arc::clone(&shared), rx)),
-        tokio::spawn(timers(Arc::clone(&shared))),
-    ];
+    let mut tasks = vec![tokio::spawn(timers(Arc::clone(&shared)))];
     // Qualify pings leave from the first UDP transport.
     if let Some(socket) = listeners.iter().find_map(Listener::udp_socket) {
         tasks.push(crate::qualify::spawn(
@@ -252,7 +256,11 @@ pub(crate) struct Shared {
     pub(crate) sorcery: Arc<SorceryService>,
     pub(crate) auth: Authenticator,
     txns: Mutex<TxnTable>,
-    register_lock: tokio::sync::Mutex<()>,
+    /// REGISTERs of one AOR are applied one at a time (read the bindings,
+    /// decide, store), so two refreshes racing cannot both add a contact
+    /// past `max_contacts`; AORs hash onto these locks, so registrations of
+    /// different AORs rarely wait for each other.
+    register_locks: [tokio::sync::Mutex<()>; REGISTER_LOCKS],
     reg_server: String,
     /// Client transactions (qualify pings, session requests) waiting for
     /// their responses.
@@ -266,8 +274,8 @@ pub(crate) struct Shared {
     /// RFC 3263 lookups of the hosts requests are sent to.
     pub(crate) resolver: Arc<crate::resolver::Resolver>,
     /// Bounds the requests being worked on at once; when all are taken the
-    /// dispatcher waits, the listeners' queue fills, and they drop (and
-    /// count) what arrives, rather than spawning without limit.
+    /// listeners drop (and count) what arrives, rather than spawning
+    /// without limit.
     busy: Arc<Semaphore>,
 }
 
@@ -290,6 +298,9 @@ fn unix_now() -> u64 {
 
 async fn send_all(reply: &Reply, out: Vec<Bytes>) {
     for bytes in out {
+        let Err(bytes) = reply.try_send(bytes) else {
+            continue;
+        };
         if let Err(e) = reply.send(bytes).await {
             tracing::debug!("SIP: send failed: {e}");
         }
@@ -297,6 +308,13 @@ async fn send_all(reply: &Reply, out: Vec<Bytes>) {
 }
 
 impl Shared {
+    fn register_lock(&self, aor: &str) -> &tokio::sync::Mutex<()> {
+        use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
+        let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(aor);
+        let slot = usize::try_from(hash % REGISTER_LOCKS as u64).unwrap_or(0);
+        &self.register_locks[slot]
+    }
+
     fn with_txn<R>(&self, key: &TransactionKey, f: impl FnOnce(&mut Txn) -> R) -> Option<R> {
         self.txns.lock().ok()?.with(key, f)
     }
@@ -322,99 +340,124 @@ impl Shared {
     }
 }
 
-async fn dispatch(shared: Arc<Shared>, mut rx: mpsc::Receiver<Incoming>) {
-    while let Some(inc) = rx.recv().await {
-        // Responses belong to client transactions (qualify pings); one
-        // that matches none is dropped (RFC 3261 §18.1.2).
-        let req = match inc.message {
-            Message::Request(req) => req,
-            Message::Response(resp) => {
-                shared.pending.deliver(resp);
-                continue;
-            }
+/// The stack as the listeners' [`Sink`]: each message is handled on the
+/// task that received it, and only work that has to wait (storage, a
+/// session's mailbox, a full socket) moves to a task of its own.
+struct StackSink {
+    /// Set once the stack is built, just after the listeners bound.
+    shared: std::sync::OnceLock<Arc<Shared>>,
+}
+
+impl Sink for StackSink {
+    fn deliver(&self, inc: Incoming) -> Result<(), Incoming> {
+        let Some(shared) = self.shared.get().map(Arc::clone) else {
+            return Err(inc);
         };
-        let origin = Origin {
-            source: inc.source,
-            local: inc.local,
-            protocol: inc.protocol,
-            transport: Arc::clone(&inc.transport),
-        };
-        let key = TransactionKey::for_request(&req);
-        let Some(key) = key else {
-            // No RFC 3261 branch: answer without a transaction.
-            if req.method() != &Method::Ack {
-                let Ok(permit) = Arc::clone(&shared.busy).acquire_owned().await else {
-                    return;
-                };
-                let shared = Arc::clone(&shared);
-                tokio::spawn(async move {
-                    let _permit = permit;
-                    if let Some(resp) = respond(&shared, &req, &origin).await {
-                        send_all(&inc.reply, vec![resp.to_bytes()]).await;
-                    }
-                });
-            }
-            continue;
-        };
-        let now = Instant::now();
-        let retransmit = shared.with_txn(&key, |txn| {
-            txn.t.handle_request(req.clone(), now);
-            (drain(&mut txn.t), txn.reply.clone())
-        });
-        if let Some((out, reply)) = retransmit {
-            send_all(&reply, out).await;
-            continue;
+        if let Message::Response(resp) = inc.message {
+            // Responses belong to client transactions (qualify pings,
+            // sessions); one that matches none is dropped (RFC 3261 §18.1.2).
+            shared.pending.deliver(resp);
+            return Ok(());
         }
-        if req.method() == &Method::Ack {
-            // The ACK of a 2xx is its own transaction: it belongs to the
-            // session (RFC 3261 §13.2.2.4); others are dropped.
-            if let Some(tx) = shared.sessions.for_request(&req) {
-                let _ = tx.try_send(crate::session::Input::Request {
-                    req: Box::new(req),
-                    key: None,
-                    origin,
-                });
-            }
-            continue;
-        }
-        let Ok(mut t) =
-            ServerTransaction::new(&req, inc.protocol.is_reliable(), TimerConfig::default())
-        else {
-            continue;
+        // Bounds the requests being worked on at once: when all permits
+        // are taken the request is dropped (and counted by the listener);
+        // a UDP peer retransmits it.
+        let Ok(permit) = Arc::clone(&shared.busy).try_acquire_owned() else {
+            return Err(inc);
         };
-        let first = drain(&mut t);
-        if let Ok(mut table) = shared.txns.lock() {
-            table.insert(key.clone(), Txn::new(t, inc.reply.clone()));
-        }
-        send_all(&inc.reply, first).await;
-        let Ok(permit) = Arc::clone(&shared.busy).acquire_owned().await else {
-            return;
-        };
-        let shared = Arc::clone(&shared);
-        tokio::spawn(async move {
+        run_inline(async move {
             let _permit = permit;
-            let reply = inc.reply;
-            let req = match crate::session::route(&shared, req, &key, &origin, reply).await {
-                Some(req) => req,
-                None => return,
-            };
-            let Some(resp) = respond(&shared, &req, &origin).await else {
-                // Silently dropped (throttled): forget the transaction.
-                if let Ok(mut table) = shared.txns.lock() {
-                    table.remove(&key);
-                }
-                return;
-            };
-            let out = shared.with_txn(&key, |txn| {
-                if let Err(e) = txn.t.send_response(&resp, Instant::now()) {
-                    tracing::debug!("SIP: response not sent: {e}");
-                }
-                (drain(&mut txn.t), txn.reply.clone())
-            });
-            if let Some((out, reply)) = out {
-                send_all(&reply, out).await;
-            }
+            handle(&shared, inc).await;
         });
+        Ok(())
+    }
+}
+
+/// Polls `work` once here and now; only if it has to wait is it spawned as
+/// a task. Most requests (a REGISTER challenge or refresh, OPTIONS, a
+/// retransmission) complete in that first poll, which saves the two thread
+/// hand-offs a queue and a spawned task cost per request.
+fn run_inline(work: impl Future<Output = ()> + Send + 'static) {
+    let mut work = Box::pin(work);
+    // A future registers the waker of every poll; the spawned task polls it
+    // again at once with its own, so the no-op waker of this first poll is
+    // never the one that has to wake it.
+    let mut cx = std::task::Context::from_waker(std::task::Waker::noop());
+    if work.as_mut().poll(&mut cx).is_pending() {
+        tokio::spawn(work);
+    }
+}
+
+/// One request: absorbed by its transaction if a retransmission, else a new
+/// server transaction and the application's answer.
+async fn handle(shared: &Arc<Shared>, inc: Incoming) {
+    let Message::Request(req) = inc.message else {
+        return;
+    };
+    let origin = Origin {
+        source: inc.source,
+        local: inc.local,
+        protocol: inc.protocol,
+        transport: Arc::clone(&inc.transport),
+    };
+    let Some(key) = TransactionKey::for_request(&req) else {
+        // No RFC 3261 branch: answer without a transaction.
+        if req.method() != &Method::Ack
+            && let Some(resp) = respond(shared, &req, &origin).await
+        {
+            send_all(&inc.reply, vec![resp.to_bytes()]).await;
+        }
+        return;
+    };
+    let now = Instant::now();
+    let retransmit = shared.with_txn(&key, |txn| {
+        txn.t.handle_request(req.clone(), now);
+        (drain(&mut txn.t), txn.reply.clone())
+    });
+    if let Some((out, reply)) = retransmit {
+        send_all(&reply, out).await;
+        return;
+    }
+    if req.method() == &Method::Ack {
+        // The ACK of a 2xx is its own transaction: it belongs to the
+        // session (RFC 3261 §13.2.2.4); others are dropped.
+        if let Some(tx) = shared.sessions.for_request(&req) {
+            let _ = tx.try_send(crate::session::Input::Request {
+                req: Box::new(req),
+                key: None,
+                origin,
+            });
+        }
+        return;
+    }
+    let Ok(mut t) =
+        ServerTransaction::new(&req, inc.protocol.is_reliable(), TimerConfig::default())
+    else {
+        return;
+    };
+    let first = drain(&mut t);
+    if let Ok(mut table) = shared.txns.lock() {
+        table.insert(key.clone(), Txn::new(t, inc.reply.clone()));
+    }
+    send_all(&inc.reply, first).await;
+    let Some(req) = crate::session::route(shared, req, &key, &origin, inc.reply).await else {
+        return;
+    };
+    let Some(resp) = respond(shared, &req, &origin).await else {
+        // Silently dropped (throttled): forget the transaction.
+        if let Ok(mut table) = shared.txns.lock() {
+            table.remove(&key);
+        }
+        return;
+    };
+    let out = shared.with_txn(&key, |txn| {
+        if let Err(e) = txn.t.send_response(&resp, Instant::now()) {
+            tracing::debug!("SIP: response not sent: {e}");
+        }
+        (drain(&mut txn.t), txn.reply.clone())
+    });
+    if let Some((out, reply)) = out {
+        send_all(&reply, out).await;
     }
 }
 
@@ -757,7 +800,7 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
         return built(answer(req, origin, StatusCode::NOT_FOUND));
     };
     let policy = AorPolicy::from_object(&aor);
-    let _serial = shared.register_lock.lock().await;
+    let _serial = shared.register_lock(&aor_name).lock().await;
     let existing = match contacts::bindings(&sorcery, &aor_name, now).await {
         Ok(b) => b,
         Err(e) => {

@@ -147,25 +147,39 @@ impl Inner {
 
     async fn apply(&self, batch: &[Change]) -> Result<(), sqlx::Error> {
         let mut tx = self.pool.begin().await?;
-        for change in batch {
-            match change {
-                Change::Put(key, value) => {
-                    sqlx::query("INSERT OR REPLACE INTO astdb (key, value) VALUES (?, ?)")
-                        .bind(key)
-                        .bind(value)
-                        .execute(&mut *tx)
-                        .await?;
+        for step in plan(batch) {
+            match step {
+                Step::Put(rows) => {
+                    for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                        let mut sql =
+                            String::from("INSERT OR REPLACE INTO astdb (key, value) VALUES ");
+                        for i in 0..chunk.len() {
+                            sql.push_str(if i == 0 { "(?, ?)" } else { ", (?, ?)" });
+                        }
+                        // Built of placeholders only: the values are bound.
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for (key, value) in chunk {
+                            query = query.bind(*key).bind(*value);
+                        }
+                        query.execute(&mut *tx).await?;
+                    }
                 }
-                Change::Delete(key) => {
-                    sqlx::query("DELETE FROM astdb WHERE key = ?")
-                        .bind(key)
-                        .execute(&mut *tx)
-                        .await?;
+                Step::Delete(keys) => {
+                    for chunk in keys.chunks(ROWS_PER_STATEMENT) {
+                        let marks = vec!["?"; chunk.len()].join(", ");
+                        let sql = format!("DELETE FROM astdb WHERE key IN ({marks})");
+                        // Built of placeholders only: the keys are bound.
+                        let mut query = sqlx::query(sqlx::AssertSqlSafe(sql));
+                        for key in chunk {
+                            query = query.bind(*key);
+                        }
+                        query.execute(&mut *tx).await?;
+                    }
                 }
-                Change::DeleteTree(prefix) if prefix.is_empty() => {
+                Step::DeleteTree("") => {
                     sqlx::query("DELETE FROM astdb").execute(&mut *tx).await?;
                 }
-                Change::DeleteTree(prefix) => {
+                Step::DeleteTree(prefix) => {
                     sqlx::query(
                         "DELETE FROM astdb WHERE key = ?1 OR substr(key, 1, length(?1) + 1) = ?1 || '/'",
                     )
@@ -177,6 +191,60 @@ impl Inner {
         }
         tx.commit().await
     }
+}
+
+/// Rows per multi-row statement (SQLite allows 32,766 bound values).
+const ROWS_PER_STATEMENT: usize = 500;
+
+/// One statement's worth of a batch.
+#[derive(Debug, PartialEq, Eq)]
+enum Step<'a> {
+    Put(Vec<(&'a str, &'a str)>),
+    Delete(Vec<&'a str>),
+    DeleteTree(&'a str),
+}
+
+/// Turns a batch into few statements: between subtree deletions (which
+/// keep their place), only the last change of each key counts, and the
+/// puts and the deletions each go in one statement. A REGISTER burst then
+/// costs one round trip to SQLite per batch, not one per contact.
+fn plan(batch: &[Change]) -> Vec<Step<'_>> {
+    let mut steps = Vec::new();
+    let mut last: BTreeMap<&str, Option<&str>> = BTreeMap::new();
+    fn flush<'a>(last: &mut BTreeMap<&'a str, Option<&'a str>>, steps: &mut Vec<Step<'a>>) {
+        let puts: Vec<(&str, &str)> = last
+            .iter()
+            .filter_map(|(k, v)| v.map(|v| (*k, v)))
+            .collect();
+        let deletes: Vec<&str> = last
+            .iter()
+            .filter(|(_, v)| v.is_none())
+            .map(|(k, _)| *k)
+            .collect();
+        if !deletes.is_empty() {
+            steps.push(Step::Delete(deletes));
+        }
+        if !puts.is_empty() {
+            steps.push(Step::Put(puts));
+        }
+        last.clear();
+    }
+    for change in batch {
+        match change {
+            Change::Put(key, value) => {
+                last.insert(key, Some(value));
+            }
+            Change::Delete(key) => {
+                last.insert(key, None);
+            }
+            Change::DeleteTree(prefix) => {
+                flush(&mut last, &mut steps);
+                steps.push(Step::DeleteTree(prefix));
+            }
+        }
+    }
+    flush(&mut last, &mut steps);
+    steps
 }
 
 /// A batch writer on its way. Dropped when the batch is written, or when
@@ -429,6 +497,30 @@ impl Astdb {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_batch_keeps_the_last_change_per_key_and_the_place_of_tree_deletions() {
+        let put = |k: &str, v: &str| Change::Put(k.to_owned(), v.to_owned());
+        let batch = vec![
+            put("/a/1", "x"),
+            put("/a/2", "y"),
+            Change::Delete("/a/1".to_owned()),
+            put("/a/2", "z"),
+            Change::DeleteTree("/a".to_owned()),
+            put("/a/3", "w"),
+            Change::Delete("/b/1".to_owned()),
+        ];
+        assert_eq!(
+            plan(&batch),
+            vec![
+                Step::Delete(vec!["/a/1"]),
+                Step::Put(vec![("/a/2", "z")]),
+                Step::DeleteTree("/a"),
+                Step::Delete(vec!["/b/1"]),
+                Step::Put(vec![("/a/3", "w")]),
+            ]
+        );
+    }
 
     #[tokio::test]
     async fn astdb_get_put_del_deltree_list() {

@@ -200,6 +200,32 @@ impl Reply {
     }
 }
 
+impl Reply {
+    /// Sends `bytes` without waiting when the socket or queue has room
+    /// (the common case); `Err` hands the bytes back to send with
+    /// [`Reply::send`] instead.
+    pub fn try_send(&self, bytes: Bytes) -> Result<(), Bytes> {
+        match self {
+            Reply::Udp { socket, peer } => match socket.try_send_to(&bytes, *peer) {
+                Ok(_) => {
+                    logger::transmitted(Protocol::Udp, *peer, &bytes);
+                    Ok(())
+                }
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => Err(bytes),
+                // Other socket errors are what `send` would meet too: report
+                // them the same way, once.
+                Err(e) => {
+                    tracing::debug!("SIP: send to {peer} failed: {e}");
+                    Ok(())
+                }
+            },
+            Reply::Tcp(tx) | Reply::WebSocket(tx) => tx.try_send(bytes).map_err(|e| match e {
+                mpsc::error::TrySendError::Full(b) | mpsc::error::TrySendError::Closed(b) => b,
+            }),
+        }
+    }
+}
+
 /// A message received by a listener.
 #[derive(Debug)]
 pub struct Incoming {
@@ -217,6 +243,29 @@ pub struct Incoming {
     pub reply: Reply,
 }
 
+/// Where listeners hand what they receive. The receive task calls
+/// [`Sink::deliver`] itself, so a sink that can answer at once (the SIP
+/// stack's registrar, OPTIONS, retransmissions) does so on that task with
+/// no hand-off to another thread; a channel ([`mpsc::Sender`]) is the plain
+/// queueing sink.
+pub trait Sink: Send + Sync + 'static {
+    /// Takes one message; `Err` hands it back when the sink is overloaded
+    /// (the listener then drops and counts it: a UDP peer retransmits).
+    #[allow(clippy::result_large_err)]
+    fn deliver(&self, incoming: Incoming) -> Result<(), Incoming>;
+}
+
+impl Sink for mpsc::Sender<Incoming> {
+    fn deliver(&self, incoming: Incoming) -> Result<(), Incoming> {
+        self.try_send(incoming).map_err(|e| match e {
+            mpsc::error::TrySendError::Full(i) | mpsc::error::TrySendError::Closed(i) => i,
+        })
+    }
+}
+
+/// A sink shared by a listener's tasks.
+pub type SharedSink = Arc<dyn Sink>;
+
 /// A running listener; stops when [`Listener::stop`] is called or it is
 /// dropped.
 #[derive(Debug)]
@@ -233,7 +282,7 @@ impl Listener {
     /// Binds the socket and starts receiving; messages go to `sink`.
     pub async fn start(
         config: TransportConfig,
-        sink: mpsc::Sender<Incoming>,
+        sink: SharedSink,
     ) -> Result<Listener, TransportError> {
         Self::start_with(config, None, sink).await
     }
@@ -243,7 +292,7 @@ impl Listener {
     pub async fn start_tls(
         config: TransportConfig,
         acceptor: tokio_rustls::TlsAcceptor,
-        sink: mpsc::Sender<Incoming>,
+        sink: SharedSink,
     ) -> Result<Listener, TransportError> {
         Self::start_with(config, Some(acceptor), sink).await
     }
@@ -251,7 +300,7 @@ impl Listener {
     async fn start_with(
         config: TransportConfig,
         tls: Option<tokio_rustls::TlsAcceptor>,
-        sink: mpsc::Sender<Incoming>,
+        sink: SharedSink,
     ) -> Result<Listener, TransportError> {
         let stats = Arc::new(Stats::default());
         let name: Arc<str> = Arc::from(config.name.as_str());
@@ -351,7 +400,7 @@ fn deliver(
     buf: &[u8],
     parsed: Result<Message, obelus_sip::ParseError>,
     ctx: Incoming0,
-    sink: &mpsc::Sender<Incoming>,
+    sink: &SharedSink,
     stats: &Stats,
 ) -> Option<Bytes> {
     let message = match parsed.and_then(|m| match &m {
@@ -382,7 +431,7 @@ fn deliver(
         protocol: ctx.protocol,
         reply: ctx.reply,
     };
-    match sink.try_send(incoming) {
+    match sink.deliver(incoming) {
         Ok(()) => Stats::count(&stats.received),
         Err(_) => {
             // Overloaded: drop, the peer retransmits (UDP) or times out.

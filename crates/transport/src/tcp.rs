@@ -12,7 +12,7 @@ use tokio::net::TcpListener;
 use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::{Incoming, Incoming0, Protocol, Reply, Stats, TransportError, deliver};
+use crate::{Incoming0, Protocol, Reply, SharedSink, Stats, TransportError, deliver};
 
 /// Messages queued per connection before the writer is considered stuck.
 const WRITE_QUEUE: usize = 256;
@@ -57,7 +57,7 @@ impl Connections {
 pub(crate) async fn start(
     bind: SocketAddr,
     name: Arc<str>,
-    sink: mpsc::Sender<Incoming>,
+    sink: SharedSink,
     stats: Arc<Stats>,
     connections: Arc<Connections>,
     tls: Option<tokio_rustls::TlsAcceptor>,
@@ -124,7 +124,7 @@ struct Connection {
     local: SocketAddr,
     name: Arc<str>,
     protocol: Protocol,
-    sink: mpsc::Sender<Incoming>,
+    sink: SharedSink,
     stats: Arc<Stats>,
     tx: mpsc::Sender<Bytes>,
 }

@@ -35,7 +35,9 @@ fn bind_forms_match_asterisk() {
 #[tokio::test]
 async fn udp_delivers_and_replies_to_source() {
     let (tx, mut rx) = mpsc::channel(8);
-    let l = Listener::start(local(Protocol::Udp), tx).await.unwrap();
+    let l = Listener::start(local(Protocol::Udp), Arc::new(tx))
+        .await
+        .unwrap();
     let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     client
         .send_to(OPTIONS.as_bytes(), l.local_addr())
@@ -60,7 +62,9 @@ async fn udp_delivers_and_replies_to_source() {
 #[tokio::test]
 async fn udp_bursts_arrive_whole_through_batched_receive() {
     let (tx, mut rx) = mpsc::channel(1024);
-    let l = Listener::start(local(Protocol::Udp), tx).await.unwrap();
+    let l = Listener::start(local(Protocol::Udp), Arc::new(tx))
+        .await
+        .unwrap();
     let (a, b) = (
         UdpSocket::bind("127.0.0.1:0").await.unwrap(),
         UdpSocket::bind("127.0.0.1:0").await.unwrap(),
@@ -106,7 +110,9 @@ async fn udp_bursts_arrive_whole_through_batched_receive() {
 #[tokio::test]
 async fn udp_answers_malformed_requests() {
     let (tx, _rx) = mpsc::channel(8);
-    let l = Listener::start(local(Protocol::Udp), tx).await.unwrap();
+    let l = Listener::start(local(Protocol::Udp), Arc::new(tx))
+        .await
+        .unwrap();
     let client = UdpSocket::bind("127.0.0.1:0").await.unwrap();
     let mut buf = [0u8; 2048];
     client
@@ -150,7 +156,9 @@ async fn udp_answers_malformed_requests() {
 #[tokio::test]
 async fn tcp_frames_messages_and_answers_pings() {
     let (tx, mut rx) = mpsc::channel(8);
-    let l = Listener::start(local(Protocol::Tcp), tx).await.unwrap();
+    let l = Listener::start(local(Protocol::Tcp), Arc::new(tx))
+        .await
+        .unwrap();
     let mut s = tokio::net::TcpStream::connect(l.local_addr())
         .await
         .unwrap();

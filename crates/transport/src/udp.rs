@@ -12,10 +12,9 @@ use nix::sys::socket::{MsgFlags, MultiHeaders, SockaddrStorage, recvmmsg};
 use obelus_sip::Message;
 use tokio::io::Interest;
 use tokio::net::UdpSocket;
-use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
-use crate::{Incoming, Incoming0, MAX_DATAGRAM, Protocol, Reply, Stats, TransportError, deliver};
+use crate::{Incoming0, MAX_DATAGRAM, Protocol, Reply, SharedSink, Stats, TransportError, deliver};
 
 /// Datagrams taken per `recvmmsg` call.
 const BATCH: usize = 16;
@@ -76,7 +75,7 @@ fn socket_addr(s: &SockaddrStorage) -> Option<SocketAddr> {
 pub(crate) async fn start(
     bind: SocketAddr,
     name: Arc<str>,
-    sink: mpsc::Sender<Incoming>,
+    sink: SharedSink,
     stats: Arc<Stats>,
 ) -> Result<(SocketAddr, Arc<UdpSocket>, JoinHandle<()>), TransportError> {
     let socket = Arc::new(UdpSocket::bind(bind).await?);
@@ -120,7 +119,7 @@ fn handle(
     local: SocketAddr,
     name: &Arc<str>,
     socket: &Arc<UdpSocket>,
-    sink: &mpsc::Sender<Incoming>,
+    sink: &SharedSink,
     stats: &Stats,
 ) -> Option<Bytes> {
     if data.iter().all(|b| matches!(b, b'\r' | b'\n' | 0)) {

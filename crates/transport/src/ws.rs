@@ -14,13 +14,13 @@ use bytes::Bytes;
 use obelus_sip::Message;
 use tokio::sync::mpsc;
 
-use crate::{Incoming, Incoming0, Protocol, Reply, Stats, deliver};
+use crate::{Incoming0, Protocol, Reply, SharedSink, Stats, deliver};
 
 /// Messages waiting to be written to one WebSocket.
 const WRITE_QUEUE: usize = 64;
 
 /// The `/ws` route for the transport `name`; messages go to `sink`.
-pub fn routes(name: &str, local: SocketAddr, sink: mpsc::Sender<Incoming>) -> Router {
+pub fn routes(name: &str, local: SocketAddr, sink: SharedSink) -> Router {
     let name: Arc<str> = Arc::from(name);
     let stats = Arc::new(Stats::default());
     Router::new().route(
@@ -42,7 +42,7 @@ fn accept(
     peer: SocketAddr,
     local: SocketAddr,
     name: Arc<str>,
-    sink: mpsc::Sender<Incoming>,
+    sink: SharedSink,
     stats: Arc<Stats>,
 ) -> Response {
     let offers_sip = headers
@@ -68,7 +68,7 @@ async fn serve(
     peer: SocketAddr,
     local: SocketAddr,
     name: Arc<str>,
-    sink: mpsc::Sender<Incoming>,
+    sink: SharedSink,
     stats: Arc<Stats>,
 ) {
     let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
