@@ -1,7 +1,8 @@
 //! Direct media (`direct_media`, Asterisk's native RTP bridge) against the
 //! real binary with sipp phones 101 and 102: a Dial between two endpoints
 //! that allow it re-INVITEs each phone with the other's RTP address (a new
-//! SDP version each time); a callee hanging up leaves the caller with just
+//! SDP version each time), or an UPDATE with `direct_media_method=update`;
+//! a callee hanging up leaves the caller with just
 //! a BYE, unless the dialplan goes on with it (`g`), when it is first
 //! brought back to Obelus; with `direct_media=no` on one side no re-INVITE
 //! is sent and the media flows through Obelus.
@@ -149,6 +150,27 @@ fn a_dial_between_direct_media_phones_points_each_at_the_other() {
         "o= version {answered} then {reoffered}"
     );
     assert!(version_b > 1, "o= version {version_b} after Obelus's offer");
+    wait_idle(&conf);
+}
+
+/// 102 has `direct_media_method=update`: its phone gets an UPDATE with
+/// 101's address instead of a re-INVITE; 101 still gets a re-INVITE.
+#[test]
+fn direct_media_method_update_sends_an_update() {
+    let bob = free_port();
+    let (conf, sip) = pbx("", "direct_media_method=update", bob, 3);
+    let _daemon = conf.start_foreground();
+    let call = Call::start(
+        sip,
+        bob,
+        "102",
+        ("direct_caller.xml", 1500),
+        ("direct_callee_update.xml", 0),
+    );
+    let (log_a, log_b) = (call.log("a.log"), call.log("b.log"));
+    let (_dir, rtp_a, rtp_b) = call.finish();
+    assert_eq!(logged(&log_a, "DIRECT").0, addr(&rtp_b));
+    assert_eq!(logged(&log_b, "DIRECT").0, addr(&rtp_a));
     wait_idle(&conf);
 }
 

@@ -526,6 +526,9 @@ fn crossed_with_media(from: DtmfTransport, to: DtmfTransport) -> bool {
 mod feature_tests;
 
 #[cfg(test)]
+mod native_tests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 
