@@ -40,7 +40,7 @@ fn start(dir: &Path, sip_port: u16, uas_port: u16) -> Guard {
         (
             "pjsip.conf",
             format!(
-                "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip_port}\n\n[sipp]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\n\n[102]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\naors=102\n\n[102]\ntype=aor\ncontact=sip:102@127.0.0.1:{uas_port}\n"
+                "[transport-udp]\ntype=transport\nprotocol=udp\nbind=127.0.0.1:{sip_port}\n\n[sipp]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\ndirect_media=no\n\n[102]\ntype=endpoint\ncontext=load\ndisallow=all\nallow=ulaw\naors=102\ndirect_media=no\n\n[102]\ntype=aor\ncontact=sip:102@127.0.0.1:{uas_port}\n"
             ),
         ),
     ];

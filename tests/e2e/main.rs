@@ -14,6 +14,7 @@ mod call;
 mod common;
 mod config_check;
 mod console;
+mod direct_media;
 mod mixmonitor;
 mod moh;
 mod realtime;

@@ -6,6 +6,9 @@
 //! caller waits on both mailboxes until one side leaves. Every step is a
 //! bridge event on the bus (`BridgeCreate`, `BridgeEnter`, `BridgeLeave`,
 //! `BridgeDestroy`).
+//!
+//! When both parties allow it, the bridge is also a native RTP bridge
+//! (`direct_media`): see [`native`].
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -23,10 +26,12 @@ use crate::features::{Feature, Outcome, Permissions};
 
 mod features;
 mod handover;
+mod native;
 
 use features::Collected;
 use handover::Attended;
 pub use handover::{Adoption, HandedOver, Handover};
+use native::Native;
 
 /// One side of a two-party bridge.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -216,7 +221,18 @@ pub async fn two_party_as(
     }
     // Whether each side holds the other (music on hold plays to it).
     let mut holds = [false, false];
+    let mut native = Native::default();
+    let keys_watched = [matchers[0].is_active(), matchers[1].is_active()];
+    let mut taps = [&first, &second].map(|c| c.driver().media().map(|m| m.watch_taps()));
     let end = loop {
+        native
+            .update(
+                &snapshot.id,
+                [&first, &second],
+                keys_watched,
+                holds[0] || holds[1],
+            )
+            .await;
         let deadline = matchers.iter().filter_map(|m| m.poll_timeout()).min();
         let sleep = async {
             match deadline {
@@ -224,9 +240,13 @@ pub async fn two_party_as(
                 None => std::future::pending().await,
             }
         };
+        let [taps_a, taps_b] = &mut taps;
         let (side, frame) = tokio::select! {
             frame = a.recv() => (Side::First, frame),
             frame = b.recv() => (Side::Second, frame),
+            // A recording or snoop started or stopped: decide again.
+            () = tapped(taps_a) => continue,
+            () = tapped(taps_b) => continue,
             () = sleep => {
                 let now = std::time::Instant::now();
                 for (i, matcher) in matchers.iter_mut().enumerate() {
@@ -337,6 +357,7 @@ pub async fn two_party_as(
             control => relay(from, to, control, &mut holds[i], matchers[i].is_active()).await,
         }
     };
+    native.release(&going_on(&end, &first, &second)).await;
     for (matcher, channel) in matchers.iter().zip([&first, &second]) {
         if matcher.is_active()
             && let Some(media) = channel.driver().media()
@@ -367,6 +388,49 @@ pub async fn two_party_as(
     }
     publish(core, &snapshot, BridgeEventKind::Destroy);
     end
+}
+
+/// Waits until `watch` (a stream's taps) changes; never, once the stream
+/// is gone.
+async fn tapped(watch: &mut Option<tokio::sync::watch::Receiver<bool>>) {
+    let changed = match watch.as_mut() {
+        Some(rx) => rx.changed().await.is_ok(),
+        None => false,
+    };
+    if !changed {
+        *watch = None;
+        std::future::pending::<()>().await;
+    }
+}
+
+/// The parties that live on after a bridge that ended with `end`: the
+/// other side of a transfer, a party redirected elsewhere (AMI
+/// `Redirect`). The survivor of a hangup is not among them: its owner
+/// hangs it up, or calls [`reclaim_media`] to go on with it.
+fn going_on<'a>(
+    end: &BridgeEnd,
+    first: &'a Arc<Channel>,
+    second: &'a Arc<Channel>,
+) -> Vec<&'a Arc<Channel>> {
+    let redirected = |c: &Channel| c.redirect_pending() && c.hangup_requested().is_none();
+    match end {
+        BridgeEnd::First(_) => [first].into_iter().filter(|c| redirected(c)).collect(),
+        BridgeEnd::Second(_) => [second].into_iter().filter(|c| redirected(c)).collect(),
+        BridgeEnd::BlindTransfer { transferer, .. }
+        | BridgeEnd::AttendedTransfer { transferer, .. } => match transferer {
+            Side::First => vec![second],
+            Side::Second => vec![first],
+        },
+        BridgeEnd::HandedOver { .. } => vec![second],
+    }
+}
+
+/// Brings `channel`'s media back to this server after a bridge that sent
+/// it straight to its peer (direct media) ended with the peer's hangup:
+/// an owner that goes on with the channel (Dial's `g`) calls this before
+/// it plays or bridges anything. Nothing happens when the media is here.
+pub async fn reclaim_media(channel: &Arc<Channel>) {
+    channel.driver().direct_media(channel, None).await;
 }
 
 impl Side {
@@ -460,6 +524,9 @@ fn crossed_with_media(from: DtmfTransport, to: DtmfTransport) -> bool {
 
 #[cfg(test)]
 mod feature_tests;
+
+#[cfg(test)]
+mod native_tests;
 
 #[cfg(test)]
 mod tests {

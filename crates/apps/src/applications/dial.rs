@@ -21,7 +21,9 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use obelus_core::bridge::{BridgeEnd, BridgeFeatures, Side, new_bridge_id, two_party_as};
+use obelus_core::bridge::{
+    BridgeEnd, BridgeFeatures, Side, new_bridge_id, reclaim_media, two_party_as,
+};
 use obelus_core::channel::{
     Cause, Channel, ChannelState, Control, ControlReceiver, HungUp, Indication,
 };
@@ -438,6 +440,9 @@ impl Application for Dial {
                 BridgeEnd::Second(cause) => {
                     callee.hangup(cause).await;
                     if options.continue_after {
+                        // Direct media ends with the bridge: the caller's
+                        // phone sends to this server again.
+                        reclaim_media(&caller).await;
                         Ok(())
                     } else {
                         Err(AppError::Hangup(Cause::NORMAL_CLEARING))

@@ -17,6 +17,7 @@
 //! driver's media stream.
 
 mod cause;
+mod native;
 mod registry;
 mod snapshot;
 mod state;
@@ -30,6 +31,7 @@ use async_trait::async_trait;
 use tokio::sync::{Notify, mpsc};
 
 pub use cause::Cause;
+pub use native::NativeRtp;
 pub use registry::{Channels, Pbx, Technology};
 pub use snapshot::{ChannelSnapshot, Party};
 pub use state::ChannelState;
@@ -85,6 +87,11 @@ pub enum Control {
     /// this channel's place (an attended transfer replacing this channel,
     /// which is that bridge's callee); see [`crate::bridge::Adoption`].
     Adopt(crate::bridge::Adoption),
+    /// The far end's media address or format changed (a new offer):
+    /// a bridge whose parties send RTP to each other directly points the
+    /// other party at the new [`Driver::native_rtp`] (Asterisk's
+    /// `UPDATE_RTP_PEER`).
+    MediaUpdate,
 }
 
 /// A transfer the far end asked for (SIP REFER).
@@ -203,6 +210,21 @@ pub trait Driver: Send + Sync {
     /// The media stream (RTP) carrying the channel's audio, once negotiated.
     fn media(&self) -> Option<Arc<obelus_media::Stream>> {
         None
+    }
+    /// Where the far end takes RTP, when the channel lets a bridge send
+    /// it media from its peer directly (PJSIP `direct_media=yes`, no NAT
+    /// in the way when `disable_direct_media_on_nat` is set); `None` keeps
+    /// the media on this server. See [`crate::bridge`]'s native RTP.
+    fn native_rtp(&self) -> Option<NativeRtp> {
+        None
+    }
+    /// Tells the far end to send its RTP to `peer` (another channel's far
+    /// end, in a native RTP bridge), or with `None` back to this server's
+    /// media stream. Nothing happens when the far end already sends there;
+    /// a refusal on the wire leaves media on this server (logged by the
+    /// driver). Returns once the request is queued, not answered.
+    async fn direct_media(&self, channel: &Arc<Channel>, peer: Option<NativeRtp>) {
+        let _ = (channel, peer);
     }
     /// Technology-specific values for `CHANNEL(...)` and friends
     /// (`rtp,dest`, `pjsip,call-id`, a SIP header); `None` if unknown.

@@ -17,6 +17,7 @@ mod monitor;
 mod ports;
 mod stats;
 mod stream;
+mod taps;
 mod whisper;
 mod worker;
 

@@ -13,6 +13,7 @@ use super::EngineCore;
 use super::command::StreamCmd;
 use super::media::StreamState;
 use super::stats::{RtpStats, SharedStats};
+use super::taps::{Tap, Taps};
 use crate::audio::{AudioSink, AudioSource, MonitorSink};
 use crate::codec::Codec;
 use crate::error::MediaError;
@@ -204,6 +205,7 @@ pub(crate) fn new_stream(
             next_monitor: AtomicU64::new(1),
             next_whisper: AtomicU64::new(1),
             next_generator: AtomicU64::new(1),
+            taps: Taps::new(),
         },
         state,
     ))
@@ -218,6 +220,7 @@ pub struct Stream {
     next_monitor: AtomicU64,
     next_whisper: AtomicU64,
     next_generator: AtomicU64,
+    taps: Taps,
 }
 
 impl Stream {
@@ -291,11 +294,13 @@ impl Stream {
     /// Hands received audio, decoded, to `sink` in 20 ms frames, replacing
     /// (and finishing) any previous sink.
     pub fn record(&self, sink: Box<dyn AudioSink>) {
+        self.taps.set(Tap::Record, true);
         self.core.send_stream(&self.shared, StreamCmd::Record(sink));
     }
 
     /// Stops recording and finishes the sink.
     pub fn stop_record(&self) {
+        self.taps.set(Tap::Record, false);
         self.core.send_stream(&self.shared, StreamCmd::StopRecord);
     }
 
@@ -307,6 +312,7 @@ impl Stream {
     /// stream closed before it was attached.
     pub fn monitor(&self, sink: Box<dyn MonitorSink>) -> u64 {
         let id = self.next_monitor.fetch_add(1, Ordering::Relaxed);
+        self.taps.set(Tap::Monitor(id), true);
         self.core
             .send_stream(&self.shared, StreamCmd::Monitor(id, sink));
         id
@@ -314,6 +320,7 @@ impl Stream {
 
     /// Detaches monitor `id` and finishes its sink.
     pub fn stop_monitor(&self, id: u64) {
+        self.taps.set(Tap::Monitor(id), false);
         self.core
             .send_stream(&self.shared, StreamCmd::StopMonitor(id));
     }
@@ -325,6 +332,7 @@ impl Stream {
     /// [`Stream::stop_whisper`] takes.
     pub fn whisper(&self, direction: SnoopDirection, reader: PipeReader, rate: u32) -> u64 {
         let id = self.next_whisper.fetch_add(1, Ordering::Relaxed);
+        self.taps.set(Tap::Whisper(id), true);
         self.core.send_stream(
             &self.shared,
             StreamCmd::Whisper(id, direction, reader, rate),
@@ -334,8 +342,21 @@ impl Stream {
 
     /// Stops whisper `id`.
     pub fn stop_whisper(&self, id: u64) {
+        self.taps.set(Tap::Whisper(id), false);
         self.core
             .send_stream(&self.shared, StreamCmd::StopWhisper(id));
+    }
+
+    /// Whether a recording, monitor or whisper uses the stream's audio
+    /// here: a native RTP bridge must then keep the media on this server.
+    pub fn is_tapped(&self) -> bool {
+        self.taps.any()
+    }
+
+    /// Changes whenever [`Stream::is_tapped`] does, for a bridge that goes
+    /// back to relaying media when a recording starts mid-call.
+    pub fn watch_taps(&self) -> tokio::sync::watch::Receiver<bool> {
+        self.taps.watch()
     }
 
     /// Sends received audio and DTMF straight back to the remote (the Echo

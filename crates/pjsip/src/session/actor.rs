@@ -1,9 +1,10 @@
 //! The session task: one per call leg, owning the dialog, the INVITE
 //! transaction's answers, client transactions (INVITE, CANCEL, BYE) and the
 //! media stream's parameters. Session timers live in [`timer`], DTMF
-//! sending and SIP INFO in [`digits`].
+//! sending and SIP INFO in [`digits`], direct media offers in [`direct`].
 
 mod digits;
+mod direct;
 mod failover;
 mod timer;
 
@@ -13,7 +14,7 @@ use std::time::{Duration, Instant};
 
 use bytes::Bytes;
 use obelus_core::channel::{
-    Cause, Channel, ChannelState, Control, Indication, TransferRequest, TransferState,
+    Cause, Channel, ChannelState, Control, Indication, NativeRtp, TransferRequest, TransferState,
 };
 use obelus_core::events::{BlindTransferEvent, ChannelEventKind, Event, TransferResult};
 use obelus_media::{Codec, StreamEvent, StreamParams};
@@ -25,6 +26,7 @@ use obelus_transport::Reply;
 use tokio::sync::{mpsc, oneshot};
 
 use super::dialog::Dialog;
+use super::direct::{DirectSettings, Redirect, SharedNative};
 use super::dtmf::{DtmfMode, DtmfPath, SharedPath};
 use super::handle::MediaSlot;
 use super::sdp::{self, LocalAudio, RemoteAudio};
@@ -61,6 +63,8 @@ pub(crate) enum Command {
     Transfer(String, oneshot::Sender<Result<(), Cause>>),
     /// Report how the transfer the peer asked for goes (NOTIFY).
     TransferProgress(TransferState, oneshot::Sender<Result<(), Cause>>),
+    /// Point the peer's media at another phone, or back at us (`None`).
+    DirectMedia(Option<NativeRtp>),
 }
 
 /// Which side of the INVITE we are.
@@ -94,6 +98,9 @@ enum Kind {
     Info,
     /// A REFER of ours (a transfer of the answered call).
     Refer,
+    /// A re-INVITE or UPDATE of ours moving the peer's media (direct
+    /// media, or back to us).
+    Media,
     Other,
 }
 
@@ -144,6 +151,13 @@ pub(crate) struct Setup {
     pub alternates: Vec<std::net::SocketAddr>,
     /// What the endpoint says about the peer's REFERs.
     pub transfers: Transfers,
+    /// The endpoint's direct media options.
+    pub direct: DirectSettings,
+    /// Where the peer's media is published for a native RTP bridge.
+    pub native: SharedNative,
+    /// Where the peer's SIP comes from (for `disable_direct_media_on_nat`),
+    /// when known.
+    pub source: Option<std::net::IpAddr>,
 }
 
 /// An endpoint's transfer options, for the peer's REFERs.
@@ -193,6 +207,17 @@ pub(crate) struct Actor {
     /// The RFC 3263 targets not tried yet, in order.
     alternates: Vec<std::net::SocketAddr>,
     transfers: Transfers,
+    direct: DirectSettings,
+    /// Where our offers point the peer's media.
+    redirect: Redirect,
+    native: SharedNative,
+    source: Option<std::net::IpAddr>,
+    /// The media parameters last given to the stream.
+    params: Option<StreamParams>,
+    /// Until when our 2xx to the peer's INVITE or re-INVITE waits for its
+    /// ACK: no offer of ours may start before (RFC 3261 §14.1), nor wait
+    /// past 64*T1 for an ACK that was lost.
+    ack_due: Option<Instant>,
 }
 
 fn unix_secs() -> u64 {
@@ -239,6 +264,12 @@ impl Actor {
             refer_pending: false,
             alternates: setup.alternates,
             transfers: setup.transfers,
+            direct: setup.direct,
+            redirect: Redirect::default(),
+            native: setup.native,
+            source: setup.source,
+            params: None,
+            ack_due: None,
         };
         actor.dtmf_shared.set(actor.dtmf_path);
         if let Some(remote) = &setup.remote {
@@ -255,28 +286,36 @@ impl Actor {
         self.dtmf_path = self.dtmf.path(telephone_event.is_some());
         self.dtmf_shared.set(self.dtmf_path);
         let ptime = remote.ptime.unwrap_or(self.local.ptime).clamp(10, 60);
-        let Some(media) = self.media.get() else {
-            return;
-        };
-        media.configure(StreamParams {
+        let params = StreamParams {
             remote: Some(remote.addr),
             codec,
             payload_type: pt,
             dtmf_payload_type: telephone_event,
             ptime_ms: ptime,
             symmetric: self.symmetric,
-            rtcp: true,
-        });
+            // No reports to a peer whose media goes to another phone.
+            rtcp: self.redirect.advertised().is_none(),
+        };
+        self.publish_native(&params);
+        let Some(media) = self.media.get() else {
+            return;
+        };
+        media.configure(params.clone());
         media.detect_inband_dtmf(self.dtmf_path == DtmfPath::Inband);
+        self.params = Some(params);
     }
 
+    /// Our session description as it stands: our own media address, or
+    /// the other phone's while the media goes direct.
     fn sdp(&mut self) -> Vec<u8> {
-        sdp::render(self.sdp_id, self.sdp_version, &self.local).into_bytes()
+        let audio = self.advertised_audio();
+        sdp::render(self.sdp_id, self.sdp_version, self.local.addr.ip(), &audio).into_bytes()
     }
 
     /// Runs until the call is over on the wire and the channel has let go.
     pub(crate) async fn run(mut self) {
         loop {
+            self.offer_direct_media();
             self.flush().await;
             if self.phase == Phase::Ended {
                 // The call is over; what remains is answering
@@ -335,6 +374,9 @@ impl Actor {
             wake = wake.min(r.next).min(r.give_up);
         }
         if let Some(t) = self.timer.poll_timeout() {
+            wake = wake.min(t);
+        }
+        if let Some(t) = self.ack_due {
             wake = wake.min(t);
         }
         wake
@@ -465,6 +507,7 @@ impl Actor {
         match kind {
             Kind::Invite => self.on_invite_response(response).await,
             Kind::Refresh => self.on_refresh_response(response).await,
+            Kind::Media => self.on_media_response(response).await,
             Kind::Info => {
                 if status.is_final() && !status.is_success() {
                     tracing::debug!(
@@ -675,6 +718,7 @@ impl Actor {
                 let result = self.transfer_progress(state);
                 let _ = done.send(result);
             }
+            Input::Command(Command::DirectMedia(target)) => self.redirect.want(target),
             Input::Cancel => self.cancelled().await,
             Input::Request { req, key, origin } => self.in_dialog(*req, key, origin).await,
         }
@@ -693,7 +737,12 @@ impl Actor {
     /// Sends our INVITE with its offer: the first (CSeq 1), or the next
     /// CSeq when a 422 asked for a longer session interval.
     fn start_invite(&mut self, cseq: Option<u32>) -> Result<(), Cause> {
-        let body = sdp::render(self.sdp_id, self.sdp_version, &self.local);
+        let body = sdp::render(
+            self.sdp_id,
+            self.sdp_version,
+            self.local.addr.ip(),
+            &self.local,
+        );
         let caller = self.channel.connected();
         let request = self
             .dialog
@@ -761,6 +810,7 @@ impl Actor {
         self.timer.start(agreement, Instant::now());
         self.shared.sessions.remove_pending(&invite);
         self.phase = Phase::Confirmed;
+        self.ack_due = Some(Instant::now() + 64 * T1);
         if !self.reliable {
             let now = Instant::now();
             self.ok_resend = Some(OkResend {
@@ -917,6 +967,7 @@ impl Actor {
         let method = req.method().clone();
         if method == Method::Ack {
             self.ok_resend = None;
+            self.ack_due = None;
             return;
         }
         let Some(key) = key else {
@@ -1338,19 +1389,35 @@ impl Actor {
         };
         if let Some(r) = built(b) {
             self.respond(key, r).await;
+            if !update {
+                self.ack_due = Some(Instant::now() + 64 * T1);
+            }
         }
         self.timer.start(agreement, Instant::now());
     }
 
-    /// Whether a peer's re-INVITE (or UPDATE with an offer) crosses a
-    /// re-INVITE of ours (which carries an offer) still waiting for its
-    /// answer.
+    /// Whether a peer's re-INVITE (or UPDATE with an offer) crosses an
+    /// offer of ours still waiting for its answer.
     fn glare(&self, update: bool, offer: bool) -> bool {
-        (!update || offer)
-            && self
-                .client
-                .iter()
-                .any(|c| c.kind == Kind::Refresh && c.txn.request().method() == &Method::Invite)
+        (!update || offer) && self.offer_pending()
+    }
+
+    /// Whether a re-INVITE of ours, or an UPDATE of ours with an offer,
+    /// waits for its final response.
+    fn offer_pending(&self) -> bool {
+        use obelus_sip::transaction::State;
+        self.client.iter().any(|c| {
+            let offer = match c.kind {
+                Kind::Refresh => c.txn.request().method() == &Method::Invite,
+                Kind::Media => true,
+                _ => false,
+            };
+            offer
+                && matches!(
+                    c.txn.state(),
+                    State::Calling | State::Trying | State::Proceeding
+                )
+        })
     }
 }
 

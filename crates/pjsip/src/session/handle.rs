@@ -6,11 +6,14 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use async_trait::async_trait;
-use obelus_core::channel::{Cause, Channel, Driver, DtmfTransport, Indication, TransferState};
+use obelus_core::channel::{
+    Cause, Channel, Driver, DtmfTransport, Indication, NativeRtp, TransferState,
+};
 use obelus_media::Stream;
 use tokio::sync::{mpsc, oneshot};
 
 use super::actor::{Command, Input};
+use super::direct::SharedNative;
 use super::dtmf::SharedPath;
 
 /// How long a hangup waits for the session to send its BYE or final
@@ -55,6 +58,8 @@ pub(crate) struct SessionHandle {
     /// `PJSIP_TRANSFER_HANDLING()` is `ari-only`: REFERs from the far end
     /// go to the channel's ARI application (shared with the session).
     pub(crate) transfer_ari: Arc<AtomicBool>,
+    /// The peer's media for a native RTP bridge, as the session agreed it.
+    pub(crate) native: SharedNative,
 }
 
 impl SessionHandle {
@@ -141,6 +146,17 @@ impl Driver for SessionHandle {
 
     fn dtmf_transport(&self) -> DtmfTransport {
         self.dtmf.get()
+    }
+
+    fn native_rtp(&self) -> Option<NativeRtp> {
+        self.native.get()
+    }
+
+    async fn direct_media(&self, _channel: &Arc<Channel>, peer: Option<NativeRtp>) {
+        let _ = self
+            .tx
+            .send(Input::Command(Command::DirectMedia(peer)))
+            .await;
     }
 
     fn info(&self, key: &str) -> Option<String> {

@@ -18,6 +18,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup, Transfers};
 use super::dialog::Dialog;
+use super::direct::{DirectSettings, SharedNative};
 use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
 use super::sdp::{self, LocalAudio};
@@ -198,6 +199,7 @@ async fn admit(
     let (tx, inbox) = mpsc::channel(INBOX);
     let dtmf_path = SharedPath::default();
     let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let native = SharedNative::default();
     let channel = Channel::create(
         &shared.core.channels,
         ChannelInit {
@@ -222,6 +224,7 @@ async fn admit(
                 .map(|(k, v)| (k.to_owned(), v.to_owned()))
                 .collect(),
             transfer_ari: Arc::clone(&transfer_ari),
+            native: native.clone(),
         }),
         None,
     );
@@ -261,6 +264,9 @@ async fn admit(
             allowed: endpoint.bool("allow_transfer").unwrap_or(true),
             context: endpoint.str("context").unwrap_or("default").to_owned(),
         },
+        direct: DirectSettings::of(&endpoint),
+        native,
+        source: Some(origin.source.ip()),
     });
     tokio::spawn(actor.run());
     pbx.start(channel);

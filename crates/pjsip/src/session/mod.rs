@@ -13,11 +13,14 @@
 //! * [`tech::PjsipTechnology`]: `Dial(PJSIP/102)` — an outbound leg to the
 //!   endpoint's registered contacts.
 //! * [`sdp`]: offer/answer; [`dialog`]: RFC 3261 §12 dialog state;
-//!   `dtmf`: `dtmf_mode` and SIP INFO bodies. Session timers (RFC 4028)
+//!   `dtmf`: `dtmf_mode` and SIP INFO bodies; `direct`: `direct_media`
+//!   (the offers that send a peer's RTP to another phone in a native RTP
+//!   bridge, and back). Session timers (RFC 4028)
 //!   run in each session task, on `obelus_sip::session_timer`.
 
 mod actor;
 pub mod dialog;
+mod direct;
 mod dtmf;
 mod handle;
 mod incoming;

@@ -148,14 +148,18 @@ pub fn offer_formats(allowed: &[Codec]) -> Vec<(u8, Codec)> {
 }
 
 /// Our session description (`o=` with `session_id` and `version`, which
-/// must grow with every change, RFC 3264 §8).
-pub fn render(session_id: u64, version: u64, local: &LocalAudio) -> String {
-    let family = if local.addr.is_ipv6() { "IP6" } else { "IP4" };
+/// must grow with every change, RFC 3264 §8, and our `origin` address).
+/// The stream's address is `local.addr`: ours, or another phone's when
+/// the media goes direct.
+pub fn render(session_id: u64, version: u64, origin: IpAddr, local: &LocalAudio) -> String {
+    let family = |ip: IpAddr| if ip.is_ipv6() { "IP6" } else { "IP4" };
     let ip = local.addr.ip();
     let mut s = String::with_capacity(320);
     let _ = write!(
         s,
-        "v=0\r\no=- {session_id} {version} IN {family} {ip}\r\ns=Obelus\r\nc=IN {family} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP",
+        "v=0\r\no=- {session_id} {version} IN {} {origin}\r\ns=Obelus\r\nc=IN {} {ip}\r\nt=0 0\r\nm=audio {} RTP/AVP",
+        family(origin),
+        family(ip),
         local.addr.port()
     );
     for (pt, _) in &local.formats {
@@ -248,10 +252,19 @@ mod tests {
             ptime: 20,
             direction: Direction::SendRecv,
         };
-        let text = render(7, 1, &local);
+        let text = render(7, 1, local.addr.ip(), &local);
         let back = remote_audio(text.as_bytes()).unwrap();
         assert_eq!(back.addr, local.addr);
         assert_eq!(back.formats, local.formats);
         assert_eq!(back.dtmf_pt, Some(DTMF_PT));
+        // Direct media: the stream at another phone, the origin ours.
+        let direct = LocalAudio {
+            addr: "198.51.100.9:4000".parse().unwrap(),
+            ..local.clone()
+        };
+        let text = render(7, 2, local.addr.ip(), &direct);
+        assert!(text.contains("o=- 7 2 IN IP4 192.0.2.1\r\n"), "{text}");
+        assert!(text.contains("c=IN IP4 198.51.100.9\r\n"), "{text}");
+        assert!(text.contains("m=audio 4000 RTP/AVP"), "{text}");
     }
 }

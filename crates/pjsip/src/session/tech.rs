@@ -19,6 +19,7 @@ use tokio::sync::mpsc;
 
 use super::actor::{Actor, Role, Setup, Transfers};
 use super::dialog::Dialog;
+use super::direct::{DirectSettings, SharedNative};
 use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
 use super::incoming::{endpoint_callerid, timer_settings};
@@ -281,6 +282,7 @@ impl Technology for PjsipTechnology {
         let (tx, inbox) = mpsc::channel(INBOX);
         let dtmf_path = SharedPath::default();
         let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));
+        let native = SharedNative::default();
         let channel = Channel::create(
             channels,
             ChannelInit {
@@ -301,6 +303,7 @@ impl Technology for PjsipTechnology {
                 headers: Vec::new(),
                 dtmf: dtmf_path.clone(),
                 transfer_ari: Arc::clone(&transfer_ari),
+                native: native.clone(),
             }),
             requestor,
         );
@@ -333,6 +336,9 @@ impl Technology for PjsipTechnology {
                 allowed: endpoint.bool("allow_transfer").unwrap_or(true),
                 context: endpoint.str("context").unwrap_or("default").to_owned(),
             },
+            direct: DirectSettings::of(&endpoint),
+            native,
+            source: Some(peer.ip()),
         });
         tokio::spawn(actor.run());
         Ok(channel)
