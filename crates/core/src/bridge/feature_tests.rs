@@ -105,6 +105,7 @@ fn callee_may(transfer: bool, disconnect: bool) -> BridgeFeatures {
         second: Permissions {
             transfer,
             disconnect,
+            park: false,
         },
     }
 }
