@@ -16,6 +16,7 @@ mod config_check;
 mod console;
 mod mixmonitor;
 mod moh;
+mod parking;
 mod realtime;
 mod sip_dns;
 mod sip_identify;

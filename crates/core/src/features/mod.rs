@@ -323,7 +323,7 @@ impl Features {
         Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn set(&self, config: FeaturesConfig) {
+    pub(crate) fn set(&self, config: FeaturesConfig) {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
     }
 }
