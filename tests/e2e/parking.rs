@@ -54,14 +54,14 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
     }
     let list = ami_action(
         pbx.ami,
-        "Action: ParkedCalls\r\nActionID: p1",
+        "Action: ParkedCalls\r\nActionID: p1\r\n",
         "Event: ParkedCallsComplete",
     );
     assert!(list.contains("Message: Parked calls will follow"), "{list}");
     assert!(list.contains("ParkingSpace: 701\r\n"), "{list}");
     let lots = ami_action(
         pbx.ami,
-        "Action: Parkinglots\r\nActionID: p2",
+        "Action: Parkinglots\r\nActionID: p2\r\n",
         "Event: ParkinglotsComplete",
     );
     assert!(
@@ -69,9 +69,15 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
         "{lots}"
     );
     let (_, shown, _) = pbx.conf.rx("parking show default");
-    assert!(shown.contains("Parking Extension           :  700"), "{shown}");
+    assert!(
+        shown.contains("Parking Extension           :  700"),
+        "{shown}"
+    );
     assert!(shown.contains("  Space               : 701"), "{shown}");
-    assert!(shown.contains("  Channel             : PJSIP/alice-"), "{shown}");
+    assert!(
+        shown.contains("  Channel             : PJSIP/alice-"),
+        "{shown}"
+    );
 
     let rtp_bob = UdpSocket::bind("127.0.0.1:0").unwrap();
     let bob_log = dir.path().join("bob.log");
@@ -101,7 +107,9 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
     }
     ami("Event: BridgeEnter\r\n");
     ami("Event: BridgeEnter\r\n");
+    // alice's socket filled with music on hold while she was parked.
     let mut alice_ear = Ear::new(&rtp_alice);
+    alice_ear.received();
     let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
     bob_keys.press('4');
     assert_eq!(alice_ear.until('4'), "4", "alice talks to bob");

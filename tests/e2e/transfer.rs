@@ -769,8 +769,10 @@ fn an_aborted_or_unanswered_attended_transfer_returns_to_the_transferee() {
     assert_eq!(alice_ear.until('5'), "5", "bob is back with alice");
     bob_keys.keys("*2105");
     let started = std::time::Instant::now();
-    // The Local channel to 105 rings out; then bob is heard again.
+    // The Local channel to 105 rings out meanwhile. alice's music on hold
+    // fills her socket: it is read away before bob keys again.
     std::thread::sleep(Duration::from_secs(6));
+    alice_ear.received();
     bob_keys.press('6');
     assert_eq!(alice_ear.until('6'), "6", "back after the timeout");
     assert!(started.elapsed() >= Duration::from_secs(5));

@@ -535,7 +535,11 @@ async fn n_leaves_the_silence_of_a_quiet_side_out_of_its_file() {
     let read = sln(&dir.path().join("in.sln"));
     let write = sln(&dir.path().join("out.sln"));
     assert!(write.len() > SECOND / 2, "{} samples", write.len());
-    assert!(read.len() < SECOND / 10, "no padding: {} samples", read.len());
+    assert!(
+        read.len() < SECOND / 10,
+        "no padding: {} samples",
+        read.len()
+    );
     assert!(share(&write, 1000.0) > 0.8);
     let mixed = complete_wav(&dir.path().join("all.wav"));
     assert_eq!(mixed.len(), write.len(), "the mixed file is whole");
