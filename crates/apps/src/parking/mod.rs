@@ -29,7 +29,7 @@ use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant};
 
 use obelus_core::Core;
-use obelus_core::channel::{Cause, Channel, Control, ControlReceiver, HungUp, Indication};
+use obelus_core::channel::{Cause, Channel, ControlReceiver, HungUp, Indication};
 use obelus_core::events::{Event, ParkingEvent, ParkingEventKind};
 use tokio::sync::oneshot;
 
@@ -361,9 +361,7 @@ impl Parking {
                 None => *lot_state.parked.keys().next()?,
             };
             // A call whose task has not started yet cannot be handed over.
-            if lot_state.parked.get(&slot)?.retrieve.is_none() {
-                return None;
-            }
+            lot_state.parked.get(&slot)?.retrieve.as_ref()?;
             let parked = lot_state.parked.remove(&slot)?;
             lot_state.slots.release(slot);
             let event = event(
@@ -450,8 +448,9 @@ impl Parking {
                 }
             };
             tokio::select! {
-                frame = control.recv() => match frame {
-                    Err(HungUp(cause)) => {
+                frame = control.recv() => {
+                    // Keys and the like mean nothing to a parked call.
+                    if let Err(HungUp(cause)) = frame {
                         if let Some(parked) = self.free(&lot.name, slot) {
                             core.events.publish(Event::Parking(event(ParkingEventKind::GiveUp, &lot, slot, &parked)));
                         }
@@ -459,8 +458,7 @@ impl Parking {
                         channel.hangup(cause).await;
                         return;
                     }
-                    Ok(Control::Dtmf { .. } | _) => {}
-                },
+                }
                 asked = &mut retrieve => {
                     crate::moh::stop(&core, &channel);
                     if let Ok(reply) = asked
@@ -503,7 +501,7 @@ impl Parking {
             ("PARKER", parked.parker_dial.clone()),
             ("PARKER_FLAT", flat.clone()),
         ] {
-            channel.set_var(&name, &value);
+            channel.set_var(name, &value);
         }
         let (context, exten, priority) = match &request.comeback {
             Some(target) => target.clone(),
