@@ -25,6 +25,8 @@ fn lot(parkingtime: u32) -> String {
 /// alice dials 700 and is parked on 701 (`ParkedCall`); `ParkedCalls` and
 /// `parking show default` list her. bob dials 701: alice is picked up
 /// (`UnParkedCall` names bob as the retriever) and bob's 4 reaches her.
+/// AMI `Park` parks her again on 702, and her hangup there is
+/// `ParkedCallGiveUp`.
 #[test]
 fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
     let pbx = pbx(8);
@@ -115,9 +117,23 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
     assert_eq!(alice_ear.until('4'), "4", "alice talks to bob");
     let (_, shown, _) = pbx.conf.rx("parking show default");
     assert!(shown.contains("  (none)"), "{shown}");
-    pbx.conf.rx("channel request hangup all");
-    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
+
+    // AMI Park takes alice out of her call with bob into slot 702; bob's
+    // call ends. Hanging alice up then is a parked call giving up.
+    let parked = ami_action(
+        pbx.ami,
+        "Action: Park\r\nActionID: p3\r\nChannel: PJSIP/alice-00000000\r\nParkingSpace: 702\r\n",
+        "Message: Park successful",
+    );
+    assert!(parked.contains("ActionID: p3\r\n"), "{parked}");
+    let again = ami_event(&mut ami, "ParkedCall");
+    assert!(again.contains("ParkeeChannel: PJSIP/alice-"), "{again}");
+    assert!(again.contains("ParkingSpace: 702\r\n"), "{again}");
     wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    pbx.conf.rx("channel request hangup all");
+    let gave_up = ami_event(&mut ami, "ParkedCallGiveUp");
+    assert!(gave_up.contains("ParkingSpace: 702\r\n"), "{gave_up}");
+    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
     wait_idle(&pbx.conf);
 }
 
