@@ -297,7 +297,7 @@ pub async fn two_party_as(
                                     to.driver().indicate(to, Indication::Unhold).await;
                                     continue;
                                 }
-                                Collected::HungUp(end) => break end,
+                                Collected::HungUp(end) => break unheld(to, end).await,
                             };
                         let parties = atxfer::Parties {
                             bridge: &snapshot,
@@ -307,7 +307,7 @@ pub async fn two_party_as(
                         };
                         match atxfer::attended(core, &config, parties, &context, &exten).await {
                             atxfer::Consulted::Resumed => {}
-                            atxfer::Consulted::Ended(end) => break end,
+                            atxfer::Consulted::Ended(end) => break unheld(to, end).await,
                         }
                     }
                     Outcome::Matched(Feature::ParkCall) => {
@@ -431,6 +431,16 @@ impl Side {
             Side::Second => BridgeEnd::Second(cause),
         }
     }
+}
+
+/// `end`, with the hold an attended transfer put on `held` (the
+/// transferee) lifted when a party simply left: the one that stays must
+/// not keep hearing music.
+async fn unheld(held: &Arc<Channel>, end: BridgeEnd) -> BridgeEnd {
+    if matches!(end, BridgeEnd::First(_) | BridgeEnd::Second(_)) && !held.is_hung_up() {
+        held.driver().indicate(held, Indication::Unhold).await;
+    }
+    end
 }
 
 /// Publishes a successful blind transfer by `from` of `to` and says how

@@ -154,6 +154,10 @@ impl Space {
                 .get_mut(&self.lot.name)
                 .and_then(|l| l.parked.get_mut(&self.slot))
             else {
+                // The lot let go of the slot meanwhile: nobody can hold
+                // the call.
+                let channel = Arc::clone(control.channel());
+                tokio::spawn(async move { channel.hangup(Cause::NORMAL_CLEARING).await });
                 return;
             };
             parked.retrieve = Some(tx);

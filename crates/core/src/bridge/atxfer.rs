@@ -258,13 +258,15 @@ pub(super) async fn attended(
                             freed.driver().indicate(freed, Indication::Unhold).await;
                             media.link(talking);
                         }
-                        Outcome::Matched(_) => {
+                        Outcome::Matched(Feature::AtxferThreeway) => {
                             tracing::info!(
                                 verbose = 3,
                                 "{}: three-way calling needs a mixing bridge; the consultation goes on",
                                 transferer.name()
                             );
                         }
+                        // The consultation matcher knows no other code.
+                        Outcome::Matched(_) => {}
                     }
                 }
                 Ok(_) => {}
