@@ -17,6 +17,7 @@ mod console;
 mod direct_media;
 mod mixmonitor;
 mod moh;
+mod parking;
 mod realtime;
 mod sip_dns;
 mod sip_identify;

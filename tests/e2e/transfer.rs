@@ -1,9 +1,11 @@
 //! Call features and transfers against the real binary with sipp phones:
 //! a blind transfer keyed as RFC 4733 DTMF by a callee Dial allowed to
 //! transfer (`t`), the disconnect code (`h`), and SIP blind transfers by
-//! REFER (done, and refused for an extension that does not exist), each
-//! checked on the wire (who gets INVITE and BYE, the NOTIFY sipfrag, which
-//! keys reach the other party) and by AMI `BlindTransfer`.
+//! REFER (done, and refused for an extension that does not exist), and
+//! attended transfers keyed as DTMF (`atxfer`: completed, aborted, not
+//! answered), each checked on the wire (who gets INVITE and BYE, the
+//! NOTIFY sipfrag, which keys reach the other party) and by AMI
+//! `BlindTransfer` / `AttendedTransfer`.
 //!
 //! Endpoints live in `pjsip.conf` without authentication, identified by
 //! the From user; bob and carol are reached at their sipp's port.
@@ -21,26 +23,31 @@ use crate::common::{ConfDir, ami_watcher, enable_ami, free_port};
 use crate::sip_session::{endpoint, sipp, wait_idle};
 
 /// 820 rings bob with callee transfer allowed, 821 with callee disconnect
-/// allowed, 822 plainly; 103 is carol, 104 alice.
+/// allowed, 822 plainly, 823 with caller parking allowed; 103 is carol,
+/// 104 alice, 105 never answers; the parking lots' extensions are
+/// included.
 const DIALPLAN: &str = "[test]\n\
 exten => 820,1,Dial(PJSIP/bob,,t)\n\
 exten => 821,1,Dial(PJSIP/bob,,h)\n\
 exten => 822,1,Dial(PJSIP/bob)\n\
+exten => 823,1,Dial(PJSIP/bob,,K)\n\
 exten => 103,1,Dial(PJSIP/carol)\n\
-exten => 104,1,Dial(PJSIP/alice)\n";
+exten => 104,1,Dial(PJSIP/alice)\n\
+exten => 105,1,Wait(30)\n\
+include => parkedcalls\n";
 
 /// A server with alice (calling), bob and carol (called at their ports),
 /// the dialplan above, AMI, and an RTP range of its own per `slot`.
-struct Pbx {
-    conf: ConfDir,
-    sip: u16,
-    ami: u16,
-    alice: u16,
-    bob: u16,
-    carol: u16,
+pub(crate) struct Pbx {
+    pub(crate) conf: ConfDir,
+    pub(crate) sip: u16,
+    pub(crate) ami: u16,
+    pub(crate) alice: u16,
+    pub(crate) bob: u16,
+    pub(crate) carol: u16,
 }
 
-fn pbx(slot: u16) -> Pbx {
+pub(crate) fn pbx(slot: u16) -> Pbx {
     let conf = ConfDir::new();
     let (sip, alice, bob, carol) = (free_port(), free_port(), free_port(), free_port());
     conf.write(
@@ -56,7 +63,7 @@ fn pbx(slot: u16) -> Pbx {
         ),
     );
     conf.write("extensions.conf", DIALPLAN);
-    let start = 42000 + (std::process::id() % 40) as u16 * 150 + slot * 50;
+    let start = 42000 + (std::process::id() % 20) as u16 * 500 + slot * 50;
     conf.write(
         "rtp.conf",
         &format!("[general]\nrtpstart={start}\nrtpend={}\n", start + 48),
@@ -74,7 +81,7 @@ fn pbx(slot: u16) -> Pbx {
 
 /// Keys pressed into an RTP stream as RFC 4733 telephone-events (payload
 /// type 101, as the phones' SDP says).
-struct Keypad {
+pub(crate) struct Keypad {
     socket: UdpSocket,
     to: SocketAddr,
     seq: u16,
@@ -82,7 +89,7 @@ struct Keypad {
 }
 
 impl Keypad {
-    fn new(socket: &UdpSocket, to: SocketAddr) -> Keypad {
+    pub(crate) fn new(socket: &UdpSocket, to: SocketAddr) -> Keypad {
         Keypad {
             socket: socket.try_clone().unwrap(),
             to,
@@ -93,7 +100,7 @@ impl Keypad {
 
     /// One key of 100 ms: a start packet, then three end packets (RFC 4733
     /// §2.5.1.4), all with the key's timestamp.
-    fn press(&mut self, digit: char) {
+    pub(crate) fn press(&mut self, digit: char) {
         let event = digit_to_event(digit).expect("a DTMF key");
         for (i, (end, duration)) in [(false, 160), (true, 800), (true, 800), (true, 800)]
             .into_iter()
@@ -122,7 +129,7 @@ impl Keypad {
         std::thread::sleep(Duration::from_millis(150));
     }
 
-    fn keys(&mut self, digits: &str) {
+    pub(crate) fn keys(&mut self, digits: &str) {
         for digit in digits.chars() {
             self.press(digit);
         }
@@ -131,13 +138,13 @@ impl Keypad {
 
 /// The keys a phone hears as telephone-events, each once (its end packets
 /// share a timestamp) across calls.
-struct Ear {
+pub(crate) struct Ear {
     socket: UdpSocket,
     heard: Vec<u32>,
 }
 
 impl Ear {
-    fn new(socket: &UdpSocket) -> Ear {
+    pub(crate) fn new(socket: &UdpSocket) -> Ear {
         socket
             .set_read_timeout(Some(Duration::from_millis(100)))
             .unwrap();
@@ -149,12 +156,12 @@ impl Ear {
 
     /// The keys that ended since the last call, until one is `last` (or
     /// 20 s passed).
-    fn until(&mut self, last: char) -> String {
+    pub(crate) fn until(&mut self, last: char) -> String {
         self.listen(|keys, _| keys.ends_with(last))
     }
 
     /// The keys already received (once the call is over: all it sent).
-    fn received(&mut self) -> String {
+    pub(crate) fn received(&mut self) -> String {
         self.listen(|_, idle| idle)
     }
 
@@ -190,7 +197,7 @@ impl Ear {
 
 /// A phone answering calls with `call_callee.xml` on `port`, its media on
 /// a socket the test holds; returns the sipp, the socket and its log.
-fn callee(
+pub(crate) fn callee(
     pbx: &Pbx,
     dir: &Path,
     user: &str,
@@ -212,7 +219,7 @@ fn callee(
 
 /// The first AMI event named `name`, read from `ami` (its headers up to
 /// the blank line).
-fn ami_event(ami: &mut impl FnMut(&str) -> String, name: &str) -> String {
+pub(crate) fn ami_event(ami: &mut impl FnMut(&str) -> String, name: &str) -> String {
     let before = ami(&format!("Event: {name}\r\n"));
     let start = before.rfind(&format!("Event: {name}\r\n")).unwrap();
     let mut event = before[start..].to_owned();
@@ -650,5 +657,129 @@ fn a_sip_refer_to_a_missing_extension_is_refused_by_notify() {
     let log = std::fs::read_to_string(&alice_log).unwrap();
     assert!(log.contains("FRAG 404"), "{log}");
     wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
+/// `atxfer => *2` (the consultation codes keep Asterisk's defaults, `*1`
+/// abort and `*2` complete) and the shortest no-answer timeout.
+const ATXFER: &str = "[general]\natxfernoanswertimeout = 5\n[featuremap]\natxfer => *2\n";
+
+/// alice dials 820, `Dial(PJSIP/bob,,t)`. bob keys `*2` and 103: alice
+/// waits on hold, carol rings and answers (a Local channel dials her),
+/// and bob keys `*2` again to complete: bob's call ends (BYE), alice and
+/// carol talk (carol's 7 reaches alice), and AMI reports the transfer
+/// with the Local channel as the target.
+#[test]
+fn an_attended_transfer_by_dtmf_joins_the_transferee_and_the_target() {
+    let pbx = pbx(6);
+    pbx.conf.write("features.conf", ATXFER);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, bob_log) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (carol, rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &["-key", "dest", "820"],
+    );
+    let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    let mut alice_ear = Ear::new(&rtp_alice);
+    bob_keys.keys("*2103");
+    // carol answers; bob talks to her in the consultation bridge.
+    obelus_media_address(&carol_log);
+    ami("BridgeCreator: BasicBridge\r\n");
+    bob_keys.keys("*2");
+    let transfer = ami_event(&mut ami, "AttendedTransfer");
+    for field in [
+        "Result: Success\r\n",
+        "OrigTransfererChannel: PJSIP/bob-",
+        "SecondTransfererChannel: PJSIP/bob-",
+        "TransfereeChannel: PJSIP/alice-",
+        "TransferTargetChannel: Local/103@test-",
+        "IsExternal: No\r\n",
+        "DestType: Bridge\r\n",
+    ] {
+        assert!(transfer.contains(field), "{field} in\n{transfer}");
+    }
+    wait_ok_within(
+        bob,
+        "bob's call (ended by Obelus)",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
+    carol_keys.press('7');
+    assert_eq!(
+        alice_ear.until('7'),
+        "7",
+        "alice heard carol, and none of bob's codes"
+    );
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
+/// alice dials 820 and bob keys `*2` 103: carol answers, and bob aborts
+/// with `*1`: carol's call ends, and bob's 5 reaches alice again. Then
+/// `*2` 105, which never answers: after `atxfernoanswertimeout` bob is
+/// back with alice (his 6 reaches her). No transfer is reported.
+#[test]
+fn an_aborted_or_unanswered_attended_transfer_returns_to_the_transferee() {
+    let pbx = pbx(7);
+    pbx.conf.write("features.conf", ATXFER);
+    let _daemon = pbx.conf.start_foreground();
+    let mut ami = ami_watcher(pbx.ami);
+    let dir = tempfile::tempdir().unwrap();
+    let (bob, rtp_bob, bob_log) = callee(&pbx, dir.path(), "bob", pbx.bob);
+    let (carol, _rtp_carol, carol_log) = callee(&pbx, dir.path(), "carol", pbx.carol);
+    let rtp_alice = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let alice = sipp(
+        pbx.sip,
+        dir.path(),
+        "xfer_caller.xml",
+        "alice",
+        free_port(),
+        &rtp_alice,
+        &["-key", "dest", "820"],
+    );
+    let mut bob_keys = Keypad::new(&rtp_bob, obelus_media_address(&bob_log));
+    ami("Event: BridgeEnter\r\n");
+    ami("Event: BridgeEnter\r\n");
+    let mut alice_ear = Ear::new(&rtp_alice);
+    bob_keys.keys("*2103");
+    obelus_media_address(&carol_log);
+    ami("BridgeCreator: BasicBridge\r\n");
+    bob_keys.keys("*1");
+    wait_ok_within(
+        carol,
+        "carol's call (ended by the abort)",
+        dir.path(),
+        Duration::from_secs(30),
+    );
+    bob_keys.press('5');
+    assert_eq!(alice_ear.until('5'), "5", "bob is back with alice");
+    bob_keys.keys("*2105");
+    let started = std::time::Instant::now();
+    // The Local channel to 105 rings out meanwhile. alice's music on hold
+    // fills her socket: it is read away before bob keys again.
+    std::thread::sleep(Duration::from_secs(6));
+    alice_ear.received();
+    bob_keys.press('6');
+    assert_eq!(alice_ear.until('6'), "6", "back after the timeout");
+    assert!(started.elapsed() >= Duration::from_secs(5));
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
+    wait_ok_within(bob, "bob's call", dir.path(), Duration::from_secs(30));
+    let rest = ami("Event: Hangup\r\n");
+    assert!(!rest.contains("Event: AttendedTransfer"), "{rest}");
     wait_idle(&pbx.conf);
 }

@@ -10,8 +10,10 @@ use crate::classes;
 use crate::message::one_line;
 
 mod call;
+mod parking;
 
 pub(crate) use call::{bridge_block, channel_block, extension_status};
+pub(crate) use parking::parked_call_block;
 
 /// An event rendered for AMI: its class for the session mask, its name for
 /// `disabledevents`, and the wire text shared by all sessions.
@@ -179,6 +181,7 @@ pub fn render(event: &Event, options: &RenderOptions) -> Option<AmiEvent> {
         Event::Bridge(event) => call::bridge(event, options),
         Event::BlindTransfer(e) => call::blind_transfer(e, options),
         Event::AttendedTransfer(e) => call::attended_transfer(e, options),
+        Event::Parking(e) => parking::parking(e, options),
         Event::DeviceState { device, state } => call::device_state(device, state, options),
         Event::OriginateResponse(r) => call::originate_response(r, options),
         Event::User { name, headers } => {

@@ -26,6 +26,8 @@
 //! * [`moh`]: music on hold (`res_musiconhold.so`, its own module
 //!   [`moh::MusicOnHoldModule`]): `musiconhold.conf` classes, starting and
 //!   stopping music on a channel for the applications, Dial, hold and ARI.
+//! * [`parking`]: call parking (`res_parking.so`, its own module
+//!   [`parking::ParkingModule`]): lots, slots, `Park`/`ParkedCall`.
 //! * [`module::PbxModule`]: the module that installs all of it.
 //!
 //! Layer: "core" (above channels and the dialplan model, below the channel
@@ -41,6 +43,7 @@ pub mod module;
 pub mod moh;
 mod options;
 pub mod originate;
+pub mod parking;
 pub mod pbx;
 pub mod prompts;
 pub mod realtime_switch;

@@ -242,7 +242,11 @@ pub struct Pbx {
     pub control: ControlReceiver,
     gosub: Vec<GosubFrame>,
     jumped: bool,
+    handoff: Option<Handoff>,
 }
+
+/// Who takes a channel's mailbox when its run ends detached.
+type Handoff = Box<dyn FnOnce(ControlReceiver) + Send + Sync>;
 
 impl Pbx {
     /// A run of `channel`; `None` if another task already runs it.
@@ -254,7 +258,16 @@ impl Pbx {
             control,
             gosub: Vec::new(),
             jumped: false,
+            handoff: None,
         })
+    }
+
+    /// Ends the run without hanging the channel up: once the application
+    /// returns the [`AppError::Detached`] this gives, `to` receives the
+    /// channel's mailbox (a parking lot holding the call).
+    pub fn detach(&mut self, to: impl FnOnce(ControlReceiver) + Send + Sync + 'static) -> AppError {
+        self.handoff = Some(Box::new(to));
+        AppError::Detached
     }
 
     /// The daemon.
@@ -434,6 +447,11 @@ pub async fn run(mut pbx: Pbx) {
     let channels = Arc::clone(&pbx.executor.core.channels);
     channels.call_started();
     let cause = run_steps(&mut pbx).await;
+    if let Some(handoff) = pbx.handoff.take() {
+        handoff(pbx.control);
+        channels.call_ended();
+        return;
+    }
     run_h(&mut pbx).await;
     pbx.channel.hangup(cause).await;
     channels.call_ended();
@@ -497,6 +515,11 @@ async fn run_steps(pbx: &mut Pbx) -> Cause {
                     pbx.channel.name()
                 );
                 return cause;
+            }
+            Err(AppError::Detached) if pbx.handoff.is_some() => return Cause::NORMAL_CLEARING,
+            Err(AppError::Detached) => {
+                tracing::warn!("{}: detached without an owner", pbx.channel.name());
+                return Cause::NORMAL_CLEARING;
             }
             Err(AppError::HungUp(cause)) => {
                 if pbx.channel.redirect_pending() && pbx.channel.hangup_requested().is_none() {
@@ -616,7 +639,7 @@ pub async fn run_application(mut pbx: Pbx, app: String, data: String) {
             let data = pbx.substitute(&data);
             pbx.channel.set_application(&app, &data);
             match application.exec(&mut pbx, &data).await {
-                Ok(()) => Cause::NORMAL_CLEARING,
+                Ok(()) | Err(AppError::Detached) => Cause::NORMAL_CLEARING,
                 Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => cause,
             }
         }
@@ -625,7 +648,11 @@ pub async fn run_application(mut pbx: Pbx, app: String, data: String) {
             Cause::NORMAL_CLEARING
         }
     };
-    pbx.channel.hangup(cause).await;
+    if let Some(handoff) = pbx.handoff.take() {
+        handoff(pbx.control);
+    } else {
+        pbx.channel.hangup(cause).await;
+    }
     channels.call_ended();
 }
 

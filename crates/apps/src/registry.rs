@@ -23,6 +23,11 @@ pub enum AppError {
     /// The channel hung up while the application ran.
     #[error("channel hung up ({0})")]
     HungUp(Cause),
+    /// The channel now belongs to another task (it was parked): the run
+    /// ends without hanging it up or running `h`, and hands the mailbox
+    /// to what [`crate::pbx::Pbx::detach`] was given.
+    #[error("channel handed to another owner")]
+    Detached,
 }
 
 impl From<HungUp> for AppError {

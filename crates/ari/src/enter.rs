@@ -45,7 +45,7 @@ pub(crate) async fn run_in_stasis(
     channels.call_ended();
     match result {
         Ok(()) if channel.location() != before => obelus_apps::pbx::run(pbx).await,
-        Ok(()) => channel.hangup(Cause::NORMAL_CLEARING).await,
+        Ok(()) | Err(AppError::Detached) => channel.hangup(Cause::NORMAL_CLEARING).await,
         Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => channel.hangup(cause).await,
     }
 }

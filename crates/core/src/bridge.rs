@@ -17,13 +17,14 @@ use obelus_media::MediaEngine;
 
 use crate::Core;
 use crate::channel::{
-    Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp, TransferState,
+    Cause, Channel, Control, ControlReceiver, DtmfTransport, HungUp, Indication, TransferState,
 };
 use crate::events::{
     BlindTransferEvent, BridgeEvent, BridgeEventKind, BridgeSnapshot, Event, TransferResult,
 };
 use crate::features::{Feature, Outcome, Permissions};
 
+mod atxfer;
 mod features;
 mod handover;
 mod native;
@@ -62,9 +63,12 @@ pub enum BridgeEnd {
         exten: String,
     },
     /// `transferer` joined its peer with the peer of its other call (a
-    /// SIP REFER with Replaces, already answered with its NOTIFY): its
-    /// call is over, and its peer is to be bridged with `target`, in a
-    /// bridge with id `bridge_id` (the one the transfer event names).
+    /// SIP REFER with Replaces, already answered with its NOTIFY, or an
+    /// attended transfer by DTMF): its call is over, and its peer is to be
+    /// bridged with `target`, in a bridge with id `bridge_id` (the one the
+    /// transfer event names). When the transferee of a DTMF attended
+    /// transfer hangs up, the transferee's side is named here instead: it
+    /// is gone, and the transferer goes on with the target.
     AttendedTransfer {
         /// Who transferred.
         transferer: Side,
@@ -72,6 +76,13 @@ pub enum BridgeEnd {
         target: ControlReceiver,
         /// The id of the bridge to create for them.
         bridge_id: String,
+    },
+    /// `parker` keyed the `parkcall` code: the other side is to be parked
+    /// (the owner hands its mailbox to the parking lot), and the parker's
+    /// call is over once it has heard the slot.
+    Park {
+        /// Who parked the other side.
+        parker: Side,
     },
     /// The second channel goes to another bridge (an attended transfer:
     /// the first channel is replaced there, or is the transferer and the
@@ -86,7 +97,8 @@ pub enum BridgeEnd {
     },
 }
 
-/// The features each side may key in the bridge (Dial's `t`/`T`, `h`/`H`).
+/// The features each side may key in the bridge (Dial's `t`/`T`, `h`/`H`,
+/// `k`/`K`).
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq)]
 pub struct BridgeFeatures {
     /// The first channel's (the caller's, `T`/`H`).
@@ -290,6 +302,40 @@ pub async fn two_party_as(
                             Collected::HungUp(end) => break end,
                         }
                     }
+                    Outcome::Matched(Feature::AttendedTransfer) => {
+                        let (mine, theirs) = match side {
+                            Side::First => (&mut *a, &mut *b),
+                            Side::Second => (&mut *b, &mut *a),
+                        };
+                        // The transferee waits on hold from the code on.
+                        to.driver().indicate(to, Indication::Hold).await;
+                        let (context, exten) =
+                            match features::collect_target(core, &config, side, mine, theirs).await
+                            {
+                                Collected::Target { context, exten } => (context, exten),
+                                Collected::Invalid => {
+                                    to.driver().indicate(to, Indication::Unhold).await;
+                                    continue;
+                                }
+                                Collected::HungUp(end) => break unheld(to, end).await,
+                            };
+                        let parties = atxfer::Parties {
+                            bridge: &snapshot,
+                            side,
+                            mine,
+                            theirs,
+                        };
+                        match atxfer::attended(core, &config, parties, &context, &exten).await {
+                            atxfer::Consulted::Resumed => {}
+                            atxfer::Consulted::Ended(end) => break unheld(to, end).await,
+                        }
+                    }
+                    Outcome::Matched(Feature::ParkCall) => {
+                        tracing::info!(verbose = 3, "{} parks {}", from.name(), to.name());
+                        break BridgeEnd::Park { parker: side };
+                    }
+                    // Consultation codes mean nothing outside a transfer.
+                    Outcome::Matched(_) => {}
                 }
             }
             Control::Transfer(request) => {
@@ -422,6 +468,9 @@ fn going_on<'a>(
             Side::Second => vec![first],
         },
         BridgeEnd::HandedOver { .. } => vec![second],
+        // The parked party hears music on hold here, the parker may hear
+        // its slot announced: both need their media back.
+        BridgeEnd::Park { .. } => vec![first, second],
     }
 }
 
@@ -434,6 +483,14 @@ pub async fn reclaim_media(channel: &Arc<Channel>) {
 }
 
 impl Side {
+    /// The other side.
+    pub fn other(self) -> Side {
+        match self {
+            Side::First => Side::Second,
+            Side::Second => Side::First,
+        }
+    }
+
     /// The end of a bridge this side left with `cause`.
     fn ended(self, cause: Cause) -> BridgeEnd {
         match self {
@@ -441,6 +498,16 @@ impl Side {
             Side::Second => BridgeEnd::Second(cause),
         }
     }
+}
+
+/// `end`, with the hold an attended transfer put on `held` (the
+/// transferee) lifted when a party simply left: the one that stays must
+/// not keep hearing music.
+async fn unheld(held: &Arc<Channel>, end: BridgeEnd) -> BridgeEnd {
+    if matches!(end, BridgeEnd::First(_) | BridgeEnd::Second(_)) && !held.is_hung_up() {
+        held.driver().indicate(held, Indication::Unhold).await;
+    }
+    end
 }
 
 /// Publishes a successful blind transfer by `from` of `to` and says how
@@ -491,7 +558,6 @@ async fn relay(
     holds: &mut bool,
     keys_held: bool,
 ) {
-    use crate::channel::Indication;
     let indication = match control {
         Control::Hold => {
             *holds = true;

@@ -316,6 +316,43 @@ pub struct AttendedTransferEvent {
     pub dest_bridge: String,
 }
 
+/// What happened to a parked call (`res_parking`).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ParkingEventKind {
+    /// It was parked (`ParkedCall`).
+    Parked,
+    /// Its `parkingtime` ran out (`ParkedCallTimeOut`).
+    TimeOut,
+    /// It hung up while parked (`ParkedCallGiveUp`).
+    GiveUp,
+    /// `retriever` took it out (`UnParkedCall`).
+    Unparked {
+        /// Who retrieved it (`ParkedCall()`).
+        retriever: Arc<ChannelSnapshot>,
+    },
+}
+
+/// A parked call's event.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ParkingEvent {
+    /// What happened.
+    pub kind: ParkingEventKind,
+    /// The parked channel.
+    pub parkee: Arc<ChannelSnapshot>,
+    /// Who parked it, if that channel still exists.
+    pub parker: Option<Arc<ChannelSnapshot>>,
+    /// The parker's device (`PJSIP/alice`), where a timeout returns it.
+    pub parker_dial_string: String,
+    /// The lot's name.
+    pub lot: String,
+    /// The slot (parking space).
+    pub space: u32,
+    /// `parkingtime` in seconds (0: never times out).
+    pub timeout: u64,
+    /// Seconds parked so far.
+    pub duration: u64,
+}
+
 /// How an asynchronous originate ended.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct OriginateResponse {
@@ -388,6 +425,8 @@ pub enum Event {
     BlindTransfer(BlindTransferEvent),
     /// An attended transfer was carried out.
     AttendedTransfer(AttendedTransferEvent),
+    /// A call was parked, timed out, gave up or was retrieved.
+    Parking(ParkingEvent),
     /// A device's state changed (`PJSIP/101` became `INUSE`).
     DeviceState {
         /// `PJSIP/101`.

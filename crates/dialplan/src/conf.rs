@@ -10,7 +10,23 @@ impl Dialplan {
     /// already resolved by `obelus-conf`); every category is a context except
     /// `[general]` and `[globals]`, empty ones included.
     pub fn from_config(config: &Config) -> (Dialplan, Vec<ParseError>) {
+        Self::from_config_and(Some(config), std::iter::empty())
+    }
+
+    /// [`Dialplan::from_config`] (or nothing, without a file) followed by
+    /// `extra` entries: contexts a module creates (`res_parking`'s lots),
+    /// merged into the file's contexts of the same name.
+    pub fn from_config_and<'a>(
+        config: Option<&Config>,
+        extra: impl IntoIterator<Item = Entry<'a>>,
+    ) -> (Dialplan, Vec<ParseError>) {
         let mut b = Builder::new();
+        let Some(config) = config else {
+            for e in extra {
+                b.add(e);
+            }
+            return b.finish();
+        };
         // pbx_config reads [globals] before the contexts (extension names may use them).
         let globals = config
             .categories()
@@ -29,6 +45,9 @@ impl Dialplan {
                     line: v.location.line,
                 });
             }
+        }
+        for e in extra {
+            b.add(e);
         }
         b.finish()
     }

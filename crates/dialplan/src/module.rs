@@ -3,6 +3,7 @@
 //! the new dialplan completely before swapping it in, so calls in progress
 //! keep running on the one they started with.
 
+use std::collections::BTreeMap;
 use std::sync::{Arc, RwLock};
 
 use async_trait::async_trait;
@@ -13,14 +14,22 @@ use obelus_core::module::{Module, ModuleError};
 use obelus_core::settings::Settings;
 
 use crate::model::Dialplan;
-use crate::parse::{ParseError, ParseErrorKind};
+use crate::parse::{OwnedEntry, ParseError, ParseErrorKind};
 
 const FILE: &str = "extensions.conf";
 
-/// The dialplan in force, shared with the executor and AMI.
+/// The dialplan in force, shared with the executor and AMI: the file's
+/// contexts and the ones modules create (each module's set replaced whole
+/// when it reloads, kept across `dialplan reload`).
 #[derive(Default)]
 pub struct DialplanService {
     current: RwLock<Arc<Dialplan>>,
+    /// `extensions.conf` as last loaded (`None`: no file, or a service
+    /// made with [`DialplanService::new`]).
+    file: RwLock<Option<Arc<obelus_conf::Config>>>,
+    /// Generated lines by the module that made them (its name stands as
+    /// their file name in messages).
+    generated: RwLock<BTreeMap<String, Vec<OwnedEntry>>>,
 }
 
 impl DialplanService {
@@ -29,6 +38,7 @@ impl DialplanService {
     pub fn new(dialplan: Dialplan) -> Self {
         Self {
             current: RwLock::new(Arc::new(dialplan)),
+            ..Self::default()
         }
     }
 
@@ -37,8 +47,35 @@ impl DialplanService {
         Arc::clone(&self.current.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn set(&self, dialplan: Dialplan) {
+    /// Replaces the lines module `registrar` adds to the dialplan (as
+    /// `res_parking` adds its lots' contexts) and rebuilds it; the lines'
+    /// problems are returned.
+    pub fn set_generated(&self, registrar: &str, lines: Vec<OwnedEntry>) -> Vec<ParseError> {
+        self.generated
+            .write()
+            .unwrap_or_else(|e| e.into_inner())
+            .insert(registrar.to_owned(), lines);
+        let file = self.file.read().unwrap_or_else(|e| e.into_inner()).clone();
+        let (dialplan, problems) = self.build(file.as_deref());
         *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dialplan);
+        problems
+    }
+
+    /// The dialplan of `file` and the generated lines.
+    fn build(&self, file: Option<&obelus_conf::Config>) -> (Dialplan, Vec<ParseError>) {
+        let generated = self.generated.read().unwrap_or_else(|e| e.into_inner());
+        let extra = generated
+            .iter()
+            .flat_map(|(registrar, lines)| lines.iter().map(|l| l.entry(registrar)));
+        Dialplan::from_config_and(file, extra)
+    }
+
+    fn set(&self, file: Option<obelus_conf::Config>) -> Vec<ParseError> {
+        let file = file.map(Arc::new);
+        let (dialplan, problems) = self.build(file.as_deref());
+        *self.file.write().unwrap_or_else(|e| e.into_inner()) = file;
+        *self.current.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(dialplan);
+        problems
     }
 }
 
@@ -62,17 +99,15 @@ fn diagnostic(e: &ParseError) -> Diagnostic {
     }
 }
 
-/// Builds the dialplan from a loaded configuration (or the load's failure).
-fn build(
+/// The loaded configuration (`None`: no file, with a warning) or the
+/// load's failure.
+fn loaded(
     loaded: Result<obelus_conf::Config, obelus_conf::ConfErrors>,
-) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
+) -> Result<(Option<obelus_conf::Config>, Vec<Diagnostic>), Vec<Diagnostic>> {
     match loaded {
-        Ok(config) => {
-            let (dialplan, errors) = Dialplan::from_config(&config);
-            Ok((dialplan, errors.iter().map(diagnostic).collect()))
-        }
+        Ok(config) => Ok((Some(config), Vec::new())),
         Err(e) if e.is_not_found() => Ok((
-            Dialplan::default(),
+            None,
             vec![Diagnostic::file(
                 Severity::Warning,
                 FILE,
@@ -83,9 +118,14 @@ fn build(
     }
 }
 
-/// Reads `extensions.conf` from disk into a dialplan and its problems.
-fn read(settings: &Settings) -> Result<(Dialplan, Vec<Diagnostic>), Vec<Diagnostic>> {
-    build(settings.load_conf(FILE))
+/// Reads `extensions.conf` from disk and reports its problems.
+fn read(settings: &Settings) -> Result<Vec<Diagnostic>, Vec<Diagnostic>> {
+    let (config, mut problems) = loaded(settings.load_conf(FILE))?;
+    if let Some(config) = config {
+        let (_, errors) = Dialplan::from_config(&config);
+        problems.extend(errors.iter().map(diagnostic));
+    }
+    Ok(problems)
 }
 
 impl PbxConfigModule {
@@ -98,11 +138,11 @@ impl PbxConfigModule {
             Err(obelus_realtime::static_config::LoadError::File(e)) => Err(e),
             Err(e) => return Err(ModuleError::Failed(e.to_string())),
         };
-        let (dialplan, problems) = build(loaded).map_err(ModuleError::Config)?;
+        let (config, mut problems) = self::loaded(loaded).map_err(ModuleError::Config)?;
+        problems.extend(self.service.set(config).iter().map(diagnostic));
         for problem in &problems {
             tracing::warn!("{problem}");
         }
-        self.service.set(dialplan);
         Ok(())
     }
 }
@@ -119,7 +159,7 @@ impl Module for PbxConfigModule {
 
     fn check(&self, settings: &Settings) -> Vec<Diagnostic> {
         match read(settings) {
-            Ok((_, problems)) | Err(problems) => problems,
+            Ok(problems) | Err(problems) => problems,
         }
     }
 

@@ -92,6 +92,16 @@ pub trait MonitorSink: Send {
     /// (relayed, transcoded, played or mixed audio).
     fn write_frames(&mut self, received: &[i16], sent: &[i16]);
 
+    /// As [`MonitorSink::write_frames`], saying which direction
+    /// (`[received, sent]`) is only silence put beside the other because
+    /// it had no audio. A sink that keeps the directions in files of their
+    /// own without filling such gaps (MixMonitor's `n`) leaves those
+    /// frames out; by default they are written like any other.
+    fn write_frames_padded(&mut self, received: &[i16], sent: &[i16], padded: [bool; 2]) {
+        let _ = padded;
+        self.write_frames(received, sent);
+    }
+
     /// Called once when monitoring stops or the stream closes; flush here.
     fn finish(&mut self);
 }

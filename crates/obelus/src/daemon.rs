@@ -37,6 +37,7 @@ pub fn modules(logger: &Arc<Logger>) -> Vec<Arc<dyn Module>> {
         Arc::new(obelus_dialplan::module::PbxConfigModule::default()),
         Arc::new(obelus_apps::PbxModule),
         Arc::new(obelus_apps::moh::MusicOnHoldModule),
+        Arc::new(obelus_apps::parking::ParkingModule),
         Arc::new(obelus_core::rtp::RtpModule::default()),
         Arc::new(obelus_core::features::FeaturesModule),
         Arc::new(obelus_http::HttpModule::default()),

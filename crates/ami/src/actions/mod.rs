@@ -13,6 +13,7 @@ mod dialplan;
 mod login;
 mod mailbox;
 mod mixmonitor;
+mod parking;
 mod pjsip;
 mod pjsip_endpoint;
 mod sorcery;
@@ -370,6 +371,19 @@ pub static ACTIONS: &[Action] = &[
         "Mute / unMute a Mixmonitor recording.",
         mixmonitor::mix_monitor_mute
     ),
+    action!(
+        "Parkinglots",
+        classes::CALL,
+        "Get a list of parking lots",
+        parking::parkinglots
+    ),
+    action!(
+        "ParkedCalls",
+        classes::CALL,
+        "List parked calls.",
+        parking::parked_calls
+    ),
+    action!("Park", classes::CALL, "Park a channel.", parking::park),
 ];
 
 /// Runs one message: finds the action, checks login and permissions, runs it.

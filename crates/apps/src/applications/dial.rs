@@ -8,9 +8,10 @@
 //! `r` (ring the caller at once), `m[(class)]` (the caller hears music on
 //! hold instead of ringing until someone answers: Dial sends progress
 //! with early media and no longer passes ringing on), `t`/`T` (the
-//! callee/caller may blind-transfer with the `features.conf` code),
-//! `h`/`H` (the callee/caller may hang up with the disconnect code);
-//! others are accepted and ignored.
+//! callee/caller may transfer with the `features.conf` codes: blind
+//! `blindxfer`, attended `atxfer`), `h`/`H` (the callee/caller may hang
+//! up with the disconnect code), `k`/`K` (the callee/caller may park the
+//! other with `parkcall`); others are accepted and ignored.
 //!
 //! A blind transfer (a feature code, or a SIP REFER from either side)
 //! sends the other party to the target extension and ends the
@@ -21,16 +22,14 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use async_trait::async_trait;
-use obelus_core::bridge::{
-    BridgeEnd, BridgeFeatures, Side, new_bridge_id, reclaim_media, two_party_as,
-};
+use obelus_core::bridge::BridgeFeatures;
 use obelus_core::channel::{
     Cause, Channel, ChannelState, Control, ControlReceiver, HungUp, Indication,
 };
 use obelus_core::events::ChannelEventKind;
 use tokio::sync::{mpsc, oneshot};
 
-mod bridged;
+pub(crate) mod bridged;
 
 use crate::moh::MusicOnHold;
 use crate::pbx::Pbx;
@@ -80,6 +79,8 @@ fn parse_options(text: &str) -> Options {
             'T' => o.features.first.transfer = true,
             'h' => o.features.second.disconnect = true,
             'H' => o.features.first.disconnect = true,
+            'k' => o.features.second.park = true,
+            'K' => o.features.first.park = true,
             _ => {}
         }
     }
@@ -393,7 +394,7 @@ impl Application for Dial {
         let Some(leg) = legs.get_mut(winner).and_then(Option::take) else {
             return Ok(());
         };
-        let Some((mut callee, dialstring, mut callee_control)) = leg.take().await else {
+        let Some((callee, dialstring, callee_control)) = leg.take().await else {
             return Ok(());
         };
         tracing::info!(verbose = 3, "{} answered {}", callee.name(), caller.name());
@@ -408,99 +409,18 @@ impl Application for Dial {
         pbx.set("DIALSTATUS", "ANSWER");
         pbx.set("DIALEDPEERNAME", callee.name());
         pbx.set("DIALEDPEERNUMBER", &dialstring);
-        let core = Arc::clone(pbx.core());
-        let (mut bridge_id, mut features) = (new_bridge_id(), options.features);
-        loop {
-            let end = two_party_as(
-                &core,
-                bridge_id,
-                "Dial",
-                &mut pbx.control,
-                &mut callee_control,
-                features,
-            )
-            .await;
-            set_times(pbx, started, Some(answered));
-            return match end {
-                BridgeEnd::First(cause) => {
-                    callee.hangup(Cause::NORMAL_CLEARING).await;
-                    Err(AppError::HungUp(cause))
-                }
-                BridgeEnd::Second(_)
-                    if callee.redirect_pending() && callee.hangup_requested().is_none() =>
-                {
-                    // The callee was redirected (AMI Redirect): it leaves the
-                    // bridge for the dialplan, and the caller's call is over.
-                    callee.return_control(callee_control);
-                    if let Some(executor) = pbx.core().channels.pbx() {
-                        executor.start(Arc::clone(&callee));
-                    }
-                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-                }
-                BridgeEnd::Second(cause) => {
-                    callee.hangup(cause).await;
-                    if options.continue_after {
-                        // Direct media ends with the bridge: the caller's
-                        // phone sends to this server again.
-                        reclaim_media(&caller).await;
-                        Ok(())
-                    } else {
-                        Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-                    }
-                }
-                BridgeEnd::BlindTransfer {
-                    transferer: Side::Second,
-                    context,
-                    exten,
-                } => {
-                    // The caller goes on at the target; the callee's call is over.
-                    callee.hangup(Cause::NORMAL_CLEARING).await;
-                    caller.redirect(&context, &exten, 1);
-                    Err(AppError::HungUp(Cause::NORMAL_CLEARING))
-                }
-                BridgeEnd::BlindTransfer {
-                    transferer: Side::First,
-                    context,
-                    exten,
-                } => {
-                    // The callee starts a dialplan run at the target; the
-                    // caller's call is over.
-                    bridged::to_dialplan(&core, callee_control, &context, &exten).await;
-                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-                }
-                BridgeEnd::AttendedTransfer {
-                    transferer: Side::Second,
-                    target,
-                    bridge_id: next,
-                } => {
-                    // The callee joined the caller with its other call's
-                    // party, who takes its place here.
-                    callee.hangup(Cause::NORMAL_CLEARING).await;
-                    callee = Arc::clone(target.channel());
-                    callee_control = target;
-                    (bridge_id, features) = (next, BridgeFeatures::default());
-                    continue;
-                }
-                BridgeEnd::AttendedTransfer {
-                    transferer: Side::First,
-                    target,
-                    bridge_id: next,
-                } => {
-                    // The caller joined the callee with its other call's
-                    // party: they talk on without this dialplan run.
-                    tokio::spawn(bridged::detached(core, next, callee_control, target));
-                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-                }
-                BridgeEnd::HandedOver { handover, bridge } => {
-                    // The caller's call is replaced by an attended transfer
-                    // elsewhere, which takes the callee.
-                    if let Err(control) = handover.give(callee_control, bridge) {
-                        control.channel().hangup(Cause::NORMAL_CLEARING).await;
-                    }
-                    Err(AppError::Hangup(Cause::NORMAL_CLEARING))
-                }
-            };
-        }
+        bridged::talk(
+            pbx,
+            callee,
+            callee_control,
+            bridged::Talk {
+                creator: "Dial",
+                features: options.features,
+                continue_after: options.continue_after,
+            },
+            |pbx| set_times(pbx, started, Some(answered)),
+        )
+        .await
     }
 }
 

@@ -7,7 +7,7 @@ mod busy;
 #[cfg(test)]
 mod capture;
 mod congestion;
-mod dial;
+pub(crate) mod dial;
 mod echo;
 mod execif;
 mod gosub;
@@ -22,6 +22,7 @@ pub mod mixmonitor;
 mod mset;
 mod musiconhold;
 mod noop;
+pub(crate) mod park;
 mod playback;
 mod playtones;
 mod progress;
@@ -48,6 +49,8 @@ pub fn register_all(registry: &Registry) {
     registry.add_application(Arc::new(busy::Busy));
     registry.add_application(Arc::new(congestion::Congestion));
     registry.add_application(Arc::new(dial::Dial));
+    registry.add_application(Arc::new(park::Park));
+    registry.add_application(Arc::new(park::ParkedCall));
     registry.add_application(Arc::new(echo::Echo));
     registry.add_application(Arc::new(execif::ExecIf));
     registry.add_application(Arc::new(gosub::Gosub));

@@ -21,6 +21,7 @@ pub struct Frames {
     received: [i16; FRAME_MAX],
     sent: [i16; FRAME_MAX],
     len: usize,
+    padded: [bool; 2],
 }
 
 impl Frames {
@@ -37,6 +38,12 @@ impl Frames {
     /// Both directions, to change them in place (mute, volume).
     pub fn split_mut(&mut self) -> (&mut [i16], &mut [i16]) {
         (&mut self.received[..self.len], &mut self.sent[..self.len])
+    }
+
+    /// Which direction (`[received, sent]`) is only silence the media
+    /// engine put beside the other, which had audio alone.
+    pub fn padded(&self) -> [bool; 2] {
+        self.padded
     }
 
     /// Samples per direction.
@@ -58,7 +65,7 @@ pub struct Tap {
 }
 
 impl Tap {
-    fn push(&mut self, received: &[i16], sent: Option<&[i16]>) {
+    fn push(&mut self, received: &[i16], sent: Option<&[i16]>, padded: [bool; 2]) {
         let Some(tx) = self.tx.as_ref() else {
             return;
         };
@@ -69,6 +76,7 @@ impl Tap {
             received: [0; FRAME_MAX],
             sent: [0; FRAME_MAX],
             len,
+            padded,
         };
         frames.received[..len].copy_from_slice(&received[..len]);
         if let Some(sent) = sent {
@@ -90,7 +98,11 @@ impl MonitorSink for Tap {
     }
 
     fn write_frames(&mut self, received: &[i16], sent: &[i16]) {
-        self.push(received, Some(sent));
+        self.push(received, Some(sent), [false, false]);
+    }
+
+    fn write_frames_padded(&mut self, received: &[i16], sent: &[i16], padded: [bool; 2]) {
+        self.push(received, Some(sent), padded);
     }
 
     /// Closing the channel tells the writer that the recording is over.
@@ -105,7 +117,7 @@ impl AudioSink for Tap {
     }
 
     fn write_frame(&mut self, samples: &[i16]) {
-        self.push(samples, None);
+        self.push(samples, None, [false, false]);
     }
 
     fn finish(&mut self) {
@@ -140,6 +152,7 @@ mod tests {
         let first = rx.recv().unwrap();
         assert_eq!(first.len(), 160);
         assert_eq!((first.received()[0], first.sent()[159]), (1, 2));
+        assert_eq!(first.padded(), [false, false]);
         MonitorSink::finish(&mut tap);
         let rest = rx.iter().count();
         assert_eq!(rest, QUEUE_FRAMES - 1, "queued frames survive the finish");

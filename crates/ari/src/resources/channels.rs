@@ -528,7 +528,7 @@ async fn place_call(
             match result {
                 // `continue` with a location: the dialplan takes over.
                 Ok(()) if channel.location() != before => obelus_apps::pbx::run(pbx).await,
-                Ok(()) => channel.hangup(Cause::NORMAL_CLEARING).await,
+                Ok(()) | Err(AppError::Detached) => channel.hangup(Cause::NORMAL_CLEARING).await,
                 Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => {
                     channel.hangup(cause).await;
                 }
@@ -635,7 +635,7 @@ async fn run_created(ari: Arc<Ari>, executor: Arc<Executor>, channel: Arc<Channe
     let result = Stasis::new(&ari).exec(&mut pbx, &data).await;
     channels.call_ended();
     let cause = match result {
-        Ok(()) => Cause::NORMAL_CLEARING,
+        Ok(()) | Err(AppError::Detached) => Cause::NORMAL_CLEARING,
         Err(AppError::Hangup(cause) | AppError::HungUp(cause)) => cause,
     };
     channel.hangup(cause).await;

@@ -105,6 +105,7 @@ fn callee_may(transfer: bool, disconnect: bool) -> BridgeFeatures {
         second: Permissions {
             transfer,
             disconnect,
+            park: false,
         },
     }
 }
@@ -245,4 +246,135 @@ async fn an_attended_refer_whose_replaced_call_is_gone_is_refused() {
         [TransferState::Unavailable]
     );
     assert_eq!(*c.a_wire.digits.lock().unwrap(), "7", "the bridge went on");
+}
+
+/// A `Local` stand-in: the requested channel's driver records like the
+/// others, and the test drives its answer through its mailbox.
+struct Targets {
+    made: Mutex<Vec<Arc<Channel>>>,
+}
+
+#[async_trait]
+impl crate::channel::Technology for Targets {
+    fn name(&self) -> &'static str {
+        "Local"
+    }
+    fn description(&self) -> &'static str {
+        "test targets"
+    }
+    async fn request(
+        &self,
+        channels: &Arc<crate::channel::Channels>,
+        resource: &str,
+        _: Option<&Arc<Channel>>,
+    ) -> Result<Arc<Channel>, Cause> {
+        let init = ChannelInit {
+            tech: "Local",
+            resource: resource.into(),
+            state: ChannelState::Down,
+            caller: Party::default(),
+            context: "test".into(),
+            exten: "s".into(),
+            language: String::new(),
+            accountcode: String::new(),
+        };
+        let driver: Arc<dyn Driver> = Arc::new(Recorder::default());
+        let channel = Channel::create(channels, init, driver, None);
+        self.made.lock().unwrap().push(Arc::clone(&channel));
+        Ok(channel)
+    }
+}
+
+fn with_targets(c: &Call) -> Arc<Targets> {
+    let targets = Arc::new(Targets {
+        made: Mutex::new(Vec::new()),
+    });
+    c.core
+        .channels
+        .register_technology(Arc::clone(&targets) as Arc<dyn crate::channel::Technology>);
+    targets
+}
+
+/// Waits (bounded) until the stand-in made a target, then runs `then` on it.
+async fn when_called(targets: Arc<Targets>, then: impl FnOnce(&Arc<Channel>)) {
+    for _ in 0..100_000 {
+        if let Some(target) = targets.made.lock().unwrap().first() {
+            then(target);
+            return;
+        }
+        tokio::task::yield_now().await;
+    }
+}
+
+#[tokio::test]
+async fn an_attended_transfer_joins_the_transferee_and_the_target_when_the_transferer_leaves() {
+    let mut c = call();
+    let (config, _) = crate::features::FeaturesConfig::from_config(
+        &obelus_conf::parse_str("features.conf", "[featuremap]\natxfer => *2\n").unwrap(),
+    );
+    let features = Arc::new(crate::features::Features::default());
+    features.set(config);
+    c.core.provide(features);
+    let targets = with_targets(&c);
+    let mut events = c.core.events.subscribe();
+    keys(c.b.channel(), "*2103#");
+    let b = Arc::clone(c.b.channel());
+    let (end, ()) = tokio::join!(
+        two_party_with(&c.core, "Dial", &mut c.a, &mut c.b, callee_may(true, false)),
+        when_called(Arc::clone(&targets), move |target| {
+            target.queue(Control::Answer);
+            b.request_hangup(Cause::NORMAL_CLEARING);
+        })
+    );
+    let target = targets.made.lock().unwrap()[0].clone();
+    assert_eq!(target.name().split('-').next(), Some("Local/103@test"));
+    match end {
+        BridgeEnd::AttendedTransfer {
+            transferer,
+            target: joined,
+            ..
+        } => {
+            assert_eq!(transferer, Side::Second);
+            assert_eq!(joined.channel().uniqueid(), target.uniqueid());
+        }
+        other => panic!("{other:?}"),
+    }
+    let mut published = None;
+    while let Ok(event) = events.try_recv() {
+        if let Event::AttendedTransfer(e) = event.as_ref() {
+            published = Some(e.clone());
+        }
+    }
+    let e = published.expect("AttendedTransfer published");
+    assert!(!e.is_external);
+    assert_eq!(e.first_leg.name, c.b.channel().name());
+    assert_eq!(e.transferee.as_ref().unwrap().name, c.a.channel().name());
+    assert_eq!(e.target.as_ref().unwrap().name, target.name());
+}
+
+#[tokio::test]
+async fn an_aborted_attended_transfer_hangs_the_target_up_and_resumes_the_bridge() {
+    let mut c = call();
+    let (config, _) = crate::features::FeaturesConfig::from_config(
+        &obelus_conf::parse_str("features.conf", "[featuremap]\natxfer => *2\n").unwrap(),
+    );
+    let features = Arc::new(crate::features::Features::default());
+    features.set(config);
+    c.core.provide(features);
+    let targets = with_targets(&c);
+    keys(c.b.channel(), "*2103#");
+    let (b, a) = (Arc::clone(c.b.channel()), Arc::clone(c.a.channel()));
+    let a_wire = Arc::clone(&c.a_wire);
+    let (end, ()) = tokio::join!(
+        two_party_with(&c.core, "Dial", &mut c.a, &mut c.b, callee_may(true, false)),
+        async move {
+            when_called(Arc::clone(&targets), |target| target.queue(Control::Answer)).await;
+            // The abort code, then a key the transferee hears again.
+            keys(&b, "*18");
+            hang_up_when(a, || a_wire.digits.lock().unwrap().len() == 1).await;
+            assert!(targets.made.lock().unwrap()[0].is_hung_up());
+        }
+    );
+    assert!(matches!(end, BridgeEnd::First(_)), "{end:?}");
+    assert_eq!(*c.a_wire.digits.lock().unwrap(), "8");
 }

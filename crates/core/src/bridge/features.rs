@@ -75,10 +75,7 @@ pub(super) async fn collect_target(
     };
     let caller = transferer.caller().number;
     let caller = (!caller.is_empty()).then_some(caller.as_str());
-    let other = match side {
-        Side::First => Side::Second,
-        Side::Second => Side::First,
-    };
+    let other = side.other();
     let mut exten = String::new();
     loop {
         tokio::select! {

@@ -142,6 +142,7 @@ async fn feature_codes_keep_media_here() {
         second: Permissions {
             transfer: true,
             disconnect: false,
+            park: false,
         },
     };
     two_party_with(&c.core, "Dial", &mut c.a, &mut c.b, features).await;

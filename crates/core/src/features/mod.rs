@@ -7,7 +7,7 @@
 //!   (a bridge takes the configuration once, when it starts).
 //! - [`Matcher`] is the sans-IO digit matcher a bridge runs per side.
 //! - [`Permissions`] say which features one side of a bridge may use
-//!   (Dial's `t`/`T`, `h`/`H`).
+//!   (Dial's `t`/`T`, `h`/`H`, `k`/`K`).
 //! - [`FeaturesModule`] is the `features` module with `features show`.
 
 mod matcher;
@@ -35,6 +35,21 @@ pub enum Feature {
     BlindTransfer,
     /// `disconnect`: the presser ends the bridge.
     Disconnect,
+    /// `atxfer`: the presser keys an extension and talks to it while the
+    /// other party waits on hold, then hands the other party over.
+    AttendedTransfer,
+    /// `parkcall`: the other party is parked in a parking lot.
+    ParkCall,
+    /// `atxferabort` (during an attended transfer): back to the
+    /// transferee, the target is hung up.
+    AtxferAbort,
+    /// `atxfercomplete`: the transferee and the target are joined.
+    AtxferComplete,
+    /// `atxferthreeway`: all three talk together.
+    AtxferThreeway,
+    /// `atxferswap`: the transferer talks to the party on hold, and holds
+    /// the other.
+    AtxferSwap,
 }
 
 /// Which features one side of a bridge may use.
@@ -44,13 +59,15 @@ pub struct Permissions {
     pub transfer: bool,
     /// Dial `h` (callee) / `H` (caller): the disconnect code.
     pub disconnect: bool,
+    /// Dial `k` (callee) / `K` (caller): the parkcall code.
+    pub park: bool,
 }
 
 impl Permissions {
     /// Whether no feature is allowed (the side's digits then pass
     /// untouched, straight through the media relay).
     pub fn is_none(&self) -> bool {
-        !self.transfer && !self.disconnect
+        !self.transfer && !self.disconnect && !self.park
     }
 }
 
@@ -65,6 +82,14 @@ pub struct FeaturesConfig {
     /// `atxfernoanswertimeout` (seconds in the file): how long the target
     /// of an attended transfer rings.
     pub atxfer_noanswer_timeout: Duration,
+    /// `atxferabort`: during an attended transfer, back to the transferee.
+    pub atxfer_abort: String,
+    /// `atxfercomplete`: during an attended transfer, join the parties.
+    pub atxfer_complete: String,
+    /// `atxferthreeway`: during an attended transfer, talk all three.
+    pub atxfer_threeway: String,
+    /// `atxferswap`: during an attended transfer, switch parties.
+    pub atxfer_swap: String,
     /// `pickupexten` (shown by `features show`; call pickup is not
     /// implemented).
     pub pickupexten: String,
@@ -72,12 +97,11 @@ pub struct FeaturesConfig {
     pub blindxfer: String,
     /// `[featuremap]` `disconnect`.
     pub disconnect: String,
-    /// `[featuremap]` `atxfer` (shown; attended transfer by DTMF is not
-    /// carried out yet, so its code passes to the other party).
+    /// `[featuremap]` `atxfer`.
     pub atxfer: String,
     /// `[featuremap]` `automon` (shown only).
     pub automon: String,
-    /// `[featuremap]` `parkcall` (shown only).
+    /// `[featuremap]` `parkcall`.
     pub parkcall: String,
     /// `[featuremap]` `automixmon` (shown only).
     pub automixmon: String,
@@ -91,6 +115,10 @@ impl Default for FeaturesConfig {
             feature_digit_timeout: Duration::from_millis(1000),
             transfer_digit_timeout: Duration::from_secs(3),
             atxfer_noanswer_timeout: Duration::from_secs(15),
+            atxfer_abort: "*1".to_owned(),
+            atxfer_complete: "*2".to_owned(),
+            atxfer_threeway: "*3".to_owned(),
+            atxfer_swap: "*4".to_owned(),
             pickupexten: "*8".to_owned(),
             blindxfer: "#".to_owned(),
             disconnect: "*".to_owned(),
@@ -152,6 +180,18 @@ impl FeaturesConfig {
                         }
                     }
                     "pickupexten" => out.pickupexten = value.to_owned(),
+                    "atxferabort" | "atxfercomplete" | "atxferthreeway" | "atxferswap" => {
+                        let slot = match key.as_str() {
+                            "atxferabort" => &mut out.atxfer_abort,
+                            "atxfercomplete" => &mut out.atxfer_complete,
+                            "atxferthreeway" => &mut out.atxfer_threeway,
+                            _ => &mut out.atxfer_swap,
+                        };
+                        match dtmf_code(value) {
+                            Some(code) => *slot = code,
+                            None => problems.push(not_a_code(&var.location, &key, value)),
+                        }
+                    }
                     _ => {}
                 }
             }
@@ -176,15 +216,10 @@ impl FeaturesConfig {
                         continue;
                     }
                 };
-                if code.len() > MAX_CODE || !code.chars().all(is_dtmf) {
-                    problems.push(Diagnostic::error_at(
-                        &var.location,
-                        &key,
-                        format!("'{code}' is not a DTMF code (0-9 * # A-D, at most {MAX_CODE})"),
-                    ));
-                    continue;
+                match dtmf_code(code) {
+                    Some(code) => *slot = code,
+                    None => problems.push(not_a_code(&var.location, &key, code)),
                 }
-                *slot = code.to_ascii_uppercase();
             }
         }
         (out, problems)
@@ -195,9 +230,13 @@ impl FeaturesConfig {
         let mut codes = Vec::new();
         if permissions.transfer {
             codes.push((Feature::BlindTransfer, self.blindxfer.clone()));
+            codes.push((Feature::AttendedTransfer, self.atxfer.clone()));
         }
         if permissions.disconnect {
             codes.push((Feature::Disconnect, self.disconnect.clone()));
+        }
+        if permissions.park {
+            codes.push((Feature::ParkCall, self.parkcall.clone()));
         }
         codes.retain(|(_, c)| !c.is_empty());
         codes
@@ -206,6 +245,20 @@ impl FeaturesConfig {
     /// A matcher for one side of a bridge.
     pub fn matcher(&self, permissions: Permissions) -> Matcher {
         Matcher::new(self.codes(permissions), self.feature_digit_timeout)
+    }
+
+    /// The matcher for the transferer while it consults the target of an
+    /// attended transfer: abort, complete, three-way and swap.
+    pub fn consultation_matcher(&self) -> Matcher {
+        Matcher::new(
+            vec![
+                (Feature::AtxferAbort, self.atxfer_abort.clone()),
+                (Feature::AtxferComplete, self.atxfer_complete.clone()),
+                (Feature::AtxferThreeway, self.atxfer_threeway.clone()),
+                (Feature::AtxferSwap, self.atxfer_swap.clone()),
+            ],
+            self.feature_digit_timeout,
+        )
     }
 
     /// `features show`, laid out as Asterisk does.
@@ -239,6 +292,20 @@ impl FeaturesConfig {
     }
 }
 
+/// `code` as a feature code (upper case), if it is one: at most
+/// [`MAX_CODE`] DTMF keys; empty turns the feature off.
+fn dtmf_code(code: &str) -> Option<String> {
+    (code.len() <= MAX_CODE && code.chars().all(is_dtmf)).then(|| code.to_ascii_uppercase())
+}
+
+fn not_a_code(location: &obelus_conf::Location, key: &str, code: &str) -> Diagnostic {
+    Diagnostic::error_at(
+        location,
+        key,
+        format!("'{code}' is not a DTMF code (0-9 * # A-D, at most {MAX_CODE})"),
+    )
+}
+
 /// A DTMF key (`0-9 * # A-D`).
 pub fn is_dtmf(c: char) -> bool {
     c.is_ascii_digit() || matches!(c.to_ascii_uppercase(), '*' | '#' | 'A'..='D')
@@ -256,7 +323,7 @@ impl Features {
         Arc::clone(&self.config.read().unwrap_or_else(|e| e.into_inner()))
     }
 
-    fn set(&self, config: FeaturesConfig) {
+    pub(crate) fn set(&self, config: FeaturesConfig) {
         *self.config.write().unwrap_or_else(|e| e.into_inner()) = Arc::new(config);
     }
 }
@@ -382,16 +449,63 @@ mod tests {
         assert_eq!(
             c.codes(Permissions {
                 transfer: true,
-                disconnect: false
+                ..Permissions::default()
             }),
-            vec![(Feature::BlindTransfer, "#".to_owned())]
+            vec![
+                (Feature::BlindTransfer, "#".to_owned()),
+                (Feature::AttendedTransfer, "*2".to_owned())
+            ]
         );
         assert_eq!(
             c.codes(Permissions {
-                transfer: false,
-                disconnect: true
+                disconnect: true,
+                ..Permissions::default()
             }),
             vec![(Feature::Disconnect, "*".to_owned())]
+        );
+        assert!(
+            c.codes(Permissions {
+                park: true,
+                ..Permissions::default()
+            })
+            .is_empty(),
+            "parkcall has no default code"
+        );
+        let (c, _) = parse("[featuremap]\nparkcall => #72\n");
+        assert_eq!(
+            c.codes(Permissions {
+                park: true,
+                ..Permissions::default()
+            }),
+            vec![(Feature::ParkCall, "#72".to_owned())]
+        );
+    }
+
+    #[test]
+    fn attended_transfer_codes_default_to_asterisks_and_can_be_changed() {
+        let (c, problems) = parse("");
+        assert!(problems.is_empty());
+        assert_eq!(
+            (
+                c.atxfer_abort.as_str(),
+                c.atxfer_complete.as_str(),
+                c.atxfer_threeway.as_str(),
+                c.atxfer_swap.as_str()
+            ),
+            ("*1", "*2", "*3", "*4")
+        );
+        let (c, problems) =
+            parse("[general]\natxferabort => #0\natxfercomplete = ##\natxferswap => x\n");
+        assert_eq!(c.atxfer_abort, "#0");
+        assert_eq!(c.atxfer_complete, "##");
+        assert_eq!(c.atxfer_swap, "*4", "a bad code keeps the default");
+        assert_eq!(problems.len(), 1, "{problems:?}");
+        let mut m = c.consultation_matcher();
+        let t = std::time::Instant::now();
+        assert_eq!(m.handle_digit('#', t), Outcome::Held);
+        assert_eq!(
+            m.handle_digit('#', t),
+            Outcome::Matched(Feature::AtxferComplete)
         );
     }
 

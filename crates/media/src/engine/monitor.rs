@@ -111,18 +111,20 @@ impl Tap {
     }
 
     /// Resamples one codec-rate frame of each direction (into the `*_out`
-    /// buffers) and hands both over.
+    /// buffers) and hands both over, saying which one is only padding.
     fn deliver(
         &mut self,
         received: &[i16],
         sent: &[i16],
-        received_out: &mut [i16],
-        sent_out: &mut [i16],
+        out: (&mut [i16], &mut [i16]),
+        padded: [bool; 2],
     ) {
+        let (received_out, sent_out) = out;
         let a = self.received_rs.process(received, received_out);
         let b = self.sent_rs.process(sent, sent_out);
         let n = a.min(b);
-        self.sink.write_frames(&received_out[..n], &sent_out[..n]);
+        self.sink
+            .write_frames_padded(&received_out[..n], &sent_out[..n], padded);
     }
 }
 
@@ -212,10 +214,11 @@ impl Monitor {
     fn drain(&mut self) {
         let n = frame_len(self.codec_rate());
         while self.received.fifo.len() > 0 || self.sent.fifo.len() > 0 {
+            let padded = [self.received.fifo.len() == 0, self.sent.fifo.len() == 0];
             let Frames { received, sent, .. } = &mut *self.frames;
             self.received.take(true, &mut received[..n]);
             self.sent.take(true, &mut sent[..n]);
-            self.deliver(n);
+            self.deliver(n, padded);
         }
     }
 
@@ -278,12 +281,13 @@ impl Monitor {
             let Frames { received, sent, .. } = &mut *self.frames;
             self.received.take(take_received, &mut received[..n]);
             self.sent.take(take_sent, &mut sent[..n]);
-            self.deliver(n);
+            self.deliver(n, [!take_received, !take_sent]);
         }
     }
 
-    /// Gives the `n`-sample frames now in the buffers to every tap.
-    fn deliver(&mut self, n: usize) {
+    /// Gives the `n`-sample frames now in the buffers to every tap;
+    /// `padded` says which direction is only silence.
+    fn deliver(&mut self, n: usize, padded: [bool; 2]) {
         let Frames {
             received,
             sent,
@@ -296,7 +300,12 @@ impl Monitor {
                 tap.stale -= 1;
                 continue;
             }
-            tap.deliver(&received[..n], &sent[..n], received_out, sent_out);
+            tap.deliver(
+                &received[..n],
+                &sent[..n],
+                (&mut received_out[..], &mut sent_out[..]),
+                padded,
+            );
         }
     }
 }
@@ -370,6 +379,7 @@ mod tests {
     #[derive(Default)]
     struct Log {
         frames: Vec<(Vec<i16>, Vec<i16>)>,
+        padded: Vec<[bool; 2]>,
         finished: bool,
     }
 
@@ -386,6 +396,11 @@ mod tests {
         fn write_frames(&mut self, received: &[i16], sent: &[i16]) {
             let mut log = self.log.lock().unwrap();
             log.frames.push((received.to_vec(), sent.to_vec()));
+        }
+
+        fn write_frames_padded(&mut self, received: &[i16], sent: &[i16], padded: [bool; 2]) {
+            self.log.lock().unwrap().padded.push(padded);
+            self.write_frames(received, sent);
         }
 
         fn finish(&mut self) {
@@ -421,6 +436,26 @@ mod tests {
             assert!(received.iter().all(|&x| x == k as i16), "{k}");
             assert!(sent.iter().all(|&x| x == 100 + k as i16), "{k}");
         }
+    }
+
+    #[test]
+    fn silence_put_beside_a_lone_direction_is_marked_as_padding() {
+        let mut m = Monitor::new(Some(Codec::Slin8));
+        let (s, log) = sink(8000);
+        m.add(1, s);
+        m.push_received(Codec::Slin8, &[1; 160]);
+        m.push_sent(Codec::Slin8, &[2; 160]);
+        // Only the remote talks from now on: its frames go out beside
+        // silence once the sent direction has been quiet long enough.
+        for _ in 0..SYNC_TICKS + 2 {
+            m.push_received(Codec::Slin8, &[3; 160]);
+            m.tick();
+        }
+        let log = log.lock().unwrap();
+        assert_eq!(log.padded[0], [false, false], "a real pair");
+        assert!(log.padded.len() > 2, "{:?}", log.padded);
+        assert_eq!(log.padded.last(), Some(&[false, true]));
+        assert!(log.frames.last().unwrap().1.iter().all(|&x| x == 0));
     }
 
     #[test]

@@ -248,12 +248,6 @@ pub async fn start(
         return Err(StartError::NoMedia(channel.name().to_owned()));
     };
     let command = post_process(executor, channel, request.command);
-    if options.no_sync {
-        tracing::info!(
-            "MixMonitor on {}: 'n' is not supported: the receive and transmit audio are always kept in step",
-            channel.name()
-        );
-    }
     let names = [
         (!filename.is_empty()).then(|| filename.clone()),
         read_name,
@@ -302,6 +296,7 @@ pub async fn start(
         read_volume: options.read_volume,
         write_volume: options.write_volume,
         bridged_only: options.bridged,
+        no_sync: options.no_sync,
         controls,
         command,
         copies,

@@ -1,10 +1,9 @@
 //! MixMonitor's option letters, read as `mixmonitor_exec` reads them:
 //! `a`, `b`, `B(interval)`, `c`, `d`, `D`, `p`, `P`, `v(x)`/`V(x)`/`W(x)`,
-//! `r(file)`, `t(file)`, `i(var)`, `m(mailbox...)`, and `S`, which Asterisk
-//! keeps only to say that what it asked for (the receive and transmit
-//! files kept in step with silence) is the default. `n` (no such silence)
-//! is accepted, but Obelus's recording tap always keeps the directions in
-//! step, so it only earns a notice.
+//! `r(file)`, `t(file)`, `i(var)`, `m(mailbox...)`, `n` (the receive and
+//! transmit files get no silence put in to keep them in step), and `S`,
+//! which Asterisk keeps only to say that what it asked for (the files kept
+//! in step with silence) is the default.
 
 use super::recorder::volume_factor;
 use super::voicemail::{Recipient, parse_recipients};
@@ -45,7 +44,8 @@ pub(super) struct Options {
     pub(super) real_callerid: bool,
     /// `d`: delete the files once the recording and its copies are done.
     pub(super) delete: bool,
-    /// `n`: asked not to pad the directions with silence (not honoured).
+    /// `n`: the `r`/`t` files get no silence put in to keep them in step
+    /// with each other.
     pub(super) no_sync: bool,
 }
 

@@ -7,8 +7,10 @@
 //! with `D`, puts them side by side in a stereo file, and writes the
 //! main, receive and transmit files, only while the channel is bridged
 //! with `b`. The tap hands the directions over in step (a silent one as
-//! silence), so the receive and transmit files always line up, as
-//! Asterisk's `S` asked for and its later versions do by default. It ends
+//! silence), so the receive and transmit files line up, as Asterisk's `S`
+//! asked for and its later versions do by default; with `n` that silence
+//! is left out of them (each holds only the audio its direction had). It
+//! ends
 //! when the sink is finished (StopMixMonitor, or the stream closing at
 //! hangup); it also notices a hangup itself and asks the stream to let go,
 //! for channels whose stream outlives the call. Then it closes the files
@@ -108,6 +110,9 @@ pub(super) struct Job {
     pub(super) read_volume: i32,
     pub(super) write_volume: i32,
     pub(super) bridged_only: bool,
+    /// `n`: the receive and transmit files get no silence put in to keep
+    /// them in step.
+    pub(super) no_sync: bool,
     pub(super) controls: Arc<Controls>,
     /// Run through `/bin/sh -c` after the files are closed.
     pub(super) command: Option<String>,
@@ -242,6 +247,11 @@ fn write(job: &mut Job, frames: &mut Frames, mixed: &mut [i16; FRAME_MAX]) {
         return;
     }
     let n = frames.len();
+    let padded = if job.no_sync {
+        frames.padded()
+    } else {
+        [false, false]
+    };
     let (received, sent) = frames.split_mut();
     if job.controls.mute_read.load(Ordering::Relaxed) {
         received.fill(0);
@@ -251,10 +261,10 @@ fn write(job: &mut Job, frames: &mut Frames, mixed: &mut [i16; FRAME_MAX]) {
     }
     adjust(received, job.read_volume);
     adjust(sent, job.write_volume);
-    if let Some(out) = job.read.as_mut() {
+    if let Some(out) = job.read.as_mut().filter(|_| !padded[0]) {
         out.write(received);
     }
-    if let Some(out) = job.write.as_mut() {
+    if let Some(out) = job.write.as_mut().filter(|_| !padded[1]) {
         out.write(sent);
     }
     if let Some(out) = job.mixed.as_mut() {

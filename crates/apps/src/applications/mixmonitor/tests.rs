@@ -523,3 +523,24 @@ async fn s_receive_and_transmit_files_stay_in_step_when_one_side_is_silent() {
     assert!(read.iter().all(|&s| s == 0));
     assert!(share(&write, 1000.0) > 0.8);
 }
+
+#[tokio::test]
+async fn n_leaves_the_silence_of_a_quiet_side_out_of_its_file() {
+    let (core, executor, dir) = executor(
+        "[default]\nexten => 1,1,Answer()\n same => n,MixMonitor(/${DIR}/all.wav,nr(/${DIR}/in.sln)t(/${DIR}/out.sln))\n same => n,Playback(hum)\n same => n,StopMixMonitor()\n",
+    );
+    install_sound(&core, "hum", &tone(1000.0, SECOND));
+    // The caller says nothing at all.
+    let _channel = call(&core, &executor, dir.path(), 0).await;
+    let read = sln(&dir.path().join("in.sln"));
+    let write = sln(&dir.path().join("out.sln"));
+    assert!(write.len() > SECOND / 2, "{} samples", write.len());
+    assert!(
+        read.len() < SECOND / 10,
+        "no padding: {} samples",
+        read.len()
+    );
+    assert!(share(&write, 1000.0) > 0.8);
+    let mixed = complete_wav(&dir.path().join("all.wav"));
+    assert_eq!(mixed.len(), write.len(), "the mixed file is whole");
+}
