@@ -106,6 +106,13 @@ enum ConfigAction {
     Check,
 }
 
+/// jemalloc instead of glibc's malloc: a call allocates in many small
+/// pieces on several threads, and glibc's allocator (with its arena locks
+/// and consolidation) was about a quarter of the daemon's CPU at 1,000
+/// calls/s (`docs/benchmarks.md`).
+#[global_allocator]
+static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
+
 fn main() {
     let cli = Cli::parse();
     std::process::exit(run(cli));
