@@ -4,7 +4,7 @@
 //! one that does not is Unreachable. Changes are `ContactStatus` events.
 //!
 //! Each ping is an RFC 3261 non-INVITE client transaction (retransmissions
-//! by Timer E over UDP); responses reach it through the stack's dispatcher.
+//! by Timer E over UDP); responses reach it through the stack (`StackSink`).
 
 use std::collections::HashMap;
 use std::net::SocketAddr;
@@ -82,7 +82,7 @@ pub(crate) fn contact_created(aor: &str) {
     }
 }
 
-/// Pending pings by transaction, so the dispatcher can hand them responses.
+/// Pending pings by transaction, so the stack can hand them responses.
 #[derive(Default)]
 pub(crate) struct Pending {
     by_key: Mutex<HashMap<TransactionKey, mpsc::UnboundedSender<Response>>>,

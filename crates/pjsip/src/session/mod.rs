@@ -3,7 +3,7 @@
 //!
 //! Each call leg is a [`Session`](actor) task owning its dialog, its INVITE
 //! transaction and its media stream; everything else talks to it through
-//! its bounded inbox: the stack's dispatcher (in-dialog requests, CANCEL,
+//! its bounded inbox: the stack's receive path (in-dialog requests, CANCEL,
 //! responses) and the channel core (answer, indicate, hang up, DTMF) via
 //! the [`Driver`](obelus_core::channel::Driver) handle. No lock is shared
 //! between calls; the only shared table maps dialog ids to inboxes.
