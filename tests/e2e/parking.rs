@@ -12,7 +12,7 @@ use std::time::Duration;
 use crate::call::{obelus_media_address, wait_ok_within};
 use crate::common::{ami_action, ami_watcher, free_port};
 use crate::sip_session::{sipp, wait_idle};
-use crate::transfer::{Ear, Keypad, ami_event, callee, pbx};
+use crate::transfer::{Ear, Keypad, ami_event, assert_fields, callee, pbx};
 
 /// The default lot with the sample's extensions and a short time.
 fn lot(parkingtime: u32) -> String {
@@ -45,15 +45,16 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
         &["-key", "dest", "700"],
     );
     let parked = ami_event(&mut ami, "ParkedCall");
-    for field in [
-        "ParkeeChannel: PJSIP/alice-",
-        "ParkerDialString: PJSIP/alice\r\n",
-        "Parkinglot: default\r\n",
-        "ParkingSpace: 701\r\n",
-        "ParkingTimeout: 60\r\n",
-    ] {
-        assert!(parked.contains(field), "{field} in\n{parked}");
-    }
+    assert_fields(
+        &parked,
+        &[
+            "ParkeeChannel: PJSIP/alice-",
+            "ParkerDialString: PJSIP/alice\r\n",
+            "Parkinglot: default\r\n",
+            "ParkingSpace: 701\r\n",
+            "ParkingTimeout: 60\r\n",
+        ],
+    );
     let list = ami_action(
         pbx.ami,
         "Action: ParkedCalls\r\nActionID: p1\r\n",
@@ -100,13 +101,14 @@ fn a_call_parked_at_the_parking_extension_is_picked_up_at_its_slot() {
         ],
     );
     let unparked = ami_event(&mut ami, "UnParkedCall");
-    for field in [
-        "ParkeeChannel: PJSIP/alice-",
-        "RetrieverChannel: PJSIP/bob-",
-        "ParkingSpace: 701\r\n",
-    ] {
-        assert!(unparked.contains(field), "{field} in\n{unparked}");
-    }
+    assert_fields(
+        &unparked,
+        &[
+            "ParkeeChannel: PJSIP/alice-",
+            "RetrieverChannel: PJSIP/bob-",
+            "ParkingSpace: 701\r\n",
+        ],
+    );
     ami("Event: BridgeEnter\r\n");
     ami("Event: BridgeEnter\r\n");
     // alice's socket filled with music on hold while she was parked.
@@ -174,14 +176,15 @@ fn a_call_parked_by_dtmf_comes_back_to_the_parker_when_its_time_runs_out() {
     let mut alice_keys = Keypad::new(&rtp_alice, obelus_media_address(&alice_log));
     alice_keys.keys("#72");
     let parked = ami_event(&mut ami, "ParkedCall");
-    for field in [
-        "ParkeeChannel: PJSIP/bob-",
-        "ParkerChannel: PJSIP/alice-",
-        "ParkerDialString: PJSIP/alice\r\n",
-        "ParkingSpace: 701\r\n",
-    ] {
-        assert!(parked.contains(field), "{field} in\n{parked}");
-    }
+    assert_fields(
+        &parked,
+        &[
+            "ParkeeChannel: PJSIP/bob-",
+            "ParkerChannel: PJSIP/alice-",
+            "ParkerDialString: PJSIP/alice\r\n",
+            "ParkingSpace: 701\r\n",
+        ],
+    );
     wait_ok_within(
         alice,
         "alice's call (ended once she parked bob)",

@@ -217,6 +217,13 @@ pub(crate) fn callee(
     (child, rtp, log)
 }
 
+/// Asserts that `event` (an AMI event's text) holds every one of `fields`.
+pub(crate) fn assert_fields(event: &str, fields: &[&str]) {
+    for field in fields {
+        assert!(event.contains(field), "{field} in\n{event}");
+    }
+}
+
 /// The first AMI event named `name`, read from `ami` (its headers up to
 /// the blank line).
 pub(crate) fn ami_event(ami: &mut impl FnMut(&str) -> String, name: &str) -> String {
@@ -257,17 +264,18 @@ fn a_callee_allowed_to_transfer_sends_the_caller_elsewhere_by_dtmf() {
     assert_eq!(alice_ear.until('5'), "5", "a key that starts no code");
     bob_keys.keys("#103");
     let transfer = ami_event(&mut ami, "BlindTransfer");
-    for field in [
-        "Result: Success\r\n",
-        "TransfererChannel: PJSIP/bob-",
-        "TransfereeChannel: PJSIP/alice-",
-        "BridgeType: basic\r\n",
-        "IsExternal: No\r\n",
-        "Context: test\r\n",
-        "Extension: 103\r\n",
-    ] {
-        assert!(transfer.contains(field), "{field} in\n{transfer}");
-    }
+    assert_fields(
+        &transfer,
+        &[
+            "Result: Success\r\n",
+            "TransfererChannel: PJSIP/bob-",
+            "TransfereeChannel: PJSIP/alice-",
+            "BridgeType: basic\r\n",
+            "IsExternal: No\r\n",
+            "Context: test\r\n",
+            "Extension: 103\r\n",
+        ],
+    );
     wait_ok_within(
         bob,
         "bob's call (ended by Obelus)",
@@ -405,16 +413,17 @@ fn a_sip_refer_blind_transfers_the_other_party() {
         &alice_log,
     );
     let transfer = ami_event(&mut ami, "BlindTransfer");
-    for field in [
-        "Result: Success\r\n",
-        "TransfererChannel: PJSIP/alice-",
-        "TransfereeChannel: PJSIP/bob-",
-        "IsExternal: Yes\r\n",
-        "Context: test\r\n",
-        "Extension: 103\r\n",
-    ] {
-        assert!(transfer.contains(field), "{field} in\n{transfer}");
-    }
+    assert_fields(
+        &transfer,
+        &[
+            "Result: Success\r\n",
+            "TransfererChannel: PJSIP/alice-",
+            "TransfereeChannel: PJSIP/bob-",
+            "IsExternal: Yes\r\n",
+            "Context: test\r\n",
+            "Extension: 103\r\n",
+        ],
+    );
     let event = ari.until("BridgeBlindTransfer");
     assert_eq!(event["result"], "Success", "{event}");
     assert_eq!(event["is_external"], true, "{event}");
@@ -530,20 +539,21 @@ fn a_sip_refer_with_replaces_joins_the_transferers_two_parties() {
     let (first_call, _rtp_first) =
         refer_call(&pbx, dir.path(), "xfer_refer.xml", &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
-    for field in [
-        "Result: Success\r\n",
-        "OrigTransfererChannel: PJSIP/alice-",
-        "OrigBridgeUniqueid: ",
-        "SecondTransfererChannel: PJSIP/alice-",
-        "SecondBridgeUniqueid: ",
-        "TransfereeChannel: PJSIP/bob-",
-        "TransferTargetChannel: PJSIP/carol-",
-        "IsExternal: Yes\r\n",
-        "DestType: Bridge\r\n",
-        "DestBridgeUniqueid: ",
-    ] {
-        assert!(transfer.contains(field), "{field} in\n{transfer}");
-    }
+    assert_fields(
+        &transfer,
+        &[
+            "Result: Success\r\n",
+            "OrigTransfererChannel: PJSIP/alice-",
+            "OrigBridgeUniqueid: ",
+            "SecondTransfererChannel: PJSIP/alice-",
+            "SecondBridgeUniqueid: ",
+            "TransfereeChannel: PJSIP/bob-",
+            "TransferTargetChannel: PJSIP/carol-",
+            "IsExternal: Yes\r\n",
+            "DestType: Bridge\r\n",
+            "DestBridgeUniqueid: ",
+        ],
+    );
     let event = ari.until("BridgeAttendedTransfer");
     assert_eq!(event["result"], "Success", "{event}");
     assert_eq!(event["destination_type"], "bridge", "{event}");
@@ -616,13 +626,14 @@ fn an_attended_transfer_replacing_an_incoming_call_hands_the_transferee_over() {
     let (first_call, _rtp_first) =
         refer_call(&pbx, dir.path(), "xfer_refer.xml", &replaces, &first_log);
     let transfer = ami_event(&mut ami, "AttendedTransfer");
-    for field in [
-        "Result: Success\r\n",
-        "TransfereeChannel: PJSIP/bob-",
-        "TransferTargetChannel: PJSIP/carol-",
-    ] {
-        assert!(transfer.contains(field), "{field} in\n{transfer}");
-    }
+    assert_fields(
+        &transfer,
+        &[
+            "Result: Success\r\n",
+            "TransfereeChannel: PJSIP/bob-",
+            "TransferTargetChannel: PJSIP/carol-",
+        ],
+    );
     transferred(
         &pbx,
         dir.path(),
@@ -698,17 +709,18 @@ fn an_attended_transfer_by_dtmf_joins_the_transferee_and_the_target() {
     ami("BridgeCreator: BasicBridge\r\n");
     bob_keys.keys("*2");
     let transfer = ami_event(&mut ami, "AttendedTransfer");
-    for field in [
-        "Result: Success\r\n",
-        "OrigTransfererChannel: PJSIP/bob-",
-        "SecondTransfererChannel: PJSIP/bob-",
-        "TransfereeChannel: PJSIP/alice-",
-        "TransferTargetChannel: Local/103@test-",
-        "IsExternal: No\r\n",
-        "DestType: Bridge\r\n",
-    ] {
-        assert!(transfer.contains(field), "{field} in\n{transfer}");
-    }
+    assert_fields(
+        &transfer,
+        &[
+            "Result: Success\r\n",
+            "OrigTransfererChannel: PJSIP/bob-",
+            "SecondTransfererChannel: PJSIP/bob-",
+            "TransfereeChannel: PJSIP/alice-",
+            "TransferTargetChannel: Local/103@test-",
+            "IsExternal: No\r\n",
+            "DestType: Bridge\r\n",
+        ],
+    );
     wait_ok_within(
         bob,
         "bob's call (ended by Obelus)",
