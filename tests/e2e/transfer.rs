@@ -217,6 +217,35 @@ pub(crate) fn callee(
     (child, rtp, log)
 }
 
+/// The end of a transfer of alice's call from bob to carol: bob's call has
+/// been ended by Obelus, carol's 7 reaches alice (and none of bob's codes
+/// did), then every call is hung up and ends cleanly.
+fn after_transfer(
+    pbx: &Pbx,
+    dir: &Path,
+    [alice, bob, carol]: [std::process::Child; 3],
+    (rtp_carol, carol_log): (&UdpSocket, &Path),
+    alice_ear: &mut Ear,
+) {
+    wait_ok_within(
+        bob,
+        "bob's call (ended by Obelus)",
+        dir,
+        Duration::from_secs(30),
+    );
+    let mut carol_keys = Keypad::new(rtp_carol, obelus_media_address(carol_log));
+    carol_keys.press('7');
+    assert_eq!(
+        alice_ear.until('7'),
+        "7",
+        "alice heard carol, and none of bob's codes"
+    );
+    pbx.conf.rx("channel request hangup all");
+    wait_ok_within(alice, "alice's call", dir, Duration::from_secs(30));
+    wait_ok_within(carol, "carol's call", dir, Duration::from_secs(30));
+    wait_idle(&pbx.conf);
+}
+
 /// Asserts that `event` (an AMI event's text) holds every one of `fields`.
 pub(crate) fn assert_fields(event: &str, fields: &[&str]) {
     for field in fields {
@@ -276,23 +305,13 @@ fn a_callee_allowed_to_transfer_sends_the_caller_elsewhere_by_dtmf() {
             "Extension: 103\r\n",
         ],
     );
-    wait_ok_within(
-        bob,
-        "bob's call (ended by Obelus)",
+    after_transfer(
+        &pbx,
         dir.path(),
-        Duration::from_secs(30),
+        [alice, bob, carol],
+        (&rtp_carol, &carol_log),
+        &mut alice_ear,
     );
-    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
-    carol_keys.press('7');
-    assert_eq!(
-        alice_ear.until('7'),
-        "7",
-        "alice heard carol, and none of bob's code"
-    );
-    pbx.conf.rx("channel request hangup all");
-    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
-    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
-    wait_idle(&pbx.conf);
 }
 
 /// alice dials 821, `Dial(PJSIP/bob,,h)`, with `disconnect => *0` and a
@@ -721,23 +740,13 @@ fn an_attended_transfer_by_dtmf_joins_the_transferee_and_the_target() {
             "DestType: Bridge\r\n",
         ],
     );
-    wait_ok_within(
-        bob,
-        "bob's call (ended by Obelus)",
+    after_transfer(
+        &pbx,
         dir.path(),
-        Duration::from_secs(30),
+        [alice, bob, carol],
+        (&rtp_carol, &carol_log),
+        &mut alice_ear,
     );
-    let mut carol_keys = Keypad::new(&rtp_carol, obelus_media_address(&carol_log));
-    carol_keys.press('7');
-    assert_eq!(
-        alice_ear.until('7'),
-        "7",
-        "alice heard carol, and none of bob's codes"
-    );
-    pbx.conf.rx("channel request hangup all");
-    wait_ok_within(alice, "alice's call", dir.path(), Duration::from_secs(30));
-    wait_ok_within(carol, "carol's call", dir.path(), Duration::from_secs(30));
-    wait_idle(&pbx.conf);
 }
 
 /// alice dials 820 and bob keys `*2` 103: carol answers, and bob aborts
