@@ -292,6 +292,20 @@ pub fn install_sound(core: &Core, name: &str, samples: &[i16]) -> PathBuf {
     path
 }
 
+/// [`share`] over 100 ms blocks, weighted by their power. A frame late,
+/// lost or doubled on a loaded machine breaks a tone's phase, which over a
+/// whole recording reads as power at other frequencies; within most blocks
+/// the tone stays whole. For tones of a whole number of cycles per block
+/// (multiples of 10 Hz), as Goertzel leaks otherwise.
+pub fn block_share(samples: &[i16], freq: f32) -> f64 {
+    let (mut at, mut total) = (0.0, 0.0);
+    for block in samples.chunks_exact(800) {
+        at += share(block, freq) * signal_power(block);
+        total += signal_power(block);
+    }
+    if total == 0.0 { 0.0 } else { at / total }
+}
+
 /// The share of `samples`' power at `freq` Hz (1.0: a pure tone).
 pub fn share(samples: &[i16], freq: f32) -> f64 {
     let total = signal_power(samples);
