@@ -42,13 +42,28 @@ impl AstdbWizard {
         SorceryError::Astdb(e.to_string())
     }
 
+    /// The object as one compact JSON object of strings, fields in name
+    /// order (a name given twice keeps its last value), written directly:
+    /// this runs for every REGISTER, and going through a `serde_json` map
+    /// cost an allocation per field.
     fn json(object: &Object) -> String {
-        let map: serde_json::Map<String, serde_json::Value> = object
-            .to_fields()
-            .into_iter()
-            .map(|(k, v)| (k, serde_json::Value::String(v)))
-            .collect();
-        serde_json::Value::Object(map).to_string()
+        let mut fields = object.to_fields();
+        fields.reverse();
+        fields.sort_by(|a, b| a.0.cmp(&b.0));
+        fields.dedup_by(|later, earlier| later.0 == earlier.0);
+        let size: usize = fields.iter().map(|(k, v)| k.len() + v.len() + 6).sum();
+        let mut out = String::with_capacity(size + 2);
+        out.push('{');
+        for (i, (name, value)) in fields.iter().enumerate() {
+            if i > 0 {
+                out.push(',');
+            }
+            push_json_string(&mut out, name);
+            out.push(':');
+            push_json_string(&mut out, value);
+        }
+        out.push('}');
+        out
     }
 
     fn object(&self, id: &str, json: &str) -> Option<Arc<Object>> {
@@ -125,10 +140,9 @@ impl Wizard for AstdbWizard {
     async fn create(&self, object: Arc<Object>) -> Result<(), SorceryError> {
         if self
             .db
-            .get(&self.family, object.id())
+            .contains(&self.family, object.id())
             .await
             .map_err(Self::err)?
-            .is_some()
         {
             return Err(SorceryError::Exists {
                 type_name: object.type_name().to_owned(),
@@ -142,12 +156,11 @@ impl Wizard for AstdbWizard {
     }
 
     async fn update(&self, object: Arc<Object>) -> Result<bool, SorceryError> {
-        if self
+        if !self
             .db
-            .get(&self.family, object.id())
+            .contains(&self.family, object.id())
             .await
             .map_err(Self::err)?
-            .is_none()
         {
             return Ok(false);
         }
@@ -160,5 +173,44 @@ impl Wizard for AstdbWizard {
 
     async fn delete(&self, id: &str) -> Result<bool, SorceryError> {
         self.db.del(&self.family, id).await.map_err(Self::err)
+    }
+}
+
+/// Appends `s` as a JSON string, escaped as `serde_json` does (quote,
+/// backslash and control characters; the rest as is).
+fn push_json_string(out: &mut String, s: &str) {
+    out.push('"');
+    for c in s.chars() {
+        match c {
+            '"' => out.push_str("\\\""),
+            '\\' => out.push_str("\\\\"),
+            '\n' => out.push_str("\\n"),
+            '\r' => out.push_str("\\r"),
+            '\t' => out.push_str("\\t"),
+            '\u{8}' => out.push_str("\\b"),
+            '\u{c}' => out.push_str("\\f"),
+            c if c < ' ' => {
+                use std::fmt::Write as _;
+                let _ = write!(out, "\\u{:04x}", u32::from(c));
+            }
+            c => out.push(c),
+        }
+    }
+    out.push('"');
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_strings_are_escaped_as_serde_json_does() {
+        let all: String = (0u8..=0x7f)
+            .map(char::from)
+            .chain("é\u{1F600}".chars())
+            .collect();
+        let mut out = String::new();
+        push_json_string(&mut out, &all);
+        assert_eq!(out, serde_json::Value::String(all).to_string());
     }
 }

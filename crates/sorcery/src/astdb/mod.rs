@@ -20,6 +20,10 @@ use sqlx::sqlite::{
 };
 use tokio::sync::{Notify, RwLock, RwLockMappedWriteGuard, RwLockReadGuard, RwLockWriteGuard};
 
+mod packed;
+
+use packed::{Packed, Shapes};
+
 /// Why an astdb operation failed.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
 pub enum AstdbError {
@@ -54,14 +58,35 @@ pub struct Astdb {
 struct Inner {
     pool: SqlitePool,
     path: PathBuf,
-    /// Every `(full key, value)`; `None` until first used.
-    entries: RwLock<Option<BTreeMap<String, String>>>,
+    /// Every entry; `None` until first used.
+    entries: RwLock<Option<Entries>>,
     /// Changes made in memory and not yet written, in order.
     pending: Mutex<Vec<Change>>,
     /// Whether a batch writer task is on its way (at most one at a time).
     scheduled: AtomicBool,
     /// Told after every batch written, for [`Astdb::flush`].
     written: Notify,
+}
+
+/// The in-memory copy: values packed (see [`packed`]), as a registrar
+/// with tens of thousands of contacts keeps them all here.
+#[derive(Debug, Default)]
+struct Entries {
+    /// Every value by full key (`/family/key`).
+    values: BTreeMap<Box<str>, Packed>,
+    /// The shapes the packed values refer to.
+    shapes: Shapes,
+}
+
+impl Entries {
+    fn insert(&mut self, key: &str, value: &str) {
+        let packed = self.shapes.pack(value);
+        self.values.insert(Box::from(key), packed);
+    }
+
+    fn get(&self, key: &str) -> Option<String> {
+        self.values.get(key).map(|v| self.shapes.unpack(v))
+    }
 }
 
 /// One change waiting for the file.
@@ -346,21 +371,20 @@ impl Astdb {
     }
 
     /// Every entry of the file, read once.
-    async fn load(&self) -> Result<BTreeMap<String, String>, AstdbError> {
+    async fn load(&self) -> Result<Entries, AstdbError> {
         let rows = sqlx::query("SELECT key, value FROM astdb")
             .fetch_all(&self.inner.pool)
             .await
             .map_err(|e| self.err(e))?;
-        Ok(rows
-            .into_iter()
-            .map(|r| (r.get::<String, _>(0), r.get::<String, _>(1)))
-            .collect())
+        let mut entries = Entries::default();
+        for row in rows {
+            entries.insert(row.get::<&str, _>(0), row.get::<&str, _>(1));
+        }
+        Ok(entries)
     }
 
     /// The entries behind a write lock, read from the file on first use.
-    async fn loaded(
-        &self,
-    ) -> Result<RwLockWriteGuard<'_, Option<BTreeMap<String, String>>>, AstdbError> {
+    async fn loaded(&self) -> Result<RwLockWriteGuard<'_, Option<Entries>>, AstdbError> {
         let mut guard = self.inner.entries.write().await;
         if guard.is_none() {
             *guard = Some(self.load().await?);
@@ -369,8 +393,8 @@ impl Astdb {
     }
 
     /// The entries, for reading.
-    async fn read(&self) -> Result<RwLockReadGuard<'_, BTreeMap<String, String>>, AstdbError> {
-        static EMPTY: BTreeMap<String, String> = BTreeMap::new();
+    async fn read(&self) -> Result<RwLockReadGuard<'_, Entries>, AstdbError> {
+        static EMPTY: std::sync::LazyLock<Entries> = std::sync::LazyLock::new(Entries::default);
         if let Ok(entries) =
             RwLockReadGuard::try_map(self.inner.entries.read().await, Option::as_ref)
         {
@@ -378,31 +402,38 @@ impl Astdb {
         }
         let loaded = self.loaded().await?;
         Ok(RwLockWriteGuard::downgrade_map(loaded, |e| {
-            e.as_ref().unwrap_or(&EMPTY)
+            e.as_ref().unwrap_or(&*EMPTY)
         }))
     }
 
     /// The entries for a change. Held across the SQL statement, so memory
     /// and file change in the same order.
-    async fn write(
-        &self,
-    ) -> Result<RwLockMappedWriteGuard<'_, BTreeMap<String, String>>, AstdbError> {
+    async fn write(&self) -> Result<RwLockMappedWriteGuard<'_, Entries>, AstdbError> {
         let loaded = self.loaded().await?;
         Ok(RwLockWriteGuard::map(loaded, |e| {
-            e.get_or_insert_with(BTreeMap::new)
+            e.get_or_insert_with(Entries::default)
         }))
     }
 
     /// `DB(family/key)`: the value, if set.
     pub async fn get(&self, family: &str, key: &str) -> Result<Option<String>, AstdbError> {
-        Ok(self.read().await?.get(&full_key(family, key)).cloned())
+        Ok(self.read().await?.get(&full_key(family, key)))
+    }
+
+    /// Whether `family/key` is set (without reading the value back).
+    pub async fn contains(&self, family: &str, key: &str) -> Result<bool, AstdbError> {
+        Ok(self
+            .read()
+            .await?
+            .values
+            .contains_key(full_key(family, key).as_str()))
     }
 
     /// `DB(family/key)=value`: sets (or replaces) a value.
     pub async fn put(&self, family: &str, key: &str, value: &str) -> Result<(), AstdbError> {
         let mut entries = self.write().await?;
         let key = full_key(family, key);
-        entries.insert(key.clone(), value.to_owned());
+        entries.insert(&key, value);
         self.queue(Change::Put(key, value.to_owned()));
         Ok(())
     }
@@ -411,7 +442,7 @@ impl Astdb {
     pub async fn del(&self, family: &str, key: &str) -> Result<bool, AstdbError> {
         let mut entries = self.write().await?;
         let key = full_key(family, key);
-        let was = entries.remove(&key).is_some();
+        let was = entries.values.remove(key.as_str()).is_some();
         if was {
             self.queue(Change::Delete(key));
         }
@@ -426,9 +457,9 @@ impl Astdb {
             _ => family_prefix(family),
         };
         let mut entries = self.write().await?;
-        let before = entries.len();
-        entries.retain(|key, _| !is_under(key, &prefix));
-        let removed = (before - entries.len()) as u64;
+        let before = entries.values.len();
+        entries.values.retain(|key, _| !is_under(key, &prefix));
+        let removed = (before - entries.values.len()) as u64;
         if removed > 0 {
             self.queue(Change::DeleteTree(prefix));
         }
@@ -487,9 +518,10 @@ impl Astdb {
     async fn list_from(&self, start: &str) -> Result<Vec<(String, String)>, AstdbError> {
         let entries = self.read().await?;
         Ok(entries
+            .values
             .range::<str, _>((Bound::Included(start), Bound::Unbounded))
             .take_while(|(key, _)| key.starts_with(start))
-            .map(|(k, v)| (k.clone(), v.clone()))
+            .map(|(k, v)| (k.to_string(), entries.shapes.unpack(v)))
             .collect())
     }
 }
