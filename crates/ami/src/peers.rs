@@ -4,20 +4,24 @@
 //! changes, not on every contact event; this follows the `ContactStatus`
 //! events on the bus to do the same.
 
-use std::collections::{HashMap, HashSet};
+use std::collections::HashMap;
+use std::hash::{DefaultHasher, Hash, Hasher};
 use std::sync::Mutex;
 
 /// The usable contacts of each endpoint, and what was last reported.
 #[derive(Debug, Default)]
 pub struct PeerWatch {
-    inner: Mutex<Peers>,
+    inner: Mutex<HashMap<Box<str>, Peer>>,
 }
 
+/// One endpoint. Kept for every endpoint that ever registered (tens of
+/// thousands on a big registrar), so small: the usable contacts as hashes
+/// of their URIs (only told apart within one endpoint), not the URIs.
 #[derive(Debug, Default)]
-struct Peers {
-    usable: HashMap<String, HashSet<String>>,
-    /// Endpoint -> reachable, as last reported in a `PeerStatus`.
-    reported: HashMap<String, bool>,
+struct Peer {
+    usable: Vec<u64>,
+    /// Reachable, as last reported in a `PeerStatus`.
+    reported: Option<bool>,
 }
 
 /// An endpoint whose reachability changed.
@@ -41,25 +45,31 @@ impl PeerWatch {
             // `Unknown` (qualify off or not yet answered) changes nothing.
             _ => return None,
         };
+        let mut hasher = DefaultHasher::new();
+        uri.hash(&mut hasher);
+        let uri = hasher.finish();
         let mut peers = self.inner.lock().unwrap_or_else(|e| e.into_inner());
-        let Peers {
-            usable: all,
-            reported,
-        } = &mut *peers;
-        let contacts = all.entry(endpoint.to_owned()).or_default();
-        if usable {
-            contacts.insert(uri.to_owned());
-        } else {
-            contacts.remove(uri);
+        let peer = match peers.get_mut(endpoint) {
+            Some(peer) => peer,
+            None => peers.entry(Box::from(endpoint)).or_default(),
+        };
+        let known = peer.usable.iter().position(|u| *u == uri);
+        match (usable, known) {
+            (true, None) => {
+                // Most endpoints have one contact: no room for four.
+                peer.usable.reserve_exact(1);
+                peer.usable.push(uri);
+            }
+            (false, Some(i)) => {
+                peer.usable.swap_remove(i);
+            }
+            _ => {}
         }
-        let reachable = !contacts.is_empty();
-        if !reachable {
-            all.remove(endpoint);
-        }
-        if reported.get(endpoint) == Some(&reachable) {
+        let reachable = !peer.usable.is_empty();
+        if peer.reported == Some(reachable) {
             return None;
         }
-        reported.insert(endpoint.to_owned(), reachable);
+        peer.reported = Some(reachable);
         Some(PeerChange {
             endpoint: endpoint.to_owned(),
             status: if reachable {

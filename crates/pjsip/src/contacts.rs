@@ -92,23 +92,16 @@ pub async fn apply(
                         .set(name, &value)
                         .map_err(|e| format!("contact {id}: {}: {}", e.field, e.reason))?;
                 }
-                let exists = sorcery
-                    .retrieve_by_id("contact", &id)
+                let (_, created) = sorcery
+                    .upsert(object)
                     .await
-                    .map_err(|e| e.to_string())?
-                    .is_some();
-                let stored = if exists {
-                    sorcery.update(object).await
-                } else {
-                    sorcery.create(object).await
-                };
-                stored.map_err(|e| format!("contact {id}: {e}"))?;
-                if !exists {
+                    .map_err(|e| format!("contact {id}: {e}"))?;
+                if created {
                     crate::qualify::contact_created(owner.aor);
                 }
                 applied.push(Applied {
                     uri: b.uri.clone(),
-                    status: if exists { "Updated" } else { "Created" },
+                    status: if created { "Created" } else { "Updated" },
                 });
             }
             Change::Remove(uri) => {

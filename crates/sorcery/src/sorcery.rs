@@ -629,6 +629,43 @@ impl Sorcery {
         Ok(object)
     }
 
+    /// Replaces an object where it is stored and creates it where it is
+    /// not, without reading it first (a registrar refreshing or adding a
+    /// contact). Returns the object and whether it was new (no wizard had
+    /// it): observers then see `Created`, otherwise `Updated`.
+    pub async fn upsert(&self, object: Object) -> Result<(Arc<Object>, bool), SorceryError> {
+        let entry = Arc::clone(self.entry(object.type_name())?);
+        Self::check_type(&entry, &object)?;
+        let object = Arc::new(object);
+        let existed = std::sync::atomic::AtomicBool::new(false);
+        self.write(&entry, |w| {
+            let o = Arc::clone(&object);
+            let existed = &existed;
+            async move {
+                if w.update(Arc::clone(&o)).await? {
+                    existed.store(true, std::sync::atomic::Ordering::Relaxed);
+                } else {
+                    w.create(o).await?;
+                }
+                Ok(true)
+            }
+        })
+        .await?;
+        let created = !existed.load(std::sync::atomic::Ordering::Relaxed);
+        for c in entry.mappings.iter().filter(|m| m.cache) {
+            if !matches!(c.wizard.update(Arc::clone(&object)).await, Ok(true)) {
+                let _ = c.wizard.create(Arc::clone(&object)).await;
+            }
+        }
+        let kind = if created {
+            EventKind::Created(Arc::clone(&object))
+        } else {
+            EventKind::Updated(Arc::clone(&object))
+        };
+        self.emit(entry.ty.name(), kind);
+        Ok((object, created))
+    }
+
     /// Replaces an object everywhere it is stored. With
     /// `update_or_create_on_update_miss=yes` a wizard that did not have it creates it.
     pub async fn update(&self, object: Object) -> Result<Arc<Object>, SorceryError> {

@@ -509,6 +509,34 @@ async fn contacts_live_in_astdb_by_default() {
     assert!(s.retrieve_all("contact").await.unwrap().is_empty());
 }
 
+/// `upsert` creates a missing object and replaces a stored one, telling
+/// which, and observers see `Created` then `Updated`.
+#[tokio::test]
+async fn upsert_creates_then_updates() {
+    let fx = Fixture::plain();
+    let (s, problems) = sorcery(&fx).await;
+    assert!(problems.is_empty(), "{problems:?}");
+    let mut events = s.subscribe();
+    let id = "101;@77aa";
+    let mut c = s.alloc("contact", id).unwrap();
+    c.set("uri", "sip:101@127.0.0.1:5062").unwrap();
+    let (_, created) = s.upsert(c.clone()).await.unwrap();
+    assert!(created);
+    c.set("user_agent", "baresip").unwrap();
+    let (_, created) = s.upsert(c).await.unwrap();
+    assert!(!created);
+    let stored = s.retrieve_by_id("contact", id).await.unwrap().unwrap();
+    assert_eq!(stored.str("user_agent"), Some("baresip"));
+    let kinds: Vec<&str> = std::iter::from_fn(|| events.try_recv().ok())
+        .map(|e| match e.kind {
+            EventKind::Created(_) => "created",
+            EventKind::Updated(_) => "updated",
+            _ => "other",
+        })
+        .collect();
+    assert_eq!(kinds, ["created", "updated"]);
+}
+
 /// `[general] update_or_create_on_update_miss=yes`: an update of a missing
 /// object creates it; without it the update fails with "not found".
 #[tokio::test]
