@@ -187,6 +187,10 @@ pub(crate) async fn remove_contacts(shared: Arc<Shared>, gone: Vec<Bound>) {
 
 impl Inner {
     fn forget(&mut self, aor: &str, uri: &str) {
+        // The common case on a UDP-only server: nothing to look for.
+        if self.by_contact.is_empty() {
+            return;
+        }
         let Some(connection) = self.by_contact.remove(&(aor.to_owned(), uri.to_owned())) else {
             return;
         };
