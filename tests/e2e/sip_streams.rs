@@ -49,7 +49,7 @@ struct Ports {
 
 /// A server with a UDP and a TCP transport, `more` pjsip.conf text (more
 /// transports, phones), phone 101 (the UDP caller), and a dialplan that
-/// dials `1XX` and logs how Dial ended. `slot` (0-3) keeps its RTP ports
+/// dials `1XX` and logs how Dial ended. `slot` (0-4) keeps its RTP ports
 /// apart from the other tests of this file.
 fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
     let conf = ConfDir::new();
@@ -129,6 +129,45 @@ fn dial_through_local(ami: &mut AmiSession, exten: &str, id: &str) {
     assert!(queued.contains("Response: Success"), "{queued}");
 }
 
+/// Phone 102 on TCP (sipp `-t t1`, register_wait.xml): registers, its
+/// Contact naming `contact_port`, and stays connected; `more` arguments say
+/// how it answers what comes down the connection.
+fn tcp_phone(tcp: u16, dir: &std::path::Path, contact_port: u16, more: &[&str]) -> Killed {
+    Killed(
+        Command::new("sipp")
+            .current_dir(dir)
+            .arg(format!("127.0.0.1:{tcp}"))
+            .arg("-sf")
+            .arg(scenario("register_wait.xml"))
+            .args(["-t", "t1", "-i", "127.0.0.1"])
+            .args(["-p", &free_port().to_string()])
+            .args(["-s", "102", "-au", "102", "-ap", "102"])
+            .args(["-key", "contact_port", &contact_port.to_string()])
+            .args(["-d", "30000", "-m", "1", "-nostdin", "-timeout", "60s"])
+            .args(more)
+            .stdin(Stdio::null())
+            .stdout(Stdio::null())
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("run sipp (apt-get install sip-tester)"),
+    )
+}
+
+/// Waits until the sipp log at `log` has `needle`; returns the log.
+fn wait_sipp_log(log: &std::path::Path, needle: &str) -> String {
+    wait_until(
+        Duration::from_secs(20),
+        || std::fs::read_to_string(log).is_ok_and(|l| l.contains(needle)),
+        || {
+            format!(
+                "no '{needle}' in {}",
+                std::fs::read_to_string(log).unwrap_or_default()
+            )
+        },
+    );
+    std::fs::read_to_string(log).unwrap_or_default()
+}
+
 /// The next OriginateResponse event, whole.
 fn originate_response(ami: &mut AmiSession) -> String {
     ami.read_until("Event: OriginateResponse");
@@ -147,36 +186,20 @@ fn a_call_reaches_a_tcp_phone_over_its_registration_connection() {
     let log = dir.path().join("b.log");
     let rtp_b = UdpSocket::bind("127.0.0.1:0").unwrap();
     let nowhere = free_port();
-    let _callee = Killed(
-        Command::new("sipp")
-            .current_dir(dir.path())
-            .arg(format!("127.0.0.1:{}", ports.tcp))
-            .arg("-sf")
-            .arg(scenario("register_wait.xml"))
-            .arg("-oocsf")
-            .arg(scenario("stream_callee.xml"))
-            .args([
-                "-t",
-                "t1",
-                "-i",
-                "127.0.0.1",
-                "-p",
-                &free_port().to_string(),
-            ])
-            .args(["-s", "102", "-au", "102", "-ap", "102"])
-            .args(["-key", "contact_port", &nowhere.to_string()])
-            .args([
-                "-key",
-                "rtp_port",
-                &rtp_b.local_addr().unwrap().port().to_string(),
-            ])
-            .args(["-d", "30000", "-m", "1", "-nostdin", "-timeout", "60s"])
-            .args(["-trace_logs", "-log_file", log.to_str().unwrap()])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run sipp (apt-get install sip-tester)"),
+    let _callee = tcp_phone(
+        ports.tcp,
+        dir.path(),
+        nowhere,
+        &[
+            "-oocsf",
+            scenario("stream_callee.xml").to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &rtp_b.local_addr().unwrap().port().to_string(),
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+        ],
     );
     let contact = format!("102/sip:102@127.0.0.1:{nowhere};transport=TCP");
     wait_until(
@@ -192,12 +215,7 @@ fn a_call_reaches_a_tcp_phone_over_its_registration_connection() {
         .args(&["-d", "1000"])
         .start(ports.udp, dir.path(), "call_caller.xml");
     wait_ok(caller, "101's call to 102 over TCP", dir.path());
-    wait_until(
-        Duration::from_secs(10),
-        || std::fs::read_to_string(&log).is_ok_and(|l| l.contains("BYE ANSWERED")),
-        || std::fs::read_to_string(&log).unwrap_or_default(),
-    );
-    let seen = std::fs::read_to_string(&log).unwrap();
+    let seen = wait_sipp_log(&log, "BYE ANSWERED");
     assert!(seen.contains("INVITE VIA TCP"), "{seen}");
     wait_idle(&conf);
     // Nothing was ever sent to the port the contact names.
@@ -206,6 +224,49 @@ fn a_call_reaches_a_tcp_phone_over_its_registration_connection() {
         "{}",
         messages(&conf)
     );
+}
+
+/// The other way: 102, on TCP, hangs up a call Obelus made to it; its BYE
+/// comes up the same connection and is answered there.
+#[test]
+fn a_tcp_phone_hangs_up_over_its_registration_connection() {
+    let (conf, ports) = pbx(4, &phone("102", "", ""));
+    let ami_port = enable_ami(&conf, "call");
+    let _daemon = conf.start_foreground();
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("b.log");
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let nowhere = free_port();
+    let _callee = tcp_phone(
+        ports.tcp,
+        dir.path(),
+        nowhere,
+        &[
+            "-oocsf",
+            scenario("stream_callee_hangs_up.xml").to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &rtp.local_addr().unwrap().port().to_string(),
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+        ],
+    );
+    wait_until(
+        Duration::from_secs(20),
+        || contacts(&conf).contains("102/sip:102@127.0.0.1:"),
+        || contacts(&conf),
+    );
+    let mut ami = AmiSession::login(ami_port);
+    ami.send(
+        "Action: Originate\r\nActionID: o1\r\nChannel: PJSIP/102\r\n\
+         Application: Wait\r\nData: 20\r\nAsync: true",
+    );
+    let outcome = originate_response(&mut ami);
+    assert!(outcome.contains("Response: Success"), "{outcome}");
+    let seen = wait_sipp_log(&log, "HUNG UP");
+    assert!(seen.contains("INVITE VIA TCP"), "{seen}");
+    wait_idle(&conf);
 }
 
 /// Qualify pings a TCP contact down the connection it registered on (its
@@ -222,23 +283,7 @@ fn qualify_reaches_a_tcp_contact_over_its_registration_connection() {
     let mut ami = AmiSession::login(ami_port);
     let dir = tempfile::tempdir().unwrap();
     let nowhere = free_port();
-    let _phone = Killed(
-        Command::new("sipp")
-            .current_dir(dir.path())
-            .arg(format!("127.0.0.1:{}", ports.tcp))
-            .arg("-sf")
-            .arg(scenario("register_wait.xml"))
-            .args(["-aa", "-t", "t1", "-i", "127.0.0.1"])
-            .args(["-p", &free_port().to_string()])
-            .args(["-s", "102", "-au", "102", "-ap", "102"])
-            .args(["-key", "contact_port", &nowhere.to_string()])
-            .args(["-d", "30000", "-m", "1", "-nostdin", "-timeout", "60s"])
-            .stdin(Stdio::null())
-            .stdout(Stdio::null())
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("run sipp (apt-get install sip-tester)"),
-    );
+    let _phone = tcp_phone(ports.tcp, dir.path(), nowhere, &["-aa"]);
     let mut reachable = ami.read_until("ContactStatus: Reachable");
     reachable.push_str(&ami.read_until("\r\n\r\n"));
     let event = &reachable[reachable.rfind("Event: ContactStatus").unwrap_or(0)..];
