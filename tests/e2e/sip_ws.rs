@@ -10,7 +10,7 @@ use tungstenite::client::IntoClientRequest;
 use crate::common::{ConfDir, free_port};
 use crate::sip_register::contacts;
 
-fn md5_hex(text: &str) -> String {
+pub(crate) fn md5_hex(text: &str) -> String {
     Md5::digest(text.as_bytes())
         .iter()
         .map(|b| format!("{b:02x}"))
@@ -18,7 +18,7 @@ fn md5_hex(text: &str) -> String {
 }
 
 /// The value of `name="value"` (or `name=value`) in a challenge.
-fn param(challenge: &str, name: &str) -> String {
+pub(crate) fn param(challenge: &str, name: &str) -> String {
     challenge
         .split(',')
         .filter_map(|p| p.trim().split_once('='))

@@ -7,11 +7,15 @@
 //! endpoint identification ([`identify`]), digest authentication
 //! ([`auth`]), the registrar ([`registrar`], [`contacts`]), qualify
 //! ([`qualify`]) and call sessions, the channel driver ([`session`]).
+//! Requests the stack originates choose their transport and connection in
+//! one place (`route::route_request`: reusing the TCP, TLS or WebSocket
+//! connection a contact registered over, or connecting out).
 //!
 //! Layer: "apps" above `obelus-sip` and `obelus-sorcery`.
 
 pub mod auth;
 pub mod contacts;
+mod flows;
 pub mod functions;
 pub mod identify;
 mod logger_cli;
@@ -21,6 +25,7 @@ pub mod objects;
 pub mod qualify;
 pub mod registrar;
 mod resolver;
+mod route;
 pub mod session;
 mod show;
 pub mod stack;

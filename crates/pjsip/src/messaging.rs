@@ -4,9 +4,10 @@
 //!
 //! Outbound, [`PjsipMessaging`] is the `pjsip:` message technology: the
 //! destination (`pjsip:102`, `pjsip:102/sip:uri`, `pjsip:user@102`,
-//! `pjsip:sip:uri`) is checked at once, the request then leaves from the
-//! first UDP transport as its own non-INVITE transaction and its outcome is
-//! logged. Inbound, a MESSAGE from an endpoint (identified and
+//! `pjsip:sip:uri`) is checked at once, the request then leaves over the
+//! transport [`route_request`] picks (the connection a contact registered
+//! over, or UDP, TCP, TLS as the URI and endpoint say) as its own
+//! non-INVITE transaction, and its outcome is logged. Inbound, a MESSAGE from an endpoint (identified and
 //! authenticated like any request) is offered to the core's message
 //! handlers: 202 when one takes it, 404 when none does.
 
@@ -24,12 +25,12 @@ use obelus_sip::{
     HeaderName, Method, Request, RequestBuilder, Response, ResponseBuilder, StatusCode, new_branch,
     new_call_id, new_tag,
 };
-use tokio::net::UdpSocket;
+use obelus_sorcery::Object;
 use tokio::sync::mpsc;
 
-use crate::session;
+use crate::route::{Route, route_request};
 use crate::session::dialog::without_tag;
-use crate::session::tech::{contact_uri, parse, targets_of, with_user};
+use crate::session::tech::{contact_uri, parse, with_user};
 use crate::stack::{Origin, Shared, admit, answer, built};
 
 /// The `pjsip:` message technology.
@@ -108,8 +109,11 @@ pub(crate) async fn incoming(shared: &Shared, req: &Request, origin: &Origin) ->
     ))
 }
 
-/// The URI a `pjsip:` destination reaches.
-async fn destination(shared: &Shared, to: &str) -> Result<String, MessageError> {
+/// The URI a `pjsip:` destination reaches, and the endpoint it names.
+async fn destination(
+    shared: &Shared,
+    to: &str,
+) -> Result<(String, Option<Arc<Object>>), MessageError> {
     let rest = to
         .split_once(':')
         .map_or(to, |(_, rest)| rest)
@@ -117,7 +121,7 @@ async fn destination(shared: &Shared, to: &str) -> Result<String, MessageError> 
         .trim_start_matches('<')
         .trim_end_matches('>');
     if rest.starts_with("sip:") || rest.starts_with("sips:") {
-        return Ok(rest.to_owned());
+        return Ok((rest.to_owned(), None));
     }
     let target =
         parse(rest).ok_or_else(|| MessageError::Invalid(format!("Invalid destination '{to}'")))?;
@@ -139,41 +143,23 @@ async fn destination(shared: &Shared, to: &str) -> Result<String, MessageError> 
                 MessageError::EndpointNotFound(format!("{} (no contact)", target.endpoint))
             })?,
     };
-    Ok(match &target.user {
+    let uri = match &target.user {
         Some(user) => with_user(&uri, user),
         None => uri,
-    })
+    };
+    Ok((uri, Some(endpoint)))
 }
 
-/// Where requests leave from and go to.
-struct Route {
-    socket: Arc<UdpSocket>,
-    peer: SocketAddr,
-    /// Our `host:port` for Via and local URIs.
-    local: SocketAddr,
-}
-
-/// The first RFC 3263 target of `uri` (a MESSAGE or REFER is sent once).
-async fn route(shared: &Shared, uri: &str) -> Result<Route, MessageError> {
-    let socket = shared
-        .udp
-        .clone()
-        .ok_or_else(|| MessageError::Invalid("No UDP transport to send from".into()))?;
-    let bound = socket
-        .local_addr()
-        .map_err(|e| MessageError::Invalid(format!("UDP transport: {e}")))?;
-    let peer = targets_of(shared, uri, bound.ip())
-        .await
-        .and_then(|t| t.into_iter().next().ok_or_else(|| "no target".to_owned()))
-        .map_err(|why| {
-            tracing::warn!("PJSIP: cannot reach '{uri}': {why}");
-            MessageError::Invalid(format!("Cannot reach '{uri}': {why}"))
-        })?;
-    let local = SocketAddr::new(session::local_ip_for(bound.ip(), peer), bound.port());
-    Ok(Route {
-        socket,
-        peer,
-        local,
+/// How a MESSAGE or REFER to `uri` leaves: its first RFC 3263 target
+/// (it is sent once), over the transport the URI and the endpoint call for.
+async fn route(
+    shared: &Shared,
+    uri: &str,
+    endpoint: Option<&Object>,
+) -> Result<Route, MessageError> {
+    route_request(shared, uri, endpoint).await.map_err(|why| {
+        tracing::warn!("PJSIP: cannot reach '{uri}': {why}");
+        MessageError::Invalid(format!("Cannot reach '{uri}': {why}"))
     })
 }
 
@@ -198,7 +184,7 @@ fn request(method: Method, uri: &str, from: &str, route: &Route) -> RequestBuild
     RequestBuilder::new(method.clone(), uri)
         .header(
             "Via",
-            format!("SIP/2.0/UDP {};rport;branch={}", route.local, new_branch()),
+            format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
         )
         .header("From", format!("{from};tag={}", new_tag()))
         .header("To", format!("<{uri}>"))
@@ -211,9 +197,12 @@ fn request(method: Method, uri: &str, from: &str, route: &Route) -> RequestBuild
 /// Runs a non-INVITE client transaction to its end and logs the outcome.
 async fn deliver(shared: Arc<Shared>, route: Route, request: Request) {
     let what = format!("{} to {}", request.method().as_str(), request.uri_str());
-    let Ok(mut txn) =
-        ClientTransaction::new(request, false, TimerConfig::default(), Instant::now())
-    else {
+    let Ok(mut txn) = ClientTransaction::new(
+        request,
+        route.reliable,
+        TimerConfig::default(),
+        Instant::now(),
+    ) else {
         return;
     };
     let Some(key) = TransactionKey::for_client_request(txn.request()) else {
@@ -223,12 +212,7 @@ async fn deliver(shared: Arc<Shared>, route: Route, request: Request) {
     shared.pending.register(key.clone(), tx);
     let outcome = loop {
         while let Some(bytes) = txn.poll_transmit() {
-            obelus_transport::logger::transmitted(
-                obelus_transport::Protocol::Udp,
-                route.peer,
-                &bytes,
-            );
-            if let Err(e) = route.socket.send_to(&bytes, route.peer).await {
+            if let Err(e) = route.reply.send(bytes).await {
                 tracing::debug!("PJSIP: {what}: send failed: {e}");
             }
         }
@@ -297,8 +281,8 @@ impl MessageTech for PjsipMessaging {
             .shared
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(message.to.clone()))?;
-        let uri = destination(&shared, &message.to).await?;
-        let route = route(&shared, &uri).await?;
+        let (uri, endpoint) = destination(&shared, &message.to).await?;
+        let route = route(&shared, &uri, endpoint.as_deref()).await?;
         let mut b = request(
             Method::Message,
             &uri,
@@ -321,8 +305,8 @@ impl MessageTech for PjsipMessaging {
             .shared
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(refer.to.clone()))?;
-        let uri = destination(&shared, &refer.to).await?;
-        let route = route(&shared, &uri).await?;
+        let (uri, endpoint) = destination(&shared, &refer.to).await?;
+        let route = route(&shared, &uri, endpoint.as_deref()).await?;
         let target = refer.refer_to.trim();
         let refer_to = if target.starts_with("sip:") || target.starts_with("sips:") {
             target.to_owned()
@@ -330,7 +314,7 @@ impl MessageTech for PjsipMessaging {
             let name = target.strip_prefix("pjsip:").unwrap_or(target);
             format!("sip:{name}@{}", route.local)
         } else {
-            destination(&shared, &format!("pjsip:{target}")).await?
+            destination(&shared, &format!("pjsip:{target}")).await?.0
         };
         let display = refer
             .variables
@@ -343,7 +327,7 @@ impl MessageTech for PjsipMessaging {
         };
         let from = from_value(&refer.from, route.local);
         let mut b = request(Method::Refer, &uri, &from, &route)
-            .header("Contact", format!("<sip:obelus@{}>", route.local))
+            .header("Contact", format!("<{}>", route.contact("obelus")))
             .header("Refer-To", refer_to)
             .header("Referred-By", from.clone());
         for (name, value) in refer

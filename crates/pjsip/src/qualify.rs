@@ -5,9 +5,11 @@
 //!
 //! Each ping is an RFC 3261 non-INVITE client transaction (retransmissions
 //! by Timer E over UDP); responses reach it through the stack (`StackSink`).
+//! It leaves as any request of ours does (`route::route_request`): down
+//! the connection a TCP, TLS or WebSocket contact registered over, or a new
+//! connection, or UDP.
 
 use std::collections::HashMap;
-use std::net::SocketAddr;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
@@ -17,10 +19,11 @@ use obelus_sip::transaction::{
 };
 use obelus_sip::{Method, RequestBuilder, Response, new_branch, new_call_id, new_tag};
 use obelus_sorcery::Object;
-use tokio::net::UdpSocket;
-
-use crate::resolver::Resolver;
+use obelus_transport::Reply;
 use tokio::sync::mpsc;
+
+use crate::route::{Route, route_request};
+use crate::stack::Shared;
 
 /// At most this many of a contact's addresses are pinged in one qualify.
 const MAX_TARGETS: usize = 4;
@@ -128,15 +131,10 @@ struct Known {
     next: Instant,
 }
 
-/// Starts the qualify loop on the stack's UDP socket.
-pub(crate) fn spawn(
-    core: Arc<obelus_core::Core>,
-    sorcery: Arc<obelus_sorcery::SorceryService>,
-    socket: Arc<UdpSocket>,
-    pending: Arc<Pending>,
-    resolver: Arc<Resolver>,
-) -> tokio::task::JoinHandle<()> {
+/// Starts the qualify loop of the stack.
+pub(crate) fn spawn(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
     tokio::spawn(async move {
+        let (core, sorcery) = (Arc::clone(&shared.core), Arc::clone(&shared.sorcery));
         let mut known: HashMap<String, Known> = HashMap::new();
         let (done_tx, mut done_rx) =
             mpsc::unbounded_channel::<(String, String, String, String, Outcome)>();
@@ -227,12 +225,10 @@ pub(crate) fn spawn(
                     }
                     entry.next = now + Duration::from_secs(frequency);
                     let job = Ping::of(&contact, aor.id(), timeout);
-                    let (socket, pending, done) =
-                        (Arc::clone(&socket), Arc::clone(&pending), done_tx.clone());
-                    let resolver = Arc::clone(&resolver);
+                    let (shared, done) = (Arc::clone(&shared), done_tx.clone());
                     tokio::spawn(async move {
                         let Some(job) = job else { return };
-                        let outcome = job.qualify(&socket, &pending, &resolver).await;
+                        let outcome = job.qualify(&shared).await;
                         let _ = done.send((job.id, job.uri, job.aor, job.endpoint, outcome));
                     });
                 }
@@ -261,14 +257,19 @@ impl Ping {
         })
     }
 
-    /// Pings the contact's RFC 3263 targets in turn until one answers:
-    /// reachable if any does.
-    async fn qualify(&self, socket: &UdpSocket, pending: &Pending, resolver: &Resolver) -> Outcome {
-        let Ok(local) = socket.local_addr() else {
-            return Outcome::Unreachable;
+    /// Pings the contact where its route leads (for UDP, the RFC 3263
+    /// targets in turn until one answers): reachable if any does.
+    async fn qualify(&self, shared: &Shared) -> Outcome {
+        let endpoint = match shared.sorcery.get() {
+            Some(sorcery) if !self.endpoint.is_empty() => sorcery
+                .retrieve_by_id("endpoint", &self.endpoint)
+                .await
+                .ok()
+                .flatten(),
+            _ => None,
         };
-        let targets = match resolver.locate(&self.uri, local.ip()).await {
-            Ok(targets) => targets,
+        let mut route = match route_request(shared, &self.uri, endpoint.as_deref()).await {
+            Ok(route) => route,
             Err(why) => {
                 tracing::warn!(
                     "PJSIP: cannot qualify contact '{}' of AOR '{}': {why}",
@@ -278,34 +279,37 @@ impl Ping {
                 return Outcome::Unreachable;
             }
         };
-        for (tried, target) in targets.iter().take(MAX_TARGETS).enumerate() {
-            if tried > 0 {
-                tracing::info!(
-                    verbose = 3,
-                    "Contact {}/{}: trying the next target {}",
-                    self.aor,
-                    self.uri,
-                    target.addr
-                );
-            }
-            let outcome = self.run(socket, pending, target.addr).await;
+        let alternates = std::mem::take(&mut route.alternates);
+        let mut outcome = self.run(&shared.pending, &route).await;
+        for next in alternates.into_iter().take(MAX_TARGETS - 1) {
             if matches!(outcome, Outcome::Reachable(_)) {
-                return outcome;
+                break;
             }
+            let Reply::Udp { peer, .. } = &mut route.reply else {
+                break;
+            };
+            *peer = next;
+            tracing::info!(
+                verbose = 3,
+                "Contact {}/{}: trying the next target {next}",
+                self.aor,
+                self.uri
+            );
+            outcome = self.run(&shared.pending, &route).await;
         }
-        Outcome::Unreachable
+        outcome
     }
 
-    async fn run(&self, socket: &UdpSocket, pending: &Pending, target: SocketAddr) -> Outcome {
-        let Ok(local) = socket.local_addr() else {
-            return Outcome::Unreachable;
-        };
+    async fn run(&self, pending: &Pending, route: &Route) -> Outcome {
         let request = RequestBuilder::new(Method::Options, self.uri.as_str())
             .header(
                 "Via",
-                format!("SIP/2.0/UDP {local};rport;branch={}", new_branch()),
+                format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
             )
-            .header("From", format!("<sip:obelus@{local}>;tag={}", new_tag()))
+            .header(
+                "From",
+                format!("<sip:obelus@{}>;tag={}", route.sip_host, new_tag()),
+            )
             .header("To", format!("<{}>", self.uri))
             .header("Call-ID", new_call_id(None))
             .header("CSeq", "1 OPTIONS")
@@ -316,7 +320,8 @@ impl Ping {
             return Outcome::Unreachable;
         };
         let started = Instant::now();
-        let Ok(mut txn) = ClientTransaction::new(request, false, TimerConfig::default(), started)
+        let Ok(mut txn) =
+            ClientTransaction::new(request, route.reliable, TimerConfig::default(), started)
         else {
             return Outcome::Unreachable;
         };
@@ -332,12 +337,9 @@ impl Ping {
         let deadline = started + self.timeout;
         let outcome = loop {
             while let Some(bytes) = txn.poll_transmit() {
-                obelus_transport::logger::transmitted(
-                    obelus_transport::Protocol::Udp,
-                    target,
-                    &bytes,
-                );
-                let _ = socket.send_to(&bytes, target).await;
+                if let Err(e) = route.reply.send(bytes).await {
+                    tracing::debug!("PJSIP: OPTIONS to {}: {e}", self.uri);
+                }
             }
             let mut result = None;
             while let Some(event) = txn.poll_event() {

@@ -399,9 +399,16 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
 /// `rewrite_contact=yes`: the REGISTER's Contact URIs with their host and
 /// port replaced by where the request came from, so that a phone behind
 /// NAT is reached at its public address (as Asterisk rewrites the Contact
-/// before the registrar sees it). `None` if nothing needs rewriting or the
-/// request cannot be rebuilt.
-pub fn rewrite_contacts(req: &Request, source: std::net::SocketAddr) -> Option<Request> {
+/// before the registrar sees it). `transport` (`TCP`, `TLS`, `WS`: the
+/// one the REGISTER came over, for anything but UDP) replaces the URIs'
+/// `transport` parameter, as Asterisk's rewrite does, so the contact is
+/// reached over the kind of connection it came from. `None` if nothing
+/// needs rewriting or the request cannot be rebuilt.
+pub fn rewrite_contacts(
+    req: &Request,
+    source: std::net::SocketAddr,
+    transport: Option<&str>,
+) -> Option<Request> {
     let obelus_sip::ContactList::Addresses(list) = req.headers().contacts().ok()? else {
         return None;
     };
@@ -421,6 +428,10 @@ pub fn rewrite_contacts(req: &Request, source: std::net::SocketAddr) -> Option<R
             None => (None, rest),
         };
         let params = after.find([';', '?']).map_or("", |i| &after[i..]);
+        let params = match transport {
+            Some(t) => with_transport(params, t),
+            None => params.to_owned(),
+        };
         let new_uri = match user {
             Some(u) => format!("{scheme}:{u}@{host}{params}"),
             None => format!("{scheme}:{host}{params}"),
@@ -446,6 +457,28 @@ pub fn rewrite_contacts(req: &Request, source: std::net::SocketAddr) -> Option<R
     b.build().ok()
 }
 
+/// URI parameters (and headers) `;a;b=c?h=v` with `transport=` set to
+/// `transport`.
+fn with_transport(params: &str, transport: &str) -> String {
+    let (params, headers) = match params.find('?') {
+        Some(i) => params.split_at(i),
+        None => (params, ""),
+    };
+    let mut out: String = params
+        .split(';')
+        .filter(|p| {
+            !p.is_empty()
+                && !p
+                    .split('=')
+                    .next()
+                    .is_some_and(|n| n.trim().eq_ignore_ascii_case("transport"))
+        })
+        .map(|p| format!(";{p}"))
+        .collect();
+    out.push_str(&format!(";transport={transport}{headers}"));
+    out
+}
+
 #[cfg(test)]
 mod rewrite_tests {
     use super::*;
@@ -461,11 +494,40 @@ Contact: <sip:101@10.0.0.5:5060;transport=udp>;expires=3600\r\n\
 Content-Length: 0\r\n\r\n"[..],
         )
         .unwrap();
-        let out = rewrite_contacts(&req, "203.0.113.7:40000".parse().unwrap()).unwrap();
+        let out = rewrite_contacts(&req, "203.0.113.7:40000".parse().unwrap(), None).unwrap();
         let contact = out.headers().get(obelus_sip::HeaderName::Contact).unwrap();
         assert_eq!(
             contact,
             "<sip:101@203.0.113.7:40000;transport=udp>;expires=3600"
+        );
+    }
+
+    /// Over TCP the rewritten contact says so (Asterisk's res_pjsip_nat
+    /// sets the receiving transport's name), replacing what the phone put.
+    #[test]
+    fn a_stream_contact_names_its_transport() {
+        let req = Request::parse(
+            &b"REGISTER sip:192.0.2.1 SIP/2.0\r\n\
+Via: SIP/2.0/TCP 10.0.0.5:5060;branch=z9hG4bKr1\r\n\
+From: <sip:101@192.0.2.1>;tag=a\r\nTo: <sip:101@192.0.2.1>\r\n\
+Call-ID: c1\r\nCSeq: 1 REGISTER\r\n\
+Contact: <sip:101@10.0.0.5:5060;ob;transport=udp>;expires=3600\r\n\
+Contact: <sip:101@10.0.0.5>\r\n\
+Content-Length: 0\r\n\r\n"[..],
+        )
+        .unwrap();
+        let out =
+            rewrite_contacts(&req, "203.0.113.7:40000".parse().unwrap(), Some("TCP")).unwrap();
+        let contacts: Vec<&str> = out
+            .headers()
+            .get_all(obelus_sip::HeaderName::Contact)
+            .collect();
+        assert_eq!(
+            contacts,
+            vec![
+                "<sip:101@203.0.113.7:40000;ob;transport=TCP>;expires=3600",
+                "<sip:101@203.0.113.7:40000;transport=TCP>"
+            ]
         );
     }
 }

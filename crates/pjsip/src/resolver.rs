@@ -28,7 +28,6 @@ use obelus_core::settings::Settings;
 use obelus_sip::Uri;
 use obelus_sip::locate::{
     LocateError, Locator, LookupError, Naptr, Options, Query, Record, RecordType, Srv, Target,
-    Transport,
 };
 
 /// The configuration file, as Asterisk names it.
@@ -131,18 +130,13 @@ impl Resolver {
         Resolver { dns, source }
     }
 
-    /// The targets for `uri`, in the order to try them (RFC 3263), for a
-    /// sender that has UDP on a socket of `family` (an address of it).
+    /// The targets for `uri` (RFC 3263), in the order to try them, for a
+    /// sender that can use what `options` say (the transports it has, one
+    /// it is bound to, its address families).
     /// A failure says which lookups found nothing and what to check.
-    pub(crate) async fn locate(&self, uri: &str, local: IpAddr) -> Result<Vec<Target>, String> {
+    pub(crate) async fn locate(&self, uri: &str, options: &Options) -> Result<Vec<Target>, String> {
         let parsed = Uri::parse(uri).map_err(|e| format!("'{uri}': {e}"))?;
-        let options = Options {
-            transports: vec![Transport::Udp],
-            forced: None,
-            ipv4: local.is_ipv4(),
-            ipv6: local.is_ipv6(),
-        };
-        let mut locator = Locator::new(&parsed, &options).map_err(|e| e.to_string())?;
+        let mut locator = Locator::new(&parsed, options).map_err(|e| e.to_string())?;
         loop {
             if let Some(result) = locator.poll_result() {
                 return result.map_err(|e| self.explain(&e));

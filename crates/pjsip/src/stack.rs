@@ -90,6 +90,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         .ok_or_else(|| "PJSIP sorcery is not built".to_owned())?;
     let mut configs = Vec::new();
     let mut websockets = Vec::new();
+    let mut outbound = crate::route::Outbound::default();
     for t in store
         .retrieve_all("transport")
         .await
@@ -117,6 +118,14 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             }
         };
         let acceptor = if protocol == Protocol::Tls {
+            let client = crate::route::tls_client(t, &core.settings.dirs.etc);
+            if let Err(e) = &client {
+                tracing::error!(
+                    "PJSIP transport '{}': {e}; it cannot connect out over TLS",
+                    t.id()
+                );
+            }
+            outbound.set_tls(t.id(), client);
             let path = |option: &str| {
                 let p = std::path::Path::new(t.str(option).unwrap_or(""));
                 if p.is_absolute() {
@@ -155,10 +164,9 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         match core.service::<obelus_http::HttpService>() {
             Some(http) => {
                 let local = http.conf().bind;
-                http.add(
-                    obelus_transport::ws::routes(name, local, tx.clone()),
-                    &[("/ws", "SIP over WebSocket")],
-                );
+                let (routes, sockets) = obelus_transport::ws::routes(name, local, tx.clone());
+                http.add(routes, &[("/ws", "SIP over WebSocket")]);
+                outbound.add_stream(sockets);
                 tracing::info!(
                     "PJSIP transport '{name}' serving SIP over WebSocket on the HTTP server's /ws"
                 );
@@ -189,6 +197,12 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             listener.local_addr(),
             listener.config().protocol.as_str()
         );
+        if let Some(socket) = listener.udp_socket() {
+            outbound.add_udp(&name, socket);
+        }
+        if let Some(stream) = listener.stream() {
+            outbound.add_stream(stream);
+        }
         listeners.push(listener);
     }
     let shared = Arc::new(Shared {
@@ -201,12 +215,9 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         pending: Arc::new(crate::qualify::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
         sessions: crate::session::Sessions::default(),
-        udp: listeners.iter().find_map(Listener::udp_socket),
-        udp_transport: listeners
-            .iter()
-            .find(|l| l.udp_socket().is_some())
-            .map(|l| l.config().name.clone()),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
+        outbound,
+        flows: crate::flows::Flows::default(),
     });
     // Until now the listeners' input was dropped (a UDP peer retransmits).
     let _ = sink.shared.set(Arc::clone(&shared));
@@ -219,16 +230,8 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             shared: Arc::downgrade(&shared),
         }));
     let mut tasks = vec![tokio::spawn(timers(Arc::clone(&shared)))];
-    // Qualify pings leave from the first UDP transport.
-    if let Some(socket) = listeners.iter().find_map(Listener::udp_socket) {
-        tasks.push(crate::qualify::spawn(
-            Arc::clone(core),
-            Arc::clone(&shared.sorcery),
-            socket,
-            Arc::clone(&shared.pending),
-            Arc::clone(&shared.resolver),
-        ));
-    }
+    // Qualify pings leave as any request of ours does (route.rs).
+    tasks.push(crate::qualify::spawn(Arc::clone(&shared)));
     // `contact_expiration_check_interval`: 0 turns the check off.
     let every = store
         .retrieve_all("global")
@@ -267,12 +270,13 @@ pub(crate) struct Shared {
     pub(crate) pending: Arc<crate::qualify::Pending>,
     /// The call legs.
     pub(crate) sessions: crate::session::Sessions,
-    /// The first UDP transport's socket: where outbound calls leave from.
-    pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
-    /// That transport's section name.
-    pub(crate) udp_transport: Option<String>,
     /// RFC 3263 lookups of the hosts requests are sent to.
     pub(crate) resolver: Arc<crate::resolver::Resolver>,
+    /// Every transport requests of our own can leave by
+    /// ([`crate::route::route_request`]).
+    pub(crate) outbound: crate::route::Outbound,
+    /// The connections contacts registered over.
+    pub(crate) flows: crate::flows::Flows,
     /// Bounds the requests being worked on at once; when all are taken the
     /// listeners drop (and count) what arrives, rather than spawning
     /// without limit.
@@ -308,7 +312,7 @@ async fn send_all(reply: &Reply, out: Vec<Bytes>) {
 }
 
 impl Shared {
-    fn register_lock(&self, aor: &str) -> &tokio::sync::Mutex<()> {
+    pub(crate) fn register_lock(&self, aor: &str) -> &tokio::sync::Mutex<()> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(aor);
         let slot = usize::try_from(hash % REGISTER_LOCKS as u64).unwrap_or(0);
@@ -349,6 +353,16 @@ struct StackSink {
 }
 
 impl Sink for StackSink {
+    fn closed(&self, transport: &str, _protocol: Protocol, peer: SocketAddr) {
+        let Some(shared) = self.shared.get() else {
+            return;
+        };
+        let gone = shared.flows.closed(transport, peer);
+        if !gone.is_empty() {
+            tokio::spawn(crate::flows::remove_contacts(Arc::clone(shared), gone));
+        }
+    }
+
     fn deliver(&self, inc: Incoming) -> Result<(), Incoming> {
         let Some(shared) = self.shared.get().map(Arc::clone) else {
             return Err(inc);
@@ -833,7 +847,10 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     let rewritten = endpoint
         .bool("rewrite_contact")
         .unwrap_or(false)
-        .then(|| registrar::rewrite_contacts(req, origin.source))
+        .then(|| {
+            let transport = (origin.protocol != Protocol::Udp).then(|| origin.protocol.via_name());
+            registrar::rewrite_contacts(req, origin.source, transport)
+        })
         .flatten();
     match registrar::register(rewritten.as_ref().unwrap_or(req), &policy, &existing, now) {
         Outcome::Reject {
@@ -873,6 +890,7 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
                     });
             }
             for change in &changes {
+                bind_flow(shared, &aor_name, change, origin, rewritten.is_some());
                 match change {
                     registrar::Change::Upsert(b) => tracing::info!(
                         verbose = 3,
@@ -891,6 +909,36 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             }
             built(b)
         }
+    }
+}
+
+/// Binds a contact the REGISTER added or refreshed to the connection it
+/// came over (TCP, TLS, WebSocket), so requests reach it back there;
+/// forgets the binding of one removed or registered over UDP. As Asterisk
+/// (`ast_sip_will_uri_survive_restart`), a WebSocket contact, or one
+/// `rewrite_contact` made the connection's source address, cannot outlive
+/// the connection: it is removed when the connection closes.
+fn bind_flow(
+    shared: &Shared,
+    aor: &str,
+    change: &registrar::Change,
+    origin: &Origin,
+    rewritten: bool,
+) {
+    match change {
+        registrar::Change::Upsert(b) if origin.protocol.is_reliable() => shared.flows.bind(
+            aor,
+            &b.uri,
+            crate::flows::Flow {
+                transport: Arc::clone(&origin.transport),
+                protocol: origin.protocol,
+                source: origin.source,
+            },
+            origin.protocol == Protocol::Ws
+                || (rewritten && crate::flows::names(&b.uri, origin.source)),
+        ),
+        registrar::Change::Upsert(b) => shared.flows.unbind(aor, &b.uri),
+        registrar::Change::Remove(uri) => shared.flows.unbind(aor, uri),
     }
 }
 

@@ -12,4 +12,14 @@ pub enum TransportError {
     /// The connection the message should go down has closed.
     #[error("connection closed")]
     Closed,
+    /// No connection to the peer could be opened (refused, timed out, TLS
+    /// handshake failed), or none can be (a WebSocket peer is reached only
+    /// over the connection it opened).
+    #[error("cannot connect to {peer}: {reason}")]
+    Connect {
+        /// Where to.
+        peer: std::net::SocketAddr,
+        /// Why not.
+        reason: String,
+    },
 }

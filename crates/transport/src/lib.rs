@@ -8,6 +8,12 @@
 //! sends bytes back the way the message came (same socket, same
 //! connection).
 //!
+//! Requests Obelus sends itself over TCP, TLS or WebSocket go through a
+//! [`StreamTransport`]: down the connection open to the target, or a new
+//! one (TCP connect, TLS handshake with rustls) that then works as an
+//! accepted one. When a connection closes the sink hears of it
+//! ([`Sink::closed`]), so contacts only it could reach can be dropped.
+//!
 //! Malformed requests that still name Via, From, To, Call-ID and CSeq are
 //! answered here with the response [`obelus_sip::ParseError::status`] gives
 //! (`400 Bad Via Header`, `505 Version Not Supported`, ...); anything else is
@@ -15,9 +21,11 @@
 //!
 //! Layer: **transport**, under `obelus-sip`'s users (the pjsip stack).
 
+mod connections;
 mod error;
 pub mod logger;
 mod malformed;
+mod stream;
 mod tcp;
 pub mod tls;
 mod udp;
@@ -34,6 +42,7 @@ use tokio::sync::mpsc;
 use tokio::task::JoinHandle;
 
 pub use error::TransportError;
+pub use stream::StreamTransport;
 
 /// The SIP port when `bind` names none (RFC 3261 §19.1.2).
 pub const DEFAULT_PORT: u16 = 5060;
@@ -253,6 +262,14 @@ pub trait Sink: Send + Sync + 'static {
     /// (the listener then drops and counts it: a UDP peer retransmits).
     #[allow(clippy::result_large_err)]
     fn deliver(&self, incoming: Incoming) -> Result<(), Incoming>;
+
+    /// The connection from `peer` on `transport` has closed (TCP, TLS,
+    /// WebSocket): whatever was bound to it (a registered contact that can
+    /// only be reached over it) can go. Called on the connection's task;
+    /// nothing to do by default.
+    fn closed(&self, transport: &str, protocol: Protocol, peer: SocketAddr) {
+        let _ = (transport, protocol, peer);
+    }
 }
 
 impl Sink for mpsc::Sender<Incoming> {
@@ -274,7 +291,7 @@ pub struct Listener {
     local: SocketAddr,
     stats: Arc<Stats>,
     task: JoinHandle<()>,
-    connections: Option<Arc<tcp::Connections>>,
+    streams: Option<Arc<tcp::Streams>>,
     udp: Option<Arc<UdpSocket>>,
 }
 
@@ -313,7 +330,7 @@ impl Listener {
                     local,
                     stats,
                     task,
-                    connections: None,
+                    streams: None,
                     udp: Some(socket),
                 })
             }
@@ -326,22 +343,14 @@ impl Listener {
                         "a TLS transport needs a certificate and key (cert_file, priv_key_file)",
                     )));
                 }
-                let connections = Arc::new(tcp::Connections::default());
-                let (local, task) = tcp::start(
-                    config.bind,
-                    name,
-                    sink,
-                    Arc::clone(&stats),
-                    Arc::clone(&connections),
-                    tls,
-                )
-                .await?;
+                let (streams, task) =
+                    tcp::start(config.bind, name, sink, Arc::clone(&stats), tls).await?;
                 Ok(Listener {
                     config,
-                    local,
+                    local: streams.local,
                     stats,
                     task,
-                    connections: Some(connections),
+                    streams: Some(streams),
                     udp: None,
                 })
             }
@@ -373,17 +382,24 @@ impl Listener {
     /// (RFC 3261 §18.1.1; connection reuse, RFC 5923 style); `None` on UDP
     /// or when no connection is open.
     pub fn connection_to(&self, peer: SocketAddr) -> Option<Reply> {
-        self.connections
+        self.streams
             .as_ref()
-            .and_then(|c| c.get(peer))
+            .and_then(|s| s.connections.get(peer))
             .map(Reply::Tcp)
     }
 
-    /// Stops the listener and, for TCP, every connection it accepted.
+    /// The handle that sends requests of our own over this TCP or TLS
+    /// transport (reusing or opening connections); `None` for UDP.
+    pub fn stream(&self) -> Option<StreamTransport> {
+        self.streams.clone().map(StreamTransport::tcp)
+    }
+
+    /// Stops the listener and, for TCP, every connection it accepted or
+    /// opened.
     pub fn stop(&self) {
         self.task.abort();
-        if let Some(c) = &self.connections {
-            c.close_all();
+        if let Some(s) = &self.streams {
+            s.connections.close_all();
         }
     }
 }

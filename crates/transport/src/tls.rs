@@ -9,6 +9,10 @@ use rustls::pki_types::pem::PemObject;
 use rustls::pki_types::{CertificateDer, PrivateKeyDer};
 use tokio_rustls::TlsAcceptor;
 
+/// A TLS client configuration, for connecting out ([`connector`],
+/// [`client_connector`]).
+pub use tokio_rustls::TlsConnector;
+
 /// Builds the acceptor; the error says which file is wrong and how.
 pub fn acceptor(cert_file: &Path, key_file: &Path) -> Result<TlsAcceptor, String> {
     let certs: Vec<CertificateDer<'static>> = CertificateDer::pem_file_iter(cert_file)
@@ -43,17 +47,54 @@ pub fn connector(
     verify_cert: bool,
     verify_host: bool,
 ) -> Result<tokio_rustls::TlsConnector, String> {
+    client_connector(&[ca_file], &[], verify_cert, verify_host)
+}
+
+/// Builds a client connector trusting the PEM certificates of every file in
+/// `ca_files` and of every certificate file in the `ca_dirs` directories
+/// (OpenSSL's CAfile and CApath, as a SIP transport's `ca_list_file` and
+/// `ca_list_path` name them; in a directory, files that hold no certificate
+/// are passed over). With `verify_cert = false` no CA is read and any
+/// certificate is accepted; `verify_host = false` accepts a valid one
+/// issued for another name.
+pub fn client_connector(
+    ca_files: &[&Path],
+    ca_dirs: &[&Path],
+    verify_cert: bool,
+    verify_host: bool,
+) -> Result<tokio_rustls::TlsConnector, String> {
     let provider = Arc::new(rustls::crypto::ring::default_provider());
     let mut roots = rustls::RootCertStore::empty();
     if verify_cert {
-        let certs = CertificateDer::pem_file_iter(ca_file)
-            .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
-            .map_err(|e| format!("CA list {}: {e}", ca_file.display()))?;
+        let mut certs = Vec::new();
+        for file in ca_files {
+            certs.extend(
+                CertificateDer::pem_file_iter(file)
+                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                    .map_err(|e| format!("CA list {}: {e}", file.display()))?,
+            );
+        }
+        for dir in ca_dirs {
+            let entries = std::fs::read_dir(dir)
+                .map_err(|e| format!("CA directory {}: {e}", dir.display()))?;
+            for entry in entries.flatten() {
+                if let Ok(found) = CertificateDer::pem_file_iter(entry.path())
+                    .and_then(|certs| certs.collect::<Result<Vec<_>, _>>())
+                {
+                    certs.extend(found);
+                }
+            }
+        }
         let (added, _) = roots.add_parsable_certificates(certs);
         if added == 0 {
+            let named: Vec<String> = ca_files
+                .iter()
+                .chain(ca_dirs)
+                .map(|p| p.display().to_string())
+                .collect();
             return Err(format!(
                 "CA list {}: no usable certificate in the file",
-                ca_file.display()
+                named.join(", ")
             ));
         }
     }

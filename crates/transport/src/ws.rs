@@ -1,5 +1,8 @@
 //! SIP over WebSocket (RFC 7118): `/ws` on the HTTP server, subprotocol
 //! `sip`, one SIP message per WebSocket message, answers on the same socket.
+//! Open sockets are kept by peer address ([`Sockets`]): a WebSocket client
+//! listens nowhere, so requests to it (an INVITE to a browser phone) can
+//! only go down the socket it opened.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
@@ -14,34 +17,51 @@ use bytes::Bytes;
 use obelus_sip::Message;
 use tokio::sync::mpsc;
 
-use crate::{Incoming0, Protocol, Reply, SharedSink, Stats, deliver};
+use crate::connections::Connections;
+use crate::{Incoming0, Protocol, Reply, SharedSink, Stats, StreamTransport, deliver};
 
 /// Messages waiting to be written to one WebSocket.
 const WRITE_QUEUE: usize = 64;
 
-/// The `/ws` route for the transport `name`; messages go to `sink`.
-pub fn routes(name: &str, local: SocketAddr, sink: SharedSink) -> Router {
-    let name: Arc<str> = Arc::from(name);
+/// The open sockets of one WebSocket transport.
+#[derive(Debug)]
+pub(crate) struct Sockets {
+    pub(crate) name: Arc<str>,
+    /// The HTTP server's address.
+    pub(crate) local: SocketAddr,
+    pub(crate) connections: Connections,
+}
+
+/// The `/ws` route for the transport `name`; messages go to `sink`. The
+/// handle sends requests of our own down the open sockets.
+pub fn routes(name: &str, local: SocketAddr, sink: SharedSink) -> (Router, StreamTransport) {
+    let sockets = Arc::new(Sockets {
+        name: Arc::from(name),
+        local,
+        connections: Connections::default(),
+    });
     let stats = Arc::new(Stats::default());
-    Router::new().route(
+    let shared = Arc::clone(&sockets);
+    let router = Router::new().route(
         "/ws",
         get(
             move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
                   headers: HeaderMap,
                   upgrade: WebSocketUpgrade| {
-                let (name, sink, stats) = (Arc::clone(&name), sink.clone(), Arc::clone(&stats));
-                async move { accept(upgrade, &headers, peer, local, name, sink, stats) }
+                let (sockets, sink, stats) =
+                    (Arc::clone(&shared), sink.clone(), Arc::clone(&stats));
+                async move { accept(upgrade, &headers, peer, sockets, sink, stats) }
             },
         ),
-    )
+    );
+    (router, StreamTransport::ws(sockets))
 }
 
 fn accept(
     upgrade: WebSocketUpgrade,
     headers: &HeaderMap,
     peer: SocketAddr,
-    local: SocketAddr,
-    name: Arc<str>,
+    sockets: Arc<Sockets>,
     sink: SharedSink,
     stats: Arc<Stats>,
 ) -> Response {
@@ -60,18 +80,36 @@ fn accept(
     }
     upgrade
         .protocols(["sip"])
-        .on_upgrade(move |socket| serve(socket, peer, local, name, sink, stats))
+        .on_upgrade(move |socket| async move {
+            // Served on a task of its own, so that the table can close it.
+            let (tx, rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+            let id = sockets.connections.next_id();
+            let task = tokio::spawn(serve(
+                socket,
+                peer,
+                Arc::clone(&sockets),
+                sink.clone(),
+                stats,
+                (tx.clone(), rx),
+            ));
+            sockets
+                .connections
+                .insert(peer, id, tx, task.abort_handle());
+            let _ = task.await;
+            sockets.connections.remove(peer, id);
+            sink.closed(&sockets.name, Protocol::Ws, peer);
+        })
 }
 
 async fn serve(
     mut socket: WebSocket,
     peer: SocketAddr,
-    local: SocketAddr,
-    name: Arc<str>,
+    sockets: Arc<Sockets>,
     sink: SharedSink,
     stats: Arc<Stats>,
+    (tx, mut rx): (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>),
 ) {
-    let (tx, mut rx) = mpsc::channel::<Bytes>(WRITE_QUEUE);
+    let (local, name) = (sockets.local, Arc::clone(&sockets.name));
     loop {
         tokio::select! {
             received = socket.recv() => {

@@ -403,10 +403,8 @@ impl Actor {
             for (kind, key, bytes) in out {
                 if let Err(e) = self.reply.send(bytes).await {
                     tracing::debug!("{}: send failed: {e}", self.channel.name());
-                    // RFC 3263 §4.3: a transport error is a failure of
-                    // this target; the INVITE moves on to the next.
-                    if kind == Kind::Invite && self.fail_over(&format!("transport error ({e})")) {
-                        self.forget(&key);
+                    if kind == Kind::Invite {
+                        self.invite_unsent(&key, &e);
                     }
                 }
             }

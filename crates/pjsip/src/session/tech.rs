@@ -4,7 +4,7 @@
 //! Forms: `PJSIP/endpoint`, `PJSIP/endpoint/aor`, `PJSIP/endpoint/sip:uri`,
 //! `PJSIP/user@endpoint` (the Request-URI user replaced).
 
-use std::net::{IpAddr, SocketAddr};
+use std::net::SocketAddr;
 use std::sync::{Arc, Weak};
 
 use async_trait::async_trait;
@@ -14,9 +14,9 @@ use obelus_core::channel::{
 use obelus_media::MediaEngine;
 use obelus_sip::sdp::Direction;
 use obelus_sip::session_timer::SessionTimer;
-use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
+use super::INBOX;
 use super::actor::{Actor, Role, Setup, Transfers};
 use super::dialog::Dialog;
 use super::direct::{DirectSettings, SharedNative};
@@ -24,7 +24,6 @@ use super::dtmf::{DtmfMode, SharedPath};
 use super::handle::{MediaSlot, SessionHandle};
 use super::incoming::{endpoint_callerid, timer_settings};
 use super::sdp::{self, DTMF_PT, LocalAudio};
-use super::{INBOX, local_ip_for};
 use crate::stack::Shared;
 
 /// The `PJSIP` channel technology.
@@ -76,18 +75,6 @@ pub(crate) fn with_user(uri: &str, user: &str) -> String {
     let (scheme, rest) = uri.split_once(':').unwrap_or(("sip", uri));
     let host = rest.split_once('@').map_or(rest, |(_, h)| h);
     format!("{scheme}:{user}@{host}")
-}
-
-/// Where requests for `uri` go over UDP from a socket of `local`'s address
-/// family: the RFC 3263 targets in the order to try them, or why there are
-/// none (what was looked up, and what to check).
-pub(crate) async fn targets_of(
-    shared: &Shared,
-    uri: &str,
-    local: IpAddr,
-) -> Result<Vec<SocketAddr>, String> {
-    let targets = shared.resolver.locate(uri, local).await?;
-    Ok(targets.into_iter().map(|t| t.addr).collect())
 }
 
 /// The URI an endpoint is reached at: the first registered contact of its
@@ -178,32 +165,17 @@ impl Technology for PjsipTechnology {
             Some(user) => with_user(&uri, user),
             None => uri,
         };
-        let socket = shared.udp.clone().ok_or_else(|| {
-            tracing::warn!("PJSIP: no UDP transport to place calls from");
-            Cause::CHAN_NOT_IMPLEMENTED
-        })?;
-        let bound = socket.local_addr().map_err(|_| Cause::FAILURE)?;
-        let mut alternates = match targets_of(&shared, &uri, bound.ip()).await {
-            Ok(targets) => targets,
+        let route = match crate::route::route_request(&shared, &uri, Some(&endpoint)).await {
+            Ok(route) => route,
             Err(why) => {
                 tracing::warn!(
                     "PJSIP: cannot reach '{uri}' for endpoint '{}': {why}",
                     target.endpoint
                 );
-                return Err(Cause::NO_ROUTE_DESTINATION);
+                return Err(why.cause());
             }
         };
-        if alternates.is_empty() {
-            return Err(Cause::NO_ROUTE_DESTINATION);
-        }
-        let peer = alternates.remove(0);
-        let local_ip = local_ip_for(bound.ip(), peer);
-        let local_sip = SocketAddr::new(local_ip, bound.port());
-        let public = match &shared.udp_transport {
-            Some(name) => super::nat::advertised(&sorcery, name, peer.ip(), bound.port()).await,
-            None => super::nat::Advertised::default(),
-        };
-        let sip_host = super::nat::sip_address(&public, local_sip);
+        let (peer, local_ip, public) = (route.peer, route.local.ip(), route.public.clone());
         let engine = shared
             .core
             .service::<MediaEngine>()
@@ -277,7 +249,7 @@ impl Technology for PjsipTechnology {
             &obelus_sip::new_call_id(None),
             &local_uri,
             &format!("<{uri}>"),
-            &format!("<sip:{from_user}@{sip_host}>"),
+            &format!("<{}>", route.contact(&from_user)),
         );
         let (tx, inbox) = mpsc::channel(INBOX);
         let dtmf_path = SharedPath::default();
@@ -315,9 +287,9 @@ impl Technology for PjsipTechnology {
             shared: Arc::clone(&shared),
             channel: Arc::clone(&channel),
             dialog,
-            reply: Reply::Udp { socket, peer },
-            via: format!("UDP {sip_host}"),
-            reliable: false,
+            reply: route.reply,
+            via: route.via,
+            reliable: route.reliable,
             media,
             local,
             allowed,
@@ -331,7 +303,7 @@ impl Technology for PjsipTechnology {
             dtmf: DtmfMode::of(&endpoint),
             dtmf_path,
             transfer_ari,
-            alternates,
+            alternates: route.alternates,
             transfers: Transfers {
                 allowed: endpoint.bool("allow_transfer").unwrap_or(true),
                 context: endpoint.str("context").unwrap_or("default").to_owned(),
