@@ -43,6 +43,7 @@ pub fn modules(logger: &Arc<Logger>) -> Vec<Arc<dyn Module>> {
         Arc::new(obelus_http::HttpModule::default()),
         Arc::new(obelus_ari::AriModule::default()),
         Arc::new(obelus_pjsip::PjsipModule::default()),
+        Arc::new(obelus_pjsip::OutboundRegistrationModule),
         Arc::new(obelus_ami::ManagerModule::default()),
     ]
 }

@@ -53,6 +53,7 @@ const PRUNE_EVERY: u64 = 30;
 pub struct SipStack {
     listeners: Vec<Listener>,
     tasks: Vec<JoinHandle<()>>,
+    registrations: Arc<crate::outbound_registration::OutboundRegistrations>,
 }
 
 impl SipStack {
@@ -62,6 +63,13 @@ impl SipStack {
             .iter()
             .map(|l| (l.config().name.clone(), l.config().protocol, l.local_addr()))
             .collect()
+    }
+
+    /// The outbound registrations sending from this stack.
+    pub fn outbound_registrations(
+        &self,
+    ) -> Arc<crate::outbound_registration::OutboundRegistrations> {
+        Arc::clone(&self.registrations)
     }
 
     /// Stops every listener and task.
@@ -198,10 +206,15 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         txns: Mutex::new(TxnTable::default()),
         register_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-        pending: Arc::new(crate::qualify::Pending::default()),
+        pending: Arc::new(crate::uac::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
         sessions: crate::session::Sessions::default(),
         udp: listeners.iter().find_map(Listener::udp_socket),
+        udp_sockets: listeners
+            .iter()
+            .filter_map(|l| Some((l.config().name.clone(), l.udp_socket()?)))
+            .collect(),
+        registrations: Arc::default(),
         udp_transport: listeners
             .iter()
             .find(|l| l.udp_socket().is_some())
@@ -246,7 +259,12 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             Duration::from_secs(every),
         )));
     }
-    Ok(SipStack { listeners, tasks })
+    shared.registrations.attach(Arc::downgrade(&shared));
+    Ok(SipStack {
+        listeners,
+        tasks,
+        registrations: Arc::clone(&shared.registrations),
+    })
 }
 
 /// What the stack's tasks share: configuration access, the transactions,
@@ -264,11 +282,15 @@ pub(crate) struct Shared {
     reg_server: String,
     /// Client transactions (qualify pings, session requests) waiting for
     /// their responses.
-    pub(crate) pending: Arc<crate::qualify::Pending>,
+    pub(crate) pending: Arc<crate::uac::Pending>,
     /// The call legs.
     pub(crate) sessions: crate::session::Sessions,
     /// The first UDP transport's socket: where outbound calls leave from.
     pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
+    /// Every UDP transport's socket, by section name.
+    udp_sockets: Vec<(String, Arc<tokio::net::UdpSocket>)>,
+    /// The outbound registrations (res_pjsip_outbound_registration).
+    pub(crate) registrations: Arc<crate::outbound_registration::OutboundRegistrations>,
     /// That transport's section name.
     pub(crate) udp_transport: Option<String>,
     /// RFC 3263 lookups of the hosts requests are sent to.
@@ -308,6 +330,14 @@ async fn send_all(reply: &Reply, out: Vec<Bytes>) {
 }
 
 impl Shared {
+    /// The socket of the UDP transport `name`.
+    pub(crate) fn udp_socket(&self, name: &str) -> Option<Arc<tokio::net::UdpSocket>> {
+        self.udp_sockets
+            .iter()
+            .find(|(n, _)| n == name)
+            .map(|(_, s)| Arc::clone(s))
+    }
+
     fn register_lock(&self, aor: &str) -> &tokio::sync::Mutex<()> {
         use std::hash::{BuildHasher, BuildHasherDefault, DefaultHasher};
         let hash = BuildHasherDefault::<DefaultHasher>::default().hash_one(aor);
@@ -761,7 +791,10 @@ pub(crate) async fn admit(
         tracing::debug!("PJSIP: {} from throttled {ip} dropped", req.method());
         return Err(None);
     }
-    let endpoint = identify::endpoint(sorcery, req, ip).await;
+    let endpoint = match crate::outbound_registration::line_endpoint(shared, sorcery, req).await {
+        Some(endpoint) => Some(endpoint),
+        None => identify::endpoint(sorcery, req, ip).await,
+    };
     if let Some(ep) = &endpoint
         && !endpoint_allows(shared, ep, "", ip)
     {

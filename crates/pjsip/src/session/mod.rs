@@ -24,7 +24,7 @@ mod direct;
 mod dtmf;
 mod handle;
 mod incoming;
-mod nat;
+pub(crate) mod nat;
 pub mod sdp;
 pub mod tech;
 

@@ -97,7 +97,7 @@ fn rfc7616_3_9_1_sha256_and_md5() {
     assert_eq!(param(&lines[0].1, "algorithm"), "SHA-256");
     let only_md5 = password("Mufasa", "", "Circle of Life", &[Algorithm::Md5]);
     let lines = DigestClient::new()
-        .authorize_with(&[only_md5.clone()], &req, &resp, &cnonce)
+        .authorize_with(std::slice::from_ref(&only_md5), &req, &resp, &cnonce)
         .unwrap();
     assert_eq!(param(&lines[0].1, "algorithm"), "MD5");
     // The RFC's own request: GET /dir/index.html.
