@@ -26,6 +26,7 @@ mod sip_session;
 mod sip_shared_db;
 mod sip_tls;
 mod sip_torture;
+mod sip_trunk;
 mod sip_ws;
 mod talk_detect;
 mod transfer;
