@@ -274,6 +274,48 @@ fn a_registers_to_b_with_digest_auth() {
     });
 }
 
+/// Realtime (`ps_registrations` through sorcery.conf): a registration
+/// stored while A runs starts at the next reload, and one deleted stops
+/// (unregistering) at the next.
+#[test]
+fn realtime_registrations_are_read_on_reload() {
+    let (a_port, b_port) = (free_port(), free_port());
+    let b = obelus_b(b_port);
+    let _b = b.start_foreground();
+    let a = ConfDir::new();
+    a.write("pjsip.conf", &a_endpoints(a_port, b_port, PASSWORD));
+    a.write(
+        "res_config_sqlite3.conf",
+        "[obelus]\ndbfile => obelus.sqlite3\n",
+    );
+    a.write(
+        "extconfig.conf",
+        "[settings]\nps_registrations => sqlite3,obelus\n",
+    );
+    a.write(
+        "sorcery.conf",
+        "[res_pjsip_outbound_registration]\nregistration = realtime,ps_registrations\n",
+    );
+    let _a = a.start_foreground();
+    let (_, out, _) = a.rx("pjsip show registrations");
+    assert!(out.contains("No objects found."), "{out}");
+    let store = format!(
+        "realtime store ps_registrations id to-b server_uri sip:127.0.0.1:{b_port} \
+client_uri sip:from-a@127.0.0.1:{b_port} contact_user a-in outbound_auth to-b-auth \
+max_random_initial_delay 0 expiration 120"
+    );
+    assert_eq!(a.rx(&store).1, "Stored RealTime record.\n");
+    a.rx("module reload res_pjsip_outbound_registration.so");
+    registered(&a);
+    let ours = format!("from-a/sip:a-in@127.0.0.1:{a_port}");
+    until(&b, "pjsip show contacts", "A's contact on B", |o| o.contains(&ours));
+    a.rx("realtime destroy ps_registrations id to-b");
+    a.rx("core reload");
+    until(&b, "pjsip show contacts", "unregistered when deleted", |o| {
+        !o.contains(&ours)
+    });
+}
+
 /// A wrong password: B refuses it (401 again), and A reports Rejected;
 /// with `auth_rejection_permanent=no` it tries `max_retries` more times
 /// every `retry_interval`, with the default it gives up at once.
