@@ -316,6 +316,34 @@ max_random_initial_delay 0 expiration 120"
     });
 }
 
+/// Against another implementation: a sipp trunk peer challenges A's
+/// INVITE and, once the call is up, A's BYE; it checks A's credentials
+/// itself (verifyauth), so the scenario only completes if A answered both
+/// challenges correctly.
+#[test]
+fn invite_and_bye_answer_a_third_party_challenge() {
+    let (a_port, peer) = (free_port(), free_port());
+    let a = ConfDir::new();
+    a.write("pjsip.conf", &a_endpoints(a_port, peer, PASSWORD));
+    let ami = enable_ami(&a, "all");
+    let _a = a.start_foreground();
+    let dir = tempfile::tempdir().unwrap();
+    let uas = Phone::listening(peer).start(a_port, dir.path(), "auth_uas.xml");
+    let text = ami_for(
+        ami,
+        "Action: Originate\r\nChannel: PJSIP/to-b\r\nApplication: Wait\r\nData: 1\r\nAsync: true",
+        Duration::from_secs(3),
+    );
+    let answered = text
+        .split("\r\n\r\n")
+        .find(|block| block.contains("Event: OriginateResponse"));
+    assert!(
+        answered.is_some_and(|block| block.contains("Response: Success")),
+        "{text}"
+    );
+    wait_ok(uas, "the peer's challenges of INVITE and BYE", dir.path());
+}
+
 /// A wrong password: B refuses it (401 again), and A reports Rejected;
 /// with `auth_rejection_permanent=no` it tries `max_retries` more times
 /// every `retry_interval`, with the default it gives up at once.
