@@ -308,12 +308,17 @@ max_random_initial_delay 0 expiration 120"
     a.rx("module reload res_pjsip_outbound_registration.so");
     registered(&a);
     let ours = format!("from-a/sip:a-in@127.0.0.1:{a_port}");
-    until(&b, "pjsip show contacts", "A's contact on B", |o| o.contains(&ours));
+    until(&b, "pjsip show contacts", "A's contact on B", |o| {
+        o.contains(&ours)
+    });
     a.rx("realtime destroy ps_registrations id to-b");
     a.rx("core reload");
-    until(&b, "pjsip show contacts", "unregistered when deleted", |o| {
-        !o.contains(&ours)
-    });
+    until(
+        &b,
+        "pjsip show contacts",
+        "unregistered when deleted",
+        |o| !o.contains(&ours),
+    );
 }
 
 /// Against another implementation: a sipp trunk peer challenges A's
