@@ -177,6 +177,17 @@ mod tests {
             format!("<sip:s@192.0.2.9:5060;line={line}>;+sip.instance=\"x\"")
         );
         assert!(h1.get_raw("Route").is_none());
+        assert!(h1.user_agent().is_some_and(|ua| ua.starts_with("Obelus ")));
+        let proxied = Config {
+            outbound_proxy: "sip:proxy.example.com:5070".into(),
+            user_agent: "Trunk/1".into(),
+            ..c.clone()
+        };
+        let via_proxy = r.register(&proxied, 60, "UDP", "192.0.2.9:5060").unwrap();
+        let h = via_proxy.headers();
+        assert_eq!(h.get_raw("Route"), Some("<sip:proxy.example.com:5070;lr>"));
+        assert_eq!(h.user_agent(), Some("Trunk/1"));
+        assert_eq!(via_proxy.uri_str(), "sip:192.0.2.1:5070");
         assert_eq!(Requests::new(false).line, None);
         let retried = obelus_sip::digest::client::retry(&second, &Vec::new())
             .build()
