@@ -16,8 +16,12 @@
 //!   request is answered again with the new nonce, at most [`MAX_STALE`]
 //!   times (pjproject's `PJSIP_MAX_STALE_COUNT`).
 //!
+//! A request chain answers at most [`MAX_CHALLENGES`] challenges in all
+//! (Asterisk's `MAX_RX_CHALLENGES`), so a server inventing a new realm each
+//! time cannot keep it retrying.
+//!
 //! Sans-IO: a [`DigestClient`] per request chain (the first request and
-//! its authenticated retries) holds only the stale count.
+//! its authenticated retries) holds only those counts.
 
 use crate::header::AuthHeader;
 use crate::{HeaderName, Request, RequestBuilder, Response, new_branch};
@@ -26,6 +30,8 @@ use super::{Algorithm, DigestInput, Qop, escape, new_cnonce, response_from_ha1};
 
 /// Times a `stale=true` challenge is answered in one request chain.
 pub const MAX_STALE: u32 = 3;
+/// Challenges answered in one request chain.
+pub const MAX_CHALLENGES: u32 = 10;
 
 /// What the client proves it knows.
 #[derive(Clone, PartialEq, Eq)]
@@ -105,6 +111,9 @@ pub enum ClientError {
     /// Too many `stale=true` challenges in a row.
     #[error("too many stale nonces from realm '{0}'")]
     StaleLimit(String),
+    /// Too many challenges for one request.
+    #[error("challenged more than {MAX_CHALLENGES} times")]
+    TooManyChallenges,
 }
 
 /// The credentials for `realm`: an exact realm match first, else the
@@ -184,6 +193,7 @@ pub type AuthLines = Vec<(&'static str, String)>;
 #[derive(Debug, Default, Clone)]
 pub struct DigestClient {
     stale: u32,
+    rounds: u32,
 }
 
 impl DigestClient {
@@ -224,6 +234,10 @@ impl DigestClient {
             .collect();
         if challenges.is_empty() {
             return Err(ClientError::NoChallenge);
+        }
+        self.rounds += 1;
+        if self.rounds > MAX_CHALLENGES {
+            return Err(ClientError::TooManyChallenges);
         }
         let previous = previous_lines(sent);
         let mut realms: Vec<String> = Vec::new();

@@ -327,3 +327,22 @@ fn unsupported_and_missing_challenges() {
         "Password(..)"
     );
 }
+
+/// A server that challenges every retry for a new realm is answered at
+/// most MAX_CHALLENGES times.
+#[test]
+fn challenges_are_bounded() {
+    let cred = [password("u", "", "p", &[Algorithm::Md5])];
+    let mut client = DigestClient::new();
+    let mut sent = register("");
+    for n in 0..=MAX_CHALLENGES {
+        let c = challenge(&format!("realm{n}"), "n", Algorithm::Md5, None, None, false);
+        let result = client.authorize(&cred, &sent, &challenged(401, &[("WWW-Authenticate", c)]));
+        if n == MAX_CHALLENGES {
+            assert_eq!(result, Err(ClientError::TooManyChallenges));
+            return;
+        }
+        sent = retry(&sent, &result.unwrap()).build().unwrap();
+    }
+    unreachable!("the limit was not reached");
+}
