@@ -272,6 +272,15 @@ fn a_registers_to_b_with_digest_auth() {
     until(&t.b, "pjsip show contacts", "registered again", |o| {
         o.contains(&ours)
     });
+
+    // Stopping A unregisters it.
+    t.a.rx("core stop now");
+    until(
+        &t.b,
+        "pjsip show contacts",
+        "unregistered at shutdown",
+        |o| !o.contains(&ours),
+    );
 }
 
 /// Realtime (`ps_registrations` through sorcery.conf): a registration

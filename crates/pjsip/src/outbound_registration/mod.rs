@@ -154,6 +154,32 @@ impl OutboundRegistrations {
         }
     }
 
+    /// At shutdown: every registration unregisters (as Asterisk does when
+    /// the module unloads), waiting at most `within` for the answers.
+    pub async fn stop_all(&self, within: std::time::Duration) {
+        let tasks: Vec<JoinHandle<()>> = {
+            let mut entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
+            entries
+                .drain()
+                .map(|(_, entry)| {
+                    let _ = entry.commands.try_send(Command::Stop);
+                    entry.task
+                })
+                .collect()
+        };
+        if tasks.is_empty() {
+            return;
+        }
+        let all = async {
+            for task in tasks {
+                let _ = task.await;
+            }
+        };
+        if tokio::time::timeout(within, all).await.is_err() {
+            tracing::warn!("PJSIP: outbound unregistrations did not all finish before shutdown");
+        }
+    }
+
     /// Every running registration, by id.
     pub fn list(&self) -> Vec<Registration> {
         let entries = self.entries.lock().unwrap_or_else(|e| e.into_inner());
