@@ -210,15 +210,15 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         reg_server: core.settings.options.system_name.clone(),
         sessions: crate::session::Sessions::default(),
         udp: listeners.iter().find_map(Listener::udp_socket),
+        udp_transport: listeners
+            .iter()
+            .find(|l| l.udp_socket().is_some())
+            .map(|l| l.config().name.clone()),
         udp_sockets: listeners
             .iter()
             .filter_map(|l| Some((l.config().name.clone(), l.udp_socket()?)))
             .collect(),
         registrations: Arc::default(),
-        udp_transport: listeners
-            .iter()
-            .find(|l| l.udp_socket().is_some())
-            .map(|l| l.config().name.clone()),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
     });
     // Until now the listeners' input was dropped (a UDP peer retransmits).
@@ -287,12 +287,12 @@ pub(crate) struct Shared {
     pub(crate) sessions: crate::session::Sessions,
     /// The first UDP transport's socket: where outbound calls leave from.
     pub(crate) udp: Option<Arc<tokio::net::UdpSocket>>,
+    /// That transport's section name.
+    pub(crate) udp_transport: Option<String>,
     /// Every UDP transport's socket, by section name.
     udp_sockets: Vec<(String, Arc<tokio::net::UdpSocket>)>,
     /// The outbound registrations (res_pjsip_outbound_registration).
     pub(crate) registrations: Arc<crate::outbound_registration::OutboundRegistrations>,
-    /// That transport's section name.
-    pub(crate) udp_transport: Option<String>,
     /// RFC 3263 lookups of the hosts requests are sent to.
     pub(crate) resolver: Arc<crate::resolver::Resolver>,
     /// Bounds the requests being worked on at once; when all are taken the
