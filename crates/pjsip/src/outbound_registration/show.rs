@@ -53,6 +53,26 @@ fn row(object: &Object, live: Option<&Registration>) -> String {
     format!("{}\n", line.trim_end())
 }
 
+/// Tab completion of the first argument: the running registrations (and
+/// `*all` where it is accepted).
+fn completer(
+    live: &Arc<OutboundRegistrations>,
+    all: bool,
+) -> impl Fn(&[String]) -> Vec<String> + Send + Sync + 'static {
+    let live = Arc::clone(live);
+    move |args| {
+        let [partial] = args else {
+            return Vec::new();
+        };
+        let mut ids = live.ids();
+        if all {
+            ids.push("*all".to_owned());
+        }
+        ids.retain(|id| id.starts_with(partial.as_str()));
+        ids
+    }
+}
+
 fn unknown(id: &str) -> String {
     format!("Unable to find object {id}.\n\n")
 }
@@ -117,7 +137,7 @@ pub(crate) fn commands(
             }
         },
     )
-    .with_args();
+    .with_completer(completer(live, false));
 
     let regs = Arc::clone(live);
     let register = CliCommand::new(
@@ -129,7 +149,7 @@ pub(crate) fn commands(
             async move { send(&regs, &args.args, true) }
         },
     )
-    .with_args();
+    .with_completer(completer(live, true));
 
     let regs = Arc::clone(live);
     let unregister = CliCommand::new(
@@ -141,7 +161,7 @@ pub(crate) fn commands(
             async move { send(&regs, &args.args, false) }
         },
     )
-    .with_args();
+    .with_completer(completer(live, true));
     vec![list, one, register, unregister]
 }
 
@@ -214,5 +234,13 @@ mod tests {
         assert_eq!(legend.find("<Status"), line.find("Registered"));
         let bare = ty.new_object("x");
         assert!(row(&bare, None).contains(&format!("{:<26}  Unregistered", "n/a")));
+    }
+
+    #[test]
+    fn completion_offers_all_where_it_is_accepted() {
+        let live = Arc::new(OutboundRegistrations::default());
+        assert_eq!(completer(&live, true)(&["*".into()]), ["*all"]);
+        assert!(completer(&live, false)(&["".into()]).is_empty());
+        assert!(completer(&live, true)(&["a".into(), "b".into()]).is_empty());
     }
 }
