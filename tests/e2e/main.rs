@@ -27,6 +27,7 @@ mod sip_shared_db;
 mod sip_streams;
 mod sip_tls;
 mod sip_torture;
+mod sip_trunk;
 mod sip_ws;
 mod talk_detect;
 mod transfer;

@@ -177,6 +177,27 @@ pub fn render(event: &Event, options: &RenderOptions) -> Option<AmiEvent> {
                 )
                 .finish(),
         },
+        Event::Registry {
+            channel_type,
+            username,
+            domain,
+            status,
+            cause,
+        } => {
+            let mut b = Builder::new("Registry", classes::SYSTEM, options)
+                .field("ChannelType", channel_type)
+                .field("Username", username)
+                .field("Domain", domain)
+                .field("Status", status);
+            if let Some(cause) = cause {
+                b = b.field("Cause", cause);
+            }
+            AmiEvent {
+                class: classes::SYSTEM,
+                name: "Registry",
+                text: b.finish(),
+            }
+        }
         Event::Channel(event) => return call::channel(event, options),
         Event::Bridge(event) => call::bridge(event, options),
         Event::BlindTransfer(e) => call::blind_transfer(e, options),

@@ -417,6 +417,20 @@ pub enum Event {
         /// The last qualify round trip, if measured.
         roundtrip_usec: Option<u64>,
     },
+    /// An outbound registration was answered (AMI `Registry`).
+    Registry {
+        /// The channel driver (`PJSIP`).
+        channel_type: &'static str,
+        /// The registration's `client_uri`.
+        username: String,
+        /// Its `server_uri`.
+        domain: String,
+        /// `Registered`, `Unregistered`, `Rejected`, `Stopped`.
+        status: &'static str,
+        /// Why, for a rejection (`403 Forbidden`); AMI shows `Cause` only
+        /// when set.
+        cause: Option<String>,
+    },
     /// Something happened to a channel.
     Channel(ChannelEvent),
     /// Something happened to a bridge.

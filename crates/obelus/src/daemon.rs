@@ -43,6 +43,7 @@ pub fn modules(logger: &Arc<Logger>) -> Vec<Arc<dyn Module>> {
         Arc::new(obelus_http::HttpModule::default()),
         Arc::new(obelus_ari::AriModule::default()),
         Arc::new(obelus_pjsip::PjsipModule::default()),
+        Arc::new(obelus_pjsip::OutboundRegistrationModule),
         Arc::new(obelus_ami::ManagerModule::default()),
     ]
 }
@@ -246,6 +247,14 @@ async fn serve(
     core.events.publish(obelus_core::events::Event::Shutdown {
         clean: stop != ShutdownMode::Now || core.shutdown.active_calls() == 0,
     });
+    // Trunks remove their contacts from the servers they registered to.
+    if let Some(registrations) =
+        core.service::<obelus_pjsip::outbound_registration::OutboundRegistrations>()
+    {
+        registrations
+            .stop_all(std::time::Duration::from_secs(3))
+            .await;
+    }
     // Let interfaces deliver the Shutdown event before the sockets close,
     // and the astdb write its last batch.
     tokio::time::sleep(std::time::Duration::from_millis(50)).await;

@@ -6,7 +6,8 @@
 //! defaults; and the SIP stack on them ([`stack`]): UDP/TCP transports,
 //! endpoint identification ([`identify`]), digest authentication
 //! ([`auth`]), the registrar ([`registrar`], [`contacts`]), qualify
-//! ([`qualify`]) and call sessions, the channel driver ([`session`]).
+//! ([`qualify`]), outbound registration ([`outbound_registration`]) and
+//! call sessions, the channel driver ([`session`]).
 //! Requests the stack originates choose their transport and connection in
 //! one place (`route::route_request`: reusing the TCP, TLS or WebSocket
 //! connection a contact registered over, or connecting out).
@@ -22,6 +23,8 @@ mod logger_cli;
 mod messaging;
 pub mod module;
 pub mod objects;
+mod outbound_auth;
+pub mod outbound_registration;
 pub mod qualify;
 pub mod registrar;
 mod resolver;
@@ -30,6 +33,8 @@ pub mod session;
 mod show;
 pub mod stack;
 mod txn_table;
+mod uac;
 
 pub use module::PjsipModule;
+pub use outbound_registration::OutboundRegistrationModule;
 pub use stack::{SipStack, start_sip};

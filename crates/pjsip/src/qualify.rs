@@ -4,20 +4,18 @@
 //! one that does not is Unreachable. Changes are `ContactStatus` events.
 //!
 //! Each ping is an RFC 3261 non-INVITE client transaction (retransmissions
-//! by Timer E over UDP); responses reach it through the stack (`StackSink`).
-//! It leaves as any request of ours does (`route::route_request`): down
-//! the connection a TCP, TLS or WebSocket contact registered over, or a new
-//! connection, or UDP.
+//! by Timer E over UDP, [`crate::uac`]); responses reach it through the
+//! stack (`StackSink`). It leaves as any request of ours does
+//! (`route::route_request`): down the connection a TCP, TLS or WebSocket
+//! contact registered over, or a new connection, or UDP.
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
+use crate::uac::Pending;
 use obelus_core::events::Event;
-use obelus_sip::transaction::{
-    ClientTransaction, Event as TransactionEvent, TimerConfig, TransactionKey,
-};
-use obelus_sip::{Method, RequestBuilder, Response, new_branch, new_call_id, new_tag};
+use obelus_sip::{Method, RequestBuilder, new_branch, new_call_id, new_tag};
 use obelus_sorcery::Object;
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
@@ -82,40 +80,6 @@ pub(crate) fn contact_created(aor: &str) {
     let mut new = NEW_CONTACTS.lock().unwrap_or_else(|e| e.into_inner());
     if !new.contains(aor) {
         new.insert(aor.to_owned());
-    }
-}
-
-/// Pending pings by transaction, so the stack can hand them responses.
-#[derive(Default)]
-pub(crate) struct Pending {
-    by_key: Mutex<HashMap<TransactionKey, mpsc::UnboundedSender<Response>>>,
-}
-
-impl Pending {
-    /// Routes responses of transaction `key` to `tx` (a session's client
-    /// transactions).
-    pub(crate) fn register(&self, key: TransactionKey, tx: mpsc::UnboundedSender<Response>) {
-        self.by_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key, tx);
-    }
-
-    /// Stops routing responses of `key`.
-    pub(crate) fn unregister(&self, key: &TransactionKey) {
-        self.by_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(key);
-    }
-
-    /// Delivers a response to the ping it answers; false if none waits.
-    pub(crate) fn deliver(&self, response: Response) -> bool {
-        let Some(key) = TransactionKey::for_response(&response) else {
-            return false;
-        };
-        let by_key = self.by_key.lock().unwrap_or_else(|e| e.into_inner());
-        by_key.get(&key).is_some_and(|tx| tx.send(response).is_ok())
     }
 }
 
@@ -320,61 +284,18 @@ impl Ping {
             return Outcome::Unreachable;
         };
         let started = Instant::now();
-        let Ok(mut txn) =
-            ClientTransaction::new(request, route.reliable, TimerConfig::default(), started)
-        else {
-            return Outcome::Unreachable;
-        };
-        let Some(key) = TransactionKey::for_client_request(txn.request()) else {
-            return Outcome::Unreachable;
-        };
-        let (tx, mut rx) = mpsc::unbounded_channel();
-        pending
-            .by_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .insert(key.clone(), tx);
-        let deadline = started + self.timeout;
-        let outcome = loop {
-            while let Some(bytes) = txn.poll_transmit() {
-                if let Err(e) = route.reply.send(bytes).await {
-                    tracing::debug!("PJSIP: OPTIONS to {}: {e}", self.uri);
-                }
-            }
-            let mut result = None;
-            while let Some(event) = txn.poll_event() {
-                match event {
-                    TransactionEvent::Response(r) if r.status().is_final() => {
-                        result = Some(Outcome::Reachable(started.elapsed()));
-                    }
-                    TransactionEvent::Timeout => result = Some(Outcome::Unreachable),
-                    _ => {}
-                }
-            }
-            if let Some(result) = result {
-                break result;
-            }
-            let wake = txn.poll_timeout().map_or(deadline, |t| t.min(deadline));
-            tokio::select! {
-                response = rx.recv() => {
-                    if let Some(response) = response {
-                        let _ = txn.handle_response(response, Instant::now());
-                    }
-                }
-                _ = tokio::time::sleep_until(wake.into()) => {
-                    let now = Instant::now();
-                    if now >= deadline {
-                        break Outcome::Unreachable;
-                    }
-                    txn.handle_timeout(now);
-                }
-            }
-        };
-        pending
-            .by_key
-            .lock()
-            .unwrap_or_else(|e| e.into_inner())
-            .remove(&key);
-        outcome
+        // Any final response proves the contact is there.
+        match crate::uac::non_invite(
+            &route.reply,
+            route.reliable,
+            pending,
+            request,
+            Some(started + self.timeout),
+        )
+        .await
+        {
+            Ok(_) => Outcome::Reachable(started.elapsed()),
+            Err(_) => Outcome::Unreachable,
+        }
     }
 }

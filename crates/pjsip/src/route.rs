@@ -229,20 +229,35 @@ pub(crate) async fn route_request(
     uri: &str,
     endpoint: Option<&Object>,
 ) -> Result<Route, RouteError> {
+    let transport = endpoint.and_then(|e| e.str("transport"));
+    let owner = endpoint.map(|e| format!("endpoint '{}'", e.id()));
+    route_by(
+        shared,
+        uri,
+        transport,
+        owner.as_deref().unwrap_or("endpoint"),
+    )
+    .await
+}
+
+/// [`route_request`] with the `transport` option of another object (an
+/// outbound registration's); `owner` names it in the log line.
+pub(crate) async fn route_by(
+    shared: &Shared,
+    uri: &str,
+    transport: Option<&str>,
+    owner: &str,
+) -> Result<Route, RouteError> {
     let parsed = Uri::parse(uri).map_err(|e| RouteError::Unresolvable(format!("'{uri}': {e}")))?;
     let explicit = uri_protocol(&parsed)?;
     let outbound = &shared.outbound;
-    let chosen = endpoint
-        .and_then(|e| e.str("transport"))
-        .map(str::trim)
-        .filter(|t| !t.is_empty());
+    let chosen = transport.map(str::trim).filter(|t| !t.is_empty());
     let bound = match chosen {
         Some(name) => match outbound.protocol_of(name) {
             Some(p) => Some((name, p)),
             None => {
                 tracing::warn!(
-                    "PJSIP endpoint '{}': transport '{name}' is not running; choosing another",
-                    endpoint.map_or("", |e| e.id())
+                    "PJSIP {owner}: transport '{name}' is not running; choosing another"
                 );
                 None
             }

@@ -8,7 +8,7 @@ use obelus_core::channel::Channels;
 use obelus_core::cli::{CliCommand, CliError};
 use obelus_sorcery::{Object, Sorcery, SorceryService};
 
-const RULE: &str =
+pub(crate) const RULE: &str =
     "==========================================================================================";
 
 /// A label right-aligned for its nesting level (top 9, child 11, grandchild 13).
@@ -140,7 +140,7 @@ fn endpoints_header() -> String {
 /// The `ParameterName : value` dump of one object; the rule under the
 /// header is as wide as the widest name and value (at least
 /// `ParameterValue`), as Asterisk draws it.
-fn parameters(object: &Object) -> String {
+pub(crate) fn parameters(object: &Object) -> String {
     let fields = object.to_fields();
     let width = fields
         .iter()
@@ -180,7 +180,7 @@ fn auths_header() -> String {
     )
 }
 
-fn footer(n: usize) -> String {
+pub(crate) fn footer(n: usize) -> String {
     if n == 0 {
         "No objects found.\n".to_owned()
     } else {

@@ -53,6 +53,7 @@ const PRUNE_EVERY: u64 = 30;
 pub struct SipStack {
     listeners: Vec<Listener>,
     tasks: Vec<JoinHandle<()>>,
+    registrations: Arc<crate::outbound_registration::OutboundRegistrations>,
 }
 
 impl SipStack {
@@ -62,6 +63,13 @@ impl SipStack {
             .iter()
             .map(|l| (l.config().name.clone(), l.config().protocol, l.local_addr()))
             .collect()
+    }
+
+    /// The outbound registrations sending from this stack.
+    pub fn outbound_registrations(
+        &self,
+    ) -> Arc<crate::outbound_registration::OutboundRegistrations> {
+        Arc::clone(&self.registrations)
     }
 
     /// Stops every listener and task.
@@ -212,9 +220,10 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         txns: Mutex::new(TxnTable::default()),
         register_locks: std::array::from_fn(|_| tokio::sync::Mutex::new(())),
         busy: Arc::new(Semaphore::new(MAX_IN_FLIGHT)),
-        pending: Arc::new(crate::qualify::Pending::default()),
+        pending: Arc::new(crate::uac::Pending::default()),
         reg_server: core.settings.options.system_name.clone(),
         sessions: crate::session::Sessions::default(),
+        registrations: Arc::default(),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
         outbound,
         flows: crate::flows::Flows::default(),
@@ -249,7 +258,12 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             Duration::from_secs(every),
         )));
     }
-    Ok(SipStack { listeners, tasks })
+    shared.registrations.attach(Arc::downgrade(&shared));
+    Ok(SipStack {
+        listeners,
+        tasks,
+        registrations: Arc::clone(&shared.registrations),
+    })
 }
 
 /// What the stack's tasks share: configuration access, the transactions,
@@ -267,9 +281,11 @@ pub(crate) struct Shared {
     reg_server: String,
     /// Client transactions (qualify pings, session requests) waiting for
     /// their responses.
-    pub(crate) pending: Arc<crate::qualify::Pending>,
+    pub(crate) pending: Arc<crate::uac::Pending>,
     /// The call legs.
     pub(crate) sessions: crate::session::Sessions,
+    /// The outbound registrations (res_pjsip_outbound_registration).
+    pub(crate) registrations: Arc<crate::outbound_registration::OutboundRegistrations>,
     /// RFC 3263 lookups of the hosts requests are sent to.
     pub(crate) resolver: Arc<crate::resolver::Resolver>,
     /// Every transport requests of our own can leave by
@@ -775,7 +791,10 @@ pub(crate) async fn admit(
         tracing::debug!("PJSIP: {} from throttled {ip} dropped", req.method());
         return Err(None);
     }
-    let endpoint = identify::endpoint(sorcery, req, ip).await;
+    let endpoint = match crate::outbound_registration::line_endpoint(shared, sorcery, req).await {
+        Some(endpoint) => Some(endpoint),
+        None => identify::endpoint(sorcery, req, ip).await,
+    };
     if let Some(ep) = &endpoint
         && !endpoint_allows(shared, ep, "", ip)
     {

@@ -4,6 +4,9 @@
 //!
 //! Only the computations live here; the server flow (nonce lifetime, stale
 //! nonces, nonce-count replay windows) belongs to the authenticator above.
+//! The client side (answering a challenge) is [`client`].
+
+pub mod client;
 
 use md5::Md5;
 use sha2::{Digest, Sha256, Sha512_256};

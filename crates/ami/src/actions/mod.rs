@@ -16,6 +16,7 @@ mod mixmonitor;
 mod parking;
 mod pjsip;
 mod pjsip_endpoint;
+mod pjsip_registration;
 mod sorcery;
 mod wait_event;
 
@@ -310,6 +311,24 @@ pub static ACTIONS: &[Action] = &[
         classes::SYSTEM | classes::REPORTING,
         "Qualify a chan_pjsip endpoint.",
         pjsip_endpoint::qualify
+    ),
+    action!(
+        "PJSIPShowRegistrationsOutbound",
+        classes::SYSTEM,
+        "Lists PJSIP outbound registrations.",
+        pjsip_registration::show_outbound
+    ),
+    action!(
+        "PJSIPRegister",
+        classes::SYSTEM,
+        "Register an outbound registration.",
+        pjsip_registration::register
+    ),
+    action!(
+        "PJSIPUnregister",
+        classes::SYSTEM,
+        "Unregister an outbound registration.",
+        pjsip_registration::unregister
     ),
     action!(
         "BridgeList",

@@ -3,6 +3,7 @@
 //! media stream's parameters. Session timers live in [`timer`], DTMF
 //! sending and SIP INFO in [`digits`], direct media offers in [`direct`].
 
+mod auth;
 mod digits;
 mod direct;
 mod failover;
@@ -158,6 +159,9 @@ pub(crate) struct Setup {
     /// Where the peer's SIP comes from (for `disable_direct_media_on_nat`),
     /// when known.
     pub source: Option<std::net::IpAddr>,
+    /// The endpoint's `outbound_auth`: what answers the peer's challenges
+    /// to our requests.
+    pub outbound_auth: Vec<String>,
 }
 
 /// An endpoint's transfer options, for the peer's REFERs.
@@ -218,6 +222,9 @@ pub(crate) struct Actor {
     /// ACK: no offer of ours may start before (RFC 3261 §14.1), nor wait
     /// past 64*T1 for an ACK that was lost.
     ack_due: Option<Instant>,
+    outbound_auth: Vec<String>,
+    /// Answers challenges to our requests (one chain per call).
+    digest: obelus_sip::digest::client::DigestClient,
 }
 
 fn unix_secs() -> u64 {
@@ -270,6 +277,8 @@ impl Actor {
             source: setup.source,
             params: None,
             ack_due: None,
+            outbound_auth: setup.outbound_auth,
+            digest: obelus_sip::digest::client::DigestClient::new(),
         };
         actor.dtmf_shared.set(actor.dtmf_path);
         if let Some(remote) = &setup.remote {
@@ -417,7 +426,14 @@ impl Actor {
     async fn on_txn_events(&mut self, events: Vec<(Kind, TransactionKey, TxnEvent)>) {
         for (kind, key, event) in events {
             match event {
-                TxnEvent::Response(r) => self.on_txn_response(kind, r).await,
+                TxnEvent::Response(r) => {
+                    if matches!(r.status().as_u16(), 401 | 407)
+                        && self.answer_challenge(kind, &key, &r).await
+                    {
+                        continue;
+                    }
+                    self.on_txn_response(kind, r).await;
+                }
                 TxnEvent::Timeout => {
                     if kind == Kind::Invite && self.fail_over("no answer to INVITE") {
                         self.forget(&key);

@@ -71,7 +71,10 @@ async fn admit(
     if shared.auth.is_throttled(ip, std::time::Instant::now()) {
         return Err(None);
     }
-    let endpoint = identify::endpoint(&sorcery, req, origin.source.ip()).await;
+    let endpoint = match crate::outbound_registration::line_endpoint(shared, &sorcery, req).await {
+        Some(endpoint) => Some(endpoint),
+        None => identify::endpoint(&sorcery, req, origin.source.ip()).await,
+    };
     if let Some(ep) = &endpoint
         && !endpoint_allows(shared, ep, "", ip)
     {
@@ -266,6 +269,7 @@ async fn admit(
         },
         direct: DirectSettings::of(&endpoint),
         native,
+        outbound_auth: endpoint.list("outbound_auth").to_vec(),
         source: Some(origin.source.ip()),
     });
     tokio::spawn(actor.run());

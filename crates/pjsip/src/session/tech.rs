@@ -310,6 +310,7 @@ impl Technology for PjsipTechnology {
             },
             direct: DirectSettings::of(&endpoint),
             native,
+            outbound_auth: endpoint.list("outbound_auth").to_vec(),
             source: Some(peer.ip()),
         });
         tokio::spawn(actor.run());
