@@ -462,3 +462,47 @@ fn calls_through_the_trunk_both_ways() {
     let answered = answered + &b_ami.read_until("\r\n\r\n");
     assert!(answered.contains("Response: Success"), "{answered}");
 }
+
+/// Adds a TCP transport on `port` to the pjsip.conf of `conf`.
+fn with_tcp(conf: &ConfDir, port: u16) {
+    let path = conf.path().join("pjsip.conf");
+    let text = std::fs::read_to_string(&path).unwrap();
+    conf.write(
+        "pjsip.conf",
+        &format!("[transport-tcp]\ntype=transport\nprotocol=tcp\nbind=127.0.0.1:{port}\n\n{text}"),
+    );
+}
+
+/// A registration whose server URI says `transport=tcp` connects out to B
+/// over TCP: the REGISTER, its challenge and the refreshes go over that
+/// connection, and B stores a contact that names TCP, so B's requests come
+/// back the same way; unregistering removes it.
+#[test]
+fn a_registers_to_b_over_tcp() {
+    let (a_port, b_port) = (free_port(), free_port());
+    let b = obelus_b(b_port);
+    with_tcp(&b, b_port);
+    let _b_daemon = b.start_foreground();
+    let a = ConfDir::new();
+    a.write(
+        "pjsip.conf",
+        &a_pjsip(a_port, b_port, PASSWORD, "").replace(
+            &format!("server_uri=sip:127.0.0.1:{b_port}\n"),
+            // `;` starts a comment in .conf files: escaped, as Asterisk's.
+            &format!("server_uri=sip:127.0.0.1:{b_port}\\;transport=tcp\n"),
+        ),
+    );
+    with_tcp(&a, a_port);
+    let _a_daemon = a.start_foreground();
+    let list = registered(&a);
+    assert!(list.contains(";transport=tcp"), "{list}");
+    let ours = format!("from-a/sip:a-in@127.0.0.1:{a_port};transport=tcp");
+    until(&b, "pjsip show contacts", "A's TCP contact on B", |o| {
+        o.contains(&ours)
+    });
+    let (code, out, _) = a.rx("pjsip send unregister to-b");
+    assert_eq!(code, 0, "{out}");
+    until(&b, "pjsip show contacts", "A's contact gone from B", |o| {
+        !o.contains("from-a/")
+    });
+}
