@@ -109,7 +109,9 @@ enum ConfigAction {
 /// jemalloc instead of glibc's malloc: a call allocates in many small
 /// pieces on several threads, and glibc's allocator (with its arena locks
 /// and consolidation) was about a quarter of the daemon's CPU at 1,000
-/// calls/s (`docs/benchmarks.md`).
+/// calls/s (`docs/benchmarks.md`). Its options are built in
+/// (`JEMALLOC_SYS_WITH_MALLOC_CONF` in `.cargo/config.toml`);
+/// `_RJEM_MALLOC_CONF` overrides them at run time.
 #[global_allocator]
 static ALLOCATOR: tikv_jemallocator::Jemalloc = tikv_jemallocator::Jemalloc;
 
