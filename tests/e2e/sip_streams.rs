@@ -153,6 +153,35 @@ fn tcp_phone(tcp: u16, dir: &std::path::Path, contact_port: u16, more: &[&str]) 
     )
 }
 
+/// A TCP phone 102 running `callee` (a scenario that answers a call on
+/// its registration connection, RTP to `rtp`, trace in `log`), its Contact
+/// naming a port where nothing listens; returns it with that port.
+fn tcp_callee(
+    tcp: u16,
+    dir: &std::path::Path,
+    callee: &str,
+    rtp: &UdpSocket,
+    log: &std::path::Path,
+) -> (Killed, u16) {
+    let nowhere = free_port();
+    let phone = tcp_phone(
+        tcp,
+        dir,
+        nowhere,
+        &[
+            "-oocsf",
+            scenario(callee).to_str().unwrap(),
+            "-key",
+            "rtp_port",
+            &rtp.local_addr().unwrap().port().to_string(),
+            "-trace_logs",
+            "-log_file",
+            log.to_str().unwrap(),
+        ],
+    );
+    (phone, nowhere)
+}
+
 /// Waits until the sipp log at `log` has `needle`; returns the log.
 fn wait_sipp_log(log: &std::path::Path, needle: &str) -> String {
     wait_until(
@@ -185,22 +214,7 @@ fn a_call_reaches_a_tcp_phone_over_its_registration_connection() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("b.log");
     let rtp_b = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let nowhere = free_port();
-    let _callee = tcp_phone(
-        ports.tcp,
-        dir.path(),
-        nowhere,
-        &[
-            "-oocsf",
-            scenario("stream_callee.xml").to_str().unwrap(),
-            "-key",
-            "rtp_port",
-            &rtp_b.local_addr().unwrap().port().to_string(),
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-        ],
-    );
+    let (_callee, nowhere) = tcp_callee(ports.tcp, dir.path(), "stream_callee.xml", &rtp_b, &log);
     let contact = format!("102/sip:102@127.0.0.1:{nowhere};transport=TCP");
     wait_until(
         Duration::from_secs(20),
@@ -236,21 +250,12 @@ fn a_tcp_phone_hangs_up_over_its_registration_connection() {
     let dir = tempfile::tempdir().unwrap();
     let log = dir.path().join("b.log");
     let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
-    let nowhere = free_port();
-    let _callee = tcp_phone(
+    let (_callee, _) = tcp_callee(
         ports.tcp,
         dir.path(),
-        nowhere,
-        &[
-            "-oocsf",
-            scenario("stream_callee_hangs_up.xml").to_str().unwrap(),
-            "-key",
-            "rtp_port",
-            &rtp.local_addr().unwrap().port().to_string(),
-            "-trace_logs",
-            "-log_file",
-            log.to_str().unwrap(),
-        ],
+        "stream_callee_hangs_up.xml",
+        &rtp,
+        &log,
     );
     wait_until(
         Duration::from_secs(20),
