@@ -112,20 +112,26 @@ static BRIDGE_SEQ: AtomicU64 = AtomicU64::new(1);
 /// A new bridge id, unique in this process and across restarts (time-based
 /// like a UUID v7's prefix, so ids sort by creation).
 pub fn new_bridge_id() -> String {
+    fn push_hex(id: &mut String, value: u128, digits: u32) {
+        const HEX: &[u8; 16] = b"0123456789abcdef";
+        for i in (0..digits).rev() {
+            id.push(char::from(HEX[((value >> (4 * i)) & 0xf) as usize]));
+        }
+    }
     let nanos = std::time::SystemTime::now()
         .duration_since(std::time::UNIX_EPOCH)
         .map_or(0, |d| d.as_nanos());
-    let seq = BRIDGE_SEQ.fetch_add(1, Ordering::Relaxed);
-    let hex = format!("{nanos:032x}");
-    let tail = format!("{seq:012x}");
-    format!(
-        "{}-{}-{}-{}-{}",
-        &hex[hex.len() - 8..],
-        &hex[hex.len() - 12..hex.len() - 8],
-        &hex[hex.len() - 16..hex.len() - 12],
-        &hex[hex.len() - 20..hex.len() - 16],
-        &tail[tail.len() - 12..]
-    )
+    let seq = u128::from(BRIDGE_SEQ.fetch_add(1, Ordering::Relaxed));
+    // The time's low 80 bits as 8-4-4-4 hex digits, then 12 of the sequence.
+    let mut id = String::with_capacity(36);
+    push_hex(&mut id, nanos, 8);
+    for shift in [32, 48, 64] {
+        id.push('-');
+        push_hex(&mut id, nanos >> shift, 4);
+    }
+    id.push('-');
+    push_hex(&mut id, seq, 12);
+    id
 }
 
 fn publish(core: &Core, snapshot: &BridgeSnapshot, kind: BridgeEventKind) {

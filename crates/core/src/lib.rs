@@ -39,3 +39,6 @@ pub use core_context::Core;
 
 /// The version every interface reports (`core show version`, AMI banner, ARI).
 pub const VERSION: &str = env!("CARGO_PKG_VERSION");
+
+/// `Obelus <version>`: the default `User-Agent`/`Server` of SIP messages.
+pub const USER_AGENT: &str = concat!("Obelus ", env!("CARGO_PKG_VERSION"));

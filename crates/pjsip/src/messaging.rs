@@ -191,7 +191,7 @@ fn request(method: Method, uri: &str, from: &str, route: &Route) -> RequestBuild
         .header("Call-ID", new_call_id(None))
         .header("CSeq", format!("1 {}", method.as_str()))
         .header("Max-Forwards", "70")
-        .header("User-Agent", format!("Obelus {}", obelus_core::VERSION))
+        .header("User-Agent", obelus_core::USER_AGENT)
 }
 
 /// Runs a non-INVITE client transaction to its end and logs the outcome.

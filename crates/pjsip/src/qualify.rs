@@ -278,7 +278,7 @@ impl Ping {
             .header("Call-ID", new_call_id(None))
             .header("CSeq", "1 OPTIONS")
             .header("Max-Forwards", "70")
-            .header("User-Agent", format!("Obelus {}", obelus_core::VERSION))
+            .header("User-Agent", obelus_core::USER_AGENT)
             .build();
         let Ok(request) = request else {
             return Outcome::Unreachable;

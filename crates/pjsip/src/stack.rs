@@ -547,8 +547,8 @@ pub(crate) fn answer(req: &Request, origin: &Origin, status: StatusCode) -> Resp
         }
     }
     let b = b.header("Server", "Obelus");
-    match h.to() {
-        Ok(to) if to.tag().is_none() => b.to_tag(&new_tag()),
+    match h.to_tag() {
+        Ok(None) => b.to_tag(&new_tag()),
         _ => b,
     }
 }

@@ -3,15 +3,28 @@
 
 const ALPHABET: &[u8; 62] = b"0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz";
 
+/// Appends `len` random alphanumerics to `out`.
+fn push_random(out: &mut String, len: usize) {
+    let mut bytes = [0u8; 32];
+    let mut left = len;
+    while left > 0 {
+        let n = left.min(bytes.len());
+        rand::fill(&mut bytes[..n]);
+        // 62 * 4 = 248: reject 248..=255 would be exact; the tiny bias of a
+        // plain modulo does not matter for identifiers that only need to be unique.
+        out.extend(
+            bytes[..n]
+                .iter()
+                .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()])),
+        );
+        left -= n;
+    }
+}
+
 fn random_token(len: usize) -> String {
-    let mut bytes = vec![0u8; len];
-    rand::fill(&mut bytes[..]);
-    // 62 * 4 = 248: reject 248..=255 would be exact; the tiny bias of a
-    // plain modulo does not matter for identifiers that only need to be unique.
-    bytes
-        .iter()
-        .map(|b| char::from(ALPHABET[usize::from(*b) % ALPHABET.len()]))
-        .collect()
+    let mut out = String::with_capacity(len);
+    push_random(&mut out, len);
+    out
 }
 
 /// A From/To tag: 16 alphanumerics (about 95 bits).
@@ -21,7 +34,10 @@ pub fn new_tag() -> String {
 
 /// A Via branch with the RFC 3261 magic cookie `z9hG4bK`.
 pub fn new_branch() -> String {
-    format!("z9hG4bK{}", random_token(22))
+    let mut branch = String::with_capacity(29);
+    branch.push_str("z9hG4bK");
+    push_random(&mut branch, 22);
+    branch
 }
 
 /// A Call-ID: 32 alphanumerics, optionally `@host`.

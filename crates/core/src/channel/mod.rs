@@ -258,6 +258,19 @@ pub struct ChannelInit {
 /// Mutable public state; see [`ChannelSnapshot`] for the fields.
 #[derive(Debug)]
 struct Data {
+    shown: Shown,
+    /// The snapshot of `shown` last published, until `shown` changes:
+    /// events that change nothing in it (`VarSet`, dial progress) share
+    /// one snapshot instead of copying every field again.
+    published: Option<Arc<ChannelSnapshot>>,
+    vars: Variables,
+    hangup_cause: Cause,
+    answered: Option<SystemTime>,
+}
+
+/// What a [`ChannelSnapshot`] shows of a channel's mutable state.
+#[derive(Debug)]
+struct Shown {
     state: ChannelState,
     caller: Party,
     connected: Party,
@@ -270,9 +283,14 @@ struct Data {
     data: String,
     bridge_id: Option<String>,
     linkedid: String,
-    vars: Variables,
-    hangup_cause: Cause,
-    answered: Option<SystemTime>,
+}
+
+impl Data {
+    /// The shown state, to change it: the cached snapshot goes.
+    fn shown_mut(&mut self) -> &mut Shown {
+        self.published = None;
+        &mut self.shown
+    }
 }
 
 /// One call leg.
@@ -346,7 +364,7 @@ impl Channel {
         let (linkedid, vars) = match requestor {
             Some(r) => {
                 let d = r.lock();
-                (d.linkedid.clone(), d.vars.inherited())
+                (d.shown.linkedid.clone(), d.vars.inherited())
             }
             None => (uniqueid.clone(), Variables::default()),
         };
@@ -362,18 +380,21 @@ impl Channel {
             tech: init.tech,
             created: SystemTime::now(),
             data: Mutex::new(Data {
-                state: init.state,
-                caller: init.caller,
-                connected: Party::default(),
-                language,
-                accountcode: init.accountcode,
-                context: init.context,
-                exten: init.exten,
-                priority: 1,
-                application: String::new(),
-                data: String::new(),
-                bridge_id: None,
-                linkedid,
+                shown: Shown {
+                    state: init.state,
+                    caller: init.caller,
+                    connected: Party::default(),
+                    language,
+                    accountcode: init.accountcode,
+                    context: init.context,
+                    exten: init.exten,
+                    priority: 1,
+                    application: String::new(),
+                    data: String::new(),
+                    bridge_id: None,
+                    linkedid,
+                },
+                published: None,
                 vars,
                 hangup_cause: Cause::NOT_DEFINED,
                 answered: None,
@@ -426,12 +447,15 @@ impl Channel {
 
     /// The state now.
     pub fn state(&self) -> ChannelState {
-        self.lock().state
+        self.lock().shown.state
     }
 
     /// The channel's public state now.
     pub fn snapshot(&self) -> ChannelSnapshot {
-        let d = self.lock();
+        self.snapshot_of(&self.lock().shown)
+    }
+
+    fn snapshot_of(&self, d: &Shown) -> ChannelSnapshot {
         ChannelSnapshot {
             name: self.name.clone(),
             uniqueid: self.uniqueid.clone(),
@@ -457,10 +481,19 @@ impl Channel {
             return;
         }
         *ended = matches!(kind, ChannelEventKind::Hangup { .. });
-        self.bus.publish(Event::Channel(ChannelEvent {
-            channel: Arc::new(self.snapshot()),
-            kind,
-        }));
+        let channel = {
+            let mut d = self.lock();
+            match &d.published {
+                Some(snapshot) => Arc::clone(snapshot),
+                None => {
+                    let snapshot = Arc::new(self.snapshot_of(&d.shown));
+                    d.published = Some(Arc::clone(&snapshot));
+                    snapshot
+                }
+            }
+        };
+        self.bus
+            .publish(Event::Channel(ChannelEvent { channel, kind }));
     }
 
     /// Publishes an event about this channel (DTMF, dial progress) that the
@@ -473,8 +506,8 @@ impl Channel {
     pub fn set_state(&self, state: ChannelState) {
         let old = {
             let mut d = self.lock();
-            let old = d.state;
-            d.state = state;
+            let old = d.shown.state;
+            d.shown_mut().state = state;
             if state == ChannelState::Up && d.answered.is_none() {
                 d.answered = Some(SystemTime::now());
             }
@@ -516,24 +549,28 @@ impl Channel {
     /// The dialplan location `(context, exten, priority)`.
     pub fn location(&self) -> (String, String, i32) {
         let d = self.lock();
-        (d.context.clone(), d.exten.clone(), d.priority)
+        (
+            d.shown.context.clone(),
+            d.shown.exten.clone(),
+            d.shown.priority,
+        )
     }
 
     /// Moves the channel in the dialplan (no event: `Newexten` comes with the
     /// application that runs there).
     pub fn set_location(&self, context: &str, exten: &str, priority: i32) {
         let mut d = self.lock();
-        d.context = context.to_owned();
-        d.exten = exten.to_owned();
-        d.priority = priority;
+        d.shown_mut().context = context.to_owned();
+        d.shown_mut().exten = exten.to_owned();
+        d.shown_mut().priority = priority;
     }
 
     /// Records the application about to run and publishes `Newexten`.
     pub fn set_application(&self, application: &str, data: &str) {
         {
             let mut d = self.lock();
-            d.application = application.to_owned();
-            d.data = data.to_owned();
+            d.shown_mut().application = application.to_owned();
+            d.shown_mut().data = data.to_owned();
         }
         self.publish(ChannelEventKind::Exten {
             application: application.to_owned(),
@@ -572,15 +609,15 @@ impl Channel {
 
     /// Caller identity.
     pub fn caller(&self) -> Party {
-        self.lock().caller.clone()
+        self.lock().shown.caller.clone()
     }
 
     /// Changes the caller identity; publishes `NewCallerid` if it changed.
     pub fn set_caller(&self, caller: Party) {
         let changed = {
             let mut d = self.lock();
-            let changed = d.caller != caller;
-            d.caller = caller;
+            let changed = d.shown.caller != caller;
+            d.shown_mut().caller = caller;
             changed
         };
         if changed {
@@ -590,7 +627,7 @@ impl Channel {
 
     /// Connected-line identity.
     pub fn connected(&self) -> Party {
-        self.lock().connected.clone()
+        self.lock().shown.connected.clone()
     }
 
     /// Changes the connected-line identity (who the channel is talking
@@ -599,8 +636,8 @@ impl Channel {
     pub fn set_connected(&self, connected: Party) {
         let changed = {
             let mut d = self.lock();
-            let changed = d.connected != connected;
-            d.connected = connected;
+            let changed = d.shown.connected != connected;
+            d.shown_mut().connected = connected;
             changed
         };
         if changed {
@@ -610,37 +647,37 @@ impl Channel {
 
     /// `CHANNEL(language)`.
     pub fn language(&self) -> String {
-        self.lock().language.clone()
+        self.lock().shown.language.clone()
     }
 
     /// Sets `CHANNEL(language)`.
     pub fn set_language(&self, language: &str) {
-        self.lock().language = language.to_owned();
+        self.lock().shown_mut().language = language.to_owned();
     }
 
     /// `CHANNEL(accountcode)`.
     pub fn accountcode(&self) -> String {
-        self.lock().accountcode.clone()
+        self.lock().shown.accountcode.clone()
     }
 
     /// Sets `CHANNEL(accountcode)`.
     pub fn set_accountcode(&self, code: &str) {
-        self.lock().accountcode = code.to_owned();
+        self.lock().shown_mut().accountcode = code.to_owned();
     }
 
     /// The linkedid.
     pub fn linkedid(&self) -> String {
-        self.lock().linkedid.clone()
+        self.lock().shown.linkedid.clone()
     }
 
     /// Records the bridge the channel is in (`None` when it leaves).
     pub fn set_bridge(&self, bridge_id: Option<String>) {
-        self.lock().bridge_id = bridge_id;
+        self.lock().shown_mut().bridge_id = bridge_id;
     }
 
     /// The bridge the channel is in.
     pub fn bridge(&self) -> Option<String> {
-        self.lock().bridge_id.clone()
+        self.lock().shown.bridge_id.clone()
     }
 
     /// The cause recorded for the hangup (`HANGUPCAUSE`).

@@ -1502,8 +1502,8 @@ pub(crate) fn response_to(
     tag: &str,
 ) -> obelus_sip::ResponseBuilder {
     let b = Response::for_request(invite, status).header("Server", "Obelus");
-    match invite.headers().to() {
-        Ok(to) if to.tag().is_none() => b.to_tag(tag),
+    match invite.headers().to_tag() {
+        Ok(None) => b.to_tag(tag),
         _ => b,
     }
 }

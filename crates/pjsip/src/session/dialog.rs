@@ -75,7 +75,7 @@ impl Dialog {
         let h = invite.headers();
         let from = h.get(HeaderName::From)?;
         let to = h.get(HeaderName::To)?;
-        let remote_tag = h.from().ok()?.tag()?.to_owned();
+        let remote_tag = h.from_tag().ok()??.to_owned();
         let remote_target = match h.contacts().ok()? {
             obelus_sip::ContactList::Addresses(list) => list.first()?.uri().as_str().to_owned(),
             obelus_sip::ContactList::Star => return None,
@@ -126,9 +126,7 @@ impl Dialog {
     /// target, the Record-Route reversed as route set (§12.1.2).
     pub fn confirm(&mut self, response: &Response) {
         let h = response.headers();
-        if let Ok(to) = h.to()
-            && let Some(tag) = to.tag()
-        {
+        if let Ok(Some(tag)) = h.to_tag() {
             self.remote_tag = tag.to_owned();
         }
         if let Ok(obelus_sip::ContactList::Addresses(list)) = h.contacts()
@@ -170,26 +168,36 @@ impl Dialog {
         };
         // Every current proxy loose-routes (`;lr`), so the Request-URI stays
         // the peer's Contact and the route set goes in Route headers.
-        let mut b = RequestBuilder::new(method.clone(), self.remote_target.clone())
-            .header(
-                "Via",
-                format!("SIP/2.0/{via};rport;branch={}", new_branch()),
-            )
+        let mut via_value = String::with_capacity(via.len() + 64);
+        via_value.push_str("SIP/2.0/");
+        via_value.push_str(via);
+        via_value.push_str(";rport;branch=");
+        via_value.push_str(&new_branch());
+        let mut b = RequestBuilder::new(method.clone(), self.remote_target.as_str())
+            .header("Via", via_value)
             .header("Max-Forwards", "70");
         for route in &self.route_set {
-            b = b.header("Route", route.clone());
+            b = b.header("Route", route);
         }
-        let to = if self.remote_tag.is_empty() {
-            self.remote_uri.clone()
-        } else {
-            format!("{};tag={}", self.remote_uri, self.remote_tag)
-        };
-        b.header("From", format!("{};tag={}", self.local_uri, self.local_tag))
+        let mut to = String::with_capacity(self.remote_uri.len() + self.remote_tag.len() + 5);
+        to.push_str(&self.remote_uri);
+        if !self.remote_tag.is_empty() {
+            to.push_str(";tag=");
+            to.push_str(&self.remote_tag);
+        }
+        let mut from = String::with_capacity(self.local_uri.len() + self.local_tag.len() + 5);
+        from.push_str(&self.local_uri);
+        from.push_str(";tag=");
+        from.push_str(&self.local_tag);
+        let mut cseq = seq.to_string();
+        cseq.push(' ');
+        cseq.push_str(method.as_str());
+        b.header("From", from)
             .header("To", to)
-            .header("Call-ID", self.call_id.clone())
-            .header("CSeq", format!("{seq} {}", method.as_str()))
-            .header("Contact", self.local_contact.clone())
-            .header("User-Agent", format!("Obelus {}", obelus_core::VERSION))
+            .header("Call-ID", &self.call_id)
+            .header("CSeq", cseq)
+            .header("Contact", &self.local_contact)
+            .header("User-Agent", obelus_core::USER_AGENT)
     }
 }
 

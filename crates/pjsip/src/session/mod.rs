@@ -70,7 +70,7 @@ impl Sessions {
     /// The session a request belongs to, by its Call-ID and To tag.
     pub(crate) fn for_request(&self, req: &Request) -> Option<mpsc::Sender<Input>> {
         let h = req.headers();
-        let tag = h.to().ok()?.tag()?.to_owned();
+        let tag = h.to_tag().ok()??.to_owned();
         self.by_dialog
             .lock()
             .unwrap_or_else(|e| e.into_inner())
@@ -82,7 +82,7 @@ impl Sessions {
         let h = req.headers();
         Some((
             h.call_id().to_owned(),
-            h.from().ok()?.tag()?.to_owned(),
+            h.from_tag().ok()??.to_owned(),
             h.cseq().seq,
         ))
     }
@@ -149,11 +149,7 @@ pub(crate) async fn route(
     reply: obelus_transport::Reply,
 ) -> Option<Request> {
     use obelus_sip::{Method, StatusCode};
-    let to_tag = req
-        .headers()
-        .to()
-        .ok()
-        .and_then(|t| t.tag().map(str::to_owned));
+    let to_tag = req.headers().to_tag().ok().flatten().map(str::to_owned);
     match (req.method(), to_tag) {
         (Method::Invite, None) => {
             incoming(

@@ -14,7 +14,7 @@ mod via;
 pub use auth::AuthHeader;
 pub use cseq::CSeq;
 pub use media_type::MediaType;
-pub use name_addr::{ContactList, NameAddr};
+pub use name_addr::{ContactList, NameAddr, tag_of};
 pub(crate) use scalar::{
     is_http_date, parse_call_id, parse_delta_seconds, parse_max_forwards, parse_warning,
 };

@@ -162,7 +162,8 @@ impl<'a> NameAddr<'a> {
     }
 }
 
-fn angle_uri<'a>(c: &mut Cursor<'a>) -> Option<Uri<'a>> {
+/// The text between `<` and `>` at the cursor, which moves past the `>`.
+fn angle_inner<'a>(c: &mut Cursor<'a>) -> Option<&'a str> {
     let rest = c.rest();
     if !rest.starts_with('<') {
         return None;
@@ -170,7 +171,37 @@ fn angle_uri<'a>(c: &mut Cursor<'a>) -> Option<Uri<'a>> {
     let close = crate::parse::find_byte(b'>', rest.as_bytes())?;
     let inner = rest.get(1..close)?;
     c.set_pos(c.pos() + close + 1);
-    Uri::parse_any(inner).ok()
+    Some(inner)
+}
+
+fn angle_uri<'a>(c: &mut Cursor<'a>) -> Option<Uri<'a>> {
+    Uri::parse_any(angle_inner(c)?).ok()
+}
+
+/// The `tag` parameter of a From or To value, read the way
+/// [`NameAddr::parse`] reads it but without parsing the URI: dialogs and
+/// transactions look tags up on every message, and a received message's
+/// headers were checked in full when it arrived.
+pub fn tag_of<'a>(s: &'a str, name: &'static str) -> Result<Option<&'a str>, HeaderError> {
+    let err = HeaderError::new(name);
+    let mut c = Cursor::new(s);
+    c.skip_ws();
+    if c.peek() == Some(b'"') {
+        c.quoted().ok_or(err)?;
+        c.skip_ws();
+        angle_inner(&mut c).ok_or(err)?;
+    } else if let Some(lt) = crate::parse::find_byte(b'<', c.rest().as_bytes()) {
+        c.set_pos(c.pos() + lt);
+        angle_inner(&mut c).ok_or(err)?;
+    } else {
+        c.take_while(|b| b != b';' && !is_ws(b));
+    }
+    let (_, tag) = parse_params_finding(&mut c, "tag").ok_or(err)?;
+    c.skip_ws();
+    if !c.at_end() {
+        return Err(err);
+    }
+    Ok(tag.flatten())
 }
 
 /// The value of the Contact headers of a message (RFC 3261 §20.10).
@@ -185,6 +216,23 @@ pub enum ContactList<'a> {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn tag_of_reads_the_tag_as_the_full_parser_does() {
+        for value in [
+            "<sip:a@b>;tag=1",
+            "\"A <x>;tag=no\" <sip:a@b;tag=uri>;x=y;TAG=2",
+            "Alice <sip:a@b>",
+            "sip:a@b;tag=3",
+            "sip:a@b",
+            " <sip:a@b> ; tag = 4 ",
+        ] {
+            let full = NameAddr::parse(value, "To").map(|n| n.tag());
+            assert_eq!(tag_of(value, "To"), full, "{value}");
+        }
+        assert!(tag_of("<sip:a@b", "To").is_err());
+        assert!(tag_of("<sip:a@b>;tag=1 junk", "To").is_err());
+    }
     use crate::uri::Host;
 
     #[test]

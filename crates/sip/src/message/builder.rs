@@ -16,44 +16,10 @@ use crate::status::StatusCode;
 
 /// A header value must not contain CR or LF (header injection).
 fn check_header(name: &str, value: &str) -> Result<(), ParseError> {
-    if !is_token_str(name) || value.bytes().any(|b| b == b'\r' || b == b'\n') {
+    if !is_token_str(name) || memchr::memchr2(b'\r', b'\n', value.as_bytes()).is_some() {
         return Err(ParseError::BadHeaderLine);
     }
     Ok(())
-}
-
-fn write_tail(out: &mut Vec<u8>, headers: &[(String, String)], body: &Option<(String, Vec<u8>)>) {
-    for (n, v) in headers {
-        out.extend_from_slice(n.as_bytes());
-        out.extend_from_slice(b": ");
-        out.extend_from_slice(v.as_bytes());
-        out.extend_from_slice(b"\r\n");
-    }
-    let len = match body {
-        Some((ct, b)) => {
-            out.extend_from_slice(b"Content-Type: ");
-            out.extend_from_slice(ct.as_bytes());
-            out.extend_from_slice(b"\r\n");
-            b.len()
-        }
-        None => 0,
-    };
-    out.extend_from_slice(format!("Content-Length: {len}\r\n\r\n").as_bytes());
-    if let Some((_, b)) = body {
-        out.extend_from_slice(b);
-    }
-}
-
-fn remove(headers: &mut Vec<(String, String)>, name: &str) {
-    let known = HeaderName::from_bytes(name.as_bytes());
-    headers.retain(|(n, _)| {
-        let this = HeaderName::from_bytes(n.as_bytes());
-        if known == HeaderName::Other {
-            !(this == HeaderName::Other && n.eq_ignore_ascii_case(name))
-        } else {
-            this != known
-        }
-    });
 }
 
 fn is_content_header(name: &str) -> bool {
@@ -63,13 +29,136 @@ fn is_content_header(name: &str) -> bool {
     )
 }
 
+/// The header lines of a message being built, already in wire form
+/// (`Name: value\r\n` each) in one buffer: a header costs no allocation of
+/// its own, and serializing is one copy. The rarer edits (remove a header,
+/// pop a Via, tag the To) find their line by scanning the buffer.
+#[derive(Debug, Clone, Default)]
+struct Lines {
+    text: String,
+}
+
+/// One line of [`Lines`]: where it is, its name and its value.
+struct Line<'a> {
+    /// The line in the buffer, its CRLF included.
+    at: std::ops::Range<usize>,
+    name: &'a str,
+    value: &'a str,
+}
+
+impl Lines {
+    /// Room for the usual dozen headers of a request or response.
+    fn new() -> Lines {
+        Lines {
+            text: String::with_capacity(384),
+        }
+    }
+
+    /// The lines of a received message, but its Content-Length and
+    /// Content-Type (the builder writes those itself).
+    fn copied(headers: &super::Headers) -> Lines {
+        let mut lines = Lines::new();
+        for (n, v) in headers.iter().filter(|(n, _)| !is_content_header(n)) {
+            lines.push(n, v);
+        }
+        lines
+    }
+
+    fn push(&mut self, name: &str, value: &str) {
+        self.text.push_str(name);
+        self.text.push_str(": ");
+        self.text.push_str(value);
+        self.text.push_str("\r\n");
+    }
+
+    fn prepend(&mut self, name: &str, value: &str) {
+        let line = format!("{name}: {value}\r\n");
+        self.text.insert_str(0, &line);
+    }
+
+    fn iter(&self) -> impl Iterator<Item = Line<'_>> {
+        let mut offset = 0;
+        self.text.split_inclusive("\r\n").map(move |raw| {
+            let at = offset..offset + raw.len();
+            offset = at.end;
+            let line = raw.strip_suffix("\r\n").unwrap_or(raw);
+            let (name, value) = line.split_once(": ").unwrap_or((line, ""));
+            Line { at, name, value }
+        })
+    }
+
+    /// Removes every line called `name` (long or compact form).
+    fn remove(&mut self, name: &str) {
+        let known = HeaderName::from_bytes(name.as_bytes());
+        let keep = |n: &str| {
+            let this = HeaderName::from_bytes(n.as_bytes());
+            if known == HeaderName::Other {
+                !(this == HeaderName::Other && n.eq_ignore_ascii_case(name))
+            } else {
+                this != known
+            }
+        };
+        let mut kept = String::with_capacity(self.text.len());
+        for line in self.iter().filter(|l| keep(l.name)) {
+            kept.push_str(&self.text[line.at]);
+        }
+        self.text = kept;
+    }
+
+    /// The first line called `name` (a known header).
+    fn find(&self, name: HeaderName) -> Option<Line<'_>> {
+        self.iter()
+            .find(|l| HeaderName::from_bytes(l.name.as_bytes()) == name)
+    }
+
+    /// Replaces the value of the line at `at` (`None`: removes the line).
+    fn replace(&mut self, at: std::ops::Range<usize>, name: &str, value: Option<&str>) {
+        let line = value.map_or_else(String::new, |v| format!("{name}: {v}\r\n"));
+        self.text.replace_range(at, &line);
+    }
+}
+
+/// Appends `n` in decimal.
+fn push_decimal(out: &mut Vec<u8>, mut n: usize) {
+    let mut digits = [0u8; 20];
+    let mut i = digits.len();
+    loop {
+        i -= 1;
+        digits[i] = b'0' + (n % 10) as u8;
+        n /= 10;
+        if n == 0 {
+            break;
+        }
+    }
+    out.extend_from_slice(&digits[i..]);
+}
+
+fn write_tail(out: &mut Vec<u8>, headers: &Lines, body: &Option<(String, Vec<u8>)>) {
+    out.extend_from_slice(headers.text.as_bytes());
+    let len = match body {
+        Some((ct, b)) => {
+            out.extend_from_slice(b"Content-Type: ");
+            out.extend_from_slice(ct.as_bytes());
+            out.extend_from_slice(b"\r\n");
+            b.len()
+        }
+        None => 0,
+    };
+    out.extend_from_slice(b"Content-Length: ");
+    push_decimal(out, len);
+    out.extend_from_slice(b"\r\n\r\n");
+    if let Some((_, b)) = body {
+        out.extend_from_slice(b);
+    }
+}
+
 /// Builds a request. The Request-URI and every header are checked when
 /// [`RequestBuilder::build`] parses the result.
 #[derive(Debug, Clone)]
 pub struct RequestBuilder {
     method: Method,
     uri: String,
-    headers: Vec<(String, String)>,
+    headers: Lines,
     body: Option<(String, Vec<u8>)>,
     error: Option<ParseError>,
 }
@@ -80,7 +169,7 @@ impl RequestBuilder {
         RequestBuilder {
             method,
             uri: uri.into(),
-            headers: Vec::new(),
+            headers: Lines::new(),
             body: None,
             error: None,
         }
@@ -88,12 +177,12 @@ impl RequestBuilder {
 
     /// Appends a header line. Content-Length is always computed and
     /// Content-Type comes from [`RequestBuilder::body`], so both are ignored here.
-    pub fn header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.as_ref(), value.into());
-        if let Err(e) = check_header(name, &value) {
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if let Err(e) = check_header(name, value) {
             self.error.get_or_insert(e);
         } else if !is_content_header(name) {
-            self.headers.push((name.to_owned(), value));
+            self.headers.push(name, value);
         }
         self
     }
@@ -102,11 +191,7 @@ impl RequestBuilder {
     /// same method, Request-URI, headers and body.
     pub fn from_request(req: &Request) -> Self {
         let h = req.headers();
-        let headers = h
-            .iter()
-            .filter(|(n, _)| !is_content_header(n))
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect();
+        let headers = Lines::copied(h);
         let ct = h.get(HeaderName::ContentType);
         let body = (!req.body().is_empty() || ct.is_some()).then(|| {
             (
@@ -131,19 +216,19 @@ impl RequestBuilder {
 
     /// Inserts a header line before all others (a new top Via, RFC 3261
     /// §16.6 step 8).
-    pub fn prepend_header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.as_ref(), value.into());
-        if let Err(e) = check_header(name, &value) {
+    pub fn prepend_header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if let Err(e) = check_header(name, value) {
             self.error.get_or_insert(e);
         } else if !is_content_header(name) {
-            self.headers.insert(0, (name.to_owned(), value));
+            self.headers.prepend(name, value);
         }
         self
     }
 
     /// Removes every header line called `name` (long or compact form).
     pub fn remove_header(mut self, name: &str) -> Self {
-        remove(&mut self.headers, name);
+        self.headers.remove(name);
         self
     }
 
@@ -159,7 +244,12 @@ impl RequestBuilder {
 
     /// The wire form, without parsing it back.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(256);
+        let mut out = Vec::with_capacity(
+            self.uri.len()
+                + self.headers.text.len()
+                + 64
+                + self.body.as_ref().map_or(0, |(ct, b)| ct.len() + b.len()),
+        );
         out.extend_from_slice(self.method.as_str().as_bytes());
         out.push(b' ');
         out.extend_from_slice(self.uri.as_bytes());
@@ -173,7 +263,9 @@ impl RequestBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        Request::parse(self.to_bytes())
+        let mut request = Request::parse(self.to_bytes())?;
+        request.headers.built = true;
+        Ok(request)
     }
 }
 
@@ -183,7 +275,7 @@ impl RequestBuilder {
 pub struct ResponseBuilder {
     status: StatusCode,
     reason: Option<String>,
-    headers: Vec<(String, String)>,
+    headers: Lines,
     body: Option<(String, Vec<u8>)>,
     error: Option<ParseError>,
 }
@@ -194,7 +286,7 @@ impl ResponseBuilder {
         ResponseBuilder {
             status,
             reason: None,
-            headers: Vec::new(),
+            headers: Lines::new(),
             body: None,
             error: None,
         }
@@ -212,12 +304,12 @@ impl ResponseBuilder {
 
     /// Appends a header line (Content-Length/Content-Type ignored, see
     /// [`RequestBuilder::header`]).
-    pub fn header(mut self, name: impl AsRef<str>, value: impl Into<String>) -> Self {
-        let (name, value) = (name.as_ref(), value.into());
-        if let Err(e) = check_header(name, &value) {
+    pub fn header(mut self, name: impl AsRef<str>, value: impl AsRef<str>) -> Self {
+        let (name, value) = (name.as_ref(), value.as_ref());
+        if let Err(e) = check_header(name, value) {
             self.error.get_or_insert(e);
         } else if !is_content_header(name) {
-            self.headers.push((name.to_owned(), value));
+            self.headers.push(name, value);
         }
         self
     }
@@ -227,40 +319,27 @@ impl ResponseBuilder {
     /// (RFC 3261 §16.7 step 3) after rebuilding it with
     /// [`ResponseBuilder::from_response`].
     pub fn remove_header(mut self, name: &str) -> Self {
-        remove(&mut self.headers, name);
+        self.headers.remove(name);
         self
     }
 
     /// Removes the first Via value (the topmost), keeping the others.
     pub fn pop_via(mut self) -> Self {
-        let Some(i) = self
-            .headers
-            .iter()
-            .position(|(n, _)| HeaderName::from_bytes(n.as_bytes()) == HeaderName::Via)
-        else {
+        let Some((at, rest)) = self.headers.find(HeaderName::Via).map(|line| {
+            let rest: Vec<&str> = crate::parse::split_list(line.value).skip(1).collect();
+            (line.at, rest.join(", "))
+        }) else {
             return self;
         };
-        let rest: Vec<&str> = match self.headers.get(i) {
-            Some((_, v)) => crate::parse::split_list(v).skip(1).collect(),
-            None => return self,
-        };
-        let rest = rest.join(", ");
-        if rest.is_empty() {
-            self.headers.remove(i);
-        } else if let Some((_, v)) = self.headers.get_mut(i) {
-            *v = rest;
-        }
+        let value = (!rest.is_empty()).then_some(rest.as_str());
+        self.headers.replace(at, "Via", value);
         self
     }
 
     /// Starts from a received response: same status, reason, headers, body.
     pub fn from_response(resp: &Response) -> Self {
         let h = resp.headers();
-        let headers = h
-            .iter()
-            .filter(|(n, _)| !is_content_header(n))
-            .map(|(n, v)| (n.to_owned(), v.to_owned()))
-            .collect();
+        let headers = Lines::copied(h);
         let ct = h.get(HeaderName::ContentType);
         let body = (!resp.body().is_empty() || ct.is_some()).then(|| {
             (
@@ -280,16 +359,15 @@ impl ResponseBuilder {
     /// Adds `;tag=` to the To header when it has none: a UAS must tag every
     /// response but 100 (RFC 3261 §8.2.6.2).
     pub fn to_tag(mut self, tag: &str) -> Self {
-        if let Some((_, to)) = self
-            .headers
-            .iter_mut()
-            .find(|(n, _)| HeaderName::from_bytes(n.as_bytes()) == HeaderName::To)
-        {
-            let has_tag = crate::header::NameAddr::parse(to, "To").is_ok_and(|n| n.tag().is_some());
-            if !has_tag {
-                to.push_str(";tag=");
-                to.push_str(tag);
-            }
+        let Some(line) = self.headers.find(HeaderName::To) else {
+            return self;
+        };
+        let has_tag = crate::header::tag_of(line.value, "To").is_ok_and(|t| t.is_some());
+        if !has_tag {
+            // Before the line's CRLF.
+            let end = line.at.end - 2;
+            self.headers.text.insert_str(end, tag);
+            self.headers.text.insert_str(end, ";tag=");
         }
         self
     }
@@ -306,8 +384,14 @@ impl ResponseBuilder {
 
     /// The wire form, without parsing it back.
     pub fn to_bytes(&self) -> Bytes {
-        let mut out = Vec::with_capacity(256);
-        out.extend_from_slice(format!("SIP/2.0 {} ", self.status).as_bytes());
+        let mut out = Vec::with_capacity(
+            self.headers.text.len()
+                + 96
+                + self.body.as_ref().map_or(0, |(ct, b)| ct.len() + b.len()),
+        );
+        out.extend_from_slice(b"SIP/2.0 ");
+        push_decimal(&mut out, usize::from(self.status.as_u16()));
+        out.push(b' ');
         out.extend_from_slice(
             self.reason
                 .as_deref()
@@ -324,7 +408,9 @@ impl ResponseBuilder {
         if let Some(e) = self.error {
             return Err(e);
         }
-        Response::parse(self.to_bytes())
+        let mut response = Response::parse(self.to_bytes())?;
+        response.headers.built = true;
+        Ok(response)
     }
 }
 

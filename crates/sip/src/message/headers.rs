@@ -71,6 +71,10 @@ pub struct Headers {
     pub(crate) cseq: CSeq,
     pub(crate) call_id: Span,
     pub(crate) content_length: Option<u32>,
+    /// The buffer came from a builder: it is already the wire form that
+    /// encoding would write, so serializing hands the buffer out again
+    /// instead of copying every header.
+    pub(crate) built: bool,
 }
 
 impl Headers {
@@ -197,6 +201,16 @@ impl Headers {
     /// The To header.
     pub fn to(&self) -> Result<NameAddr<'_>, HeaderError> {
         NameAddr::parse(self.get(HeaderName::To).unwrap_or(""), "To")
+    }
+
+    /// The `tag` of the From header (see [`crate::header::tag_of`]).
+    pub fn from_tag(&self) -> Result<Option<&str>, HeaderError> {
+        crate::header::tag_of(self.get(HeaderName::From).unwrap_or(""), "From")
+    }
+
+    /// The `tag` of the To header (see [`crate::header::tag_of`]).
+    pub fn to_tag(&self) -> Result<Option<&str>, HeaderError> {
+        crate::header::tag_of(self.get(HeaderName::To).unwrap_or(""), "To")
     }
 
     /// The Call-ID (checked at parse time).

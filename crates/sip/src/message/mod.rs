@@ -262,6 +262,7 @@ fn parse(buf: Bytes, stream: bool) -> Result<Message, ParseError> {
         cseq,
         call_id,
         content_length,
+        built: false,
     };
     Ok(match start_line {
         StartLine::Request { method, uri } => {

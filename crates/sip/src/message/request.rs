@@ -102,6 +102,9 @@ impl Request {
 
     /// Serializes into a new buffer.
     pub fn to_bytes(&self) -> Bytes {
+        if self.headers.built {
+            return self.headers.buf.bytes().clone();
+        }
         let mut out = Vec::with_capacity(self.headers.buf.bytes().len() + 16);
         self.encode(&mut out);
         Bytes::from(out)
