@@ -173,7 +173,7 @@ Content-Length: 0\r\n\r\n"[..],
         .unwrap();
         assert!(a.learn(&challenge));
         let retry = obelus_sip::digest::client::retry(&first, &Vec::new());
-        let second = register_again(a.reverify(retry));
+        let second = a.reverify(retry).build().unwrap();
         assert_eq!(
             values(&second, "Security-Verify"),
             vec![
@@ -198,12 +198,10 @@ Content-Length: 0\r\n\r\n"[..],
         )
         .unwrap();
         assert!(!a.learn(&ok));
-        let again =
-            register_again(a.reverify(obelus_sip::digest::client::retry(&second, &Vec::new())));
+        let again = a
+            .reverify(obelus_sip::digest::client::retry(&second, &Vec::new()))
+            .build()
+            .unwrap();
         assert_eq!(values(&again, "Security-Verify").len(), 3, "not doubled");
-    }
-
-    fn register_again(b: RequestBuilder) -> Request {
-        b.build().unwrap()
     }
 }
