@@ -879,6 +879,8 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             min_expires,
             unsupported,
         } => {
+            // A 420 naming no tag refuses a Path the phone did not consent
+            // to (Asterisk's words).
             if status == StatusCode::BAD_EXTENSION && unsupported.is_none() {
                 tracing::warn!(
                     "Invalid modifications made to REGISTER request from '{}' by intervening proxy",

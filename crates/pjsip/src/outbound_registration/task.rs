@@ -6,10 +6,9 @@
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use obelus_core::events::Event;
 use tokio::sync::mpsc;
-
-use bytes::Bytes;
 
 use super::attempt::{self, Flow};
 use super::config::Config;
