@@ -81,6 +81,7 @@ fn bench(c: &mut Criterion) {
         default_expiration: 3600,
         minimum_expiration: 60,
         maximum_expiration: 7200,
+        support_path: false,
     };
     let existing = [Binding {
         uri: "sip:101@192.0.2.99:5060".into(),
@@ -89,6 +90,7 @@ fn bench(c: &mut Criterion) {
         via_addr: String::new(),
         via_port: 0,
         call_id: String::new(),
+        path: String::new(),
     }];
     assert!(matches!(
         register(&req, &policy, &existing, NOW),

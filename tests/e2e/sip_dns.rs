@@ -20,13 +20,13 @@ use crate::sip_register::scenario;
 
 /// A dnsmasq serving only what its arguments say (no upstream, no hosts
 /// file, authoritative NXDOMAIN for the rest of `.test`).
-struct Dnsmasq {
+pub(crate) struct Dnsmasq {
     child: Child,
-    port: u16,
+    pub(crate) port: u16,
 }
 
 impl Dnsmasq {
-    fn start(records: &[String]) -> Dnsmasq {
+    pub(crate) fn start(records: &[String]) -> Dnsmasq {
         let port = free_port();
         // Debian installs it in /usr/sbin, which a non-root PATH may lack.
         let program = if Path::new("/usr/sbin/dnsmasq").exists() {
@@ -135,7 +135,7 @@ fn messages(conf: &ConfDir) -> String {
 }
 
 /// Waits (bounded) until the log has `needle`; returns the log.
-fn wait_log(conf: &ConfDir, needle: &str, limit: Duration) -> String {
+pub(crate) fn wait_log(conf: &ConfDir, needle: &str, limit: Duration) -> String {
     let deadline = Instant::now() + limit;
     loop {
         let log = messages(conf);

@@ -506,3 +506,59 @@ fn a_registers_to_b_over_tcp() {
         !o.contains("from-a/")
     });
 }
+
+/// RFC 5626 and RFC 3327 on the trunk: A registers to B over TCP as an
+/// outbound flow (`support_outbound`, `support_path`). B's registrar takes
+/// the flow's Contact as it comes (`;ob` in the URI; `reg-id` and
+/// `+sip.instance` beside it), and B's call to A goes back down the
+/// connection A opened, where A identifies it by its `line`.
+#[test]
+fn a_registers_to_b_as_an_outbound_flow_over_tcp() {
+    let (a_port, b_port) = (free_port(), free_port());
+    let b = obelus_b(b_port);
+    with_tcp(&b, b_port);
+    let b_ami = enable_ami(&b, "all");
+    let _b_daemon = b.start_foreground();
+    let flow = "support_outbound=yes\nsupport_path=yes\n";
+    let a = obelus_a(a_port, b_port, PASSWORD, flow);
+    a.write(
+        "pjsip.conf",
+        &a_pjsip(a_port, b_port, PASSWORD, flow).replace(
+            &format!("server_uri=sip:127.0.0.1:{b_port}\n"),
+            &format!("server_uri=sip:127.0.0.1:{b_port}\\;transport=tcp\n"),
+        ),
+    );
+    with_tcp(&a, a_port);
+    let _a_daemon = a.start_foreground();
+    registered(&a);
+
+    let list = crate::common::ami_action(
+        b_ami,
+        "Action: PJSIPShowContacts\r\nActionID: c1\r\n",
+        "Event: ContactListComplete",
+    );
+    let uri = list
+        .lines()
+        .find(|l| l.starts_with("Uri: sip:a-in@"))
+        .unwrap_or_else(|| panic!("no contact of A on B:\n{list}"));
+    assert!(
+        uri.starts_with(&format!(
+            "Uri: sip:a-in@127.0.0.1:{a_port};transport=tcp;line="
+        )) && uri.ends_with(";ob"),
+        "{uri}"
+    );
+
+    let mut ami = AmiSession::login(b_ami);
+    ami.send(
+        "Action: Originate\r\nActionID: o1\r\nChannel: PJSIP/from-a\r\nApplication: Wait\r\nData: 20\r\nAsync: true",
+    );
+    until(
+        &a,
+        "core show channels",
+        "A got B's call over the flow",
+        |o| o.contains("PJSIP/to-b-"),
+    );
+    let answered = ami.read_until("Event: OriginateResponse");
+    let answered = answered + &ami.read_until("\r\n\r\n");
+    assert!(answered.contains("Response: Success"), "{answered}");
+}

@@ -1,6 +1,7 @@
 //! Registered contacts in sorcery (type `contact`, id `<aor>;@<md5 of
 //! uri>`, realtime table `ps_contacts`), their expiry, and the
-//! `pjsip show contacts` / `pjsip show transports` console commands.
+//! `pjsip show contacts|contact` / `pjsip show transports` console
+//! commands.
 
 use std::fmt::Write as _;
 use std::sync::Arc;
@@ -27,6 +28,7 @@ fn binding_of(contact: &Object) -> Binding {
         via_addr: contact.str("via_addr").unwrap_or("").to_owned(),
         via_port: u16::try_from(contact.uint("via_port").unwrap_or(0)).unwrap_or(0),
         call_id: contact.str("call_id").unwrap_or("").to_owned(),
+        path: contact.str("path").unwrap_or("").to_owned(),
     }
 }
 
@@ -86,6 +88,7 @@ pub async fn apply(
                     ("via_addr", b.via_addr.clone()),
                     ("via_port", b.via_port.to_string()),
                     ("call_id", b.call_id.clone()),
+                    ("path", b.path.clone()),
                     ("reg_server", owner.reg_server.to_owned()),
                 ] {
                     object
@@ -173,7 +176,24 @@ pub(crate) fn contact_line(contact: &Object, label: &str, width: usize) -> Strin
     format!("{label}{name:<width$} {hash:<10} {status:<7} {rtt:>11}\n")
 }
 
-/// `pjsip show contacts [like <regex>]` and `pjsip show transports`.
+/// The header of the contact tables.
+fn contacts_header() -> String {
+    format!(
+        "\n  Contact:  <Aor/ContactUri..............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n"
+    )
+}
+
+/// The contact id a `pjsip show contact` argument names: `aor/uri` (as
+/// the tables print it) or the id itself (`aor;@hash`).
+fn named_contact(name: &str) -> String {
+    match name.split_once('/') {
+        Some((aor, uri)) if !aor.contains(";@") => contact_id(aor, uri),
+        _ => name.to_owned(),
+    }
+}
+
+/// `pjsip show contacts [like <regex>]`, `pjsip show contact <name>` and
+/// `pjsip show transports`.
 pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
     let contacts = crate::show::with_sorcery(
         service,
@@ -181,26 +201,47 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
         "List PJSIP Contacts",
         "Usage: pjsip show contacts [like <regex>]\n       List (or filter) the PJSIP contacts.",
         |sorcery, args| async move {
-                let mut list = match args.as_slice() {
-                    [] => sorcery.retrieve_all("contact").await,
-                    [like, re] if like.eq_ignore_ascii_case("like") => {
-                        sorcery.retrieve_by_regex("contact", re).await
-                    }
-                    _ => return Err(CliError::ShowUsage),
+            let mut list = match args.as_slice() {
+                [] => sorcery.retrieve_all("contact").await,
+                [like, re] if like.eq_ignore_ascii_case("like") => {
+                    sorcery.retrieve_by_regex("contact", re).await
                 }
+                _ => return Err(CliError::ShowUsage),
+            }
+            .map_err(failed)?;
+            if list.is_empty() {
+                return Ok("No objects found.\n".into());
+            }
+            list.sort_by(|a, b| a.id().cmp(b.id()));
+            let mut out = contacts_header();
+            for c in &list {
+                out.push_str(&contact_row(c));
+            }
+            let _ = write!(out, "\nObjects found: {}\n", list.len());
+            Ok(out)
+        },
+    )
+    .with_args();
+    let contact = crate::show::with_sorcery(
+        service,
+        "pjsip show contact",
+        "Show PJSIP Contact(s) detail",
+        "Usage: pjsip show contact <aor/uri>\n       Show the PJSIP contact with its options (its path among them).",
+        |sorcery, args| async move {
+            let [name] = args.as_slice() else {
+                return Err(CliError::ShowUsage);
+            };
+            let found = sorcery
+                .retrieve_by_id("contact", &named_contact(name))
+                .await
                 .map_err(failed)?;
-                if list.is_empty() {
-                    return Ok("No objects found.\n".into());
-                }
-                list.sort_by(|a, b| a.id().cmp(b.id()));
-                let mut out = format!(
-                    "\n  Contact:  <Aor/ContactUri..............................> <Hash....> <Status> <RTT(ms)..>\n{RULE}\n\n"
-                );
-                for c in &list {
-                    out.push_str(&contact_row(c));
-                }
-                let _ = write!(out, "\nObjects found: {}\n", list.len());
-                Ok(out)
+            let Some(contact) = found else {
+                return Ok(format!("Unable to find object {name}.\n\n"));
+            };
+            let mut out = contacts_header();
+            out.push_str(&contact_row(&contact));
+            out.push_str(&crate::show::parameters(&contact));
+            Ok(out)
         },
     )
     .with_args();
@@ -235,7 +276,7 @@ pub fn commands(service: &Arc<SorceryService>) -> Vec<CliCommand> {
             Ok(out)
         },
     );
-    vec![contacts, transports]
+    vec![contacts, contact, transports]
 }
 
 #[cfg(test)]
@@ -253,5 +294,13 @@ mod tests {
             )
         );
         assert_eq!(contact_id("101", "x").len(), 5 + 32);
+    }
+
+    /// `pjsip show contact` takes the name the tables print or the id.
+    #[test]
+    fn contacts_are_named_by_aor_and_uri_or_by_id() {
+        let id = contact_id("101", "sip:101@192.0.2.5:5060;ob");
+        assert_eq!(named_contact("101/sip:101@192.0.2.5:5060;ob"), id);
+        assert_eq!(named_contact(&id), id);
     }
 }

@@ -5,7 +5,8 @@
 //! registered with `obelus-sorcery` under Asterisk's option names and
 //! defaults; and the SIP stack on them ([`stack`]): UDP/TCP transports,
 //! endpoint identification ([`identify`]), digest authentication
-//! ([`auth`]), the registrar ([`registrar`], [`contacts`]), qualify
+//! ([`auth`]), the registrar ([`registrar`], [`contacts`], with RFC 3327
+//! Path for phones behind an edge proxy: `path`), qualify
 //! ([`qualify`]), outbound registration ([`outbound_registration`]) and
 //! call sessions, the channel driver ([`session`]).
 //! Requests the stack originates choose their transport and connection in
@@ -25,6 +26,7 @@ pub mod module;
 pub mod objects;
 mod outbound_auth;
 pub mod outbound_registration;
+mod path;
 pub mod qualify;
 pub mod registrar;
 mod resolver;

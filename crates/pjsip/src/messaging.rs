@@ -5,9 +5,10 @@
 //! Outbound, [`PjsipMessaging`] is the `pjsip:` message technology: the
 //! destination (`pjsip:102`, `pjsip:102/sip:uri`, `pjsip:user@102`,
 //! `pjsip:sip:uri`) is checked at once, the request then leaves over the
-//! transport [`route_request`] picks (the connection a contact registered
-//! over, or UDP, TCP, TLS as the URI and endpoint say) as its own
-//! non-INVITE transaction, and its outcome is logged. Inbound, a MESSAGE from an endpoint (identified and
+//! transport [`crate::route::route_request`] picks (the connection a contact registered
+//! over, or UDP, TCP, TLS as the URI and endpoint say; toward the first
+//! hop of the contact's Path, RFC 3327, with the path as Route headers) as
+//! its own non-INVITE transaction, and its outcome is logged. Inbound, a MESSAGE from an endpoint (identified and
 //! authenticated like any request) is offered to the core's message
 //! handlers: 202 when one takes it, 404 when none does.
 
@@ -28,9 +29,9 @@ use obelus_sip::{
 use obelus_sorcery::Object;
 use tokio::sync::mpsc;
 
-use crate::route::{Route, route_request};
+use crate::route::Route;
 use crate::session::dialog::without_tag;
-use crate::session::tech::{contact_uri, parse, with_user};
+use crate::session::tech::{Reach, contact_of, parse, with_user};
 use crate::stack::{Origin, Shared, admit, answer, built};
 
 /// The `pjsip:` message technology.
@@ -109,11 +110,12 @@ pub(crate) async fn incoming(shared: &Shared, req: &Request, origin: &Origin) ->
     ))
 }
 
-/// The URI a `pjsip:` destination reaches, and the endpoint it names.
+/// The contact a `pjsip:` destination reaches (its URI and Path), and the
+/// endpoint it names.
 async fn destination(
     shared: &Shared,
     to: &str,
-) -> Result<(String, Option<Arc<Object>>), MessageError> {
+) -> Result<(Reach, Option<Arc<Object>>), MessageError> {
     let rest = to
         .split_once(':')
         .map_or(to, |(_, rest)| rest)
@@ -121,7 +123,13 @@ async fn destination(
         .trim_start_matches('<')
         .trim_end_matches('>');
     if rest.starts_with("sip:") || rest.starts_with("sips:") {
-        return Ok((rest.to_owned(), None));
+        return Ok((
+            Reach {
+                uri: rest.to_owned(),
+                path: String::new(),
+            },
+            None,
+        ));
     }
     let target =
         parse(rest).ok_or_else(|| MessageError::Invalid(format!("Invalid destination '{to}'")))?;
@@ -135,32 +143,42 @@ async fn destination(
         .ok()
         .flatten()
         .ok_or_else(|| MessageError::EndpointNotFound(target.endpoint.clone()))?;
-    let uri = match target.uri {
-        Some(uri) => uri,
-        None => contact_uri(&sorcery, &endpoint, target.aor.as_deref())
+    let reach = match target.uri {
+        Some(uri) => Reach {
+            uri,
+            path: String::new(),
+        },
+        None => contact_of(&sorcery, &endpoint, target.aor.as_deref())
             .await
             .ok_or_else(|| {
                 MessageError::EndpointNotFound(format!("{} (no contact)", target.endpoint))
             })?,
     };
-    let uri = match &target.user {
-        Some(user) => with_user(&uri, user),
-        None => uri,
+    let reach = match &target.user {
+        Some(user) => Reach {
+            uri: with_user(&reach.uri, user),
+            ..reach
+        },
+        None => reach,
     };
-    Ok((uri, Some(endpoint)))
+    Ok((reach, Some(endpoint)))
 }
 
-/// How a MESSAGE or REFER to `uri` leaves: its first RFC 3263 target
-/// (it is sent once), over the transport the URI and the endpoint call for.
+/// How a MESSAGE or REFER to a contact leaves: its first RFC 3263 target
+/// (it is sent once), over the transport the URI and the endpoint call
+/// for, toward the first hop of its Path when it has one.
 async fn route(
     shared: &Shared,
-    uri: &str,
+    reach: &Reach,
     endpoint: Option<&Object>,
 ) -> Result<Route, MessageError> {
-    route_request(shared, uri, endpoint).await.map_err(|why| {
-        tracing::warn!("PJSIP: cannot reach '{uri}': {why}");
-        MessageError::Invalid(format!("Cannot reach '{uri}': {why}"))
-    })
+    let uri = &reach.uri;
+    crate::path::route(shared, uri, &reach.path, endpoint)
+        .await
+        .map_err(|why| {
+            tracing::warn!("PJSIP: cannot reach '{uri}': {why}");
+            MessageError::Invalid(format!("Cannot reach '{uri}': {why}"))
+        })
 }
 
 /// The From value for a `from` identity: a name-addr or URI as given, a
@@ -179,14 +197,18 @@ fn from_value(from: &str, local: SocketAddr) -> String {
     }
 }
 
-/// An out-of-dialog request to `uri` with its own Call-ID and tag.
-fn request(method: Method, uri: &str, from: &str, route: &Route) -> RequestBuilder {
-    RequestBuilder::new(method.clone(), uri)
-        .header(
-            "Via",
-            format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
-        )
-        .header("From", format!("{from};tag={}", new_tag()))
+/// An out-of-dialog request to a contact with its own Call-ID and tag
+/// (and the contact's path as Route headers).
+fn request(method: Method, reach: &Reach, from: &str, route: &Route) -> RequestBuilder {
+    let uri = reach.uri.as_str();
+    let mut b = RequestBuilder::new(method.clone(), uri).header(
+        "Via",
+        format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
+    );
+    for hop in crate::path::route_set(&reach.path) {
+        b = b.header("Route", hop);
+    }
+    b.header("From", format!("{from};tag={}", new_tag()))
         .header("To", format!("<{uri}>"))
         .header("Call-ID", new_call_id(None))
         .header("CSeq", format!("1 {}", method.as_str()))
@@ -281,11 +303,11 @@ impl MessageTech for PjsipMessaging {
             .shared
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(message.to.clone()))?;
-        let (uri, endpoint) = destination(&shared, &message.to).await?;
-        let route = route(&shared, &uri, endpoint.as_deref()).await?;
+        let (reach, endpoint) = destination(&shared, &message.to).await?;
+        let route = route(&shared, &reach, endpoint.as_deref()).await?;
         let mut b = request(
             Method::Message,
-            &uri,
+            &reach,
             &from_value(&message.from, route.local),
             &route,
         );
@@ -305,8 +327,8 @@ impl MessageTech for PjsipMessaging {
             .shared
             .upgrade()
             .ok_or_else(|| MessageError::UnknownTechnology(refer.to.clone()))?;
-        let (uri, endpoint) = destination(&shared, &refer.to).await?;
-        let route = route(&shared, &uri, endpoint.as_deref()).await?;
+        let (reach, endpoint) = destination(&shared, &refer.to).await?;
+        let route = route(&shared, &reach, endpoint.as_deref()).await?;
         let target = refer.refer_to.trim();
         let refer_to = if target.starts_with("sip:") || target.starts_with("sips:") {
             target.to_owned()
@@ -314,7 +336,10 @@ impl MessageTech for PjsipMessaging {
             let name = target.strip_prefix("pjsip:").unwrap_or(target);
             format!("sip:{name}@{}", route.local)
         } else {
-            destination(&shared, &format!("pjsip:{target}")).await?.0
+            destination(&shared, &format!("pjsip:{target}"))
+                .await?
+                .0
+                .uri
         };
         let display = refer
             .variables
@@ -326,7 +351,7 @@ impl MessageTech for PjsipMessaging {
             None => format!("<{refer_to}>"),
         };
         let from = from_value(&refer.from, route.local);
-        let mut b = request(Method::Refer, &uri, &from, &route)
+        let mut b = request(Method::Refer, &reach, &from, &route)
             .header("Contact", format!("<{}>", route.contact("obelus")))
             .header("Refer-To", refer_to)
             .header("Referred-By", from.clone());

@@ -7,7 +7,9 @@
 //! by Timer E over UDP, [`crate::uac`]); responses reach it through the
 //! stack (`StackSink`). It leaves as any request of ours does
 //! (`route::route_request`): down the connection a TCP, TLS or WebSocket
-//! contact registered over, or a new connection, or UDP.
+//! contact registered over, or a new connection, or UDP; a contact that
+//! registered through a proxy (RFC 3327 Path) is pinged through it, the
+//! path as Route headers ([`crate::path`]).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -20,7 +22,7 @@ use obelus_sorcery::Object;
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
-use crate::route::{Route, route_request};
+use crate::route::Route;
 use crate::stack::Shared;
 
 /// At most this many of a contact's addresses are pinged in one qualify.
@@ -204,6 +206,8 @@ pub(crate) fn spawn(shared: Arc<Shared>) -> tokio::task::JoinHandle<()> {
 struct Ping {
     id: String,
     uri: String,
+    /// The contact's Path (RFC 3327), empty for none.
+    path: String,
     aor: String,
     endpoint: String,
     timeout: Duration,
@@ -215,6 +219,7 @@ impl Ping {
         Some(Self {
             id: contact.id().to_owned(),
             uri: contact.str("uri")?.to_owned(),
+            path: contact.str("path").unwrap_or("").to_owned(),
             aor: aor.to_owned(),
             endpoint: contact.str("endpoint").unwrap_or("").to_owned(),
             timeout,
@@ -232,17 +237,18 @@ impl Ping {
                 .flatten(),
             _ => None,
         };
-        let mut route = match route_request(shared, &self.uri, endpoint.as_deref()).await {
-            Ok(route) => route,
-            Err(why) => {
-                tracing::warn!(
-                    "PJSIP: cannot qualify contact '{}' of AOR '{}': {why}",
-                    self.uri,
-                    self.aor
-                );
-                return Outcome::Unreachable;
-            }
-        };
+        let mut route =
+            match crate::path::route(shared, &self.uri, &self.path, endpoint.as_deref()).await {
+                Ok(route) => route,
+                Err(why) => {
+                    tracing::warn!(
+                        "PJSIP: cannot qualify contact '{}' of AOR '{}': {why}",
+                        self.uri,
+                        self.aor
+                    );
+                    return Outcome::Unreachable;
+                }
+            };
         let alternates = std::mem::take(&mut route.alternates);
         let mut outcome = self.run(&shared.pending, &route).await;
         for next in alternates.into_iter().take(MAX_TARGETS - 1) {
@@ -265,11 +271,14 @@ impl Ping {
     }
 
     async fn run(&self, pending: &Pending, route: &Route) -> Outcome {
-        let request = RequestBuilder::new(Method::Options, self.uri.as_str())
-            .header(
-                "Via",
-                format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
-            )
+        let mut request = RequestBuilder::new(Method::Options, self.uri.as_str()).header(
+            "Via",
+            format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
+        );
+        for hop in crate::path::route_set(&self.path) {
+            request = request.header("Route", hop);
+        }
+        let request = request
             .header(
                 "From",
                 format!("<sip:obelus@{}>;tag={}", route.sip_host, new_tag()),

@@ -19,6 +19,9 @@ pub struct AorPolicy {
     pub minimum_expiration: u64,
     /// `maximum_expiration`: above it, the expiry is clamped.
     pub maximum_expiration: u64,
+    /// `support_path`: keep the REGISTER's Path with its contacts (RFC
+    /// 3327); without it a `Require: path` is refused with 420.
+    pub support_path: bool,
 }
 
 impl AorPolicy {
@@ -31,6 +34,7 @@ impl AorPolicy {
             default_expiration: aor.uint("default_expiration").unwrap_or(3600),
             minimum_expiration: aor.uint("minimum_expiration").unwrap_or(60),
             maximum_expiration: aor.uint("maximum_expiration").unwrap_or(7200),
+            support_path: aor.bool("support_path").unwrap_or(false),
         }
     }
 }
@@ -50,6 +54,9 @@ pub struct Binding {
     pub via_port: u16,
     /// Call-ID of the REGISTER.
     pub call_id: String,
+    /// The REGISTER's Path (RFC 3327, comma-joined as Asterisk stores it;
+    /// empty without one): the route set of requests to this contact.
+    pub path: String,
 }
 
 /// A change to the stored bindings.
@@ -65,7 +72,8 @@ pub enum Change {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Outcome {
     /// Refuse with this status (and reason phrase); `min_expires` goes in a
-    /// Min-Expires header (423, RFC 3261 §10.3 step 7).
+    /// Min-Expires header (423, RFC 3261 §10.3 step 7), `unsupported` in an
+    /// Unsupported header (420, RFC 3261 §8.2.2.3).
     Reject {
         /// The status.
         status: StatusCode,
@@ -73,6 +81,8 @@ pub enum Outcome {
         reason: &'static str,
         /// Min-Expires for a 423.
         min_expires: Option<u64>,
+        /// The option tag a 420 names.
+        unsupported: Option<&'static str>,
     },
     /// 200 OK: apply `changes`, then list `bindings` (every binding the
     /// AOR has afterwards) with their remaining time.
@@ -81,6 +91,9 @@ pub enum Outcome {
         changes: Vec<Change>,
         /// The bindings after the changes.
         bindings: Vec<Binding>,
+        /// With `support_path`: the REGISTER's Path, echoed in the 200
+        /// (RFC 3327 §5.3).
+        path: Option<String>,
     },
 }
 
@@ -89,6 +102,18 @@ fn reject(status: StatusCode, reason: &'static str) -> Outcome {
         status,
         reason,
         min_expires: None,
+        unsupported: None,
+    }
+}
+
+/// 420 Bad Extension, naming `unsupported` when it is an option tag we do
+/// not support.
+fn bad_extension(unsupported: Option<&'static str>) -> Outcome {
+    Outcome::Reject {
+        status: StatusCode::BAD_EXTENSION,
+        reason: "Bad Extension",
+        min_expires: None,
+        unsupported,
     }
 }
 
@@ -102,6 +127,22 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
     let Ok(header_expires) = h.expires() else {
         return reject(StatusCode::BAD_REQUEST, "Bad Expires Header");
     };
+    // RFC 3261 §8.2.2.3: an extension the request requires and this AOR
+    // does not do is refused (RFC 3327 §5.3 for Path).
+    if !policy.support_path && crate::path::names_path(h.require()) {
+        return bad_extension(Some(crate::path::TAG));
+    }
+    let path = if policy.support_path {
+        crate::path::of_register(req)
+    } else {
+        None
+    };
+    // As Asterisk: a Path the phone did not consent to (no `Supported:
+    // path`) was added by a proxy modifying the request against RFC 3327
+    // §5.1, and is refused.
+    if path.is_some() && !crate::path::names_path(h.supported()) {
+        return bad_extension(None);
+    }
     let addresses = match contacts {
         // RFC 3261 §10.3 step 6: `*` only with Expires: 0 and alone.
         ContactList::Star if header_expires == Some(0) => {
@@ -111,6 +152,7 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
                     .map(|b| Change::Remove(b.uri.clone()))
                     .collect(),
                 bindings: Vec::new(),
+                path,
             };
         }
         ContactList::Star => return reject(StatusCode::BAD_REQUEST, "Bad Request"),
@@ -121,6 +163,7 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
         return Outcome::Accept {
             changes: Vec::new(),
             bindings: existing.to_vec(),
+            path,
         };
     }
     if policy.max_contacts == 0 {
@@ -146,6 +189,7 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
                 status: StatusCode::INTERVAL_TOO_BRIEF,
                 reason: "Interval Too Brief",
                 min_expires: Some(policy.minimum_expiration),
+                unsupported: None,
             };
         }
         if policy.maximum_expiration > 0 && expires > policy.maximum_expiration {
@@ -167,6 +211,16 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
             via_addr: via_addr.clone(),
             via_port,
             call_id: h.call_id().to_owned(),
+            // As Asterisk: a refresh without a Path keeps the one stored.
+            path: path
+                .clone()
+                .or_else(|| {
+                    existing
+                        .iter()
+                        .find(|b| b.uri == uri)
+                        .map(|b| b.path.clone())
+                })
+                .unwrap_or_default(),
         };
         bindings.push(binding.clone());
         touched.push(uri);
@@ -196,7 +250,11 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
             return reject(StatusCode::FORBIDDEN, "Forbidden");
         }
     }
-    Outcome::Accept { changes, bindings }
+    Outcome::Accept {
+        changes,
+        bindings,
+        path,
+    }
 }
 
 /// The contact header values for a 200 OK: `<uri>;expires=N` with the time
@@ -219,6 +277,11 @@ mod tests {
     use super::*;
 
     fn req(contact: &str, expires: Option<u32>) -> Request {
+        req_with(contact, expires, "")
+    }
+
+    /// A REGISTER with `extra` header lines (each ending in CRLF).
+    fn req_with(contact: &str, expires: Option<u32>, extra: &str) -> Request {
         let mut s = String::from(
             "REGISTER sip:127.0.0.1 SIP/2.0\r\n\
 Via: SIP/2.0/UDP 10.0.0.1:5061;branch=z9hG4bK-1\r\n\
@@ -231,6 +294,7 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
         if let Some(e) = expires {
             s.push_str(&format!("Expires: {e}\r\n"));
         }
+        s.push_str(extra);
         s.push_str("Content-Length: 0\r\n\r\n");
         Request::parse(s.into_bytes()).unwrap()
     }
@@ -241,6 +305,7 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
         default_expiration: 3600,
         minimum_expiration: 60,
         maximum_expiration: 7200,
+        support_path: false,
     };
 
     fn binding(uri: &str, exp: u64) -> Binding {
@@ -251,12 +316,15 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
             via_addr: String::new(),
             via_port: 0,
             call_id: String::new(),
+            path: String::new(),
         }
     }
 
     fn accepted(o: Outcome) -> (Vec<Change>, Vec<Binding>) {
         match o {
-            Outcome::Accept { changes, bindings } => (changes, bindings),
+            Outcome::Accept {
+                changes, bindings, ..
+            } => (changes, bindings),
             other => panic!("expected 200, got {other:?}"),
         }
     }
@@ -303,7 +371,8 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
             Outcome::Reject {
                 status: StatusCode::INTERVAL_TOO_BRIEF,
                 reason: "Interval Too Brief",
-                min_expires: Some(60)
+                min_expires: Some(60),
+                unsupported: None,
             }
         );
     }
@@ -384,6 +453,111 @@ Call-ID: c1\r\nCSeq: 1 REGISTER\r\nUser-Agent: ua\r\n",
                 ..
             }
         ));
+    }
+
+    const PATH: AorPolicy = AorPolicy {
+        support_path: true,
+        ..POLICY
+    };
+
+    /// RFC 3327 §5.3 with `support_path=yes`: the Path is stored with every
+    /// contact of the REGISTER and echoed in the 200.
+    #[test]
+    fn path_is_kept_with_the_contacts_rfc3327() {
+        let r = req_with(
+            "<sip:101@10.0.0.5:5060>",
+            None,
+            "Supported: path\r\nPath: <sip:edge.example:5070;lr>\r\n",
+        );
+        match register(&r, &PATH, &[], 0) {
+            Outcome::Accept {
+                changes,
+                bindings,
+                path,
+            } => {
+                assert_eq!(path.as_deref(), Some("<sip:edge.example:5070;lr>"));
+                assert_eq!(bindings[0].path, "<sip:edge.example:5070;lr>");
+                assert!(matches!(&changes[..], [Change::Upsert(b)] if b.path == bindings[0].path));
+            }
+            other => panic!("expected 200, got {other:?}"),
+        }
+        // Without a Path a new contact has none, and a refreshed one keeps
+        // its own (as Asterisk updates the path only when one comes).
+        let (_, b) = accepted(register(
+            &req("<sip:101@10.0.0.5:5060>", None),
+            &PATH,
+            &[],
+            0,
+        ));
+        assert_eq!(b[0].path, "");
+        let stored = Binding {
+            path: "<sip:edge.example;lr>".into(),
+            ..binding("sip:101@10.0.0.5:5060", 100)
+        };
+        let (_, b) = accepted(register(
+            &req("<sip:101@10.0.0.5:5060>", None),
+            &PATH,
+            &[stored],
+            0,
+        ));
+        assert_eq!(b[0].path, "<sip:edge.example;lr>");
+    }
+
+    /// Without `support_path`, a Path is ignored, and a REGISTER requiring
+    /// the extension gets 420 with `Unsupported: path` (RFC 3261 §8.2.2.3).
+    #[test]
+    fn without_support_path_path_is_ignored_and_require_refused() {
+        let plain = req_with(
+            "<sip:101@10.0.0.5:5060>",
+            None,
+            "Supported: path\r\nPath: <sip:edge.example;lr>\r\n",
+        );
+        match register(&plain, &POLICY, &[], 0) {
+            Outcome::Accept { bindings, path, .. } => {
+                assert_eq!(path, None);
+                assert_eq!(bindings[0].path, "");
+            }
+            other => panic!("expected 200, got {other:?}"),
+        }
+        let required = req_with(
+            "<sip:101@10.0.0.5:5060>",
+            None,
+            "Require: path\r\nSupported: path\r\nPath: <sip:edge.example;lr>\r\n",
+        );
+        assert_eq!(
+            register(&required, &POLICY, &[], 0),
+            Outcome::Reject {
+                status: StatusCode::BAD_EXTENSION,
+                reason: "Bad Extension",
+                min_expires: None,
+                unsupported: Some("path"),
+            }
+        );
+        assert!(matches!(
+            register(&required, &PATH, &[], 0),
+            Outcome::Accept { .. }
+        ));
+    }
+
+    /// As Asterisk's registrar: a Path the phone did not consent to (no
+    /// `Supported: path`, RFC 3327 §5.1) is an invalid modification by a
+    /// proxy, refused with 420.
+    #[test]
+    fn a_path_without_consent_is_refused() {
+        let r = req_with(
+            "<sip:101@10.0.0.5:5060>",
+            None,
+            "Path: <sip:edge.example;lr>\r\n",
+        );
+        assert_eq!(
+            register(&r, &PATH, &[], 0),
+            Outcome::Reject {
+                status: StatusCode::BAD_EXTENSION,
+                reason: "Bad Extension",
+                min_expires: None,
+                unsupported: None,
+            }
+        );
     }
 
     /// RFC 3261 §10.2.3: no Contact is a query listing the bindings.

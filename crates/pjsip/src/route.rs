@@ -248,6 +248,19 @@ pub(crate) async fn route_by(
     transport: Option<&str>,
     owner: &str,
 ) -> Result<Route, RouteError> {
+    route_avoiding(shared, uri, transport, owner, &[]).await
+}
+
+/// [`route_by`] leaving out the RFC 3263 targets in `avoid` (those that
+/// already timed out or answered 503: RFC 3263 §4.3 failover of a
+/// request that is sent again, as an outbound REGISTER is).
+pub(crate) async fn route_avoiding(
+    shared: &Shared,
+    uri: &str,
+    transport: Option<&str>,
+    owner: &str,
+    avoid: &[SocketAddr],
+) -> Result<Route, RouteError> {
     let parsed = Uri::parse(uri).map_err(|e| RouteError::Unresolvable(format!("'{uri}': {e}")))?;
     let explicit = uri_protocol(&parsed)?;
     let outbound = &shared.outbound;
@@ -305,11 +318,12 @@ pub(crate) async fn route_by(
             "no UDP, TCP or TLS transport is configured".to_owned(),
         ));
     }
-    let targets = shared
+    let mut targets = shared
         .resolver
         .locate(uri, &options)
         .await
         .map_err(RouteError::Unresolvable)?;
+    targets.retain(|t| !avoid.contains(&t.addr));
     let mut failures = Vec::new();
     for (i, target) in targets.iter().enumerate() {
         let protocol = protocol_of(target.transport);

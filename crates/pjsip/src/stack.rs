@@ -863,9 +863,10 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             }
         }
     }
-    let rewritten = endpoint
-        .bool("rewrite_contact")
-        .unwrap_or(false)
+    // A contact registered through a proxy (RFC 3327 Path) is reached
+    // through it: its own address stays as the phone gave it.
+    let proxied = policy.support_path && crate::path::of_register(req).is_some();
+    let rewritten = (endpoint.bool("rewrite_contact").unwrap_or(false) && !proxied)
         .then(|| {
             let transport = (origin.protocol != Protocol::Udp).then(|| origin.protocol.via_name());
             registrar::rewrite_contacts(req, origin.source, transport)
@@ -876,14 +877,30 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             status,
             reason,
             min_expires,
+            unsupported,
         } => {
+            // A 420 naming no tag refuses a Path the phone did not consent
+            // to (Asterisk's words).
+            if status == StatusCode::BAD_EXTENSION && unsupported.is_none() {
+                tracing::warn!(
+                    "Invalid modifications made to REGISTER request from '{}' by intervening proxy",
+                    endpoint.id()
+                );
+            }
             let mut b = answer(req, origin, status).reason(reason);
             if let Some(m) = min_expires {
                 b = b.header("Min-Expires", m.to_string());
             }
+            if let Some(tag) = unsupported {
+                b = b.header("Unsupported", tag);
+            }
             built(b)
         }
-        Outcome::Accept { changes, bindings } => {
+        Outcome::Accept {
+            changes,
+            bindings,
+            path,
+        } => {
             let owner = Owner {
                 aor: &aor_name,
                 endpoint: endpoint.id(),
@@ -925,6 +942,13 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
             let mut b = answer(req, origin, StatusCode::OK).header("Date", http_date(now));
             for value in registrar::contact_values(&bindings, now) {
                 b = b.header("Contact", value);
+            }
+            // RFC 3327 §5.3, as res_pjsip_path answers: the path echoed.
+            if policy.support_path {
+                b = b.header("Supported", crate::path::TAG);
+            }
+            if let Some(path) = path {
+                b = b.header("Path", path);
             }
             built(b)
         }

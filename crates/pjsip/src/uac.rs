@@ -12,7 +12,7 @@ use obelus_sip::digest::client::{ClientCredential, ClientError, DigestClient, re
 use obelus_sip::transaction::{
     ClientTransaction, Event as TransactionEvent, TimerConfig, TransactionKey,
 };
-use obelus_sip::{Request, Response};
+use obelus_sip::{Request, RequestBuilder, Response};
 use obelus_transport::Reply;
 use tokio::sync::mpsc;
 
@@ -143,14 +143,17 @@ pub(crate) struct Answered {
 
 /// Sends `request` like [`non_invite`]; a 401 or 407 is answered with
 /// `creds` and the request sent again as a new transaction (new branch,
-/// next CSeq), until the challenge cannot be answered (the credentials
-/// were refused, or none fit): that final response is returned.
+/// next CSeq, passed through `amend` with the challenge, for what else the
+/// sender puts in a retry), until the challenge cannot be answered (the
+/// credentials were refused, or none fit): that final response is
+/// returned.
 pub(crate) async fn non_invite_with_auth(
     reply: &Reply,
     reliable: bool,
     pending: &Pending,
     request: Request,
     creds: &[ClientCredential],
+    mut amend: impl FnMut(&Response, RequestBuilder) -> RequestBuilder,
 ) -> Answered {
     let mut digest = DigestClient::new();
     let mut sent = request;
@@ -172,7 +175,7 @@ pub(crate) async fn non_invite_with_auth(
             };
         }
         let next = digest.authorize(creds, &sent, r).and_then(|lines| {
-            retry(&sent, &lines)
+            amend(r, retry(&sent, &lines))
                 .build()
                 .map_err(|_| ClientError::NoChallenge)
         });

@@ -34,6 +34,15 @@ pub struct Config {
     pub endpoint: String,
     /// `user_agent` (the global one when empty).
     pub user_agent: String,
+    /// `support_path`: advertise `Supported: path` (RFC 3327), so proxies
+    /// on the way may add a Path.
+    pub support_path: bool,
+    /// `support_outbound`: register as an RFC 5626 flow (`+sip.instance`,
+    /// `reg-id`, `;ob`, `Supported: outbound`) and keep it alive.
+    pub support_outbound: bool,
+    /// `security_negotiation=mediasec`: the `security_mechanisms` offered
+    /// in Security-Client (RFC 3329); `None` without negotiation.
+    pub security_mechanisms: Option<Vec<String>>,
     /// The retry options.
     pub policy: Policy,
 }
@@ -95,6 +104,8 @@ impl Config {
                 "Invalid outbound proxy '{outbound_proxy}' specified on outbound registration '{id}'"
             ));
         }
+        let security_mechanisms = (text("security_negotiation") == "mediasec")
+            .then(|| super::security::mechanisms(&text("security_mechanisms"), &id));
         let contact_user = match text("contact_user") {
             u if u.is_empty() => "s".to_owned(),
             u => u,
@@ -117,6 +128,9 @@ impl Config {
             line,
             endpoint,
             user_agent: text("user_agent"),
+            support_path: object.bool("support_path").unwrap_or(false),
+            support_outbound: object.bool("support_outbound").unwrap_or(false),
+            security_mechanisms,
             policy: Policy {
                 expiration: secs(object, "expiration", 3600),
                 retry_interval: secs(object, "retry_interval", 60),

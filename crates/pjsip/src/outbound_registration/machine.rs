@@ -281,6 +281,16 @@ impl Machine {
         }
     }
 
+    /// The flow the registration lives on failed (RFC 5626 §4.4.1: a
+    /// keep-alive could not be written): register again at once (over a
+    /// new connection). Nothing while not registered or a REGISTER is on
+    /// its way.
+    pub fn flow_failed(&mut self) {
+        if self.status == Status::Registered && self.flight.is_none() {
+            self.send_register();
+        }
+    }
+
     /// The registration is removed (reload): unregister if registered,
     /// then stop for good.
     pub fn stop(&mut self) {

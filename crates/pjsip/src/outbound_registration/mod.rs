@@ -5,7 +5,10 @@
 //! - [`config`]: the object, read and checked;
 //! - [`machine`]: the sans-IO state machine (when to REGISTER, what each
 //!   answer means, retries);
-//! - `request`: the REGISTER requests themselves;
+//! - `request`: the REGISTER requests themselves, with `security` (RFC
+//!   3329 mediasec negotiation) and `outbound` (RFC 5626 flows);
+//! - `attempt`: one REGISTER sent, answered (digest and security
+//!   retries), and failed over to the next RFC 3263 target;
 //! - `task`: the tokio task per registration;
 //! - `show`: `pjsip show registrations|registration`, `pjsip send
 //!   register|unregister`;
@@ -13,10 +16,13 @@
 //!   configuration at start and on reload, used by the console, AMI and
 //!   endpoint identification by `line`.
 
+mod attempt;
 pub mod config;
 pub mod machine;
 mod module;
+mod outbound;
 mod request;
+mod security;
 mod show;
 mod task;
 
@@ -130,7 +136,8 @@ impl OutboundRegistrations {
             if entries.contains_key(&id) {
                 continue;
             }
-            let requests = request::Requests::new(config.line);
+            let requests =
+                request::Requests::new(&config, &shared.core.settings.options.system_name);
             let (tx, rx) = mpsc::channel(COMMANDS);
             let snapshot = Arc::new(Mutex::new(Snapshot::default()));
             let task = tokio::spawn(task::run(

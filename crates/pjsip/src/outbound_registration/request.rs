@@ -1,12 +1,17 @@
 //! The REGISTER requests of one registration (RFC 3261 §10.2): one
 //! Call-ID and From tag for its whole life, a growing CSeq, our Contact
-//! (with the `line` parameter when `line=yes`), and what a 2xx grants.
+//! (with the `line` parameter when `line=yes`, the RFC 5626 flow
+//! parameters with `support_outbound`), the extensions it supports, the
+//! RFC 3329 negotiation headers with `security_negotiation=mediasec`, and
+//! what a 2xx grants.
 
 use obelus_sip::{
     ContactList, Method, Request, RequestBuilder, Response, new_branch, new_call_id, new_tag,
 };
 
 use super::config::Config;
+use super::outbound;
+use super::security::Agreement;
 
 /// The dialog-like state every REGISTER of a registration shares.
 #[derive(Debug, Clone)]
@@ -16,6 +21,10 @@ pub(crate) struct Requests {
     cseq: u32,
     /// The `line` parameter value (`line=yes`).
     pub(crate) line: Option<String>,
+    /// The `+sip.instance` of the flow (`support_outbound`).
+    instance: Option<String>,
+    /// The RFC 3329 agreement (`security_negotiation=mediasec`).
+    pub(crate) security: Option<Agreement>,
 }
 
 /// A `line` token as Asterisk makes them: eight lower-case letters.
@@ -29,13 +38,18 @@ fn line_token() -> String {
 }
 
 impl Requests {
-    /// A registration's identifiers, fresh.
-    pub(crate) fn new(line: bool) -> Requests {
+    /// A registration's identifiers, fresh (`systemname` is this
+    /// server's, for the stable RFC 5626 instance id).
+    pub(crate) fn new(config: &Config, systemname: &str) -> Requests {
         Requests {
             call_id: new_call_id(None),
             from_tag: new_tag(),
             cseq: 0,
-            line: line.then(line_token),
+            line: config.line.then(line_token),
+            instance: config
+                .support_outbound
+                .then(|| outbound::instance(systemname, &config.id)),
+            security: config.security_mechanisms.clone().map(Agreement::new),
         }
     }
 
@@ -52,6 +66,9 @@ impl Requests {
             uri.push_str(";line=");
             uri.push_str(line);
         }
+        if self.instance.is_some() {
+            uri.push_str(";ob");
+        }
         uri
     }
 
@@ -66,6 +83,9 @@ impl Requests {
     ) -> Result<Request, obelus_sip::ParseError> {
         self.cseq += 1;
         let mut contact = format!("<{}>", self.contact_uri(config, host, transport));
+        if let Some(instance) = &self.instance {
+            contact.push_str(&outbound::contact_params(instance));
+        }
         let params = config.contact_header_params.trim_start_matches(';');
         if !params.is_empty() {
             contact.push(';');
@@ -85,18 +105,31 @@ impl Requests {
         if !config.outbound_proxy.is_empty() {
             b = b.header("Route", format!("<{};lr>", config.outbound_proxy));
         }
-        b.header(
-            "From",
-            format!("<{}>;tag={}", config.client_uri, self.from_tag),
-        )
-        .header("To", format!("<{}>", config.client_uri))
-        .header("Call-ID", self.call_id.clone())
-        .header("CSeq", format!("{} REGISTER", self.cseq))
-        .header("Contact", contact)
-        .header("Expires", expires.to_string())
-        .header("Allow", crate::stack::ALLOW)
-        .header("User-Agent", user_agent)
-        .build()
+        b = b
+            .header(
+                "From",
+                format!("<{}>;tag={}", config.client_uri, self.from_tag),
+            )
+            .header("To", format!("<{}>", config.client_uri))
+            .header("Call-ID", self.call_id.clone())
+            .header("CSeq", format!("{} REGISTER", self.cseq))
+            .header("Contact", contact)
+            .header("Expires", expires.to_string())
+            .header("Allow", crate::stack::ALLOW);
+        let supported: Vec<&str> = [
+            (config.support_path, crate::path::TAG),
+            (self.instance.is_some(), outbound::TAG),
+        ]
+        .into_iter()
+        .filter_map(|(on, tag)| on.then_some(tag))
+        .collect();
+        if !supported.is_empty() {
+            b = b.header("Supported", supported.join(", "));
+        }
+        if let Some(security) = &self.security {
+            b = security.add(b);
+        }
+        b.header("User-Agent", user_agent).build()
     }
 
     /// Continues from the last request sent (digest retries raised the
@@ -165,7 +198,7 @@ mod tests {
     #[test]
     fn register_requests() {
         let c = config(true);
-        let mut r = Requests::new(true);
+        let mut r = Requests::new(&c, "pbx");
         let first = r.register(&c, 3600, "UDP", "192.0.2.9:5060").unwrap();
         let second = r.register(&c, 0, "UDP", "192.0.2.9:5060").unwrap();
         assert_eq!(first.uri_str(), "sip:192.0.2.1:5070");
@@ -196,13 +229,56 @@ mod tests {
         assert_eq!(h.get_raw("Route"), Some("<sip:proxy.example.com:5070;lr>"));
         assert_eq!(h.user_agent(), Some("Trunk/1"));
         assert_eq!(via_proxy.uri_str(), "sip:192.0.2.1:5070");
-        assert_eq!(Requests::new(false).line, None);
+        assert_eq!(Requests::new(&config(false), "pbx").line, None);
+        assert!(h1.get_raw("Supported").is_none());
+        assert!(h1.get_raw("Security-Client").is_none());
         let retried = obelus_sip::digest::client::retry(&second, &Vec::new())
             .build()
             .unwrap();
         r.sent(&retried);
         let third = r.register(&c, 60, "UDP", "192.0.2.9:5060").unwrap();
         assert_eq!(third.headers().cseq().seq, 4);
+    }
+
+    /// `support_path` and `support_outbound` (RFC 3327, RFC 5626 §4.2):
+    /// the tags in Supported, the flow in our Contact; mediasec (RFC 3329)
+    /// adds its negotiation headers.
+    #[test]
+    fn extensions_show_in_the_register() {
+        let c = Config {
+            support_path: true,
+            support_outbound: true,
+            security_mechanisms: Some(vec!["sdes-srtp;mediasec".into()]),
+            contact_header_params: String::new(),
+            ..config(false)
+        };
+        let mut r = Requests::new(&c, "pbx");
+        let req = r.register(&c, 600, "TCP", "192.0.2.9:5060").unwrap();
+        let h = req.headers();
+        assert_eq!(h.get_raw("Supported"), Some("path, outbound"));
+        let instance = super::outbound::instance("pbx", "trunk");
+        assert_eq!(
+            h.get_raw("Contact").unwrap(),
+            format!(
+                "<sip:s@192.0.2.9:5060;transport=tcp;ob>;reg-id=1;+sip.instance=\"<{instance}>\""
+            )
+        );
+        assert_eq!(
+            r.contact_uri(&c, "192.0.2.9:5060", "TCP"),
+            "sip:s@192.0.2.9:5060;transport=tcp;ob"
+        );
+        assert_eq!(h.get_raw("Security-Client"), Some("sdes-srtp;mediasec"));
+        assert_eq!(h.get_raw("Require"), Some("mediasec"));
+        assert_eq!(h.get_raw("Proxy-Require"), Some("mediasec"));
+        let path_only = Config {
+            support_path: true,
+            ..config(false)
+        };
+        let req = Requests::new(&path_only, "pbx")
+            .register(&path_only, 600, "UDP", "192.0.2.9:5060")
+            .unwrap();
+        assert_eq!(req.headers().get_raw("Supported"), Some("path"));
+        assert!(!req.headers().get_raw("Contact").unwrap().contains("reg-id"));
     }
 
     /// The grant is our contact's expires, else Expires; Retry-After is

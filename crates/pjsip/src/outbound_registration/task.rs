@@ -1,18 +1,23 @@
 //! The task driving one registration: its [`Machine`] woken by timers and
-//! commands, its REGISTERs sent as non-INVITE client transactions with
-//! digest retries ([`crate::uac`]), and what happens reported as log lines,
+//! commands, its REGISTERs sent ([`super::attempt`]), the CRLF keep-alives
+//! of its RFC 5626 flow, and what happens reported as log lines,
 //! `Registry` events and the snapshot the console and AMI read.
 
 use std::sync::{Arc, Mutex, Weak};
 use std::time::{Duration, Instant, SystemTime};
 
+use bytes::Bytes;
 use obelus_core::events::Event;
 use tokio::sync::mpsc;
 
+use super::attempt::{self, Flow};
 use super::config::Config;
-use super::machine::{Action, Machine, Outcome, RetryKind, Status, Verdict};
-use super::request::{Requests, granted, retry_after};
+use super::machine::{Action, Machine, RetryKind, Status, Verdict};
+use super::request::Requests;
 use crate::stack::Shared;
+
+/// An RFC 5626 §4.4.1 keep-alive ping.
+const PING: &[u8] = b"\r\n\r\n";
 
 /// What the console and AMI ask of a registration.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -83,13 +88,19 @@ pub(crate) async fn run(
         initial_delay(config.max_random_initial_delay),
     );
     let mut last_code = 0;
+    // The flow a 2xx set up, and when it is next pinged.
+    let mut flow: Option<(Flow, Instant)> = None;
     loop {
         while let Some(action) = machine.poll_action() {
             match action {
                 Action::Send { expires } => {
-                    let (outcome, code) = send(&shared, &config, &mut requests, expires).await;
-                    last_code = code;
-                    machine.handle_outcome(outcome, Instant::now());
+                    let sent = attempt::register(&shared, &config, &mut requests, expires).await;
+                    last_code = sent.code;
+                    flow = sent.flow.map(|f| {
+                        let next = Instant::now() + f.every;
+                        (f, next)
+                    });
+                    machine.handle_outcome(sent.outcome, Instant::now());
                 }
                 Action::Report { status, verdict } => report(&shared, &config, status, verdict),
             }
@@ -107,6 +118,7 @@ pub(crate) async fn run(
             break;
         }
         let wake = machine.poll_timeout();
+        let ping = flow.as_ref().map(|(_, at)| *at);
         tokio::select! {
             command = commands.recv() => {
                 let now = Instant::now();
@@ -122,87 +134,27 @@ pub(crate) async fn run(
                     None => std::future::pending().await,
                 }
             } => machine.handle_timeout(Instant::now()),
+            () = async {
+                match ping {
+                    Some(at) => tokio::time::sleep_until(at.into()).await,
+                    None => std::future::pending().await,
+                }
+            } => {
+                if let Some((f, at)) = &mut flow {
+                    if f.reply.send(Bytes::from_static(PING)).await.is_ok() {
+                        *at = Instant::now() + f.every;
+                    } else {
+                        tracing::warn!(
+                            "PJSIP outbound registration '{}': the flow to '{}' failed (keep-alive not sent); registering again",
+                            config.id,
+                            config.server_uri
+                        );
+                        flow = None;
+                        machine.flow_failed();
+                    }
+                }
+            }
         }
-    }
-}
-
-/// Sends one REGISTER (and its digest retries); the outcome for the
-/// machine and the final status code (0: none).
-async fn send(
-    shared: &Weak<Shared>,
-    config: &Config,
-    requests: &mut Requests,
-    expires: u32,
-) -> (Outcome, u16) {
-    let id = &config.id;
-    let Some(shared) = shared.upgrade() else {
-        return (Outcome::NoResponse, 0);
-    };
-    let Some(sorcery) = shared.sorcery.get() else {
-        return (Outcome::NoResponse, 0);
-    };
-    // The outbound proxy, else the server, as any request of ours leaves
-    // (its `transport`, RFC 3263, TCP/TLS connections opened as needed).
-    let uri = if config.outbound_proxy.is_empty() {
-        &config.server_uri
-    } else {
-        &config.outbound_proxy
-    };
-    let transport = Some(config.transport.as_str()).filter(|t| !t.is_empty());
-    let owner = format!("outbound registration '{id}'");
-    let route = match crate::route::route_by(&shared, uri, transport, &owner).await {
-        Ok(route) => route,
-        Err(why) => {
-            tracing::error!("PJSIP {owner}: cannot send REGISTER: {why}");
-            return (Outcome::NoResponse, 0);
-        }
-    };
-    let via = route.protocol.via_name();
-    let host = route.sip_host.clone();
-    let request = match requests.register(config, expires, via, &host) {
-        Ok(r) => r,
-        Err(e) => {
-            tracing::error!("PJSIP {owner}: REGISTER not built: {e}");
-            return (Outcome::NoResponse, 0);
-        }
-    };
-    let creds = crate::outbound_auth::credentials(
-        &sorcery,
-        &config.outbound_auth,
-        &format!("registration '{id}'"),
-    )
-    .await;
-    let answered = crate::uac::non_invite_with_auth(
-        &route.reply,
-        route.reliable,
-        &shared.pending,
-        request,
-        &creds,
-    )
-    .await;
-    requests.sent(&answered.sent);
-    if let Some(why) = &answered.auth_failure {
-        tracing::warn!(
-            "PJSIP outbound registration '{id}' to '{}': authentication failed: {why}",
-            config.server_uri
-        );
-    }
-    match answered.response {
-        Ok(response) => {
-            let code = response.status().as_u16();
-            let ours = requests.contact_uri(config, &host, via);
-            let granted = (200..300)
-                .contains(&code)
-                .then(|| granted(&response, &ours))
-                .flatten();
-            let outcome = Outcome::Response {
-                code,
-                granted,
-                retry_after: retry_after(&response),
-            };
-            (outcome, code)
-        }
-        Err(_) => (Outcome::NoResponse, 0),
     }
 }
 

@@ -77,13 +77,33 @@ pub(crate) fn with_user(uri: &str, user: &str) -> String {
     format!("{scheme}:{user}@{host}")
 }
 
-/// The URI an endpoint is reached at: the first registered contact of its
-/// AORs (or of `aor` alone), else the first static `contact` of one.
+/// A contact to reach: its URI, and the Path it registered through
+/// (RFC 3327; empty for none and for static contacts).
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Reach {
+    /// The contact URI (the Request-URI).
+    pub(crate) uri: String,
+    /// Its stored path ([`crate::path`]).
+    pub(crate) path: String,
+}
+
+/// The URI of [`contact_of`] (where a transfer sends the peer: the path,
+/// if any, is for our requests only).
 pub(crate) async fn contact_uri(
     sorcery: &obelus_sorcery::Sorcery,
     endpoint: &obelus_sorcery::Object,
     aor: Option<&str>,
 ) -> Option<String> {
+    contact_of(sorcery, endpoint, aor).await.map(|r| r.uri)
+}
+
+/// Where an endpoint is reached: the first registered contact of its
+/// AORs (or of `aor` alone), else the first static `contact` of one.
+pub(crate) async fn contact_of(
+    sorcery: &obelus_sorcery::Sorcery,
+    endpoint: &obelus_sorcery::Object,
+    aor: Option<&str>,
+) -> Option<Reach> {
     let aors: Vec<String> = match aor {
         Some(a) => vec![a.to_owned()],
         None => endpoint.list("aors").to_vec(),
@@ -95,12 +115,18 @@ pub(crate) async fn contact_uri(
         if let Ok(bindings) = crate::contacts::bindings(sorcery, aor, now).await
             && let Some(b) = bindings.first()
         {
-            return Some(b.uri.clone());
+            return Some(Reach {
+                uri: b.uri.clone(),
+                path: b.path.clone(),
+            });
         }
         if let Ok(Some(object)) = sorcery.retrieve_by_id("aor", aor).await
             && let Some(c) = object.list("contact").first()
         {
-            return Some(c.clone());
+            return Some(Reach {
+                uri: c.clone(),
+                path: String::new(),
+            });
         }
     }
     None
@@ -149,11 +175,14 @@ impl Technology for PjsipTechnology {
                 return Err(Cause::NO_ROUTE_DESTINATION);
             }
         };
-        let uri = match &target.uri {
-            Some(uri) => Some(uri.clone()),
-            None => contact_uri(&sorcery, &endpoint, target.aor.as_deref()).await,
+        let reach = match &target.uri {
+            Some(uri) => Some(Reach {
+                uri: uri.clone(),
+                path: String::new(),
+            }),
+            None => contact_of(&sorcery, &endpoint, target.aor.as_deref()).await,
         };
-        let Some(uri) = uri else {
+        let Some(Reach { uri, path }) = reach else {
             tracing::info!(
                 verbose = 3,
                 "PJSIP: endpoint '{}' has no registered contact",
@@ -165,7 +194,7 @@ impl Technology for PjsipTechnology {
             Some(user) => with_user(&uri, user),
             None => uri,
         };
-        let route = match crate::route::route_request(&shared, &uri, Some(&endpoint)).await {
+        let route = match crate::path::route(&shared, &uri, &path, Some(&endpoint)).await {
             Ok(route) => route,
             Err(why) => {
                 tracing::warn!(
@@ -245,12 +274,14 @@ impl Technology for PjsipTechnology {
                 presented.name.replace('"', "")
             )
         };
-        let dialog = Dialog::for_uac(
+        let mut dialog = Dialog::for_uac(
             &obelus_sip::new_call_id(None),
             &local_uri,
             &format!("<{uri}>"),
             &format!("<{}>", route.contact(&from_user)),
         );
+        // RFC 3327: the contact's path is the INVITE's pre-loaded route set.
+        dialog.route_set = crate::path::route_set(&path);
         let (tx, inbox) = mpsc::channel(INBOX);
         let dtmf_path = SharedPath::default();
         let transfer_ari = Arc::new(std::sync::atomic::AtomicBool::new(false));

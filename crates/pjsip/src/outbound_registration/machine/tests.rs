@@ -336,3 +336,29 @@ fn stop_unregisters_first() {
     m.handle_outcome(ok(None), t0);
     assert!(m.is_stopped());
 }
+
+/// RFC 5626 §4.4.1: when the flow fails, a registered registration
+/// registers again at once (its refresh timer no longer matters); not
+/// while unregistered or with a REGISTER already on its way.
+#[test]
+fn a_failed_flow_registers_again_at_once() {
+    let t0 = Instant::now();
+    let mut m = Machine::new(policy(), t0, Duration::ZERO);
+    m.flow_failed();
+    assert_eq!(drain(&mut m).0, Vec::<u32>::new(), "not registered yet");
+    m.handle_timeout(t0);
+    assert_eq!(drain(&mut m).0, vec![3600]);
+    m.flow_failed();
+    assert_eq!(drain(&mut m).0, Vec::<u32>::new(), "in flight");
+    m.handle_outcome(ok(Some(600)), t0);
+    drain(&mut m);
+    m.flow_failed();
+    assert_eq!(drain(&mut m).0, vec![3600]);
+    assert_eq!(m.poll_timeout(), None, "in flight again");
+    m.handle_outcome(ok(Some(600)), t0 + secs(1));
+    let (_, reports) = drain(&mut m);
+    assert_eq!(
+        reports,
+        vec![(Status::Registered, Verdict::Registered(600))]
+    );
+}
