@@ -128,6 +128,8 @@ pub(crate) struct Route {
     pub reply: Reply,
     /// The transport's protocol.
     pub protocol: Protocol,
+    /// The `type=transport` section it leaves by.
+    pub transport: Arc<str>,
     /// Via transport and sent-by (`TCP 192.0.2.1:5060`), as
     /// [`crate::session::dialog::Dialog::request`] takes it.
     pub via: String,
@@ -452,6 +454,7 @@ async fn build(
     Route {
         reply,
         protocol,
+        transport: Arc::from(transport),
         via: format!("{} {sip_host}", protocol.via_name()),
         reliable: protocol.is_reliable(),
         peer,
@@ -543,6 +546,7 @@ mod tests {
         let route = |protocol| Route {
             reply: Reply::Tcp(tokio::sync::mpsc::channel(1).0),
             protocol,
+            transport: Arc::from("t"),
             via: String::new(),
             reliable: true,
             peer: "192.0.2.2:5060".parse().unwrap(),

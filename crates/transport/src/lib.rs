@@ -210,6 +210,16 @@ impl Reply {
 }
 
 impl Reply {
+    /// True once the connection behind it has ended (TCP, TLS, WebSocket:
+    /// the peer closed it, or it failed): nothing sent here would arrive,
+    /// so a dialog must find its peer another way. Never for UDP.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Reply::Udp { .. } => false,
+            Reply::Tcp(tx) | Reply::WebSocket(tx) => tx.is_closed(),
+        }
+    }
+
     /// Sends `bytes` without waiting when the socket or queue has room
     /// (the common case); `Err` hands the bytes back to send with
     /// [`Reply::send`] instead.

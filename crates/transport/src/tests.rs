@@ -274,6 +274,7 @@ async fn tcp_connects_out_reuses_and_reports_the_close() {
     // Answers go back down the same connection.
     second.reply.send(Bytes::from(OK)).await.unwrap();
     assert_eq!(read_n(&mut phone, OK.len()).await, OK.as_bytes());
+    assert!(!second.reply.is_closed());
 
     drop(phone);
     let (name, protocol, gone) = tokio::time::timeout(Duration::from_secs(2), closes.recv())
@@ -281,6 +282,13 @@ async fn tcp_connects_out_reuses_and_reports_the_close() {
         .expect("the close is reported")
         .unwrap();
     assert_eq!((name.as_str(), protocol, gone), ("t", Protocol::Tcp, peer));
+    // By the time the close is reported, a request of ours down the old
+    // connection fails at once instead of vanishing into a dead socket.
+    assert!(second.reply.is_closed());
+    assert!(matches!(
+        second.reply.send(Bytes::from(OPTIONS)).await,
+        Err(TransportError::Closed)
+    ));
     assert!(stream.connection_to(peer).is_none());
     assert_eq!(stream.open_connections(), 0);
 }

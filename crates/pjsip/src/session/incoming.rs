@@ -244,6 +244,7 @@ async fn admit(
         channel: Arc::clone(&channel),
         dialog,
         reply,
+        transport: Arc::clone(&origin.transport),
         via,
         reliable: origin.protocol.is_reliable(),
         media,

@@ -288,6 +288,7 @@ impl Technology for PjsipTechnology {
             channel: Arc::clone(&channel),
             dialog,
             reply: route.reply,
+            transport: route.transport,
             via: route.via,
             reliable: route.reliable,
             media,
