@@ -25,6 +25,7 @@ mod sip_register;
 mod sip_session;
 mod sip_shared_db;
 mod sip_streams;
+mod sip_symmetric;
 mod sip_tls;
 mod sip_torture;
 mod sip_trunk;

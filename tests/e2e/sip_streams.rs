@@ -33,7 +33,7 @@ impl Drop for Killed {
 
 /// A phone `id` with password `id`; `options` go into its endpoint and
 /// `aor` into its AOR.
-fn phone(id: &str, options: &str, aor: &str) -> String {
+pub(crate) fn phone(id: &str, options: &str, aor: &str) -> String {
     format!(
         "[{id}]\ntype=endpoint\ncontext=testing\ndisallow=all\nallow=ulaw\ndirect_media=no\nauth={id}-auth\naors={id}\n{options}\n\
          [{id}-auth]\ntype=auth\nauth_type=userpass\nusername={id}\npassword={id}\n\n\
@@ -379,7 +379,7 @@ pub(crate) fn register_over(
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
         format!(
-            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/{via} df7jal23ls0d.invalid;branch=z9hG4bKr{cseq};rport\r\n\
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/{via} df7jal23ls0d.invalid;branch=z9hG4bK{user}r{cseq};rport\r\n\
              Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=phone{user}\r\nTo: <sip:{user}@127.0.0.1>\r\n\
              Call-ID: register-{user}\r\nCSeq: {cseq} REGISTER\r\n\
              Contact: <{contact}>;expires=300\r\n{auth}Content-Length: 0\r\n\r\n"

@@ -179,8 +179,10 @@ fn from_value(from: &str, local: SocketAddr) -> String {
     }
 }
 
-/// An out-of-dialog request to `uri` with its own Call-ID and tag.
-fn request(method: Method, uri: &str, from: &str, route: &Route) -> RequestBuilder {
+/// An out-of-dialog request to the route's target with its own Call-ID
+/// and tag.
+fn request(method: Method, from: &str, route: &Route) -> RequestBuilder {
+    let uri = route.uri.as_str();
     RequestBuilder::new(method.clone(), uri)
         .header(
             "Via",
@@ -285,7 +287,6 @@ impl MessageTech for PjsipMessaging {
         let route = route(&shared, &uri, endpoint.as_deref()).await?;
         let mut b = request(
             Method::Message,
-            &uri,
             &from_value(&message.from, route.local),
             &route,
         );
@@ -326,7 +327,7 @@ impl MessageTech for PjsipMessaging {
             None => format!("<{refer_to}>"),
         };
         let from = from_value(&refer.from, route.local);
-        let mut b = request(Method::Refer, &uri, &from, &route)
+        let mut b = request(Method::Refer, &from, &route)
             .header("Contact", format!("<{}>", route.contact("obelus")))
             .header("Refer-To", refer_to)
             .header("Referred-By", from.clone());

@@ -265,7 +265,7 @@ impl Ping {
     }
 
     async fn run(&self, pending: &Pending, route: &Route) -> Outcome {
-        let request = RequestBuilder::new(Method::Options, self.uri.as_str())
+        let request = RequestBuilder::new(Method::Options, route.uri.as_str())
             .header(
                 "Via",
                 format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
@@ -274,7 +274,7 @@ impl Ping {
                 "From",
                 format!("<sip:obelus@{}>;tag={}", route.sip_host, new_tag()),
             )
-            .header("To", format!("<{}>", self.uri))
+            .header("To", format!("<{}>", route.uri))
             .header("Call-ID", new_call_id(None))
             .header("CSeq", "1 OPTIONS")
             .header("Max-Forwards", "70")

@@ -6,8 +6,9 @@
 //! In order:
 //! 1. The transport: the URI's `transport=` parameter or `sips:` scheme;
 //!    else the endpoint's `transport` (a `type=transport` section, whose
-//!    protocol is then the only one used); else RFC 3263 lookups choose
-//!    among the transports configured.
+//!    protocol is then the only one used), or the one a contact saved
+//!    with `symmetric_transport` ([`crate::symmetric`]); else RFC 3263
+//!    lookups choose among the transports configured.
 //! 2. A contact that registered over TCP, TLS or a WebSocket is reached
 //!    down that connection while it is open (see [`crate::flows`]). A
 //!    WebSocket contact has no other way: with its socket gone the request
@@ -124,6 +125,10 @@ impl Outbound {
 /// How one request reaches its target.
 #[derive(Debug, Clone)]
 pub(crate) struct Route {
+    /// The target as its requests carry it (Request-URI, To): the URI
+    /// asked for, without the `x-ast-txp` parameter Obelus keeps in
+    /// contacts ([`crate::symmetric`]).
+    pub uri: String,
     /// Where to write it (and what follows in its dialog).
     pub reply: Reply,
     /// The transport's protocol.
@@ -253,7 +258,10 @@ pub(crate) async fn route_by(
     let parsed = Uri::parse(uri).map_err(|e| RouteError::Unresolvable(format!("'{uri}': {e}")))?;
     let explicit = uri_protocol(&parsed)?;
     let outbound = &shared.outbound;
-    let chosen = transport.map(str::trim).filter(|t| !t.is_empty());
+    let chosen = transport
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .or_else(|| crate::symmetric::saved_transport(&parsed));
     let bound = match chosen {
         Some(name) => match outbound.protocol_of(name) {
             Some(p) => Some((name, p)),
@@ -331,16 +339,9 @@ pub(crate) async fn route_by(
                 .filter(|t| t.transport == Transport::Udp)
                 .map(|t| t.addr)
                 .collect();
-            return Ok(build(
-                shared,
-                reply,
-                protocol,
-                name,
-                local,
-                target.addr,
-                alternates,
-            )
-            .await);
+            let mut route = build(shared, uri, reply, protocol, name, local, target.addr).await;
+            route.alternates = alternates;
+            return Ok(route);
         }
         let Some(stream) = outbound.stream(protocol, preferred(protocol)) else {
             continue;
@@ -360,16 +361,7 @@ pub(crate) async fn route_by(
             Ok(reply) => {
                 let name = stream.name().to_owned();
                 let local = stream.local_addr();
-                return Ok(build(
-                    shared,
-                    reply,
-                    protocol,
-                    &name,
-                    local,
-                    target.addr,
-                    Vec::new(),
-                )
-                .await);
+                return Ok(build(shared, uri, reply, protocol, &name, local, target.addr).await);
             }
             Err(e) => {
                 tracing::warn!(
@@ -416,12 +408,12 @@ async fn by_flow(
             Ok(Some(
                 build(
                     shared,
+                    uri,
                     reply,
                     flow.protocol,
                     &flow.transport,
                     local,
                     flow.source,
-                    Vec::new(),
                 )
                 .await,
             ))
@@ -434,16 +426,17 @@ async fn by_flow(
     }
 }
 
-/// A route's addresses: ours toward `peer`, the public ones if it is
-/// outside the transport's `local_net`.
+/// The route to `peer` for `uri`: our address toward it, the public ones
+/// if it is outside the transport's `local_net`; no alternates (a UDP
+/// route adds the rest of its targets).
 async fn build(
     shared: &Shared,
+    uri: &str,
     reply: Reply,
     protocol: Protocol,
     transport: &str,
     bound: SocketAddr,
     peer: SocketAddr,
-    alternates: Vec<SocketAddr>,
 ) -> Route {
     let local = SocketAddr::new(crate::session::local_ip_for(bound.ip(), peer), bound.port());
     let public = match shared.sorcery.get() {
@@ -452,6 +445,7 @@ async fn build(
     };
     let sip_host = nat::sip_address(&public, local);
     Route {
+        uri: crate::symmetric::on_the_wire(uri).into_owned(),
         reply,
         protocol,
         transport: Arc::from(transport),
@@ -461,7 +455,7 @@ async fn build(
         local,
         public,
         sip_host,
-        alternates,
+        alternates: Vec::new(),
     }
 }
 
@@ -544,6 +538,7 @@ mod tests {
     #[test]
     fn contacts_say_their_transport_unless_udp() {
         let route = |protocol| Route {
+            uri: "sip:x@192.0.2.2".into(),
             reply: Reply::Tcp(tokio::sync::mpsc::channel(1).0),
             protocol,
             transport: Arc::from("t"),

@@ -99,6 +99,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
     let mut configs = Vec::new();
     let mut websockets = Vec::new();
     let mut outbound = crate::route::Outbound::default();
+    let mut symmetric = std::collections::HashSet::new();
     for t in store
         .retrieve_all("transport")
         .await
@@ -113,6 +114,9 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             );
             continue;
         };
+        if t.bool("symmetric_transport").unwrap_or(false) {
+            symmetric.insert(t.id().to_owned());
+        }
         if protocol == Protocol::Ws {
             // Served by the HTTP server's /ws; bind is http.conf's.
             websockets.push(t.id().to_owned());
@@ -226,6 +230,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         registrations: Arc::default(),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
         outbound,
+        symmetric,
         flows: crate::flows::Flows::default(),
     });
     // Until now the listeners' input was dropped (a UDP peer retransmits).
@@ -291,6 +296,9 @@ pub(crate) struct Shared {
     /// Every transport requests of our own can leave by
     /// ([`crate::route::route_request`]).
     pub(crate) outbound: crate::route::Outbound,
+    /// The transports with `symmetric_transport=yes`: contacts registered
+    /// over them are reached back over them ([`crate::symmetric`]).
+    pub(crate) symmetric: std::collections::HashSet<String>,
     /// The connections contacts registered over.
     pub(crate) flows: crate::flows::Flows,
     /// Bounds the requests being worked on at once; when all are taken the
@@ -822,6 +830,12 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     let Some(aor_name) = identify::to_user(req) else {
         return built(answer(req, origin, StatusCode::NOT_FOUND));
     };
+    let txp = shared
+        .symmetric
+        .contains(&*origin.transport)
+        .then_some(&*origin.transport);
+    let marked = crate::symmetric::contacts(req, txp);
+    let req = marked.as_ref().unwrap_or(req);
     if !endpoint.list("aors").contains(&aor_name) {
         tracing::warn!(
             "PJSIP: AOR '{aor_name}' not found for endpoint '{}'",

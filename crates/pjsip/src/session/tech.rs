@@ -248,7 +248,7 @@ impl Technology for PjsipTechnology {
         let dialog = Dialog::for_uac(
             &obelus_sip::new_call_id(None),
             &local_uri,
-            &format!("<{uri}>"),
+            &format!("<{}>", route.uri),
             &format!("<{}>", route.contact(&from_user)),
         );
         let (tx, inbox) = mpsc::channel(INBOX);
