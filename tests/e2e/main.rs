@@ -15,6 +15,7 @@ mod common;
 mod config_check;
 mod console;
 mod direct_media;
+mod https;
 mod mixmonitor;
 mod moh;
 mod parking;

@@ -42,16 +42,16 @@ pub(crate) fn phone(id: &str, options: &str, aor: &str) -> String {
 }
 
 /// The ports of a server under test.
-struct Ports {
-    udp: u16,
-    tcp: u16,
+pub(crate) struct Ports {
+    pub(crate) udp: u16,
+    pub(crate) tcp: u16,
 }
 
 /// A server with a UDP and a TCP transport, `more` pjsip.conf text (more
 /// transports, phones), phone 101 (the UDP caller), and a dialplan that
 /// dials `1XX` and logs how Dial ended. `slot` (0-4) keeps its RTP ports
 /// apart from the other tests of this file.
-fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
+pub(crate) fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
     let conf = ConfDir::new();
     let ports = Ports {
         udp: free_port(),
@@ -83,12 +83,16 @@ fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
 }
 
 /// The server's `messages` log so far.
-fn messages(conf: &ConfDir) -> String {
+pub(crate) fn messages(conf: &ConfDir) -> String {
     std::fs::read_to_string(conf.path().join("log/messages")).unwrap_or_default()
 }
 
 /// Waits (bounded) until `what()` holds, failing with `why()`.
-fn wait_until(limit: Duration, mut what: impl FnMut() -> bool, why: impl Fn() -> String) {
+pub(crate) fn wait_until(
+    limit: Duration,
+    mut what: impl FnMut() -> bool,
+    why: impl Fn() -> String,
+) {
     let deadline = Instant::now() + limit;
     while !what() {
         assert!(Instant::now() < deadline, "{}", why());
@@ -97,7 +101,7 @@ fn wait_until(limit: Duration, mut what: impl FnMut() -> bool, why: impl Fn() ->
 }
 
 /// Waits until the server's log has `needle`; returns the log.
-fn wait_log(conf: &ConfDir, needle: &str) -> String {
+pub(crate) fn wait_log(conf: &ConfDir, needle: &str) -> String {
     wait_until(
         Duration::from_secs(30),
         || messages(conf).contains(needle),
@@ -106,7 +110,7 @@ fn wait_log(conf: &ConfDir, needle: &str) -> String {
     messages(conf)
 }
 
-fn wait_idle(conf: &ConfDir) {
+pub(crate) fn wait_idle(conf: &ConfDir) {
     wait_until(
         Duration::from_secs(10),
         || {
@@ -198,7 +202,7 @@ fn wait_sipp_log(log: &std::path::Path, needle: &str) -> String {
 }
 
 /// The next OriginateResponse event, whole.
-fn originate_response(ami: &mut AmiSession) -> String {
+pub(crate) fn originate_response(ami: &mut AmiSession) -> String {
     ami.read_until("Event: OriginateResponse");
     ami.read_until("\r\n\r\n")
 }

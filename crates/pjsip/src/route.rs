@@ -159,9 +159,9 @@ impl Route {
     /// transport parameter for anything but UDP (so the peer's requests
     /// come back over the same kind of transport).
     pub(crate) fn contact(&self, user: &str) -> String {
-        match self.protocol {
-            Protocol::Udp => format!("sip:{user}@{}", self.sip_host),
-            p => format!("sip:{user}@{};transport={}", self.sip_host, p.as_str()),
+        match self.protocol.uri_param() {
+            None => format!("sip:{user}@{}", self.sip_host),
+            Some(t) => format!("sip:{user}@{};transport={t}", self.sip_host),
         }
     }
 }
@@ -205,6 +205,7 @@ fn uri_protocol(uri: &Uri<'_>) -> Result<Option<Protocol>, RouteError> {
         "tcp" => Ok(Some(Protocol::Tcp)),
         "tls" => Ok(Some(Protocol::Tls)),
         "ws" => Ok(Some(Protocol::Ws)),
+        "wss" => Ok(Some(Protocol::Wss)),
         other => Err(RouteError::NoTransport(format!(
             "transport={other} is not supported"
         ))),
@@ -216,7 +217,7 @@ fn locate_transport(protocol: Protocol) -> Option<Transport> {
         Protocol::Udp => Some(Transport::Udp),
         Protocol::Tcp => Some(Transport::Tcp),
         Protocol::Tls => Some(Transport::Tls),
-        Protocol::Ws => None,
+        Protocol::Ws | Protocol::Wss => None,
     }
 }
 
@@ -281,7 +282,7 @@ pub(crate) async fn route_by(
     if let Some(route) = by_flow(shared, uri, forced).await? {
         return Ok(route);
     }
-    if forced == Some(Protocol::Ws) {
+    if forced.is_some_and(Protocol::is_websocket) {
         return Err(RouteError::Unreachable(format!(
             "'{uri}' is a WebSocket contact with no open connection (it must register again)"
         )));
@@ -394,14 +395,17 @@ async fn by_flow(
     let Some(flow) = shared.flows.get(uri) else {
         return Ok(None);
     };
-    if forced.is_some_and(|p| p != flow.protocol) {
+    // `transport=ws` names either WebSocket kind (RFC 7118 §5.2).
+    if forced
+        .is_some_and(|p| p != flow.protocol && !(p.is_websocket() && flow.protocol.is_websocket()))
+    {
         return Ok(None);
     }
     let stream = shared
         .outbound
         .streams
         .iter()
-        .find(|s| s.name() == &*flow.transport);
+        .find(|s| s.name() == &*flow.transport && s.protocol() == flow.protocol);
     match stream.and_then(|s| s.connection_to(flow.source)) {
         Some(reply) => {
             let local = stream.map_or(flow.source, StreamTransport::local_addr);
@@ -418,7 +422,7 @@ async fn by_flow(
                 .await,
             ))
         }
-        None if flow.protocol == Protocol::Ws => Err(RouteError::Unreachable(format!(
+        None if flow.protocol.is_websocket() => Err(RouteError::Unreachable(format!(
             "the WebSocket '{uri}' registered over (from {}) is closed",
             flow.source
         ))),
@@ -524,6 +528,10 @@ mod tests {
             protocol("sip:a@h.invalid;transport=ws"),
             Ok(Some(Protocol::Ws))
         );
+        assert_eq!(
+            protocol("sip:a@h.invalid;transport=wss"),
+            Ok(Some(Protocol::Wss))
+        );
         assert_eq!(protocol("sips:a@192.0.2.1"), Ok(Some(Protocol::Tls)));
         assert_eq!(
             protocol("sips:a@192.0.2.1;transport=tcp"),
@@ -554,6 +562,11 @@ mod tests {
         assert_eq!(
             route(Protocol::Tls).contact("x"),
             "sip:x@192.0.2.1:5061;transport=tls"
+        );
+        // RFC 7118 §5.2: secure or not, a WebSocket URI says `ws`.
+        assert_eq!(
+            route(Protocol::Wss).contact("x"),
+            "sip:x@192.0.2.1:5061;transport=ws"
         );
     }
 

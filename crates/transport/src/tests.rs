@@ -32,6 +32,21 @@ fn bind_forms_match_asterisk() {
     assert!(parse_bind("nonsense:x").is_err());
 }
 
+/// RFC 7118: WSS is its own Via transport but the same `ws` URI
+/// parameter (§5.2); both are reliable and reached only over their socket.
+#[test]
+fn secure_websocket_is_a_websocket() {
+    let wss = Protocol::parse("WSS").expect("wss runs");
+    assert_eq!(wss, Protocol::Wss);
+    assert_eq!((wss.as_str(), wss.via_name()), ("wss", "WSS"));
+    assert_eq!(wss.uri_param(), Some("ws"));
+    assert_eq!(Protocol::Ws.uri_param(), Some("ws"));
+    assert_eq!(Protocol::Udp.uri_param(), None);
+    assert!(wss.is_reliable() && wss.is_websocket() && Protocol::Ws.is_websocket());
+    assert!(!Protocol::Tls.is_websocket());
+    assert_eq!(Protocol::parse("flow"), None);
+}
+
 #[tokio::test]
 async fn udp_delivers_and_replies_to_source() {
     let (tx, mut rx) = mpsc::channel(8);
