@@ -33,7 +33,7 @@ impl Drop for Killed {
 
 /// A phone `id` with password `id`; `options` go into its endpoint and
 /// `aor` into its AOR.
-fn phone(id: &str, options: &str, aor: &str) -> String {
+pub(crate) fn phone(id: &str, options: &str, aor: &str) -> String {
     format!(
         "[{id}]\ntype=endpoint\ncontext=testing\ndisallow=all\nallow=ulaw\ndirect_media=no\nauth={id}-auth\naors={id}\n{options}\n\
          [{id}-auth]\ntype=auth\nauth_type=userpass\nusername={id}\npassword={id}\n\n\
@@ -42,16 +42,16 @@ fn phone(id: &str, options: &str, aor: &str) -> String {
 }
 
 /// The ports of a server under test.
-struct Ports {
-    udp: u16,
-    tcp: u16,
+pub(crate) struct Ports {
+    pub(crate) udp: u16,
+    pub(crate) tcp: u16,
 }
 
 /// A server with a UDP and a TCP transport, `more` pjsip.conf text (more
 /// transports, phones), phone 101 (the UDP caller), and a dialplan that
 /// dials `1XX` and logs how Dial ended. `slot` (0-4) keeps its RTP ports
 /// apart from the other tests of this file.
-fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
+pub(crate) fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
     let conf = ConfDir::new();
     let ports = Ports {
         udp: free_port(),
@@ -83,12 +83,16 @@ fn pbx(slot: u16, more: &str) -> (ConfDir, Ports) {
 }
 
 /// The server's `messages` log so far.
-fn messages(conf: &ConfDir) -> String {
+pub(crate) fn messages(conf: &ConfDir) -> String {
     std::fs::read_to_string(conf.path().join("log/messages")).unwrap_or_default()
 }
 
 /// Waits (bounded) until `what()` holds, failing with `why()`.
-fn wait_until(limit: Duration, mut what: impl FnMut() -> bool, why: impl Fn() -> String) {
+pub(crate) fn wait_until(
+    limit: Duration,
+    mut what: impl FnMut() -> bool,
+    why: impl Fn() -> String,
+) {
     let deadline = Instant::now() + limit;
     while !what() {
         assert!(Instant::now() < deadline, "{}", why());
@@ -97,7 +101,7 @@ fn wait_until(limit: Duration, mut what: impl FnMut() -> bool, why: impl Fn() ->
 }
 
 /// Waits until the server's log has `needle`; returns the log.
-fn wait_log(conf: &ConfDir, needle: &str) -> String {
+pub(crate) fn wait_log(conf: &ConfDir, needle: &str) -> String {
     wait_until(
         Duration::from_secs(30),
         || messages(conf).contains(needle),
@@ -106,7 +110,7 @@ fn wait_log(conf: &ConfDir, needle: &str) -> String {
     messages(conf)
 }
 
-fn wait_idle(conf: &ConfDir) {
+pub(crate) fn wait_idle(conf: &ConfDir) {
     wait_until(
         Duration::from_secs(10),
         || {
@@ -198,7 +202,7 @@ fn wait_sipp_log(log: &std::path::Path, needle: &str) -> String {
 }
 
 /// The next OriginateResponse event, whole.
-fn originate_response(ami: &mut AmiSession) -> String {
+pub(crate) fn originate_response(ami: &mut AmiSession) -> String {
     ami.read_until("Event: OriginateResponse");
     ami.read_until("\r\n\r\n")
 }
@@ -302,7 +306,7 @@ fn qualify_reaches_a_tcp_contact_over_its_registration_connection() {
 }
 
 /// Reads one SIP message off a WebSocket (skipping pings).
-fn ws_read(ws: &mut tungstenite::WebSocket<TcpStream>) -> String {
+pub(crate) fn ws_read<S: Read + Write>(ws: &mut tungstenite::WebSocket<S>) -> String {
     loop {
         match ws.read().expect("a WebSocket message") {
             tungstenite::Message::Text(t) => return t.to_string(),
@@ -313,7 +317,7 @@ fn ws_read(ws: &mut tungstenite::WebSocket<TcpStream>) -> String {
 }
 
 /// The value of header `name` in a SIP message.
-fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
+pub(crate) fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
     message.lines().find_map(|l| {
         let (n, v) = l.split_once(':')?;
         n.trim().eq_ignore_ascii_case(name).then(|| v.trim())
@@ -322,7 +326,12 @@ fn header<'a>(message: &'a str, name: &str) -> Option<&'a str> {
 
 /// A response to `request` (its Via, From, To with `tag`, Call-ID and
 /// CSeq), with `extra` headers and an SDP body when `sdp_port` is set.
-fn respond(request: &str, status: &str, tag: Option<&str>, sdp_port: Option<u16>) -> String {
+pub(crate) fn respond(
+    request: &str,
+    status: &str,
+    tag: Option<&str>,
+    sdp_port: Option<u16>,
+) -> String {
     let mut out = format!("SIP/2.0 {status}\r\n");
     for line in request.lines() {
         let name = line.split(':').next().unwrap_or("").trim();
@@ -360,22 +369,27 @@ fn respond(request: &str, status: &str, tag: Option<&str>, sdp_port: Option<u16>
     out
 }
 
-/// REGISTERs `user` (password `user`) over `ws`, answering the challenge.
-fn ws_register(ws: &mut tungstenite::WebSocket<TcpStream>, user: &str) {
+/// REGISTERs `user` (password `user`) with `contact`, its Via naming
+/// transport `via` (`TCP`, `WS`, ...): `exchange` sends a request and
+/// returns the answer. The challenge is answered (digest MD5, qop=auth).
+pub(crate) fn register_over(
+    user: &str,
+    via: &str,
+    contact: &str,
+    mut exchange: impl FnMut(String) -> String,
+) {
     let register = |cseq: u32, auth: Option<&str>| {
         let auth = auth
             .map(|a| format!("Authorization: {a}\r\n"))
             .unwrap_or_default();
         format!(
-            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/WS df7jal23ls0d.invalid;branch=z9hG4bKr{cseq};rport\r\n\
-             Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=wsphone\r\nTo: <sip:{user}@127.0.0.1>\r\n\
-             Call-ID: ws-register-{user}\r\nCSeq: {cseq} REGISTER\r\n\
-             Contact: <sip:{user}@df7jal23ls0d.invalid;transport=ws>;expires=300\r\n{auth}Content-Length: 0\r\n\r\n"
+            "REGISTER sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/{via} df7jal23ls0d.invalid;branch=z9hG4bK{user}r{cseq};rport\r\n\
+             Max-Forwards: 70\r\nFrom: <sip:{user}@127.0.0.1>;tag=phone{user}\r\nTo: <sip:{user}@127.0.0.1>\r\n\
+             Call-ID: register-{user}\r\nCSeq: {cseq} REGISTER\r\n\
+             Contact: <{contact}>;expires=300\r\n{auth}Content-Length: 0\r\n\r\n"
         )
     };
-    ws.send(tungstenite::Message::text(register(1, None)))
-        .unwrap();
-    let challenge = ws_read(ws);
+    let challenge = exchange(register(1, None));
     let www = header(&challenge, "WWW-Authenticate").expect("a challenge");
     let (realm, nonce) = (param(www, "realm"), param(www, "nonce"));
     let ha1 = md5_hex(&format!("{user}:{realm}:{user}"));
@@ -385,13 +399,22 @@ fn ws_register(ws: &mut tungstenite::WebSocket<TcpStream>, user: &str) {
         "Digest username=\"{user}\", realm=\"{realm}\", nonce=\"{nonce}\", uri=\"sip:127.0.0.1\", \
          response=\"{response}\", algorithm=MD5, qop=auth, nc=00000001, cnonce=\"c0ffee\""
     );
-    ws.send(tungstenite::Message::text(register(
-        2,
-        Some(&authorization),
-    )))
-    .unwrap();
-    let ok = ws_read(ws);
+    let ok = exchange(register(2, Some(&authorization)));
     assert!(ok.starts_with("SIP/2.0 200 OK\r\n"), "{ok}");
+}
+
+/// REGISTERs `user` (password `user`) over `ws` (Via transport `via`: `WS`
+/// or `WSS`), its Contact a `.invalid` host as browsers send.
+pub(crate) fn ws_register<S: Read + Write>(
+    ws: &mut tungstenite::WebSocket<S>,
+    user: &str,
+    via: &str,
+) {
+    let contact = format!("sip:{user}@df7jal23ls0d.invalid;transport=ws");
+    register_over(user, via, &contact, |request| {
+        ws.send(tungstenite::Message::text(request)).unwrap();
+        ws_read(ws)
+    });
 }
 
 /// (b) A WebSocket phone is reached only down its socket: Originate's
@@ -422,7 +445,7 @@ fn a_websocket_phone_gets_calls_and_messages_on_its_socket() {
         .set_read_timeout(Some(Duration::from_secs(20)))
         .unwrap();
     let (mut ws, _) = tungstenite::client(ws_request, stream).expect("WebSocket upgrade");
-    ws_register(&mut ws, "103");
+    ws_register(&mut ws, "103", "WS");
     assert!(
         contacts(&conf).contains("103/sip:103@df7jal23ls0d.invalid;transport=ws"),
         "{}",
@@ -721,5 +744,90 @@ fn a_tcp_contact_whose_connection_closed_is_dropped_or_connected_anew() {
         "103 answering over a new TCP connection",
         dir.path(),
     );
+    wait_idle(&conf);
+}
+
+/// The answer to `invite` from a phone whose Contact is `contact`: 200 OK
+/// with PCMU on `rtp_port`.
+fn answer_with_contact(invite: &str, contact: &str, rtp_port: u16) -> String {
+    respond(invite, "200 OK", Some("dropper"), Some(rtp_port)).replace(
+        "Contact: <sip:phone@127.0.0.1>",
+        &format!("Contact: <{contact}>"),
+    )
+}
+
+/// (e) A TCP phone answers a call, then its connection drops (the phone
+/// restarts its stack and listens at the address its Contact names). When
+/// the caller hangs up, the BYE goes to that Contact over a new TCP
+/// connection, as pjsip routes in-dialog requests, instead of vanishing
+/// into the closed one.
+#[test]
+fn a_bye_reaches_a_tcp_callee_whose_connection_dropped() {
+    // rewrite_contact: the registered contact goes with the connection,
+    // which says in the log when Obelus has seen it close.
+    let (conf, ports) = pbx(2, &phone("102", "rewrite_contact=yes", ""));
+    let ami_port = enable_ami(&conf, "call");
+    let _daemon = conf.start_foreground();
+    let listener = TcpListener::bind("127.0.0.1:0").unwrap();
+    let contact = format!(
+        "sip:102@127.0.0.1:{};transport=tcp",
+        listener.local_addr().unwrap().port()
+    );
+
+    let mut tcp = TcpStream::connect(("127.0.0.1", ports.tcp)).unwrap();
+    tcp.set_read_timeout(Some(Duration::from_secs(20))).unwrap();
+    register_over("102", "TCP", &contact, |request| {
+        tcp.write_all(request.as_bytes()).unwrap();
+        read_sip(&mut tcp)
+    });
+    let mut ami = AmiSession::login(ami_port);
+    ami.send(
+        "Action: Originate\r\nActionID: o1\r\nChannel: Local/102@testing\r\n\
+         Application: Wait\r\nData: 60\r\nAsync: true",
+    );
+    let invite = read_sip(&mut tcp);
+    assert!(invite.starts_with("INVITE sip:102@127.0.0.1:"), "{invite}");
+    let rtp = UdpSocket::bind("127.0.0.1:0").unwrap();
+    let rtp_port = rtp.local_addr().unwrap().port();
+    tcp.write_all(answer_with_contact(&invite, &contact, rtp_port).as_bytes())
+        .unwrap();
+    let ack = read_sip(&mut tcp);
+    assert!(ack.starts_with("ACK "), "{ack}");
+    let outcome = originate_response(&mut ami);
+    assert!(outcome.contains("Response: Success"), "{outcome}");
+
+    drop(tcp);
+    wait_log(&conf, "from AOR '102' due to shutdown");
+    ami.send("Action: Hangup\r\nActionID: h1\r\nChannel: /^Local\\/102@testing-.*;1$/");
+    let hung = ami.response("h1");
+    assert!(hung.contains("Response: Success"), "{hung}");
+
+    listener.set_nonblocking(true).unwrap();
+    let deadline = Instant::now() + Duration::from_secs(20);
+    let mut again = loop {
+        match listener.accept() {
+            Ok((tcp, _)) => break tcp,
+            Err(_) if Instant::now() < deadline => thread::sleep(Duration::from_millis(20)),
+            Err(e) => panic!("no new connection for the BYE ({e}):\n{}", messages(&conf)),
+        }
+    };
+    again.set_nonblocking(false).unwrap();
+    again
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    let bye = read_sip(&mut again);
+    assert!(
+        bye.starts_with(&format!("BYE {contact} SIP/2.0\r\n")),
+        "{bye}"
+    );
+    assert_eq!(header(&bye, "Call-ID"), header(&invite, "Call-ID"), "{bye}");
+    assert!(
+        header(&bye, "Via").is_some_and(|v| v.starts_with("SIP/2.0/TCP ")),
+        "{bye}"
+    );
+    again
+        .write_all(respond(&bye, "200 OK", None, None).as_bytes())
+        .unwrap();
+    wait_log(&conf, "BYE goes to");
     wait_idle(&conf);
 }

@@ -11,7 +11,8 @@
 //! call sessions, the channel driver ([`session`]).
 //! Requests the stack originates choose their transport and connection in
 //! one place (`route::route_request`: reusing the TCP, TLS or WebSocket
-//! connection a contact registered over, or connecting out).
+//! connection a contact registered over, or connecting out; a transport's
+//! `symmetric_transport` in [`symmetric`]).
 //!
 //! Layer: "apps" above `obelus-sip` and `obelus-sorcery`.
 
@@ -34,6 +35,7 @@ mod route;
 pub mod session;
 mod show;
 pub mod stack;
+mod symmetric;
 mod txn_table;
 mod uac;
 

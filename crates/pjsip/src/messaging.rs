@@ -198,10 +198,10 @@ fn from_value(from: &str, local: SocketAddr) -> String {
 }
 
 /// An out-of-dialog request to a contact with its own Call-ID and tag
-/// (and the contact's path as Route headers).
+/// (and the contact's path as Route headers; no `x-ast-txp` on the wire).
 fn request(method: Method, reach: &Reach, from: &str, route: &Route) -> RequestBuilder {
-    let uri = reach.uri.as_str();
-    let mut b = RequestBuilder::new(method.clone(), uri).header(
+    let uri = crate::symmetric::on_the_wire(&reach.uri);
+    let mut b = RequestBuilder::new(method.clone(), uri.as_ref()).header(
         "Via",
         format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
     );

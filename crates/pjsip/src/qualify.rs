@@ -271,7 +271,8 @@ impl Ping {
     }
 
     async fn run(&self, pending: &Pending, route: &Route) -> Outcome {
-        let mut request = RequestBuilder::new(Method::Options, self.uri.as_str()).header(
+        let uri = crate::symmetric::on_the_wire(&self.uri);
+        let mut request = RequestBuilder::new(Method::Options, uri.as_ref()).header(
             "Via",
             format!("SIP/2.0/{};rport;branch={}", route.via, new_branch()),
         );
@@ -283,7 +284,7 @@ impl Ping {
                 "From",
                 format!("<sip:obelus@{}>;tag={}", route.sip_host, new_tag()),
             )
-            .header("To", format!("<{}>", self.uri))
+            .header("To", format!("<{uri}>"))
             .header("Call-ID", new_call_id(None))
             .header("CSeq", "1 OPTIONS")
             .header("Max-Forwards", "70")

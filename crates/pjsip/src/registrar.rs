@@ -258,14 +258,15 @@ pub fn register(req: &Request, policy: &AorPolicy, existing: &[Binding], now: u6
 }
 
 /// The contact header values for a 200 OK: `<uri>;expires=N` with the time
-/// left (RFC 3261 §10.3 step 8).
+/// left (RFC 3261 §10.3 step 8), each URI as the phone sent it (without
+/// the `x-ast-txp` parameter `symmetric_transport` keeps in it).
 pub fn contact_values(bindings: &[Binding], now: u64) -> Vec<String> {
     bindings
         .iter()
         .map(|b| {
             format!(
                 "<{}>;expires={}",
-                b.uri,
+                crate::symmetric::on_the_wire(&b.uri),
                 b.expiration_time.saturating_sub(now)
             )
         })

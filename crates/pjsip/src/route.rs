@@ -6,8 +6,9 @@
 //! In order:
 //! 1. The transport: the URI's `transport=` parameter or `sips:` scheme;
 //!    else the endpoint's `transport` (a `type=transport` section, whose
-//!    protocol is then the only one used); else RFC 3263 lookups choose
-//!    among the transports configured.
+//!    protocol is then the only one used), or the one a contact saved
+//!    with `symmetric_transport` ([`crate::symmetric`]); else RFC 3263
+//!    lookups choose among the transports configured.
 //! 2. A contact that registered over TCP, TLS or a WebSocket is reached
 //!    down that connection while it is open (see [`crate::flows`]). A
 //!    WebSocket contact has no other way: with its socket gone the request
@@ -128,6 +129,8 @@ pub(crate) struct Route {
     pub reply: Reply,
     /// The transport's protocol.
     pub protocol: Protocol,
+    /// The `type=transport` section it leaves by.
+    pub transport: Arc<str>,
     /// Via transport and sent-by (`TCP 192.0.2.1:5060`), as
     /// [`crate::session::dialog::Dialog::request`] takes it.
     pub via: String,
@@ -152,9 +155,9 @@ impl Route {
     /// transport parameter for anything but UDP (so the peer's requests
     /// come back over the same kind of transport).
     pub(crate) fn contact(&self, user: &str) -> String {
-        match self.protocol {
-            Protocol::Udp => format!("sip:{user}@{}", self.sip_host),
-            p => format!("sip:{user}@{};transport={}", self.sip_host, p.as_str()),
+        match self.protocol.uri_param() {
+            None => format!("sip:{user}@{}", self.sip_host),
+            Some(t) => format!("sip:{user}@{};transport={t}", self.sip_host),
         }
     }
 }
@@ -198,6 +201,7 @@ fn uri_protocol(uri: &Uri<'_>) -> Result<Option<Protocol>, RouteError> {
         "tcp" => Ok(Some(Protocol::Tcp)),
         "tls" => Ok(Some(Protocol::Tls)),
         "ws" => Ok(Some(Protocol::Ws)),
+        "wss" => Ok(Some(Protocol::Wss)),
         other => Err(RouteError::NoTransport(format!(
             "transport={other} is not supported"
         ))),
@@ -209,7 +213,7 @@ fn locate_transport(protocol: Protocol) -> Option<Transport> {
         Protocol::Udp => Some(Transport::Udp),
         Protocol::Tcp => Some(Transport::Tcp),
         Protocol::Tls => Some(Transport::Tls),
-        Protocol::Ws => None,
+        Protocol::Ws | Protocol::Wss => None,
     }
 }
 
@@ -264,7 +268,10 @@ pub(crate) async fn route_avoiding(
     let parsed = Uri::parse(uri).map_err(|e| RouteError::Unresolvable(format!("'{uri}': {e}")))?;
     let explicit = uri_protocol(&parsed)?;
     let outbound = &shared.outbound;
-    let chosen = transport.map(str::trim).filter(|t| !t.is_empty());
+    let chosen = transport
+        .map(str::trim)
+        .filter(|t| !t.is_empty())
+        .or_else(|| crate::symmetric::saved_transport(&parsed));
     let bound = match chosen {
         Some(name) => match outbound.protocol_of(name) {
             Some(p) => Some((name, p)),
@@ -284,7 +291,7 @@ pub(crate) async fn route_avoiding(
     if let Some(route) = by_flow(shared, uri, forced).await? {
         return Ok(route);
     }
-    if forced == Some(Protocol::Ws) {
+    if forced.is_some_and(Protocol::is_websocket) {
         return Err(RouteError::Unreachable(format!(
             "'{uri}' is a WebSocket contact with no open connection (it must register again)"
         )));
@@ -343,16 +350,9 @@ pub(crate) async fn route_avoiding(
                 .filter(|t| t.transport == Transport::Udp)
                 .map(|t| t.addr)
                 .collect();
-            return Ok(build(
-                shared,
-                reply,
-                protocol,
-                name,
-                local,
-                target.addr,
-                alternates,
-            )
-            .await);
+            let mut route = build(shared, reply, protocol, name, local, target.addr).await;
+            route.alternates = alternates;
+            return Ok(route);
         }
         let Some(stream) = outbound.stream(protocol, preferred(protocol)) else {
             continue;
@@ -372,16 +372,7 @@ pub(crate) async fn route_avoiding(
             Ok(reply) => {
                 let name = stream.name().to_owned();
                 let local = stream.local_addr();
-                return Ok(build(
-                    shared,
-                    reply,
-                    protocol,
-                    &name,
-                    local,
-                    target.addr,
-                    Vec::new(),
-                )
-                .await);
+                return Ok(build(shared, reply, protocol, &name, local, target.addr).await);
             }
             Err(e) => {
                 tracing::warn!(
@@ -414,14 +405,17 @@ async fn by_flow(
     let Some(flow) = shared.flows.get(uri) else {
         return Ok(None);
     };
-    if forced.is_some_and(|p| p != flow.protocol) {
+    // `transport=ws` names either WebSocket kind (RFC 7118 §5.2).
+    if forced
+        .is_some_and(|p| p != flow.protocol && !(p.is_websocket() && flow.protocol.is_websocket()))
+    {
         return Ok(None);
     }
     let stream = shared
         .outbound
         .streams
         .iter()
-        .find(|s| s.name() == &*flow.transport);
+        .find(|s| s.name() == &*flow.transport && s.protocol() == flow.protocol);
     match stream.and_then(|s| s.connection_to(flow.source)) {
         Some(reply) => {
             let local = stream.map_or(flow.source, StreamTransport::local_addr);
@@ -433,12 +427,11 @@ async fn by_flow(
                     &flow.transport,
                     local,
                     flow.source,
-                    Vec::new(),
                 )
                 .await,
             ))
         }
-        None if flow.protocol == Protocol::Ws => Err(RouteError::Unreachable(format!(
+        None if flow.protocol.is_websocket() => Err(RouteError::Unreachable(format!(
             "the WebSocket '{uri}' registered over (from {}) is closed",
             flow.source
         ))),
@@ -446,8 +439,9 @@ async fn by_flow(
     }
 }
 
-/// A route's addresses: ours toward `peer`, the public ones if it is
-/// outside the transport's `local_net`.
+/// The route to `peer`: our address toward it, the public ones
+/// if it is outside the transport's `local_net`; no alternates (a UDP
+/// route adds the rest of its targets).
 async fn build(
     shared: &Shared,
     reply: Reply,
@@ -455,7 +449,6 @@ async fn build(
     transport: &str,
     bound: SocketAddr,
     peer: SocketAddr,
-    alternates: Vec<SocketAddr>,
 ) -> Route {
     let local = SocketAddr::new(crate::session::local_ip_for(bound.ip(), peer), bound.port());
     let public = match shared.sorcery.get() {
@@ -466,13 +459,14 @@ async fn build(
     Route {
         reply,
         protocol,
+        transport: Arc::from(transport),
         via: format!("{} {sip_host}", protocol.via_name()),
         reliable: protocol.is_reliable(),
         peer,
         local,
         public,
         sip_host,
-        alternates,
+        alternates: Vec::new(),
     }
 }
 
@@ -541,6 +535,10 @@ mod tests {
             protocol("sip:a@h.invalid;transport=ws"),
             Ok(Some(Protocol::Ws))
         );
+        assert_eq!(
+            protocol("sip:a@h.invalid;transport=wss"),
+            Ok(Some(Protocol::Wss))
+        );
         assert_eq!(protocol("sips:a@192.0.2.1"), Ok(Some(Protocol::Tls)));
         assert_eq!(
             protocol("sips:a@192.0.2.1;transport=tcp"),
@@ -557,6 +555,7 @@ mod tests {
         let route = |protocol| Route {
             reply: Reply::Tcp(tokio::sync::mpsc::channel(1).0),
             protocol,
+            transport: Arc::from("t"),
             via: String::new(),
             reliable: true,
             peer: "192.0.2.2:5060".parse().unwrap(),
@@ -569,6 +568,11 @@ mod tests {
         assert_eq!(
             route(Protocol::Tls).contact("x"),
             "sip:x@192.0.2.1:5061;transport=tls"
+        );
+        // RFC 7118 §5.2: secure or not, a WebSocket URI says `ws`.
+        assert_eq!(
+            route(Protocol::Wss).contact("x"),
+            "sip:x@192.0.2.1:5061;transport=ws"
         );
     }
 

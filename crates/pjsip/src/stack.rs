@@ -99,6 +99,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
     let mut configs = Vec::new();
     let mut websockets = Vec::new();
     let mut outbound = crate::route::Outbound::default();
+    let mut symmetric = std::collections::HashSet::new();
     for t in store
         .retrieve_all("transport")
         .await
@@ -113,9 +114,12 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
             );
             continue;
         };
-        if protocol == Protocol::Ws {
-            // Served by the HTTP server's /ws; bind is http.conf's.
-            websockets.push(t.id().to_owned());
+        if t.bool("symmetric_transport").unwrap_or(false) {
+            symmetric.insert(t.id().to_owned());
+        }
+        if protocol.is_websocket() {
+            // Served by the HTTP(S) server's /ws; bind is http.conf's.
+            websockets.push((t.id().to_owned(), protocol));
             continue;
         }
         let bind = match parse_bind(t.str("bind").unwrap_or("")) {
@@ -168,22 +172,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         shared: std::sync::OnceLock::new(),
     });
     let tx: SharedSink = Arc::clone(&sink) as SharedSink;
-    if let Some(name) = websockets.first() {
-        match core.service::<obelus_http::HttpService>() {
-            Some(http) => {
-                let local = http.conf().bind;
-                let (routes, sockets) = obelus_transport::ws::routes(name, local, tx.clone());
-                http.add(routes, &[("/ws", "SIP over WebSocket")]);
-                outbound.add_stream(sockets);
-                tracing::info!(
-                    "PJSIP transport '{name}' serving SIP over WebSocket on the HTTP server's /ws"
-                );
-            }
-            None => tracing::error!(
-                "PJSIP transport '{name}': protocol=ws needs the HTTP server (http.conf: enabled = yes)"
-            ),
-        }
-    }
+    serve_websockets(core, &websockets, &tx, &mut outbound);
     let mut listeners = Vec::new();
     for (config, acceptor) in configs {
         let name = config.name.clone();
@@ -226,6 +215,7 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
         registrations: Arc::default(),
         resolver: Arc::new(crate::resolver::Resolver::load(&core.settings)),
         outbound,
+        symmetric,
         flows: crate::flows::Flows::default(),
     });
     // Until now the listeners' input was dropped (a UDP peer retransmits).
@@ -266,6 +256,79 @@ pub async fn start_sip(core: &Arc<Core>, sorcery: Arc<SorceryService>) -> Result
     })
 }
 
+/// Serves the first `protocol=ws` and the first `protocol=wss` transport
+/// at `/ws` of the HTTP server (plain and secure), if there are any.
+fn serve_websockets(
+    core: &Core,
+    websockets: &[(String, Protocol)],
+    sink: &SharedSink,
+    outbound: &mut crate::route::Outbound,
+) {
+    use obelus_transport::ws::WsTransport;
+    if websockets.is_empty() {
+        return;
+    }
+    let first = |kind: Protocol| {
+        let mut of_kind = websockets.iter().filter(|(_, p)| *p == kind);
+        let first = of_kind.next().map(|(name, _)| name.as_str());
+        for (extra, _) in of_kind {
+            tracing::warn!(
+                "PJSIP transport '{extra}': protocol={} is served by '{}' already; ignored",
+                kind.as_str(),
+                first.unwrap_or_default()
+            );
+        }
+        first
+    };
+    let (ws, wss) = (first(Protocol::Ws), first(Protocol::Wss));
+    let Some(http) = core.service::<obelus_http::HttpService>() else {
+        for (name, protocol) in websockets {
+            tracing::error!(
+                "PJSIP transport '{name}': protocol={} needs the HTTP server (http.conf: enabled = yes)",
+                protocol.as_str()
+            );
+        }
+        return;
+    };
+    let conf = http.conf();
+    let https = http.https_address();
+    if let Some(name) = wss
+        && https.is_none()
+    {
+        tracing::error!(
+            "PJSIP transport '{name}': protocol=wss needs the HTTPS server, which is not running \
+             (http.conf: enabled = yes, tlsenable = yes, tlscertfile)"
+        );
+    }
+    let plain = ws.map(|name| WsTransport {
+        name,
+        local: conf.bind,
+    });
+    let secure = wss.map(|name| WsTransport {
+        name,
+        local: https.unwrap_or(conf.tls.bind),
+    });
+    let (routes, handles) = obelus_transport::ws::routes(plain, secure, sink.clone());
+    http.add(routes, &[("/ws", "SIP over WebSocket")]);
+    for handle in handles {
+        tracing::info!(
+            "PJSIP transport '{}' serving SIP over {} on the HTTP{} server's /ws",
+            handle.name(),
+            if handle.protocol() == Protocol::Wss {
+                "secure WebSocket"
+            } else {
+                "WebSocket"
+            },
+            if handle.protocol() == Protocol::Wss {
+                "S"
+            } else {
+                ""
+            }
+        );
+        outbound.add_stream(handle);
+    }
+}
+
 /// What the stack's tasks share: configuration access, the transactions,
 /// the sessions.
 pub(crate) struct Shared {
@@ -291,6 +354,9 @@ pub(crate) struct Shared {
     /// Every transport requests of our own can leave by
     /// ([`crate::route::route_request`]).
     pub(crate) outbound: crate::route::Outbound,
+    /// The transports with `symmetric_transport=yes`: contacts registered
+    /// over them are reached back over them ([`crate::symmetric`]).
+    pub(crate) symmetric: std::collections::HashSet<String>,
     /// The connections contacts registered over.
     pub(crate) flows: crate::flows::Flows,
     /// Bounds the requests being worked on at once; when all are taken the
@@ -822,6 +888,12 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     let Some(aor_name) = identify::to_user(req) else {
         return built(answer(req, origin, StatusCode::NOT_FOUND));
     };
+    let txp = shared
+        .symmetric
+        .contains(&*origin.transport)
+        .then_some(&*origin.transport);
+    let marked = crate::symmetric::contacts(req, txp);
+    let req = marked.as_ref().unwrap_or(req);
     if !endpoint.list("aors").contains(&aor_name) {
         tracing::warn!(
             "PJSIP: AOR '{aor_name}' not found for endpoint '{}'",
@@ -868,7 +940,10 @@ async fn register(shared: &Shared, req: &Request, origin: &Origin) -> Option<Res
     let proxied = policy.support_path && crate::path::of_register(req).is_some();
     let rewritten = (endpoint.bool("rewrite_contact").unwrap_or(false) && !proxied)
         .then(|| {
-            let transport = (origin.protocol != Protocol::Udp).then(|| origin.protocol.via_name());
+            // As Asterisk's: a secure WebSocket contact keeps its
+            // `transport=ws` (RFC 7118 §5.2 has no `wss`).
+            let keep = matches!(origin.protocol, Protocol::Udp | Protocol::Wss);
+            let transport = (!keep).then(|| origin.protocol.via_name());
             registrar::rewrite_contacts(req, origin.source, transport)
         })
         .flatten();
@@ -977,7 +1052,7 @@ fn bind_flow(
                 protocol: origin.protocol,
                 source: origin.source,
             },
-            origin.protocol == Protocol::Ws
+            origin.protocol.is_websocket()
                 || (rewritten && crate::flows::names(&b.uri, origin.source)),
         ),
         registrar::Change::Upsert(b) => shared.flows.unbind(aor, &b.uri),

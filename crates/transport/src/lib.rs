@@ -62,11 +62,13 @@ pub enum Protocol {
     /// `protocol=ws`: one SIP message per WebSocket message (RFC 7118), on
     /// the HTTP server's `/ws`.
     Ws,
+    /// `protocol=wss`: the same over TLS, on the HTTPS server's `/ws`.
+    Wss,
 }
 
 impl Protocol {
     /// Parses the `protocol` option of a transport; `None` for the ones
-    /// not implemented yet (wss, flow).
+    /// not implemented (flow).
     pub fn parse(text: &str) -> Option<Protocol> {
         if text.eq_ignore_ascii_case("udp") {
             Some(Protocol::Udp)
@@ -76,6 +78,8 @@ impl Protocol {
             Some(Protocol::Tls)
         } else if text.eq_ignore_ascii_case("ws") {
             Some(Protocol::Ws)
+        } else if text.eq_ignore_ascii_case("wss") {
+            Some(Protocol::Wss)
         } else {
             None
         }
@@ -88,7 +92,26 @@ impl Protocol {
             Protocol::Tcp => "tcp",
             Protocol::Tls => "tls",
             Protocol::Ws => "ws",
+            Protocol::Wss => "wss",
         }
+    }
+
+    /// The `transport` parameter of a SIP URI reached this way (`tcp`):
+    /// `ws` for both WebSocket kinds (RFC 7118 §5.2; the Via says which),
+    /// `None` for UDP, the default.
+    pub fn uri_param(self) -> Option<&'static str> {
+        match self {
+            Protocol::Udp => None,
+            Protocol::Tcp => Some("tcp"),
+            Protocol::Tls => Some("tls"),
+            Protocol::Ws | Protocol::Wss => Some("ws"),
+        }
+    }
+
+    /// True for SIP over WebSocket, plain or secure: the peer is reached
+    /// only down the socket it opened.
+    pub fn is_websocket(self) -> bool {
+        matches!(self, Protocol::Ws | Protocol::Wss)
     }
 
     /// The Via transport token (`UDP`), also used in security events.
@@ -98,13 +121,17 @@ impl Protocol {
             Protocol::Tcp => "TCP",
             Protocol::Tls => "TLS",
             Protocol::Ws => "WS",
+            Protocol::Wss => "WSS",
         }
     }
 
     /// True when the transport delivers reliably (no retransmissions,
     /// RFC 3261 §17).
     pub fn is_reliable(self) -> bool {
-        matches!(self, Protocol::Tcp | Protocol::Tls | Protocol::Ws)
+        matches!(
+            self,
+            Protocol::Tcp | Protocol::Tls | Protocol::Ws | Protocol::Wss
+        )
     }
 }
 
@@ -185,7 +212,7 @@ pub enum Reply {
     },
     /// Down the TCP connection it came on (the writer task's queue).
     Tcp(mpsc::Sender<Bytes>),
-    /// Down the WebSocket it came on, as one message.
+    /// Down the WebSocket (plain or secure) it came on, as one message.
     WebSocket(mpsc::Sender<Bytes>),
 }
 
@@ -210,6 +237,16 @@ impl Reply {
 }
 
 impl Reply {
+    /// True once the connection behind it has ended (TCP, TLS, WebSocket:
+    /// the peer closed it, or it failed): nothing sent here would arrive,
+    /// so a dialog must find its peer another way. Never for UDP.
+    pub fn is_closed(&self) -> bool {
+        match self {
+            Reply::Udp { .. } => false,
+            Reply::Tcp(tx) | Reply::WebSocket(tx) => tx.is_closed(),
+        }
+    }
+
     /// Sends `bytes` without waiting when the socket or queue has room
     /// (the common case); `Err` hands the bytes back to send with
     /// [`Reply::send`] instead.
@@ -334,7 +371,7 @@ impl Listener {
                     udp: Some(socket),
                 })
             }
-            Protocol::Ws => Err(TransportError::Io(std::io::Error::other(
+            Protocol::Ws | Protocol::Wss => Err(TransportError::Io(std::io::Error::other(
                 "WebSocket transports are served by the HTTP server (http.conf), not a listener",
             ))),
             Protocol::Tcp | Protocol::Tls => {

@@ -45,11 +45,11 @@ impl StreamTransport {
         }
     }
 
-    /// tcp, tls or ws.
+    /// tcp, tls, ws or wss.
     pub fn protocol(&self) -> Protocol {
         match &self.inner {
             Inner::Tcp(s) => s.protocol,
-            Inner::Ws(_) => Protocol::Ws,
+            Inner::Ws(s) => s.protocol,
         }
     }
 

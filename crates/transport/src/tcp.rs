@@ -233,7 +233,7 @@ fn is_keepalive(bytes: &[u8]) -> bool {
 }
 
 impl Connection {
-    async fn run<S>(self, stream: S, mut rx: mpsc::Receiver<Bytes>)
+    async fn run<S>(self, stream: S, rx: mpsc::Receiver<Bytes>)
     where
         S: AsyncRead + AsyncWrite + Send + 'static,
     {
@@ -243,8 +243,20 @@ impl Connection {
             self.peer,
             Arc::clone(&self.streams.name),
         );
+        // Shared with the reading side, which closes the queue the moment
+        // the connection ends (see below); the lock is only held to poll.
+        let queue = Arc::new(std::sync::Mutex::new(rx));
+        let writer_queue = Arc::clone(&queue);
         let writer_task = tokio::spawn(async move {
-            while let Some(bytes) = rx.recv().await {
+            let next = || {
+                std::future::poll_fn(|cx| {
+                    writer_queue
+                        .lock()
+                        .unwrap_or_else(|e| e.into_inner())
+                        .poll_recv(cx)
+                })
+            };
+            while let Some(bytes) = next().await {
                 if !is_keepalive(&bytes) {
                     crate::logger::transmitted(protocol, peer, &bytes);
                 }
@@ -331,8 +343,12 @@ impl Connection {
                 }
             }
         }
-        // Gone for new requests at once; then the stack hears of it (contacts
-        // bound to it may go), while queued answers still drain.
+        // Gone for new requests at once: the queue takes nothing more, so
+        // whoever holds its sender (a call's dialog) sees the connection
+        // closed and routes its next request anew; then the stack hears of
+        // it (contacts bound to it may go), while queued answers still
+        // drain.
+        queue.lock().unwrap_or_else(|e| e.into_inner()).close();
         self.streams.connections.remove(peer, self.id);
         self.streams.sink.closed(&self.streams.name, protocol, peer);
         if let Some(pinger) = pinger {
@@ -340,6 +356,12 @@ impl Connection {
         }
         drop(self.tx);
         // Let queued answers drain, bounded.
-        let _ = tokio::time::timeout(Duration::from_secs(2), writer_task).await;
+        let abort = writer_task.abort_handle();
+        if tokio::time::timeout(Duration::from_secs(2), writer_task)
+            .await
+            .is_err()
+        {
+            abort.abort();
+        }
     }
 }

@@ -32,6 +32,21 @@ fn bind_forms_match_asterisk() {
     assert!(parse_bind("nonsense:x").is_err());
 }
 
+/// RFC 7118: WSS is its own Via transport but the same `ws` URI
+/// parameter (§5.2); both are reliable and reached only over their socket.
+#[test]
+fn secure_websocket_is_a_websocket() {
+    let wss = Protocol::parse("WSS").expect("wss runs");
+    assert_eq!(wss, Protocol::Wss);
+    assert_eq!((wss.as_str(), wss.via_name()), ("wss", "WSS"));
+    assert_eq!(wss.uri_param(), Some("ws"));
+    assert_eq!(Protocol::Ws.uri_param(), Some("ws"));
+    assert_eq!(Protocol::Udp.uri_param(), None);
+    assert!(wss.is_reliable() && wss.is_websocket() && Protocol::Ws.is_websocket());
+    assert!(!Protocol::Tls.is_websocket());
+    assert_eq!(Protocol::parse("flow"), None);
+}
+
 #[tokio::test]
 async fn udp_delivers_and_replies_to_source() {
     let (tx, mut rx) = mpsc::channel(8);
@@ -274,6 +289,7 @@ async fn tcp_connects_out_reuses_and_reports_the_close() {
     // Answers go back down the same connection.
     second.reply.send(Bytes::from(OK)).await.unwrap();
     assert_eq!(read_n(&mut phone, OK.len()).await, OK.as_bytes());
+    assert!(!second.reply.is_closed());
 
     drop(phone);
     let (name, protocol, gone) = tokio::time::timeout(Duration::from_secs(2), closes.recv())
@@ -281,6 +297,13 @@ async fn tcp_connects_out_reuses_and_reports_the_close() {
         .expect("the close is reported")
         .unwrap();
     assert_eq!((name.as_str(), protocol, gone), ("t", Protocol::Tcp, peer));
+    // By the time the close is reported, a request of ours down the old
+    // connection fails at once instead of vanishing into a dead socket.
+    assert!(second.reply.is_closed());
+    assert!(matches!(
+        second.reply.send(Bytes::from(OPTIONS)).await,
+        Err(TransportError::Closed)
+    ));
     assert!(stream.connection_to(peer).is_none());
     assert_eq!(stream.open_connections(), 0);
 }

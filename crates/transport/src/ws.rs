@@ -1,15 +1,17 @@
-//! SIP over WebSocket (RFC 7118): `/ws` on the HTTP server, subprotocol
-//! `sip`, one SIP message per WebSocket message, answers on the same socket.
-//! Open sockets are kept by peer address ([`Sockets`]): a WebSocket client
-//! listens nowhere, so requests to it (an INVITE to a browser phone) can
-//! only go down the socket it opened.
+//! SIP over WebSocket (RFC 7118): `/ws` on the HTTP server (`ws`) and on
+//! the HTTPS server (`wss`), subprotocol `sip`, one SIP message per
+//! WebSocket message, answers on the same socket. Which transport a socket
+//! belongs to follows the connection it was opened on: the HTTPS server
+//! marks its requests [`Secure`]. Open sockets are kept by peer address
+//! ([`Sockets`]): a WebSocket client listens nowhere, so requests to it (an
+//! INVITE to a browser phone) can only go down the socket it opened.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
 use axum::Router;
-use axum::extract::ConnectInfo;
 use axum::extract::ws::{Message as WsMessage, WebSocket, WebSocketUpgrade};
+use axum::extract::{ConnectInfo, Extension};
 use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::get;
@@ -23,38 +25,92 @@ use crate::{Incoming0, Protocol, Reply, SharedSink, Stats, StreamTransport, deli
 /// Messages waiting to be written to one WebSocket.
 const WRITE_QUEUE: usize = 64;
 
+/// A request extension the HTTP server puts on requests that arrived over
+/// HTTPS: a WebSocket they open is secure (`wss`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Secure;
+
+/// One WebSocket transport served at `/ws`: its `type=transport` section
+/// and the address of the server it is reached through (HTTP for `ws`,
+/// HTTPS for `wss`).
+#[derive(Debug, Clone, Copy)]
+pub struct WsTransport<'a> {
+    /// The section name (`transport-wss`).
+    pub name: &'a str,
+    /// The HTTP or HTTPS server's address.
+    pub local: SocketAddr,
+}
+
 /// The open sockets of one WebSocket transport.
 #[derive(Debug)]
 pub(crate) struct Sockets {
     pub(crate) name: Arc<str>,
-    /// The HTTP server's address.
+    /// ws or wss.
+    pub(crate) protocol: Protocol,
+    /// The HTTP (or HTTPS) server's address.
     pub(crate) local: SocketAddr,
     pub(crate) connections: Connections,
 }
 
-/// The `/ws` route for the transport `name`; messages go to `sink`. The
-/// handle sends requests of our own down the open sockets.
-pub fn routes(name: &str, local: SocketAddr, sink: SharedSink) -> (Router, StreamTransport) {
-    let sockets = Arc::new(Sockets {
-        name: Arc::from(name),
-        local,
-        connections: Connections::default(),
-    });
+impl Sockets {
+    fn new(transport: WsTransport<'_>, protocol: Protocol) -> Arc<Sockets> {
+        Arc::new(Sockets {
+            name: Arc::from(transport.name),
+            protocol,
+            local: transport.local,
+            connections: Connections::default(),
+        })
+    }
+}
+
+/// The `/ws` route for the `plain` (`protocol=ws`) and `secure`
+/// (`protocol=wss`) transports, either of which may be absent; messages go
+/// to `sink`. The handles send requests of our own down the open sockets.
+/// A socket asked for on a server whose kind has no transport is refused
+/// with 404 and what to configure.
+pub fn routes(
+    plain: Option<WsTransport<'_>>,
+    secure: Option<WsTransport<'_>>,
+    sink: SharedSink,
+) -> (Router, Vec<StreamTransport>) {
+    let plain = plain.map(|t| Sockets::new(t, Protocol::Ws));
+    let secure = secure.map(|t| Sockets::new(t, Protocol::Wss));
+    let handles = plain
+        .iter()
+        .chain(secure.iter())
+        .map(|s| StreamTransport::ws(Arc::clone(s)))
+        .collect();
     let stats = Arc::new(Stats::default());
-    let shared = Arc::clone(&sockets);
     let router = Router::new().route(
         "/ws",
         get(
             move |ConnectInfo(peer): ConnectInfo<SocketAddr>,
+                  tls: Option<Extension<Secure>>,
                   headers: HeaderMap,
                   upgrade: WebSocketUpgrade| {
-                let (sockets, sink, stats) =
-                    (Arc::clone(&shared), sink.clone(), Arc::clone(&stats));
-                async move { accept(upgrade, &headers, peer, sockets, sink, stats) }
+                let sockets = if tls.is_some() {
+                    secure.clone().ok_or("wss")
+                } else {
+                    plain.clone().ok_or("ws")
+                };
+                let (sink, stats) = (sink.clone(), Arc::clone(&stats));
+                async move {
+                    match sockets {
+                        Ok(sockets) => accept(upgrade, &headers, peer, sockets, sink, stats),
+                        Err(kind) => (
+                            StatusCode::NOT_FOUND,
+                            format!(
+                                "SIP over this WebSocket needs a type=transport section \
+                                 with protocol={kind} in pjsip.conf\n"
+                            ),
+                        )
+                            .into_response(),
+                    }
+                }
             },
         ),
     );
-    (router, StreamTransport::ws(sockets))
+    (router, handles)
 }
 
 fn accept(
@@ -97,7 +153,7 @@ fn accept(
                 .insert(peer, id, tx, task.abort_handle());
             let _ = task.await;
             sockets.connections.remove(peer, id);
-            sink.closed(&sockets.name, Protocol::Ws, peer);
+            sink.closed(&sockets.name, sockets.protocol, peer);
         })
 }
 
@@ -109,7 +165,7 @@ async fn serve(
     stats: Arc<Stats>,
     (tx, mut rx): (mpsc::Sender<Bytes>, mpsc::Receiver<Bytes>),
 ) {
-    let (local, name) = (sockets.local, Arc::clone(&sockets.name));
+    let (local, name, protocol) = (sockets.local, Arc::clone(&sockets.name), sockets.protocol);
     loop {
         tokio::select! {
             received = socket.recv() => {
@@ -119,12 +175,12 @@ async fn serve(
                     Some(Ok(WsMessage::Ping(_) | WsMessage::Pong(_))) => continue,
                     Some(Ok(WsMessage::Close(_)) | Err(_)) | None => break,
                 };
-                crate::logger::received(Protocol::Ws, peer, &bytes);
+                crate::logger::received(protocol, peer, &bytes);
                 let ctx = Incoming0 {
                     source: peer,
                     local,
                     transport: Arc::clone(&name),
-                    protocol: Protocol::Ws,
+                    protocol,
                     reply: Reply::WebSocket(tx.clone()),
                 };
                 if let Some(answer) = deliver(&bytes, Message::parse(bytes.clone()), ctx, &sink, &stats)
@@ -135,7 +191,7 @@ async fn serve(
             }
             outgoing = rx.recv() => {
                 let Some(bytes) = outgoing else { break };
-                crate::logger::transmitted(Protocol::Ws, peer, &bytes);
+                crate::logger::transmitted(protocol, peer, &bytes);
                 let text = String::from_utf8_lossy(&bytes).into_owned();
                 if socket.send(WsMessage::Text(text.into())).await.is_err() {
                     break;

@@ -7,6 +7,7 @@ mod auth;
 mod digits;
 mod direct;
 mod failover;
+mod reroute;
 mod timer;
 
 use std::sync::Arc;
@@ -124,6 +125,8 @@ pub(crate) struct Setup {
     pub channel: Arc<Channel>,
     pub dialog: Dialog,
     pub reply: Reply,
+    /// The `type=transport` section the dialog's requests leave by.
+    pub transport: Arc<str>,
     pub via: String,
     pub reliable: bool,
     pub media: MediaSlot,
@@ -179,6 +182,7 @@ pub(crate) struct Actor {
     channel: Arc<Channel>,
     dialog: Dialog,
     reply: Reply,
+    transport: Arc<str>,
     via: String,
     reliable: bool,
     media: MediaSlot,
@@ -242,6 +246,7 @@ impl Actor {
             channel: setup.channel,
             dialog: setup.dialog,
             reply: setup.reply,
+            transport: setup.transport,
             via: setup.via,
             reliable: setup.reliable,
             media: setup.media,
@@ -920,6 +925,9 @@ impl Actor {
     async fn send_bye(&mut self) {
         self.ok_resend = None;
         self.timer.stop();
+        if !self.reroute_if_closed("BYE").await {
+            return;
+        }
         match self.dialog.request(Method::Bye, &self.via, None).build() {
             Ok(bye) => self.start_client(bye, Kind::Bye),
             Err(e) => tracing::warn!("{}: BYE not built: {e}", self.channel.name()),

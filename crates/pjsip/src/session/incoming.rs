@@ -244,6 +244,7 @@ async fn admit(
         channel: Arc::clone(&channel),
         dialog,
         reply,
+        transport: Arc::clone(&origin.transport),
         via,
         reliable: origin.protocol.is_reliable(),
         media,
@@ -278,13 +279,12 @@ async fn admit(
 }
 
 /// `;transport=tcp` and friends for our Contact on a non-UDP transport.
-fn transport_param(origin: &Origin) -> &'static str {
-    match origin.protocol {
-        obelus_transport::Protocol::Udp => "",
-        obelus_transport::Protocol::Tcp => ";transport=tcp",
-        obelus_transport::Protocol::Tls => ";transport=tls",
-        obelus_transport::Protocol::Ws => ";transport=ws",
-    }
+fn transport_param(origin: &Origin) -> String {
+    origin
+        .protocol
+        .uri_param()
+        .map(|t| format!(";transport={t}"))
+        .unwrap_or_default()
 }
 
 /// The endpoint's session timer options (`timers`, `timers_min_se`,

@@ -277,7 +277,7 @@ impl Technology for PjsipTechnology {
         let mut dialog = Dialog::for_uac(
             &obelus_sip::new_call_id(None),
             &local_uri,
-            &format!("<{uri}>"),
+            &format!("<{}>", crate::symmetric::on_the_wire(&uri)),
             &format!("<{}>", route.contact(&from_user)),
         );
         // RFC 3327: the contact's path is the INVITE's pre-loaded route set.
@@ -319,6 +319,7 @@ impl Technology for PjsipTechnology {
             channel: Arc::clone(&channel),
             dialog,
             reply: route.reply,
+            transport: route.transport,
             via: route.via,
             reliable: route.reliable,
             media,
